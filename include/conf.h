@@ -1,0 +1,97 @@
+/*
+ * Configuration: a libconfig file (and command-line overrides) turned into
+ * a validated, immutable struct conf.  One schema table drives parsing,
+ * defaults, ranges, the CLI overrides and the sample file's documentation.
+ */
+#ifndef OWL_CONF_H
+#define OWL_CONF_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fs.h"
+
+#define CONF_DEFAULT_PATH	SYSCONFDIR "/owltftpd/owltftpd.conf"
+#define CONF_LISTEN_MAX		16
+#define CONF_WORKERS_MAX	64
+
+struct conf_listen {
+	struct sockaddr_storage	 addr;	/* port filled in (may be 0) */
+	socklen_t		 addrlen;
+	char			 text[80];	/* as written, for messages */
+};
+
+struct conf {
+	char			*path;		/* file it came from or NULL */
+
+	/* serving */
+	char			*root;
+	struct conf_listen	 listen[CONF_LISTEN_MAX];
+	size_t			 nlisten;
+	int			 port;
+	int			 workers;	/* resolved: >= 1 */
+
+	/* privileges */
+	char			*user;
+	char			*group;		/* NULL: the user's group */
+	int			 chroot;
+
+	/* uploads */
+	enum fs_upload_policy	 uploads;
+	int			 upload_fsync;
+	mode_t			 umask;
+	uint64_t		 max_upload_size;	/* 0 = no limit */
+
+	/* protocol */
+	unsigned		 blksize_max;
+	unsigned		 windowsize_max;
+	unsigned		 timeout_ms;	/* first retransmit timeout */
+	unsigned		 retries;
+	unsigned		 max_transfers;	/* per worker */
+
+	/* sockets */
+	int			 so_rcvbuf;
+	int			 so_sndbuf;
+
+	/* logging */
+	int			 log_level;	/* syslog priority */
+};
+
+/* A struct conf with every default; listen not yet resolved. */
+struct conf	*conf_new(void);
+void		 conf_free(struct conf *);
+
+/*
+ * Read a libconfig file into conf (over its current values).  On error
+ * returns -1 and *cause is "file:line: problem" (caller frees).
+ * A missing file is an error only if must_exist.
+ */
+int		 conf_read_file(struct conf *, const char *path, int must_exist,
+		    char **cause);
+/* Same, from a string (for tests); messages say "<string>:line". */
+int		 conf_read_string(struct conf *, const char *text, char **cause);
+
+/*
+ * Set one key from a command-line value, as text ("root", "/srv"),
+ * validated exactly as the file would be.
+ */
+int		 conf_set(struct conf *, const char *key, const char *value,
+		    char **cause);
+
+/*
+ * Finish after all sources are read: resolve listen addresses (default
+ * 0.0.0.0 and ::), apply the port, and resolve workers = 0 to the
+ * number of online CPUs.  -1 and *cause on error.
+ */
+int		 conf_finish(struct conf *, char **cause);
+
+/* Print every key with its value (for -t -v). */
+void		 conf_dump(const struct conf *, FILE *);
+
+const char	*conf_uploads_str(enum fs_upload_policy);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * Files beneath the root: confinement, read opens, atomic uploads.  The
+ * only module that opens paths.  Names are resolved with
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), so "..", absolute
+ * symlinks and symlinks leading out of the root cannot escape it.
+ */
+#ifndef OWL_FS_H
+#define OWL_FS_H
+
+#include <sys/types.h>
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "pkt.h"
+
+#define FS_PATH_MAX	1024	/* longest accepted client file name */
+
+enum fs_upload_policy {
+	FS_UPLOAD_OFF,
+	FS_UPLOAD_CREATE,	/* new files only */
+	FS_UPLOAD_OVERWRITE,	/* new files and replacing existing ones */
+};
+
+/* Open the root directory; -1 with errno on failure. */
+int		 fs_root_open(const char *path);
+
+/*
+ * Turn a client file name (len bytes, may contain anything) into a
+ * relative path: backslashes become slashes, leading slashes are
+ * stripped.  Refuses empty names, embedded NULs and names longer than
+ * FS_PATH_MAX with TFTP_E_ACCESS / TFTP_E_NOTFOUND.  out holds
+ * FS_PATH_MAX + 1 bytes.
+ */
+enum tftp_err	 fs_normalize(const char *name, size_t len, char *out,
+		    size_t outlen);
+
+/*
+ * Open name (normalized) for reading.  Only regular files are served.
+ * With netascii, *fdp is a memory file holding the translated content
+ * and *sizep its size (the tsize a netascii client is told).
+ */
+enum tftp_err	 fs_open_read(int rootfd, const char *name, int netascii,
+		    int *fdp, uint64_t *sizep);
+
+/* An upload in progress: a temporary file beside its final name. */
+struct fs_upload {
+	int	 dirfd;			/* directory of the final name */
+	int	 fd;			/* temporary file, -1 when none */
+	char	 tmp[32];
+	char	 final[NAME_MAX + 1];
+};
+
+void		 fs_upload_init(struct fs_upload *);
+/*
+ * Start an upload of name (normalized) under policy; the file is
+ * created with mode 0666 & ~mask.  The parent directory must exist.
+ */
+enum tftp_err	 fs_upload_begin(int rootfd, const char *name,
+		    enum fs_upload_policy policy, mode_t mask,
+		    struct fs_upload *up);
+/* Append len bytes; TFTP_E_DISKFULL on ENOSPC/EDQUOT/EFBIG. */
+enum tftp_err	 fs_upload_write(struct fs_upload *up, const void *buf,
+		    size_t len);
+/*
+ * Make the upload visible under its final name (fsync first when asked;
+ * never replacing an existing file unless policy is overwrite).
+ */
+enum tftp_err	 fs_upload_commit(struct fs_upload *up, int do_fsync,
+		    enum fs_upload_policy policy);
+/* Throw the temporary file away; safe on an idle or committed upload. */
+void		 fs_upload_abort(struct fs_upload *up);
+
+#endif

@@ -1,0 +1,40 @@
+/* Logging: stderr in the foreground, syslog otherwise; client strings escaped. */
+#ifndef OWL_LOG_H
+#define OWL_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <syslog.h>
+
+enum log_dest {
+	LOG_DEST_STDERR,
+	LOG_DEST_SYSLOG,
+};
+
+void	 log_init(enum log_dest, int level, const char *ident);
+void	 log_set_role(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	 log_set_level(int level);
+int	 log_level(void);
+#define	 log_enabled(lvl)	((lvl) <= log_level())
+
+void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	 fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * Escape untrusted bytes for a log line: printable ASCII other than
+ * backslash, quote and space passes, everything else becomes \ooo.
+ * Always NUL-terminates; truncates to fit.  Returns out.
+ */
+char	*log_escape(const char *in, size_t inlen, char *out, size_t outlen);
+
+/* Route libevent's own messages through us. */
+void	 log_libevent_init(void);
+
+#endif

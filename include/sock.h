@@ -1,0 +1,24 @@
+/* Socket setup: the only module that binds. */
+#ifndef OWL_SOCK_H
+#define OWL_SOCK_H
+
+#include <sys/socket.h>
+
+/*
+ * A listen socket on addr: SO_REUSEPORT (so every worker slot gets its
+ * own socket on the same port), IPV6_V6ONLY, packet-info on receive,
+ * non-blocking, close-on-exec.  -1 with errno.
+ */
+int	 sock_listen(const struct sockaddr *addr, socklen_t addrlen,
+	    int rcvbuf);
+/*
+ * A worker's transfer socket: wildcard address of family, ephemeral
+ * port.  -1 with errno.
+ */
+int	 sock_transfer(int family, int rcvbuf, int sndbuf);
+/* The port fd is bound to, or -1. */
+int	 sock_port(int fd);
+/* "addr:port" / "[addr]:port" for messages. */
+const char *sock_ntop(const struct sockaddr *, char *buf, size_t len);
+
+#endif

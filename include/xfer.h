@@ -1,0 +1,134 @@
+/*
+ * The transfer state machine: one struct xfer per RRQ/WRQ, from request
+ * to the final ACK.  It reaches the outside only through struct
+ * xfer_ctx (a sink for datagrams, the timer heap, the files beneath the
+ * root), so tests drive it with a fake sink and a fake clock.
+ */
+#ifndef OWL_XFER_H
+#define OWL_XFER_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fs.h"
+#include "io.h"
+#include "netascii.h"
+#include "opt.h"
+#include "pkt.h"
+#include "stats.h"
+#include "timer.h"
+
+#define XFER_STATES(X)							\
+	X(IDLE,		"idle")		/* in the pool */		\
+	X(OACK_SENT,	"oack_sent")	/* waiting for ACK 0 / DATA 1 */	\
+	X(SENDING,	"sending")	/* RRQ: window out, waiting for ACK */	\
+	X(RECEIVING,	"receiving")	/* WRQ: waiting for DATA */	\
+	X(DALLY,	"dally")	/* WRQ done: re-ACK a repeated last DATA */ \
+	X(DONE,		"done")		/* finished, to be released */
+
+enum xfer_state {
+#define XFER_X_ENUM(name, text)	XFER_S_##name,
+	XFER_STATES(XFER_X_ENUM)
+#undef XFER_X_ENUM
+	XFER_S_MAX
+};
+
+enum xfer_result {
+	XFER_LIVE,		/* keep it */
+	XFER_FINISHED,		/* call xfer_end() and release it */
+};
+
+#define XFER_LOGNAME_MAX	256	/* file name kept for the log line */
+
+struct xfer;
+
+/* Where a transfer's datagrams go: io in the daemon, a capture in tests. */
+struct xfer_sink {
+	uint8_t	*(*stage)(void *arg, size_t cap);
+	void	 (*commit)(void *arg, const struct xfer *, size_t len);
+	void	 *arg;
+};
+
+/* What a worker lends its transfers. */
+struct xfer_ctx {
+	struct xfer_sink	 sink;
+	struct timer_heap	*timers;
+	struct stats		*stats;
+	int			 rootfd;
+	enum fs_upload_policy	 uploads;
+	int			 upload_fsync;
+	mode_t			 umask;
+	struct opt_limits	 limits;
+	unsigned		 timeout_ms;	/* when the client sets none */
+	unsigned		 retries;
+};
+
+struct xfer {
+	struct xfer		*hnext;		/* xfertab bucket / free list */
+	struct timer_entry	 timer;
+	enum xfer_state		 state;
+
+	/* who */
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+	struct io_local		 local;		/* the request's destination */
+	int			 sockfd;	/* transfer socket */
+
+	/* what */
+	uint16_t		 op;		/* TFTP_OP_RRQ / TFTP_OP_WRQ */
+	int			 netascii;
+	struct opt_set		 opts;
+	int			 oack;		/* options were acknowledged */
+	char			 name[XFER_LOGNAME_MAX];
+	int			 fd;		/* RRQ: file; -1 when none */
+	struct fs_upload	 up;		/* WRQ */
+	struct netascii_dec	 nadec;
+
+	/* progress, in absolute block numbers (block 1 is the first) */
+	uint64_t		 size;		/* RRQ: bytes to send */
+	uint64_t		 nblocks;	/* RRQ: blocks incl. a short last */
+	uint64_t		 acked;		/* RRQ: highest block ACKed */
+	uint64_t		 sent;		/* RRQ: highest block sent */
+	uint64_t		 expect;	/* WRQ: next block wanted */
+	unsigned		 inwindow;	/* WRQ: blocks since last ACK */
+	uint64_t		 bytes;		/* file bytes moved */
+
+	/* timing */
+	uint64_t		 start_us;
+	unsigned		 rto_ms;	/* current retransmit timeout */
+	unsigned		 tries;		/* timeouts in a row */
+	uint64_t		 retrans;
+	const char		*result;	/* for the end-of-transfer line */
+};
+
+/*
+ * Start a transfer for a decoded RRQ/WRQ from x->peer (already set, with
+ * x->local and x->sockfd): normalize the name, negotiate, open the file,
+ * send the OACK / first DATA / ACK 0 and arm the timer.  A refusal sends
+ * the ERROR and returns XFER_FINISHED.
+ */
+enum xfer_result xfer_request(struct xfer_ctx *, struct xfer *,
+		    const struct pkt *req, uint64_t now);
+/* A datagram from the transfer's peer. */
+enum xfer_result xfer_input(struct xfer_ctx *, struct xfer *,
+		    const struct pkt *p, uint64_t now);
+/* Its timer fired. */
+enum xfer_result xfer_timeout(struct xfer_ctx *, struct xfer *,
+		    uint64_t now);
+/* Stop it now (shutdown): ERROR to the peer, no partial upload kept. */
+void		 xfer_abort(struct xfer_ctx *, struct xfer *, uint16_t code,
+		    const char *msg);
+/*
+ * Log the summary line and free everything the transfer holds; the
+ * caller then releases the slot.
+ */
+void		 xfer_end(struct xfer_ctx *, struct xfer *, uint64_t now);
+
+const char	*xfer_state_str(enum xfer_state);
+/* Send an ERROR to a peer that has no transfer (stateless). */
+void		 xfer_send_error(struct xfer_ctx *, const struct xfer *tmpl,
+		    uint16_t code, const char *msg);
+
+#endif
