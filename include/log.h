@@ -29,7 +29,7 @@ void	 fatalx(const char *, ...)
 
 /*
  * Escape untrusted bytes for a log line: printable ASCII other than
- * backslash, quote and space passes, everything else becomes \ooo.
+ * backslash, quote and space passes, everything else becomes \xHH.
  * Always NUL-terminates; truncates to fit.  Returns out.
  */
 char	*log_escape(const char *in, size_t inlen, char *out, size_t outlen);

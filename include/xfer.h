@@ -35,6 +35,21 @@ enum xfer_state {
 	XFER_S_MAX
 };
 
+#define XFER_END_RESULTS(X)						\
+	X(NONE,		"none")						\
+	X(OK,		"ok")						\
+	X(REFUSED,	"refused")	/* request answered with ERROR */	\
+	X(TIMEOUT,	"timeout")	/* peer silent past retries */	\
+	X(PEER_ERROR,	"peer_error")	/* peer sent ERROR */		\
+	X(ERROR,	"error")	/* local failure (I/O, disk) */	\
+	X(ABORTED,	"aborted")	/* server shutting down */
+
+enum xfer_end_result {
+#define XFER_X_END(name, text)	XFER_END_##name,
+	XFER_END_RESULTS(XFER_X_END)
+#undef XFER_X_END
+};
+
 enum xfer_result {
 	XFER_LIVE,		/* keep it */
 	XFER_FINISHED,		/* call xfer_end() and release it */
@@ -97,10 +112,12 @@ struct xfer {
 
 	/* timing */
 	uint64_t		 start_us;
-	unsigned		 rto_ms;	/* current retransmit timeout */
+	uint64_t		 rto_us;	/* current retransmit timeout */
 	unsigned		 tries;		/* timeouts in a row */
 	uint64_t		 retrans;
-	const char		*result;	/* for the end-of-transfer line */
+	int			 gap_acked;	/* WRQ: gap reported this window */
+	enum xfer_end_result	 result;
+	uint16_t		 errcode;	/* sent or received, for the log */
 };
 
 /*

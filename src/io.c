@@ -1,0 +1,262 @@
+/*
+ * Batched datagram I/O.  Everything is allocated in io_new(); the hot
+ * path only fills preallocated arrays.  Sends are staged and leave with
+ * one sendmmsg() per run of datagrams for the same socket.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io.h"
+
+#define IO_CMSG_SPACE	CMSG_SPACE(sizeof(struct in6_pktinfo))
+
+struct io {
+	struct stats		*stats;
+
+	/* receive */
+	uint8_t			*rbuf;		/* IO_BATCH_MAX * IO_RECV_BUFSZ */
+	struct mmsghdr		 rmsg[IO_BATCH_MAX];
+	struct iovec		 riov[IO_BATCH_MAX];
+	union {
+		struct cmsghdr	 align;
+		char		 buf[IO_CMSG_SPACE];
+	}			 rcmsg[IO_BATCH_MAX];
+	struct io_dgram		 dg[IO_BATCH_MAX];
+
+	/* send */
+	uint8_t			*arena;		/* IO_ARENA_SIZE */
+	size_t			 used;
+	size_t			 nsend;		/* staged */
+	size_t			 first;		/* first not yet sent */
+	int			 blocked_fd;	/* EAGAIN on it, -1 if none */
+	struct mmsghdr		 smsg[IO_SEND_MAX];
+	struct iovec		 siov[IO_SEND_MAX];
+	struct sockaddr_storage	 speer[IO_SEND_MAX];
+	union {
+		struct cmsghdr	 align;
+		char		 buf[IO_CMSG_SPACE];
+	}			 scmsg[IO_SEND_MAX];
+	int			 sfd[IO_SEND_MAX];
+};
+
+struct io *
+io_new(struct stats *stats)
+{
+	struct io	*io;
+
+	if ((io = calloc(1, sizeof *io)) == NULL)
+		return NULL;
+	io->stats = stats;
+	io->blocked_fd = -1;
+	io->rbuf = malloc((size_t)IO_BATCH_MAX * IO_RECV_BUFSZ);
+	io->arena = malloc(IO_ARENA_SIZE);
+	if (io->rbuf == NULL || io->arena == NULL) {
+		io_free(io);
+		return NULL;
+	}
+	return io;
+}
+
+void
+io_free(struct io *io)
+{
+	if (io == NULL)
+		return;
+	free(io->rbuf);
+	free(io->arena);
+	free(io);
+}
+
+static void
+parse_local(struct msghdr *mh, struct io_local *local)
+{
+	struct cmsghdr	*c;
+
+	memset(local, 0, sizeof *local);
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo	 pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			local->family = AF_INET;
+			local->ifindex = pi.ipi_ifindex;
+			/* spec_dst is our address even for a broadcast. */
+			local->addr.v4 = pi.ipi_spec_dst;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo	 pi6;
+
+			memcpy(&pi6, CMSG_DATA(c), sizeof pi6);
+			local->family = AF_INET6;
+			local->ifindex = (int)pi6.ipi6_ifindex;
+			local->addr.v6 = pi6.ipi6_addr;
+		}
+	}
+}
+
+int
+io_recv_batch(struct io *io, int fd, struct io_dgram **out)
+{
+	int	 i, n;
+
+	for (i = 0; i < IO_BATCH_MAX; i++) {
+		struct msghdr	*mh = &io->rmsg[i].msg_hdr;
+
+		io->riov[i].iov_base = io->rbuf + (size_t)i * IO_RECV_BUFSZ;
+		io->riov[i].iov_len = IO_RECV_BUFSZ;
+		mh->msg_name = &io->dg[i].peer;
+		mh->msg_namelen = sizeof io->dg[i].peer;
+		mh->msg_iov = &io->riov[i];
+		mh->msg_iovlen = 1;
+		mh->msg_control = io->rcmsg[i].buf;
+		mh->msg_controllen = sizeof io->rcmsg[i].buf;
+		mh->msg_flags = 0;
+	}
+	do
+		n = recvmmsg(fd, io->rmsg, IO_BATCH_MAX, MSG_DONTWAIT, NULL);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+	io->stats->recvmmsg_calls++;
+	io->stats->recv_dgrams += (uint64_t)n;
+	for (i = 0; i < n; i++) {
+		struct msghdr	*mh = &io->rmsg[i].msg_hdr;
+		struct io_dgram	*d = &io->dg[i];
+
+		d->buf = io->riov[i].iov_base;
+		d->len = io->rmsg[i].msg_len;
+		d->truncated = (mh->msg_flags & MSG_TRUNC) != 0 ||
+		    d->len >= IO_RECV_BUFSZ;
+		d->peerlen = mh->msg_namelen;
+		parse_local(mh, &d->local);
+	}
+	*out = io->dg;
+	return n;
+}
+
+uint8_t *
+io_stage(struct io *io, size_t cap)
+{
+	if (cap > IO_ARENA_SIZE)
+		return NULL;
+	if (io->nsend == IO_SEND_MAX || io->used + cap > IO_ARENA_SIZE) {
+		if (io_flush(io) == -1) {
+			io->stats->send_dropped++;
+			return NULL;
+		}
+	}
+	return io->arena + io->used;
+}
+
+static void
+set_source(struct msghdr *mh, void *cbuf, const struct io_local *local)
+{
+	struct cmsghdr	*c;
+
+	if (local == NULL || local->family == 0) {
+		mh->msg_control = NULL;
+		mh->msg_controllen = 0;
+		return;
+	}
+	mh->msg_control = cbuf;
+	if (local->family == AF_INET) {
+		struct in_pktinfo	 pi;
+
+		memset(&pi, 0, sizeof pi);
+		pi.ipi_spec_dst = local->addr.v4;
+		mh->msg_controllen = CMSG_SPACE(sizeof pi);
+		c = CMSG_FIRSTHDR(mh);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof pi);
+		memcpy(CMSG_DATA(c), &pi, sizeof pi);
+	} else {
+		struct in6_pktinfo	 pi6;
+
+		memset(&pi6, 0, sizeof pi6);
+		pi6.ipi6_addr = local->addr.v6;
+		pi6.ipi6_ifindex = (unsigned)local->ifindex;
+		mh->msg_controllen = CMSG_SPACE(sizeof pi6);
+		c = CMSG_FIRSTHDR(mh);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof pi6);
+		memcpy(CMSG_DATA(c), &pi6, sizeof pi6);
+	}
+}
+
+void
+io_commit(struct io *io, int fd, size_t len, const struct sockaddr *peer,
+    socklen_t peerlen, const struct io_local *local)
+{
+	size_t		 i = io->nsend;
+	struct msghdr	*mh = &io->smsg[i].msg_hdr;
+
+	if (i == IO_SEND_MAX || io->used + len > IO_ARENA_SIZE ||
+	    peerlen > sizeof io->speer[i])
+		return;		/* io_stage() was not called first */
+	io->siov[i].iov_base = io->arena + io->used;
+	io->siov[i].iov_len = len;
+	memcpy(&io->speer[i], peer, peerlen);
+	mh->msg_name = &io->speer[i];
+	mh->msg_namelen = peerlen;
+	mh->msg_iov = &io->siov[i];
+	mh->msg_iovlen = 1;
+	mh->msg_flags = 0;
+	set_source(mh, io->scmsg[i].buf, local);
+	io->sfd[i] = fd;
+	io->used += len;
+	io->nsend++;
+}
+
+int
+io_flush(struct io *io)
+{
+	while (io->first < io->nsend) {
+		size_t	 run = 1;
+		int	 fd = io->sfd[io->first], n;
+
+		while (io->first + run < io->nsend &&
+		    io->sfd[io->first + run] == fd)
+			run++;
+		do
+			n = sendmmsg(fd, &io->smsg[io->first], (unsigned)run, 0);
+		while (n == -1 && errno == EINTR);
+		io->stats->sendmmsg_calls++;
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				io->blocked_fd = fd;
+				return -1;
+			}
+			/* This datagram cannot go (unreachable, too big):
+			 * drop it; the transfer's timer decides its fate. */
+			io->stats->send_dropped++;
+			io->first++;
+			continue;
+		}
+		io->stats->send_dgrams += (uint64_t)n;
+		io->first += (size_t)n;
+	}
+	io->first = io->nsend = io->used = 0;
+	io->blocked_fd = -1;
+	return 0;
+}
+
+size_t
+io_pending(const struct io *io)
+{
+	return io->nsend - io->first;
+}
+
+int
+io_blocked_fd(const struct io *io)
+{
+	return io->blocked_fd;
+}

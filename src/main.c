@@ -1,0 +1,145 @@
+/*
+ * owltftpd: read the configuration (file, then command line), check it,
+ * and hand it to the master.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "master.h"
+
+#define MAIN_OVERRIDES_MAX	64
+
+/* Long options that set a configuration key, in getopt order. */
+static const struct {
+	const char	*flag;
+	const char	*key;
+} overrides_table[] = {
+	{ "blksize-max",	"blksize_max" },
+	{ "group",		"group" },
+	{ "listen",		"listen" },
+	{ "port",		"port" },
+	{ "root",		"root" },
+	{ "uploads",		"uploads" },
+	{ "user",		"user" },
+	{ "windowsize-max",	"windowsize_max" },
+	{ "workers",		"workers" },
+};
+#define N_OVERRIDES	(sizeof overrides_table / sizeof overrides_table[0])
+
+static void __attribute__((noreturn))
+usage(int code)
+{
+	(void)fprintf(code == 0 ? stdout : stderr,
+	    "usage: owltftpd [-FhtVv] [-c file] [--root dir] "
+	    "[--listen addr[:port]] [--port port]\n"
+	    "                [--user user] [--group group] [--workers n] "
+	    "[--uploads off|create|overwrite]\n"
+	    "                [--blksize-max n] [--windowsize-max n]\n");
+	exit(code);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct option	 longopts[N_OVERRIDES + 3];
+	struct {
+		const char	*key;
+		const char	*value;
+	}		 ov[MAIN_OVERRIDES_MAX];
+	struct conf	*conf;
+	const char	*path = CONF_DEFAULT_PATH;
+	char		*cause = NULL;
+	size_t		 i, nov = 0;
+	int		 ch, idx, given = 0, test = 0, foreground = 0;
+	int		 verbose = 0, rc;
+
+	memset(longopts, 0, sizeof longopts);
+	for (i = 0; i < N_OVERRIDES; i++) {
+		longopts[i].name = overrides_table[i].flag;
+		longopts[i].has_arg = required_argument;
+		longopts[i].val = 0x100 + (int)i;
+	}
+	longopts[i].name = "help";
+	longopts[i].val = 'h';
+	longopts[i + 1].name = "version";
+	longopts[i + 1].val = 'V';
+
+	while ((ch = getopt_long(argc, argv, "c:FhtVv", longopts, &idx)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			given = 1;
+			break;
+		case 'F':
+			foreground = 1;
+			break;
+		case 'h':
+			usage(0);
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			(void)printf("owltftpd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			if (ch < 0x100 || ch >= 0x100 + (int)N_OVERRIDES)
+				usage(1);
+			if (nov == MAIN_OVERRIDES_MAX) {
+				(void)fprintf(stderr,
+				    "owltftpd: too many options\n");
+				return 1;
+			}
+			ov[nov].key = overrides_table[ch - 0x100].key;
+			ov[nov].value = optarg;
+			nov++;
+			break;
+		}
+	}
+	if (optind != argc)
+		usage(1);
+
+	log_init(LOG_DEST_STDERR, LOG_INFO, "owltftpd");
+	conf = conf_new();
+	if (conf_read_file(conf, path, given, &cause) == -1)
+		goto bad;
+	for (i = 0; i < nov; i++)
+		if (conf_set(conf, ov[i].key, ov[i].value, &cause) == -1)
+			goto bad;
+	if (conf_finish(conf, &cause) == -1)
+		goto bad;
+	conf->log_level += verbose;
+	if (conf->log_level > LOG_DEBUG)
+		conf->log_level = LOG_DEBUG;
+
+	if (test) {
+		if (verbose > 0)
+			conf_dump(conf, stdout);
+		(void)fprintf(stderr, "owltftpd: configuration %s is valid\n",
+		    conf->path != NULL ? conf->path : "(defaults)");
+		conf_free(conf);
+		return 0;
+	}
+	log_init(foreground ? LOG_DEST_STDERR : LOG_DEST_SYSLOG,
+	    conf->log_level, "owltftpd");
+	log_libevent_init();
+	rc = master_run(conf, foreground);
+	conf_free(conf);
+	return rc;
+bad:
+	(void)fprintf(stderr, "owltftpd: %s\n", cause);
+	free(cause);
+	conf_free(conf);
+	return 1;
+}

@@ -1,0 +1,142 @@
+/* Socket setup: the only module that binds. */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sock.h"
+
+static int
+setopt_int(int fd, int level, int name, int value)
+{
+	return setsockopt(fd, level, name, &value, sizeof value);
+}
+
+/* Big buffers absorb a PXE storm's burst of requests and whole windows.
+ * SO_*BUFFORCE passes the sysctl ceiling when we are root. */
+static void
+set_buffers(int fd, int rcvbuf, int sndbuf)
+{
+	if (rcvbuf > 0 &&
+	    setopt_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf) == -1)
+		(void)setopt_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf);
+	if (sndbuf > 0 &&
+	    setopt_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, sndbuf) == -1)
+		(void)setopt_int(fd, SOL_SOCKET, SO_SNDBUF, sndbuf);
+}
+
+static int
+set_pktinfo(int fd, int family)
+{
+	if (family == AF_INET)
+		return setopt_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
+	return setopt_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+}
+
+int
+sock_listen(const struct sockaddr *addr, socklen_t addrlen, int rcvbuf)
+{
+	int	 fd, saved;
+
+	fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return -1;
+	if (setopt_int(fd, SOL_SOCKET, SO_REUSEPORT, 1) == -1)
+		goto fail;
+	if (addr->sa_family == AF_INET6 &&
+	    setopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) == -1)
+		goto fail;
+	if (set_pktinfo(fd, addr->sa_family) == -1)
+		goto fail;
+	set_buffers(fd, rcvbuf, 0);
+	if (bind(fd, addr, addrlen) == -1)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
+sock_transfer(int family, int rcvbuf, int sndbuf)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int			 fd, saved;
+
+	memset(&ss, 0, sizeof ss);
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET) {
+		struct sockaddr_in	*s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_addr.s_addr = htonl(INADDR_ANY);
+		len = sizeof *s4;
+	} else {
+		struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_addr = in6addr_any;
+		len = sizeof *s6;
+	}
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (family == AF_INET6 &&
+	    setopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) == -1)
+		goto fail;
+	set_buffers(fd, rcvbuf, sndbuf);
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
+sock_port(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+const char *
+sock_ntop(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char	 a[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in	*s4 = (const void *)sa;
+
+		(void)inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
+		(void)snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6	*s6 = (const void *)sa;
+
+		(void)inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
+		(void)snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+	} else
+		(void)snprintf(buf, len, "?");
+	return buf;
+}

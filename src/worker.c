@@ -1,0 +1,505 @@
+/*
+ * A worker: one libevent loop that owns its slot's listen sockets, its
+ * transfer sockets, its transfers and their timers.  Each readable
+ * socket is drained one recvmmsg() batch per callback (so a busy socket
+ * cannot starve the others), and whatever the batch produced leaves in
+ * one flush at its end.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "fs.h"
+#include "io.h"
+#include "log.h"
+#include "pkt.h"
+#include "priv.h"
+#include "sock.h"
+#include "stats.h"
+#include "timer.h"
+#include "worker.h"
+#include "xfer.h"
+#include "xfertab.h"
+
+#define xfer_of_timer(e) \
+	((struct xfer *)((char *)(e) - offsetof(struct xfer, timer)))
+
+struct worker {
+	const struct conf	*conf;
+	int			 slot;
+	struct event_base	*base;
+	struct io		*io;
+	struct stats		 stats;
+	struct xfertab		 tab;
+	struct timer_heap	 timers;
+	struct xfer_ctx		 ctx;
+	int			 rootfd;
+	int			 chanfd;
+	int			 draining;
+
+	int			 listenfd[CONF_LISTEN_MAX];
+	struct event		*listen_ev[CONF_LISTEN_MAX];
+	size_t			 nlisten;
+	int			 xfd4, xfd6;	/* transfer sockets */
+	struct event		*xev4, *xev6;
+
+	struct event		*timer_ev;
+	uint64_t		 timer_at;	/* TIMER_NONE if idle */
+	struct event		*write_ev;
+	int			 write_fd;
+	struct event		*chan_ev;
+	struct event		*sig_ev[4];
+};
+
+static uint8_t *
+sink_stage(void *arg, size_t cap)
+{
+	struct worker	*w = arg;
+
+	return io_stage(w->io, cap);
+}
+
+static void
+sink_commit(void *arg, const struct xfer *x, size_t len)
+{
+	struct worker	*w = arg;
+
+	io_commit(w->io, x->sockfd, len, (const struct sockaddr *)&x->peer,
+	    x->peerlen, &x->local);
+}
+
+static void
+end_xfer(struct worker *w, struct xfer *x, uint64_t now)
+{
+	xfer_end(&w->ctx, x, now);
+	xfertab_release(&w->tab, x);
+}
+
+static void	 write_cb(evutil_socket_t, short, void *);
+
+/* After every batch: send, re-arm the timer, maybe finish draining. */
+static void
+after_batch(struct worker *w)
+{
+	uint64_t	 next;
+
+	if (io_flush(w->io) == -1) {
+		int	 fd = io_blocked_fd(w->io);
+
+		if (w->write_ev == NULL || w->write_fd != fd) {
+			if (w->write_ev != NULL)
+				event_free(w->write_ev);
+			w->write_ev = event_new(w->base, fd, EV_WRITE,
+			    write_cb, w);
+			w->write_fd = fd;
+		}
+		if (w->write_ev != NULL)
+			(void)event_add(w->write_ev, NULL);
+	}
+	next = timer_next(&w->timers);
+	if (next != w->timer_at) {
+		w->timer_at = next;
+		if (next == TIMER_NONE)
+			(void)event_del(w->timer_ev);
+		else {
+			uint64_t	 now = timer_now_us();
+			uint64_t	 d = next > now ? next - now : 0;
+			struct timeval	 tv;
+
+			tv.tv_sec = (time_t)(d / 1000000);
+			tv.tv_usec = (suseconds_t)(d % 1000000);
+			(void)event_add(w->timer_ev, &tv);
+		}
+	}
+	if (w->draining && w->tab.active == 0)
+		(void)event_base_loopbreak(w->base);
+}
+
+static void
+write_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	after_batch(arg);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker		*w = arg;
+	struct timer_entry	*e;
+	uint64_t		 now = timer_now_us();
+
+	w->timer_at = TIMER_NONE;
+	while ((e = timer_pop_expired(&w->timers, now)) != NULL) {
+		struct xfer	*x = xfer_of_timer(e);
+
+		if (xfer_timeout(&w->ctx, x, now) == XFER_FINISHED)
+			end_xfer(w, x, now);
+	}
+	after_batch(w);
+}
+
+static int
+transfer_fd(const struct worker *w, int family)
+{
+	return family == AF_INET6 ? w->xfd6 : w->xfd4;
+}
+
+/* An ERROR to a peer that has no transfer with us. */
+static void
+stateless_error(struct worker *w, const struct io_dgram *d, int fd,
+    uint16_t code, const char *msg)
+{
+	struct xfer	 tmpl;
+
+	memset(&tmpl, 0, sizeof tmpl);
+	memcpy(&tmpl.peer, &d->peer, d->peerlen);
+	tmpl.peerlen = d->peerlen;
+	tmpl.local = d->local;
+	tmpl.sockfd = fd;
+	xfer_send_error(&w->ctx, &tmpl, code, msg);
+}
+
+static void
+handle_request(struct worker *w, const struct io_dgram *d,
+    const struct pkt *p, uint64_t now)
+{
+	const struct sockaddr	*peer = (const struct sockaddr *)&d->peer;
+	struct xfer		*x;
+	int			 fd = transfer_fd(w, peer->sa_family);
+
+	if (fd == -1)
+		return;
+	if (xfertab_lookup(&w->tab, peer) != NULL) {
+		/* The client retransmitted its request: it is being served. */
+		w->stats.dup_request++;
+		return;
+	}
+	if ((x = xfertab_alloc(&w->tab, peer, d->peerlen)) == NULL) {
+		w->stats.refused++;
+		stateless_error(w, d, fd, TFTP_E_UNDEF, "server busy");
+		return;
+	}
+	x->local = d->local;
+	x->sockfd = fd;
+	if (xfer_request(&w->ctx, x, p, now) == XFER_FINISHED)
+		end_xfer(w, x, now);
+}
+
+static void
+listen_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+	struct io_dgram	*d;
+	struct pkt	 p;
+	uint64_t	 now;
+	int		 i, n;
+
+	if ((n = io_recv_batch(w->io, fd, &d)) == -1) {
+		log_warn("recvmmsg");
+		return;
+	}
+	now = timer_now_us();
+	for (i = 0; i < n; i++) {
+		if (d[i].truncated || pkt_decode(d[i].buf, d[i].len, &p) !=
+		    PKT_OK) {
+			w->stats.bad_packet++;
+			continue;
+		}
+		if (p.op != TFTP_OP_RRQ && p.op != TFTP_OP_WRQ) {
+			w->stats.bad_packet++;
+			continue;
+		}
+		handle_request(w, &d[i], &p, now);
+	}
+	after_batch(w);
+}
+
+static void
+transfer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+	struct io_dgram	*d;
+	struct xfer	*x;
+	struct pkt	 p;
+	uint64_t	 now;
+	int		 i, n;
+
+	if ((n = io_recv_batch(w->io, fd, &d)) == -1) {
+		log_warn("recvmmsg");
+		return;
+	}
+	now = timer_now_us();
+	for (i = 0; i < n; i++) {
+		x = xfertab_lookup(&w->tab, (struct sockaddr *)&d[i].peer);
+		if (d[i].truncated ||
+		    pkt_decode(d[i].buf, d[i].len, &p) != PKT_OK) {
+			w->stats.bad_packet++;
+			continue;
+		}
+		if (x == NULL) {
+			w->stats.unknown_tid++;
+			/* Never answer an ERROR with an ERROR. */
+			if (p.op != TFTP_OP_ERROR)
+				stateless_error(w, &d[i], fd, TFTP_E_BADID,
+				    "unknown transfer ID");
+			continue;
+		}
+		if (xfer_input(&w->ctx, x, &p, now) == XFER_FINISHED)
+			end_xfer(w, x, now);
+	}
+	after_batch(w);
+}
+
+/* Stop taking requests; leave once the live transfers are done. */
+static void
+start_drain(struct worker *w)
+{
+	size_t	 i;
+
+	if (w->draining)
+		return;
+	w->draining = 1;
+	for (i = 0; i < w->nlisten; i++)
+		(void)event_del(w->listen_ev[i]);
+	log_debug("draining %zu transfers", w->tab.active);
+	after_batch(w);
+}
+
+static void
+abort_all(struct worker *w, const char *why)
+{
+	uint64_t	 now = timer_now_us();
+	size_t		 i;
+
+	for (i = 0; i < w->tab.cap; i++) {
+		struct xfer	*x = &w->tab.pool[i];
+
+		if (x->state == XFER_S_IDLE)
+			continue;
+		xfer_abort(&w->ctx, x, TFTP_E_UNDEF, why);
+		end_xfer(w, x, now);
+	}
+	(void)io_flush(w->io);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct worker	*w = arg;
+
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		abort_all(w, "server shutting down");
+		(void)event_base_loopbreak(w->base);
+		break;
+	case SIGQUIT:
+		start_drain(w);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+chan_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+	char		 buf[512];
+	ssize_t		 n;
+
+	n = read(fd, buf, sizeof buf);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* The master is gone: finish what we have, then go. */
+		log_warnx("master went away, draining");
+		(void)event_del(w->chan_ev);
+		start_drain(w);
+	}
+}
+
+static int
+setup_events(struct worker *w)
+{
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+	size_t			 i;
+
+	for (i = 0; i < w->nlisten; i++) {
+		w->listen_ev[i] = event_new(w->base, w->listenfd[i],
+		    EV_READ | EV_PERSIST, listen_cb, w);
+		if (w->listen_ev[i] == NULL ||
+		    event_add(w->listen_ev[i], NULL) == -1)
+			return -1;
+	}
+	if (w->xfd4 != -1 && ((w->xev4 = event_new(w->base, w->xfd4,
+	    EV_READ | EV_PERSIST, transfer_cb, w)) == NULL ||
+	    event_add(w->xev4, NULL) == -1))
+		return -1;
+	if (w->xfd6 != -1 && ((w->xev6 = event_new(w->base, w->xfd6,
+	    EV_READ | EV_PERSIST, transfer_cb, w)) == NULL ||
+	    event_add(w->xev6, NULL) == -1))
+		return -1;
+	if ((w->timer_ev = evtimer_new(w->base, timer_cb, w)) == NULL)
+		return -1;
+	if (w->chanfd != -1 && ((w->chan_ev = event_new(w->base, w->chanfd,
+	    EV_READ | EV_PERSIST, chan_cb, w)) == NULL ||
+	    event_add(w->chan_ev, NULL) == -1))
+		return -1;
+	/* SIGHUP belongs to the master; a worker just must not die of it. */
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if ((w->sig_ev[i] = evsignal_new(w->base, sigs[i], signal_cb,
+		    w)) == NULL || evsignal_add(w->sig_ev[i], NULL) == -1)
+			return -1;
+	return 0;
+}
+
+static void
+teardown(struct worker *w)
+{
+	size_t	 i;
+
+	for (i = 0; i < w->nlisten; i++) {
+		if (w->listen_ev[i] != NULL)
+			event_free(w->listen_ev[i]);
+		(void)close(w->listenfd[i]);
+	}
+	for (i = 0; i < sizeof w->sig_ev / sizeof w->sig_ev[0]; i++)
+		if (w->sig_ev[i] != NULL)
+			event_free(w->sig_ev[i]);
+	if (w->xev4 != NULL)
+		event_free(w->xev4);
+	if (w->xev6 != NULL)
+		event_free(w->xev6);
+	if (w->timer_ev != NULL)
+		event_free(w->timer_ev);
+	if (w->write_ev != NULL)
+		event_free(w->write_ev);
+	if (w->chan_ev != NULL)
+		event_free(w->chan_ev);
+	if (w->xfd4 != -1)
+		(void)close(w->xfd4);
+	if (w->xfd6 != -1)
+		(void)close(w->xfd6);
+	if (w->rootfd != -1)
+		(void)close(w->rootfd);
+	if (w->chanfd != -1)
+		(void)close(w->chanfd);
+	xfertab_clear(&w->tab);
+	timer_heap_clear(&w->timers);
+	io_free(w->io);
+	if (w->base != NULL)
+		event_base_free(w->base);
+}
+
+static int
+open_transfer_sockets(struct worker *w)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	size_t			 i;
+
+	for (i = 0; i < w->nlisten; i++) {
+		int	*fdp;
+
+		len = sizeof ss;
+		if (getsockname(w->listenfd[i], (struct sockaddr *)&ss,
+		    &len) == -1)
+			return -1;
+		fdp = ss.ss_family == AF_INET6 ? &w->xfd6 : &w->xfd4;
+		if (*fdp != -1)
+			continue;
+		*fdp = sock_transfer(ss.ss_family, w->conf->so_rcvbuf,
+		    w->conf->so_sndbuf);
+		if (*fdp == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+worker_main(const struct conf *conf, int slot, const int *listenfds,
+    size_t nlisten, int chanfd)
+{
+	struct worker	 w;
+	sigset_t	 all;
+	char		*cause = NULL;
+	size_t		 i;
+	int		 rc = WORKER_EXIT_ERROR;
+
+	log_set_role("worker[%d]", slot);
+	memset(&w, 0, sizeof w);
+	w.conf = conf;
+	w.slot = slot;
+	w.chanfd = chanfd;
+	w.xfd4 = w.xfd6 = w.rootfd = -1;
+	w.write_fd = -1;
+	w.timer_at = TIMER_NONE;
+	w.nlisten = nlisten;
+	for (i = 0; i < nlisten; i++)
+		w.listenfd[i] = listenfds[i];
+
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	if ((w.rootfd = fs_root_open(conf->root)) == -1) {
+		log_warn("root %s", conf->root);
+		rc = WORKER_EXIT_FATAL;
+		goto out;
+	}
+	if (open_transfer_sockets(&w) == -1) {
+		log_warn("transfer socket");
+		goto out;
+	}
+	if (priv_drop(conf, &w.rootfd, &cause) == -1) {
+		log_warnx("%s", cause);
+		free(cause);
+		rc = WORKER_EXIT_FATAL;
+		goto out;
+	}
+	if ((w.base = event_base_new()) == NULL ||
+	    (w.io = io_new(&w.stats)) == NULL ||
+	    xfertab_init(&w.tab, conf->max_transfers) == -1 ||
+	    timer_heap_init(&w.timers, conf->max_transfers) == -1) {
+		log_warnx("out of memory at start");
+		goto out;
+	}
+	w.ctx.sink.stage = sink_stage;
+	w.ctx.sink.commit = sink_commit;
+	w.ctx.sink.arg = &w;
+	w.ctx.timers = &w.timers;
+	w.ctx.stats = &w.stats;
+	w.ctx.rootfd = w.rootfd;
+	w.ctx.uploads = conf->uploads;
+	w.ctx.upload_fsync = conf->upload_fsync;
+	w.ctx.umask = conf->umask;
+	w.ctx.limits.blksize_max = conf->blksize_max;
+	w.ctx.limits.windowsize_max = conf->windowsize_max;
+	w.ctx.limits.max_upload_size = conf->max_upload_size;
+	w.ctx.timeout_ms = conf->timeout_ms;
+	w.ctx.retries = conf->retries;
+	if (setup_events(&w) == -1) {
+		log_warnx("cannot set up events");
+		goto out;
+	}
+	/* Signals were blocked across fork(); our handlers are in place. */
+	(void)sigemptyset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+	log_debug("started, pid %ld", (long)getpid());
+	if (event_base_dispatch(w.base) == -1)
+		log_warnx("event loop failed");
+	abort_all(&w, "server shutting down");
+	rc = WORKER_EXIT_OK;
+out:
+	teardown(&w);
+	return rc;
+}

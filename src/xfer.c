@@ -1,0 +1,570 @@
+/*
+ * The transfer state machine.  Block numbers are kept absolute (64 bits)
+ * and mapped to the 16-bit wire number only at the edge, so rollover
+ * past 65535 needs no special case.  The only ways out are the sink
+ * (datagrams), the timer heap and fs.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sock.h"
+#include "xfer.h"
+
+#define XFER_RTO_BACKOFF_CAP	8	/* backoff stops at 8x the base */
+#define XFER_DALLY_FACTOR	2	/* dally this many timeouts after the
+					   last ACK of an upload */
+#define XFER_ERRMSG_MAX		128
+
+static const char *const state_names[] = {
+#define XFER_X_NAME(name, text)	text,
+	XFER_STATES(XFER_X_NAME)
+#undef XFER_X_NAME
+};
+
+static const char *const result_names[] = {
+#define XFER_X_RNAME(name, text)	text,
+	XFER_END_RESULTS(XFER_X_RNAME)
+#undef XFER_X_RNAME
+};
+
+const char *
+xfer_state_str(enum xfer_state s)
+{
+	return (unsigned)s < XFER_S_MAX ? state_names[s] : "?";
+}
+
+static void
+set_state(struct xfer *x, enum xfer_state s)
+{
+	assert((unsigned)s < XFER_S_MAX);
+	if (log_enabled(LOG_DEBUG)) {
+		char	 peer[64];
+
+		log_debug("xfer %s: %s -> %s", sock_ntop((struct sockaddr *)
+		    &x->peer, peer, sizeof peer), state_names[x->state],
+		    state_names[s]);
+	}
+	x->state = s;
+}
+
+static enum xfer_result
+finish(struct xfer *x, enum xfer_end_result r)
+{
+	x->result = r;
+	set_state(x, XFER_S_DONE);
+	return XFER_FINISHED;
+}
+
+/* The wire number of absolute block k. */
+static uint16_t
+wire_block(const struct xfer *x, uint64_t k)
+{
+	if (x->opts.rollover == 1 && k > 0)
+		return (uint16_t)((k - 1) % 65535 + 1);
+	return (uint16_t)(k & 0xffff);
+}
+
+/*
+ * The absolute block in [lo, hi] whose wire number is w, preferring the
+ * highest; -1 if none.
+ */
+static int
+abs_block(const struct xfer *x, uint16_t w, uint64_t lo, uint64_t hi,
+    uint64_t *k)
+{
+	uint64_t	 d;
+	uint16_t	 top = wire_block(x, hi);
+
+	if (x->opts.rollover == 1 && hi > 0) {
+		if (w == 0)
+			return -1;
+		d = ((uint64_t)top + 65535 - w) % 65535;
+	} else
+		d = (uint16_t)(top - w);
+	if (d > hi - lo)
+		return -1;
+	*k = hi - d;
+	return 0;
+}
+
+static void
+send_error_to(struct xfer_ctx *ctx, const struct xfer *x, uint16_t code,
+    const char *msg)
+{
+	uint8_t	*buf;
+	size_t	 len, cap = PKT_HDR_LEN + XFER_ERRMSG_MAX + 1;
+
+	if (msg == NULL)
+		msg = pkt_err_str(code);
+	if ((buf = ctx->sink.stage(ctx->sink.arg, cap)) == NULL)
+		return;
+	len = pkt_encode_error(buf, cap, code, msg);
+	ctx->sink.commit(ctx->sink.arg, x, len);
+	ctx->stats->errors_sent++;
+}
+
+void
+xfer_send_error(struct xfer_ctx *ctx, const struct xfer *tmpl, uint16_t code,
+    const char *msg)
+{
+	send_error_to(ctx, tmpl, code, msg);
+}
+
+/* Answer with ERROR and end the transfer with result r. */
+static enum xfer_result
+fail(struct xfer_ctx *ctx, struct xfer *x, uint16_t code, const char *msg,
+    enum xfer_end_result r)
+{
+	send_error_to(ctx, x, code, msg);
+	x->errcode = code;
+	return finish(x, r);
+}
+
+static void
+arm(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
+	timer_set(ctx->timers, &x->timer, now + x->rto_us);
+}
+
+static uint64_t
+base_rto(const struct xfer_ctx *ctx, const struct xfer *x)
+{
+	if (x->opts.timeout_us != 0)
+		return x->opts.timeout_us;
+	return (uint64_t)ctx->timeout_ms * 1000;
+}
+
+static void
+send_oack(struct xfer_ctx *ctx, struct xfer *x)
+{
+	uint8_t	*buf;
+	size_t	 len, cap = 512;
+
+	if ((buf = ctx->sink.stage(ctx->sink.arg, cap)) == NULL)
+		return;
+	if ((len = opt_encode_oack(&x->opts, buf, cap)) == 0)
+		return;
+	ctx->sink.commit(ctx->sink.arg, x, len);
+}
+
+static void
+send_ack(struct xfer_ctx *ctx, struct xfer *x, uint64_t k)
+{
+	uint8_t	*buf;
+	size_t	 len;
+
+	if ((buf = ctx->sink.stage(ctx->sink.arg, PKT_HDR_LEN)) == NULL)
+		return;
+	len = pkt_encode_ack(buf, PKT_HDR_LEN, wire_block(x, k));
+	ctx->sink.commit(ctx->sink.arg, x, len);
+}
+
+/* RRQ: put block k on the wire.  -1 if the file cannot supply it. */
+static int
+send_block(struct xfer_ctx *ctx, struct xfer *x, uint64_t k)
+{
+	uint64_t	 off = (k - 1) * x->opts.blksize;
+	size_t		 want = 0;
+	ssize_t		 n;
+	uint8_t		*buf;
+
+	if (off < x->size)
+		want = x->size - off < x->opts.blksize ?
+		    (size_t)(x->size - off) : x->opts.blksize;
+	if ((buf = ctx->sink.stage(ctx->sink.arg, PKT_HDR_LEN + want)) == NULL)
+		return 0;	/* queue full: the timer resends it */
+	(void)pkt_encode_data_hdr(buf, PKT_HDR_LEN, wire_block(x, k));
+	if (want > 0) {
+		do
+			n = pread(x->fd, buf + PKT_HDR_LEN, want, (off_t)off);
+		while (n == -1 && errno == EINTR);
+		if (n != (ssize_t)want)
+			return -1;	/* read error, or the file shrank */
+	}
+	ctx->sink.commit(ctx->sink.arg, x, PKT_HDR_LEN + want);
+	ctx->stats->data_out++;
+	ctx->stats->bytes_out += want;
+	return 0;
+}
+
+/* RRQ: send the window that starts after the last ACKed block. */
+static enum xfer_result
+send_window(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
+	uint64_t	 k, last = x->acked + x->opts.windowsize;
+
+	if (last > x->nblocks)
+		last = x->nblocks;
+	for (k = x->acked + 1; k <= last; k++)
+		if (send_block(ctx, x, k) == -1)
+			return fail(ctx, x, TFTP_E_UNDEF, "read error",
+			    XFER_END_ERROR);
+	x->sent = last;
+	arm(ctx, x, now);
+	return XFER_LIVE;
+}
+
+static enum xfer_result
+rrq_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
+{
+	uint64_t	 k;
+
+	if (abs_block(x, w, x->acked, x->sent, &k) == -1 || k == x->acked) {
+		/* Duplicate or stale: only the timer resends (RFC 1123
+		 * 4.2.3.1, the Sorcerer's Apprentice). */
+		ctx->stats->dup_ack++;
+		return XFER_LIVE;
+	}
+	x->acked = k;
+	x->bytes = k * x->opts.blksize < x->size ? k * x->opts.blksize :
+	    x->size;
+	x->tries = 0;
+	x->rto_us = base_rto(ctx, x);
+	if (x->acked == x->nblocks)
+		return finish(x, XFER_END_OK);
+	/*
+	 * The window's last block slides it; an earlier one means the
+	 * peer lost something after it (RFC 7440): resume from there.
+	 */
+	return send_window(ctx, x, now);
+}
+
+static enum xfer_result
+wrq_store(struct xfer_ctx *ctx, struct xfer *x, const uint8_t *data,
+    size_t len)
+{
+	uint8_t		 conv[PKT_DATA_MAX + 1];
+	enum tftp_err	 e;
+
+	if (ctx->limits.max_upload_size != 0 &&
+	    x->bytes + len > ctx->limits.max_upload_size)
+		return fail(ctx, x, TFTP_E_DISKFULL, "file too large",
+		    XFER_END_ERROR);
+	if (x->netascii) {
+		len = netascii_decode(&x->nadec, data, len, conv);
+		data = conv;
+	}
+	e = fs_upload_write(&x->up, data, len);
+	if (e != TFTP_E_NONE)
+		return fail(ctx, x, e, NULL, XFER_END_ERROR);
+	return XFER_LIVE;
+}
+
+static enum xfer_result
+wrq_last(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
+	uint8_t		 tail[1];
+	size_t		 n;
+	enum tftp_err	 e;
+
+	if (x->netascii && (n = netascii_decode_finish(&x->nadec, tail)) > 0 &&
+	    (e = fs_upload_write(&x->up, tail, n)) != TFTP_E_NONE)
+		return fail(ctx, x, e, NULL, XFER_END_ERROR);
+	/* Commit before the final ACK: a client told "done" has a file. */
+	e = fs_upload_commit(&x->up, ctx->upload_fsync, ctx->uploads);
+	if (e != TFTP_E_NONE)
+		return fail(ctx, x, e, NULL, XFER_END_ERROR);
+	send_ack(ctx, x, x->expect - 1);
+	x->result = XFER_END_OK;
+	set_state(x, XFER_S_DALLY);
+	timer_set(ctx->timers, &x->timer,
+	    now + XFER_DALLY_FACTOR * base_rto(ctx, x));
+	return XFER_LIVE;
+}
+
+static enum xfer_result
+wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
+    uint64_t now)
+{
+	enum xfer_result	 r;
+
+	ctx->stats->data_in++;
+	if (p->u.data.block != wire_block(x, x->expect)) {
+		if (x->expect > 1 &&
+		    p->u.data.block == wire_block(x, x->expect - 1)) {
+			/* Our ACK was lost: say it again. */
+			send_ack(ctx, x, x->expect - 1);
+		} else if (!x->gap_acked) {
+			/* A gap in the window: ask for a resend (RFC 7440). */
+			send_ack(ctx, x, x->expect - 1);
+			x->gap_acked = 1;
+			x->inwindow = 0;
+		}
+		return XFER_LIVE;
+	}
+	if (p->u.data.len > x->opts.blksize)
+		return fail(ctx, x, TFTP_E_BADOP, "block larger than blksize",
+		    XFER_END_ERROR);
+	if ((r = wrq_store(ctx, x, p->u.data.data, p->u.data.len)) !=
+	    XFER_LIVE)
+		return r;
+	ctx->stats->bytes_in += p->u.data.len;
+	x->bytes += p->u.data.len;
+	x->expect++;
+	x->gap_acked = 0;
+	x->tries = 0;
+	x->rto_us = base_rto(ctx, x);
+	if (x->state == XFER_S_OACK_SENT)
+		set_state(x, XFER_S_RECEIVING);
+	if (p->u.data.len < x->opts.blksize)
+		return wrq_last(ctx, x, now);
+	if (++x->inwindow >= x->opts.windowsize) {
+		send_ack(ctx, x, x->expect - 1);
+		x->inwindow = 0;
+	}
+	arm(ctx, x, now);
+	return XFER_LIVE;
+}
+
+static int
+parse_mode(const char *mode, int *netascii)
+{
+	if (strcasecmp(mode, "octet") == 0)
+		*netascii = 0;
+	else if (strcasecmp(mode, "netascii") == 0)
+		*netascii = 1;
+	else
+		return -1;
+	return 0;
+}
+
+static void
+count_options(struct xfer_ctx *ctx, const struct opt_set *o)
+{
+	if (o->accepted & OPT_F_BLKSIZE)
+		ctx->stats->opt_blksize++;
+	if (o->accepted & OPT_F_WINDOWSIZE)
+		ctx->stats->opt_windowsize++;
+	if (o->accepted & OPT_F_TSIZE)
+		ctx->stats->opt_tsize++;
+	if (o->accepted & (OPT_F_TIMEOUT | OPT_F_UTIMEOUT))
+		ctx->stats->opt_timeout++;
+}
+
+enum xfer_result
+xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
+    uint64_t now)
+{
+	char		 path[FS_PATH_MAX + 1];
+	const char	*why = NULL;
+	enum tftp_err	 e;
+
+	x->op = p->op;
+	x->fd = -1;
+	x->start_us = now;
+	fs_upload_init(&x->up);
+	timer_entry_init(&x->timer);
+	opt_set_init(&x->opts);
+	(void)snprintf(x->name, sizeof x->name, "%.*s",
+	    (int)(p->u.req.filelen < sizeof x->name ? p->u.req.filelen :
+	    sizeof x->name - 1), p->u.req.file);
+	if (x->op == TFTP_OP_RRQ)
+		ctx->stats->rrq++;
+	else
+		ctx->stats->wrq++;
+
+	if (parse_mode(p->u.req.mode, &x->netascii) == -1)
+		return fail(ctx, x, TFTP_E_BADOP, strcasecmp(p->u.req.mode,
+		    "mail") == 0 ? "mail mode is not supported" :
+		    "unknown transfer mode", XFER_END_REFUSED);
+	e = fs_normalize(p->u.req.file, p->u.req.filelen, path, sizeof path);
+	if (e != TFTP_E_NONE)
+		return fail(ctx, x, e, NULL, XFER_END_REFUSED);
+	e = opt_negotiate(p, &ctx->limits, &x->opts, &why);
+	if (e != TFTP_E_NONE)
+		return fail(ctx, x, e, why, XFER_END_REFUSED);
+
+	if (x->op == TFTP_OP_RRQ) {
+		e = fs_open_read(ctx->rootfd, path, x->netascii, &x->fd,
+		    &x->size);
+		if (e != TFTP_E_NONE)
+			return fail(ctx, x, e, NULL, XFER_END_REFUSED);
+		x->nblocks = x->size / x->opts.blksize + 1;
+		x->opts.tsize = x->size;
+	} else {
+		e = fs_upload_begin(ctx->rootfd, path, ctx->uploads,
+		    ctx->umask, &x->up);
+		if (e != TFTP_E_NONE)
+			return fail(ctx, x, e, NULL, XFER_END_REFUSED);
+		netascii_dec_init(&x->nadec);
+		x->expect = 1;
+	}
+	count_options(ctx, &x->opts);
+	x->oack = x->opts.accepted != 0;
+	x->rto_us = base_rto(ctx, x);
+
+	if (x->oack) {
+		send_oack(ctx, x);
+		set_state(x, XFER_S_OACK_SENT);
+		arm(ctx, x, now);
+		return XFER_LIVE;
+	}
+	if (x->op == TFTP_OP_WRQ) {
+		send_ack(ctx, x, 0);
+		set_state(x, XFER_S_RECEIVING);
+		arm(ctx, x, now);
+		return XFER_LIVE;
+	}
+	set_state(x, XFER_S_SENDING);
+	return send_window(ctx, x, now);
+}
+
+enum xfer_result
+xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
+    uint64_t now)
+{
+	if (p->op == TFTP_OP_ERROR) {
+		x->errcode = p->u.error.code;
+		if (x->state == XFER_S_DALLY)
+			return finish(x, XFER_END_OK);
+		return finish(x, XFER_END_PEER_ERROR);
+	}
+	switch (x->state) {
+	case XFER_S_OACK_SENT:
+		if (x->op == TFTP_OP_RRQ) {
+			if (p->op != TFTP_OP_ACK || p->u.ack.block != 0) {
+				ctx->stats->dup_ack++;
+				return XFER_LIVE;
+			}
+			x->tries = 0;
+			set_state(x, XFER_S_SENDING);
+			return send_window(ctx, x, now);
+		}
+		if (p->op == TFTP_OP_DATA)
+			return wrq_data(ctx, x, p, now);
+		break;
+	case XFER_S_SENDING:
+		if (p->op == TFTP_OP_ACK)
+			return rrq_ack(ctx, x, p->u.ack.block, now);
+		break;
+	case XFER_S_RECEIVING:
+		if (p->op == TFTP_OP_DATA)
+			return wrq_data(ctx, x, p, now);
+		break;
+	case XFER_S_DALLY:
+		/* The peer missed our final ACK and sent its last DATA again. */
+		if (p->op == TFTP_OP_DATA &&
+		    p->u.data.block == wire_block(x, x->expect - 1))
+			send_ack(ctx, x, x->expect - 1);
+		return XFER_LIVE;
+	default:
+		break;
+	}
+	ctx->stats->bad_packet++;
+	return XFER_LIVE;
+}
+
+enum xfer_result
+xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
+	uint64_t	 cap;
+
+	if (x->state == XFER_S_DALLY)
+		return finish(x, XFER_END_OK);
+	if (++x->tries > ctx->retries)
+		return fail(ctx, x, TFTP_E_UNDEF, "timed out",
+		    XFER_END_TIMEOUT);
+	cap = base_rto(ctx, x) * XFER_RTO_BACKOFF_CAP;
+	x->rto_us = x->rto_us * 2 > cap ? cap : x->rto_us * 2;
+
+	switch (x->state) {
+	case XFER_S_OACK_SENT:
+		send_oack(ctx, x);
+		x->retrans++;
+		ctx->stats->retrans++;
+		break;
+	case XFER_S_SENDING:
+		x->retrans += x->sent - x->acked;
+		ctx->stats->retrans += x->sent - x->acked;
+		return send_window(ctx, x, now);
+	case XFER_S_RECEIVING:
+		send_ack(ctx, x, x->expect - 1);
+		x->inwindow = 0;
+		x->retrans++;
+		ctx->stats->retrans++;
+		break;
+	default:
+		return XFER_LIVE;
+	}
+	arm(ctx, x, now);
+	return XFER_LIVE;
+}
+
+void
+xfer_abort(struct xfer_ctx *ctx, struct xfer *x, uint16_t code,
+    const char *msg)
+{
+	if (x->state == XFER_S_DALLY) {
+		(void)finish(x, XFER_END_OK);
+		return;
+	}
+	(void)fail(ctx, x, code, msg, XFER_END_ABORTED);
+}
+
+static void
+count_end(struct xfer_ctx *ctx, const struct xfer *x)
+{
+	switch (x->result) {
+	case XFER_END_OK:
+		ctx->stats->xfer_ok++;
+		break;
+	case XFER_END_REFUSED:
+		ctx->stats->refused++;
+		break;
+	case XFER_END_PEER_ERROR:
+		ctx->stats->xfer_peer_error++;
+		break;
+	case XFER_END_TIMEOUT:
+		ctx->stats->xfer_timeout++;
+		ctx->stats->xfer_failed++;
+		break;
+	default:
+		ctx->stats->xfer_failed++;
+		break;
+	}
+}
+
+void
+xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
+	char	 peer[64], name[XFER_LOGNAME_MAX * 4 + 1], opts[160];
+	int	 quiet;
+
+	timer_cancel(ctx->timers, &x->timer);
+	if (x->fd != -1) {
+		(void)close(x->fd);
+		x->fd = -1;
+	}
+	fs_upload_abort(&x->up);
+	count_end(ctx, x);
+
+	/* A peer ERROR right after our OACK is how UEFI firmware ends a
+	 * tsize probe: routine, so only at debug level. */
+	quiet = x->result == XFER_END_PEER_ERROR && x->oack && x->bytes == 0;
+	if (log_enabled(quiet ? LOG_DEBUG : LOG_INFO)) {
+		opt_format(&x->opts, opts, sizeof opts);
+		(void)sock_ntop((struct sockaddr *)&x->peer, peer, sizeof peer);
+		(void)log_escape(x->name, strlen(x->name), name, sizeof name);
+		(quiet ? log_debug : log_info)("xfer end peer=%s op=%s file=%s "
+		    "mode=%s opts=\"%s\" bytes=%llu ms=%llu retrans=%llu "
+		    "result=%s code=%u", peer,
+		    x->op == TFTP_OP_RRQ ? "rrq" : "wrq", name,
+		    x->netascii ? "netascii" : "octet", opts,
+		    (unsigned long long)x->bytes,
+		    (unsigned long long)(now - x->start_us) / 1000,
+		    (unsigned long long)x->retrans,
+		    result_names[x->result], x->result == XFER_END_OK ? 0 :
+		    x->errcode);
+	}
+	x->state = XFER_S_DONE;
+}
