@@ -44,6 +44,8 @@ struct opt_set {
 	uint64_t	 tsize;		/* RRQ: set by caller to the file size;
 					   WRQ: the size the client announced */
 	uint8_t		 rollover;	/* block number after 65535 (0 or 1) */
+	uint8_t		 timeout_s;	/* timeout option as asked (seconds),
+					   echoed in the OACK; 0 = not asked */
 };
 
 /* Defaults for a request without options. */
