@@ -32,6 +32,8 @@ struct conf {
 	char			*root;
 	struct conf_listen	 listen[CONF_LISTEN_MAX];
 	size_t			 nlisten;
+	int			 listen_cli;	/* conf.c only: the command line
+						   has replaced the file's list */
 	int			 port;
 	int			 workers;	/* resolved: >= 1 */
 

@@ -1,0 +1,1159 @@
+/*
+ * Configuration.  One const schema table (the tmux options-table model)
+ * names every key with its type, range, default and help; the file reader,
+ * the command-line setter, the defaults and conf_dump() are all driven by
+ * it.  A file is applied in two passes, validate then store, so a bad file
+ * leaves the struct conf as it was.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "conf.h"
+#include "fs.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#ifndef nitems
+#define nitems(a)	(sizeof (a) / sizeof (a)[0])
+#endif
+
+#define CONF_FILE_MAX	(1024 * 1024)	/* largest config file read */
+#define CONF_MSG_MAX	512		/* longest problem text */
+
+enum conf_type {
+	CONF_T_STRING,		/* min/max: length */
+	CONF_T_INT,
+	CONF_T_BOOL,
+	CONF_T_CHOICE,		/* a string from the entry's choices */
+	CONF_T_OCTAL,		/* a string of octal digits */
+	CONF_T_LISTEN,		/* a string or a list of them */
+};
+
+struct conf_choice {
+	const char	*name;
+	int		 value;
+};
+
+struct conf_entry {
+	const char			*name;
+	enum conf_type			 type;
+	long long			 min;
+	long long			 max;
+	const char			*dflt;	/* text; NULL: unset */
+	const struct conf_choice	*choices;
+	size_t				 off;	/* in struct conf */
+	size_t				 size;
+	const char			*help;	/* one line */
+};
+
+/* One parsed value, before it is stored. */
+struct conf_value {
+	long long		 num;
+	const char		*str;	/* borrowed */
+	struct conf_listen	 listen[CONF_LISTEN_MAX];
+	size_t			 nlisten;
+};
+
+/* Where a value came from: a file and line, or the command line. */
+struct conf_where {
+	const char	*file;		/* NULL: the command line */
+	unsigned	 line;
+};
+
+typedef int	 conf_text_fn(const struct conf_entry *, const char *,
+		    const struct conf_where *, struct conf_value *, char **);
+typedef void	 conf_dump_fn(const struct conf_entry *,
+		    const struct conf *, FILE *);
+
+struct conf_type_info {
+	const char	*expect;	/* "expected ..." */
+	unsigned	 accepts;	/* CONF_ACCEPT(libconfig type) bits */
+	conf_text_fn	*from_text;
+	conf_dump_fn	*dump;
+};
+
+static char	*conf_msg(const struct conf_where *, const char *,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+static const struct conf_entry *conf_find(const char *);
+static void	 conf_fmt_num(const struct conf_entry *, long long, char *,
+		    size_t);
+static int	 conf_check_range(const struct conf_entry *, long long,
+		    const char *, const struct conf_where *, char **);
+static int	 conf_range_error(const struct conf_entry *, int,
+		    const char *, const struct conf_where *, char **);
+static int	 conf_choice_find(const struct conf_choice *, const char *,
+		    int *);
+static const char *conf_choice_name(const struct conf_choice *, int);
+static void	 conf_choice_join(const struct conf_choice *, char *,
+		    size_t);
+static void	 conf_store(struct conf *, const struct conf_entry *,
+		    const struct conf_value *);
+static long long conf_load(const struct conf *, const struct conf_entry *);
+static int	 conf_from_setting(const struct conf_entry *,
+		    const config_setting_t *, const char *,
+		    struct conf_value *, char **);
+static int	 conf_apply(struct conf *, const config_setting_t *,
+		    const char *, int, char **);
+static int	 conf_read_text(struct conf *, const char *, const char *,
+		    char **);
+static int	 conf_scan_ints(const char *, const char *, char **);
+static int	 conf_listen_parse(const char *, struct conf_listen *, int *,
+		    const char **);
+static int	 conf_listen_hasport(const struct conf_listen *);
+static void	 conf_listen_port(struct conf_listen *, int);
+static int	 conf_listen_add(const struct conf_entry *,
+		    struct conf_listen *, size_t *, const struct conf_listen *,
+		    const struct conf_where *, char **);
+static int	 conf_listen_list(const struct conf_entry *,
+		    const config_setting_t *, const char *,
+		    struct conf_value *, char **);
+static void	 conf_dump_quoted(FILE *, const char *);
+
+static conf_text_fn	 text_string, text_int, text_bool, text_choice,
+			 text_octal, text_listen;
+static conf_dump_fn	 dump_string, dump_int, dump_bool, dump_choice,
+			 dump_octal, dump_listen;
+
+#define CONF_ACCEPT(t)	(1U << (t))
+#define CONF_FIELD(m)	.off = offsetof(struct conf, m),		\
+			.size = sizeof(((struct conf *)0)->m)
+
+static const struct conf_type_info conf_types[] = {
+	[CONF_T_STRING] = { "a string",
+	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_string, dump_string },
+	[CONF_T_INT] = { "an integer",
+	    CONF_ACCEPT(CONFIG_TYPE_INT) | CONF_ACCEPT(CONFIG_TYPE_INT64),
+	    text_int, dump_int },
+	[CONF_T_BOOL] = { "a boolean (true or false)",
+	    CONF_ACCEPT(CONFIG_TYPE_BOOL), text_bool, dump_bool },
+	[CONF_T_CHOICE] = { "a string",
+	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_choice, dump_choice },
+	[CONF_T_OCTAL] = { "a string of octal digits",
+	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_octal, dump_octal },
+	[CONF_T_LISTEN] = { "a string or a list of strings",
+	    CONF_ACCEPT(CONFIG_TYPE_STRING) | CONF_ACCEPT(CONFIG_TYPE_ARRAY) |
+	    CONF_ACCEPT(CONFIG_TYPE_LIST), text_listen, dump_listen },
+};
+
+static const char *const conf_setting_types[] = {
+	[CONFIG_TYPE_NONE] = "nothing",
+	[CONFIG_TYPE_GROUP] = "a group",
+	[CONFIG_TYPE_INT] = "an integer",
+	[CONFIG_TYPE_INT64] = "an integer",
+	[CONFIG_TYPE_FLOAT] = "a float",
+	[CONFIG_TYPE_STRING] = "a string",
+	[CONFIG_TYPE_BOOL] = "a boolean",
+	[CONFIG_TYPE_ARRAY] = "an array",
+	[CONFIG_TYPE_LIST] = "a list",
+};
+
+static const struct conf_choice conf_bool_words[] = {
+	{ "true", 1 }, { "false", 0 },
+	{ "yes", 1 }, { "no", 0 },
+	{ "on", 1 }, { "off", 0 },
+	{ "1", 1 }, { "0", 0 },
+	{ NULL, 0 }
+};
+
+static const struct conf_choice conf_uploads_choices[] = {
+	{ "off", FS_UPLOAD_OFF },
+	{ "create", FS_UPLOAD_CREATE },
+	{ "overwrite", FS_UPLOAD_OVERWRITE },
+	{ NULL, 0 }
+};
+
+static const struct conf_choice conf_log_levels[] = {
+	{ "error", LOG_ERR },
+	{ "warning", LOG_WARNING },
+	{ "notice", LOG_NOTICE },
+	{ "info", LOG_INFO },
+	{ "debug", LOG_DEBUG },
+	{ NULL, 0 }
+};
+
+/* Used when listen is never set. */
+static const char *const conf_listen_defaults[] = { "0.0.0.0", "::" };
+
+/*
+ * The master copy of every key.  Numeric fields are int-sized or 64 bits
+ * wide (conf_store() checks), and every range is non-negative.
+ */
+static const struct conf_entry conf_table[] = {
+	{ .name = "root", .type = CONF_T_STRING, .min = 1, .max = PATH_MAX - 1,
+	  .dflt = "/srv/tftp", CONF_FIELD(root),
+	  .help = "directory served; clients cannot leave it" },
+	{ .name = "listen", .type = CONF_T_LISTEN, .min = 1,
+	  .max = CONF_LISTEN_MAX, .dflt = NULL, CONF_FIELD(listen),
+	  .help = "addresses to listen on: ADDR, ADDR:PORT, [ADDR] or "
+	  "[ADDR]:PORT" },
+	{ .name = "port", .type = CONF_T_INT, .min = 0, .max = 65535,
+	  .dflt = "69", CONF_FIELD(port),
+	  .help = "UDP port for listen addresses given without one "
+	  "(0: any free port)" },
+	{ .name = "workers", .type = CONF_T_INT, .min = 0,
+	  .max = CONF_WORKERS_MAX, .dflt = "0", CONF_FIELD(workers),
+	  .help = "worker processes (0: one per online CPU)" },
+	{ .name = "user", .type = CONF_T_STRING, .min = 1, .max = 255,
+	  .dflt = "nobody", CONF_FIELD(user),
+	  .help = "user the workers run as" },
+	{ .name = "group", .type = CONF_T_STRING, .min = 1, .max = 255,
+	  .dflt = NULL, CONF_FIELD(group),
+	  .help = "group the workers run as (unset: the user's primary "
+	  "group)" },
+	{ .name = "chroot", .type = CONF_T_BOOL, .min = 0, .max = 1,
+	  .dflt = "false", CONF_FIELD(chroot),
+	  .help = "chroot the workers into root" },
+	{ .name = "uploads", .type = CONF_T_CHOICE, .dflt = "off",
+	  .choices = conf_uploads_choices, CONF_FIELD(uploads),
+	  .help = "write requests: off, create (new files only) or "
+	  "overwrite" },
+	{ .name = "upload_fsync", .type = CONF_T_BOOL, .min = 0, .max = 1,
+	  .dflt = "true", CONF_FIELD(upload_fsync),
+	  .help = "fsync an upload before it becomes visible" },
+	{ .name = "umask", .type = CONF_T_OCTAL, .min = 0, .max = 0777,
+	  .dflt = "022", CONF_FIELD(umask),
+	  .help = "mask applied to the mode 0666 of uploaded files" },
+	{ .name = "max_upload_size", .type = CONF_T_INT, .min = 0,
+	  .max = INT64_MAX, .dflt = "0", CONF_FIELD(max_upload_size),
+	  .help = "largest upload in bytes (0: no limit)" },
+	{ .name = "blksize_max", .type = CONF_T_INT, .min = 8, .max = 65464,
+	  .dflt = "65464", CONF_FIELD(blksize_max),
+	  .help = "largest blksize option granted (RFC 2348)" },
+	{ .name = "windowsize_max", .type = CONF_T_INT, .min = 1,
+	  .max = 65535, .dflt = "64", CONF_FIELD(windowsize_max),
+	  .help = "largest windowsize option granted (RFC 7440)" },
+	{ .name = "timeout_ms", .type = CONF_T_INT, .min = 10, .max = 255000,
+	  .dflt = "1000", CONF_FIELD(timeout_ms),
+	  .help = "first retransmit timeout when the client asks none" },
+	{ .name = "retries", .type = CONF_T_INT, .min = 1, .max = 100,
+	  .dflt = "5", CONF_FIELD(retries),
+	  .help = "retransmissions before a transfer is abandoned" },
+	{ .name = "max_transfers", .type = CONF_T_INT, .min = 1, .max = 65536,
+	  .dflt = "4096", CONF_FIELD(max_transfers),
+	  .help = "concurrent transfers per worker" },
+	{ .name = "so_rcvbuf", .type = CONF_T_INT, .min = 0,
+	  .max = 1073741824, .dflt = "4194304", CONF_FIELD(so_rcvbuf),
+	  .help = "socket receive buffer in bytes (0: kernel default)" },
+	{ .name = "so_sndbuf", .type = CONF_T_INT, .min = 0,
+	  .max = 1073741824, .dflt = "4194304", CONF_FIELD(so_sndbuf),
+	  .help = "socket send buffer in bytes (0: kernel default)" },
+	{ .name = "log_level", .type = CONF_T_CHOICE, .dflt = "info",
+	  .choices = conf_log_levels, CONF_FIELD(log_level),
+	  .help = "least severe message logged: error, warning, notice, "
+	  "info or debug" },
+};
+
+#define CONF_NENTRIES	(sizeof conf_table / sizeof conf_table[0])
+
+struct conf *
+conf_new(void)
+{
+	struct conf		*conf;
+	const struct conf_entry	*e;
+	struct conf_value	 v;
+	struct conf_where	 w = { "built-in default", 0 };
+	char			*cause;
+
+	conf = xcalloc(1, sizeof *conf);
+	for (e = conf_table; e < conf_table + CONF_NENTRIES; e++) {
+		if (e->dflt == NULL)
+			continue;
+		if (conf_types[e->type].from_text(e, e->dflt, &w, &v,
+		    &cause) == -1)
+			fatalx("%s", cause);
+		conf_store(conf, e, &v);
+	}
+	return conf;
+}
+
+void
+conf_free(struct conf *conf)
+{
+	const struct conf_entry	*e;
+
+	if (conf == NULL)
+		return;
+	for (e = conf_table; e < conf_table + CONF_NENTRIES; e++) {
+		if (e->type == CONF_T_STRING)
+			free(*(char **)((char *)conf + e->off));
+	}
+	free(conf->path);
+	free(conf);
+}
+
+int
+conf_read_file(struct conf *conf, const char *path, int must_exist,
+    char **cause)
+{
+	FILE		*f;
+	struct stat	 st;
+	char		*text = NULL;
+	size_t		 len;
+	int		 rc = -1;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		xasprintf(cause, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) == -1) {
+		xasprintf(cause, "%s: cannot open: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		xasprintf(cause, "%s: cannot open: %s", path, strerror(EISDIR));
+		goto out;
+	}
+	text = xmalloc(CONF_FILE_MAX + 1);
+	len = fread(text, 1, CONF_FILE_MAX + 1, f);
+	if (ferror(f)) {
+		xasprintf(cause, "%s: cannot read: %s", path, strerror(errno));
+		goto out;
+	}
+	if (len > CONF_FILE_MAX) {
+		xasprintf(cause, "%s: larger than %d bytes", path,
+		    CONF_FILE_MAX);
+		goto out;
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		xasprintf(cause, "%s: contains a NUL byte", path);
+		goto out;
+	}
+	text[len] = '\0';
+	if (conf_read_text(conf, text, path, cause) == -1)
+		goto out;
+	free(conf->path);
+	conf->path = xstrdup(path);
+	rc = 0;
+out:
+	free(text);
+	(void)fclose(f);
+	return rc;
+}
+
+int
+conf_read_string(struct conf *conf, const char *text, char **cause)
+{
+	return conf_read_text(conf, text, "<string>", cause);
+}
+
+int
+conf_set(struct conf *conf, const char *key, const char *value,
+    char **cause)
+{
+	const struct conf_entry	*e;
+	struct conf_value	 v;
+	struct conf_where	 w = { NULL, 0 };
+
+	if ((e = conf_find(key)) == NULL) {
+		*cause = conf_msg(&w, key, "unknown key");
+		return -1;
+	}
+	if (value == NULL) {
+		*cause = conf_msg(&w, key, "missing value");
+		return -1;
+	}
+	if (conf_types[e->type].from_text(e, value, &w, &v, cause) == -1)
+		return -1;
+	if (e->type != CONF_T_LISTEN) {
+		conf_store(conf, e, &v);
+		return 0;
+	}
+
+	/* The first listen from the command line replaces the file's. */
+	if (!conf->listen_cli) {
+		conf->nlisten = 0;
+		conf->listen_cli = 1;
+	}
+	return conf_listen_add(e, conf->listen, &conf->nlisten, &v.listen[0],
+	    &w, cause);
+}
+
+int
+conf_finish(struct conf *conf, char **cause)
+{
+	const char		*why;
+	size_t			 i;
+	int			 hasport;
+	long			 ncpu;
+
+	if (conf->nlisten == 0) {
+		for (i = 0; i < nitems(conf_listen_defaults); i++) {
+			if (conf_listen_parse(conf_listen_defaults[i],
+			    &conf->listen[i], &hasport, &why) == -1)
+				fatalx("listen default %s: %s",
+				    conf_listen_defaults[i], why);
+		}
+		conf->nlisten = i;
+	}
+	for (i = 0; i < conf->nlisten; i++) {
+		if (!conf_listen_hasport(&conf->listen[i]))
+			conf_listen_port(&conf->listen[i], conf->port);
+	}
+
+	if (conf->workers == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		if (ncpu < 1)
+			ncpu = 1;
+		if (ncpu > CONF_WORKERS_MAX)
+			ncpu = CONF_WORKERS_MAX;
+		conf->workers = (int)ncpu;
+	}
+	return 0;
+}
+
+void
+conf_dump(const struct conf *conf, FILE *f)
+{
+	const struct conf_entry	*e;
+
+	for (e = conf_table; e < conf_table + CONF_NENTRIES; e++)
+		conf_types[e->type].dump(e, conf, f);
+}
+
+const char *
+conf_uploads_str(enum fs_upload_policy policy)
+{
+	const char	*name;
+
+	name = conf_choice_name(conf_uploads_choices, (int)policy);
+	return name != NULL ? name : "unknown";
+}
+
+/*
+ * "FILE:LINE: key: problem", or "command line: --key: problem".
+ */
+static char *
+conf_msg(const struct conf_where *w, const char *key, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 problem[CONF_MSG_MAX];
+	char	*msg;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(problem, sizeof problem, fmt, ap);
+	va_end(ap);
+	if (w->file == NULL)
+		xasprintf(&msg, "command line: --%s: %s", key, problem);
+	else
+		xasprintf(&msg, "%s:%u: %s: %s", w->file, w->line, key,
+		    problem);
+	return msg;
+}
+
+static const struct conf_entry *
+conf_find(const char *name)
+{
+	const struct conf_entry	*e;
+
+	for (e = conf_table; e < conf_table + CONF_NENTRIES; e++) {
+		if (strcmp(e->name, name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void
+conf_fmt_num(const struct conf_entry *e, long long n, char *buf, size_t len)
+{
+	if (e->type == CONF_T_OCTAL)
+		(void)snprintf(buf, len, "%#llo", n);
+	else
+		(void)snprintf(buf, len, "%lld", n);
+}
+
+/* shown: the value as the user wrote it, or NULL to print n. */
+static int
+conf_check_range(const struct conf_entry *e, long long n, const char *shown,
+    const struct conf_where *w, char **cause)
+{
+	char	 value[32];
+
+	if (n >= e->min && n <= e->max)
+		return 0;
+	if (shown == NULL) {
+		conf_fmt_num(e, n, value, sizeof value);
+		shown = value;
+	}
+	return conf_range_error(e, n > e->max, shown, w, cause);
+}
+
+static int
+conf_range_error(const struct conf_entry *e, int above, const char *shown,
+    const struct conf_where *w, char **cause)
+{
+	char	 limit[32];
+
+	conf_fmt_num(e, above ? e->max : e->min, limit, sizeof limit);
+	*cause = conf_msg(w, e->name, "%s is %s the %s %s", shown,
+	    above ? "above" : "below", above ? "maximum" : "minimum", limit);
+	return -1;
+}
+
+static int
+conf_choice_find(const struct conf_choice *c, const char *name, int *value)
+{
+	for (; c->name != NULL; c++) {
+		if (strcmp(c->name, name) == 0) {
+			*value = c->value;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const char *
+conf_choice_name(const struct conf_choice *c, int value)
+{
+	for (; c->name != NULL; c++) {
+		if (c->value == value)
+			return c->name;
+	}
+	return NULL;
+}
+
+static void
+conf_choice_join(const struct conf_choice *c, char *buf, size_t len)
+{
+	size_t	 off = 0;
+	int	 n;
+
+	buf[0] = '\0';
+	for (; c->name != NULL && off < len; c++) {
+		n = snprintf(buf + off, len - off, "%s%s",
+		    off == 0 ? "" : ", ", c->name);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+static void
+conf_store(struct conf *conf, const struct conf_entry *e,
+    const struct conf_value *v)
+{
+	char		*field = (char *)conf + e->off;
+	char		**sp;
+	int		 i;
+	int64_t		 i64;
+
+	switch (e->type) {
+	case CONF_T_STRING:
+		sp = (char **)field;
+		free(*sp);
+		*sp = v->str == NULL ? NULL : xstrdup(v->str);
+		return;
+	case CONF_T_LISTEN:
+		memcpy(conf->listen, v->listen,
+		    v->nlisten * sizeof v->listen[0]);
+		conf->nlisten = v->nlisten;
+		return;
+	default:
+		break;
+	}
+
+	/*
+	 * Every numeric value is validated non-negative and within its
+	 * field's range, so an int-sized field (int, unsigned, mode_t or an
+	 * enum) holds the same bits whatever its signedness.
+	 */
+	if (e->size == sizeof i && v->num >= INT_MIN && v->num <= INT_MAX) {
+		i = (int)v->num;
+		memcpy(field, &i, sizeof i);
+	} else if (e->size == sizeof i64) {
+		i64 = v->num;
+		memcpy(field, &i64, sizeof i64);
+	} else
+		fatalx("conf: %s: cannot store %lld in %zu bytes", e->name,
+		    v->num, e->size);
+}
+
+static long long
+conf_load(const struct conf *conf, const struct conf_entry *e)
+{
+	const char	*field = (const char *)conf + e->off;
+	int		 i;
+	int64_t		 i64;
+
+	if (e->size == sizeof i64) {
+		memcpy(&i64, field, sizeof i64);
+		return i64;
+	}
+	memcpy(&i, field, sizeof i);
+	return i;
+}
+
+/* Turn one top-level setting into a value for entry e. */
+static int
+conf_from_setting(const struct conf_entry *e, const config_setting_t *s,
+    const char *label, struct conf_value *v, char **cause)
+{
+	const struct conf_type_info	*ti = &conf_types[e->type];
+	struct conf_where		 w;
+	const char			*got = "something unknown";
+	int				 t = config_setting_type(s);
+
+	w.file = config_setting_source_file(s) != NULL ?
+	    config_setting_source_file(s) : label;
+	w.line = config_setting_source_line(s);
+	v->nlisten = 0;
+	v->str = NULL;
+	v->num = 0;
+
+	if (t < 0 || (size_t)t >= nitems(conf_setting_types) ||
+	    (ti->accepts & CONF_ACCEPT(t)) == 0) {
+		if (t >= 0 && (size_t)t < nitems(conf_setting_types))
+			got = conf_setting_types[t];
+		*cause = conf_msg(&w, e->name, "expected %s, got %s",
+		    ti->expect, got);
+		return -1;
+	}
+	switch (t) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		v->num = config_setting_get_int64(s);
+		return conf_check_range(e, v->num, NULL, &w, cause);
+	case CONFIG_TYPE_BOOL:
+		v->num = config_setting_get_bool(s);
+		return 0;
+	case CONFIG_TYPE_STRING:
+		return ti->from_text(e, config_setting_get_string(s), &w, v,
+		    cause);
+	default:
+		return conf_listen_list(e, s, label, v, cause);
+	}
+}
+
+/* Validate one setting; with store, also put it into conf. */
+static int
+conf_apply(struct conf *conf, const config_setting_t *s, const char *label,
+    int store, char **cause)
+{
+	const struct conf_entry	*e;
+	struct conf_value	 v;
+	struct conf_where	 w;
+
+	if ((e = conf_find(config_setting_name(s))) == NULL) {
+		w.file = config_setting_source_file(s) != NULL ?
+		    config_setting_source_file(s) : label;
+		w.line = config_setting_source_line(s);
+		*cause = conf_msg(&w, config_setting_name(s), "unknown key");
+		return -1;
+	}
+	if (conf_from_setting(e, s, label, &v, cause) == -1)
+		return -1;
+	if (store)
+		conf_store(conf, e, &v);
+	return 0;
+}
+
+static int
+conf_read_text(struct conf *conf, const char *text, const char *label,
+    char **cause)
+{
+	config_t		 cfg;
+	config_setting_t	*root;
+	const char		*file;
+	int			 i, n, pass, rc = -1;
+
+	if (conf_scan_ints(text, label, cause) == -1)
+		return -1;
+
+	config_init(&cfg);
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		file = config_error_file(&cfg) != NULL ?
+		    config_error_file(&cfg) : label;
+		xasprintf(cause, "%s:%d: %s", file, config_error_line(&cfg),
+		    config_error_text(&cfg));
+		goto out;
+	}
+	root = config_root_setting(&cfg);
+	n = config_setting_length(root);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			if (conf_apply(conf, config_setting_get_elem(root, i),
+			    label, pass == 1, cause) == -1)
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	config_destroy(&cfg);
+	return rc;
+}
+
+/*
+ * libconfig 1.5 keeps an integer written without the L suffix in an int
+ * and silently wraps a larger one (8589934592 becomes 0, 4294967365
+ * becomes 69).  Refuse such literals before libconfig sees them.  Only
+ * the text itself is checked, not files it @includes.
+ */
+static int
+conf_scan_ints(const char *text, const char *label, char **cause)
+{
+	const char		*p = text, *start, *digits, *end;
+	unsigned		 line = 1;
+	unsigned long long	 u;
+	int			 hex, neg, bad;
+
+	while (*p != '\0') {
+		if (*p == '\n') {
+			line++;
+			p++;
+		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			while (*p != '\0' && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p != '\0'; p++) {
+				if (p[0] == '*' && p[1] == '/') {
+					p += 2;
+					break;
+				}
+				if (*p == '\n')
+					line++;
+			}
+		} else if (*p == '"') {
+			for (p++; *p != '\0' && *p != '"'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				if (*p == '\n')
+					line++;
+			}
+			if (*p == '"')
+				p++;
+		} else if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' &&
+		    *p <= 'z') || *p == '*' || *p == '_') {
+			while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' &&
+			    *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			    *p == '*' || *p == '_' || *p == '-')
+				p++;
+		} else if ((*p >= '0' && *p <= '9') || ((*p == '-' ||
+		    *p == '+') && p[1] >= '0' && p[1] <= '9')) {
+			start = p;
+			neg = *p == '-';
+			if (*p == '-' || *p == '+')
+				p++;
+			digits = p;
+			hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+			for (; (*p >= '0' && *p <= '9') || (*p >= 'A' &&
+			    *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			    *p == '.'; p++) {
+				if (!hex && (*p == 'e' || *p == 'E') &&
+				    (p[1] == '+' || p[1] == '-'))
+					p++;
+			}
+			if (hex)
+				digits += 2;
+			end = digits;
+			while ((*end >= '0' && *end <= '9') || (hex &&
+			    ((*end >= 'a' && *end <= 'f') ||
+			    (*end >= 'A' && *end <= 'F'))))
+				end++;
+			if (end != p || end == digits)
+				continue;	/* not a plain integer */
+			errno = 0;
+			u = strtoull(digits, NULL, hex ? 16 : 10);
+			if (errno == ERANGE)
+				bad = 1;
+			else if (neg)
+				bad = u > (unsigned long long)INT_MAX + 1;
+			else
+				bad = u > INT_MAX;
+			if (bad) {
+				xasprintf(cause, "%s:%u: %.*s does not fit in "
+				    "32 bits: write it as %.*sL", label, line,
+				    (int)(p - start), start, (int)(p - start),
+				    start);
+				return -1;
+			}
+		} else
+			p++;
+	}
+	return 0;
+}
+
+/*
+ * Parse "ADDR", "ADDR:PORT", "[ADDR]", "[ADDR]:PORT" or a bare IPv6
+ * address (more than one ':').  Without a port, the port is 0 and
+ * *hasport is 0.  On failure *why says what is wrong.
+ */
+static int
+conf_listen_parse(const char *text, struct conf_listen *l, int *hasport,
+    const char **why)
+{
+	struct sockaddr_in	*sin;
+	struct sockaddr_in6	*sin6;
+	char			 addr[INET6_ADDRSTRLEN + 1];
+	const char		*rb, *port = NULL, *colon, *errstr;
+	size_t			 len;
+	int			 family, n;
+
+	memset(l, 0, sizeof *l);
+	*hasport = 0;
+	if (strlen(text) >= sizeof l->text) {
+		*why = "is too long";
+		return -1;
+	}
+	(void)strlcpy(l->text, text, sizeof l->text);
+	if (text[0] == '[') {
+		if ((rb = strchr(text, ']')) == NULL) {
+			*why = "has no closing ']'";
+			return -1;
+		}
+		if (rb[1] == ':')
+			port = rb + 2;
+		else if (rb[1] != '\0') {
+			*why = "has something other than ':PORT' after ']'";
+			return -1;
+		}
+		text++;
+		len = (size_t)(rb - text);
+		family = AF_INET6;
+	} else if ((colon = strchr(text, ':')) != NULL &&
+	    strchr(colon + 1, ':') == NULL) {
+		port = colon + 1;
+		len = (size_t)(colon - text);
+		family = AF_INET;
+	} else {
+		len = strlen(text);
+		family = colon != NULL ? AF_INET6 : AF_INET;
+	}
+	if (len == 0 || len >= sizeof addr) {
+		*why = "is not a numeric IPv4 or IPv6 address";
+		return -1;
+	}
+	memcpy(addr, text, len);
+	addr[len] = '\0';
+
+	if (port != NULL) {
+		n = (int)strtonum(port, 0, 65535, &errstr);
+		if (errstr != NULL) {
+			*why =
+			    "has a port that is not a number from 0 to 65535";
+			return -1;
+		}
+		*hasport = 1;
+	} else
+		n = 0;
+
+	if (family == AF_INET) {
+		sin = (struct sockaddr_in *)&l->addr;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)n);
+		if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1) {
+			*why = "is not a numeric IPv4 or IPv6 address";
+			return -1;
+		}
+		l->addrlen = sizeof *sin;
+	} else {
+		sin6 = (struct sockaddr_in6 *)&l->addr;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)n);
+		if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) != 1) {
+			*why = "is not a numeric IPv4 or IPv6 address";
+			return -1;
+		}
+		l->addrlen = sizeof *sin6;
+	}
+	return 0;
+}
+
+/* Whether the entry was written with a port (its text says). */
+static int
+conf_listen_hasport(const struct conf_listen *l)
+{
+	struct conf_listen	 tmp;
+	const char		*why;
+	int			 hasport;
+
+	if (conf_listen_parse(l->text, &tmp, &hasport, &why) == -1)
+		fatalx("listen %s: %s", l->text, why);
+	return hasport;
+}
+
+static void
+conf_listen_port(struct conf_listen *l, int port)
+{
+	if (l->addr.ss_family == AF_INET)
+		((struct sockaddr_in *)&l->addr)->sin_port =
+		    htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)&l->addr)->sin6_port =
+		    htons((uint16_t)port);
+}
+
+/* Append l to list (n entries), refusing duplicates and overflow. */
+static int
+conf_listen_add(const struct conf_entry *e, struct conf_listen *list,
+    size_t *n, const struct conf_listen *l, const struct conf_where *w,
+    char **cause)
+{
+	size_t	 i;
+
+	for (i = 0; i < *n; i++) {
+		if (list[i].addrlen == l->addrlen &&
+		    memcmp(&list[i].addr, &l->addr, l->addrlen) == 0 &&
+		    conf_listen_hasport(&list[i]) == conf_listen_hasport(l)) {
+			*cause = conf_msg(w, e->name, "\"%s\" is given twice",
+			    l->text);
+			return -1;
+		}
+	}
+	if (*n >= (size_t)e->max) {
+		*cause = conf_msg(w, e->name, "more than %lld addresses",
+		    e->max);
+		return -1;
+	}
+	list[(*n)++] = *l;
+	return 0;
+}
+
+/* An array or list of listen strings. */
+static int
+conf_listen_list(const struct conf_entry *e, const config_setting_t *s,
+    const char *label, struct conf_value *v, char **cause)
+{
+	const config_setting_t	*elem;
+	struct conf_value	 one;
+	struct conf_where	 w;
+	int			 i, n, t;
+
+	w.file = config_setting_source_file(s) != NULL ?
+	    config_setting_source_file(s) : label;
+	w.line = config_setting_source_line(s);
+	if ((n = config_setting_length(s)) == 0) {
+		*cause = conf_msg(&w, e->name, "the list is empty");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		elem = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_source_line(elem) != 0)
+			w.line = config_setting_source_line(elem);
+		t = config_setting_type(elem);
+		if (t != CONFIG_TYPE_STRING) {
+			*cause = conf_msg(&w, e->name,
+			    "element %d: expected a string, got %s", i + 1,
+			    t >= 0 && (size_t)t < nitems(conf_setting_types) ?
+			    conf_setting_types[t] : "something unknown");
+			return -1;
+		}
+		if (text_listen(e, config_setting_get_string(elem), &w, &one,
+		    cause) == -1)
+			return -1;
+		if (conf_listen_add(e, v->listen, &v->nlisten, &one.listen[0],
+		    &w, cause) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+text_string(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	size_t	 len = strlen(text);
+
+	if (len < (size_t)e->min) {
+		*cause = conf_msg(w, e->name, "must not be empty");
+		return -1;
+	}
+	if (len > (size_t)e->max) {
+		*cause = conf_msg(w, e->name, "is longer than %lld characters",
+		    e->max);
+		return -1;
+	}
+	v->str = text;
+	return 0;
+}
+
+static int
+text_int(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	const char	*errstr;
+
+	v->num = strtonum(text, LLONG_MIN, LLONG_MAX, &errstr);
+	if (errstr == NULL)
+		return conf_check_range(e, v->num, NULL, w, cause);
+	/* Beyond long long: outside every range. */
+	if (strcmp(errstr, "too large") == 0)
+		return conf_range_error(e, 1, text, w, cause);
+	if (strcmp(errstr, "too small") == 0)
+		return conf_range_error(e, 0, text, w, cause);
+	*cause = conf_msg(w, e->name, "\"%s\" is not an integer", text);
+	return -1;
+}
+
+static int
+text_bool(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	char	 words[128];
+	int	 b;
+
+	if (conf_choice_find(conf_bool_words, text, &b) == -1) {
+		conf_choice_join(conf_bool_words, words, sizeof words);
+		*cause = conf_msg(w, e->name, "\"%s\" is not one of %s", text,
+		    words);
+		return -1;
+	}
+	v->num = b;
+	return 0;
+}
+
+static int
+text_choice(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	char	 words[128];
+	int	 value;
+
+	if (conf_choice_find(e->choices, text, &value) == -1) {
+		conf_choice_join(e->choices, words, sizeof words);
+		*cause = conf_msg(w, e->name, "\"%s\" is not one of %s", text,
+		    words);
+		return -1;
+	}
+	v->num = value;
+	return 0;
+}
+
+static int
+text_octal(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	const char	*p;
+	long long	 n = 0;
+
+	if (text[0] == '\0')
+		goto bad;
+	for (p = text; *p != '\0'; p++) {
+		if (*p < '0' || *p > '7')
+			goto bad;
+		if (n <= e->max)	/* stop growing once too large */
+			n = n * 8 + (*p - '0');
+	}
+	v->num = n;
+	return conf_check_range(e, n, text, w, cause);
+bad:
+	*cause = conf_msg(w, e->name, "\"%s\" is not an octal number", text);
+	return -1;
+}
+
+static int
+text_listen(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	const char	*why;
+	int		 hasport;
+
+	if (conf_listen_parse(text, &v->listen[0], &hasport, &why) == -1) {
+		*cause = conf_msg(w, e->name, "\"%s\" %s", text, why);
+		return -1;
+	}
+	v->nlisten = 1;
+	return 0;
+}
+
+static void
+dump_string(const struct conf_entry *e, const struct conf *conf, FILE *f)
+{
+	const char	*s = *(char *const *)((const char *)conf + e->off);
+
+	if (s == NULL) {
+		fprintf(f, "# %s is not set\n", e->name);
+		return;
+	}
+	fprintf(f, "%s = ", e->name);
+	conf_dump_quoted(f, s);
+	fprintf(f, ";\n");
+}
+
+static void
+dump_int(const struct conf_entry *e, const struct conf *conf, FILE *f)
+{
+	long long	 n = conf_load(conf, e);
+
+	fprintf(f, "%s = %lld%s;\n", e->name, n,
+	    n > INT_MAX || n < INT_MIN ? "L" : "");
+}
+
+static void
+dump_bool(const struct conf_entry *e, const struct conf *conf, FILE *f)
+{
+	fprintf(f, "%s = %s;\n", e->name, conf_load(conf, e) ? "true" :
+	    "false");
+}
+
+static void
+dump_choice(const struct conf_entry *e, const struct conf *conf, FILE *f)
+{
+	const char	*name;
+
+	name = conf_choice_name(e->choices, (int)conf_load(conf, e));
+	fprintf(f, "%s = \"%s\";\n", e->name, name != NULL ? name : "?");
+}
+
+static void
+dump_octal(const struct conf_entry *e, const struct conf *conf, FILE *f)
+{
+	fprintf(f, "%s = \"%03llo\";\n", e->name, conf_load(conf, e));
+}
+
+static void
+dump_listen(const struct conf_entry *e, const struct conf *conf, FILE *f)
+{
+	size_t	 i;
+
+	fprintf(f, "%s = [ ", e->name);
+	if (conf->nlisten == 0) {
+		for (i = 0; i < nitems(conf_listen_defaults); i++) {
+			fprintf(f, "%s", i == 0 ? "" : ", ");
+			conf_dump_quoted(f, conf_listen_defaults[i]);
+		}
+	}
+	for (i = 0; i < conf->nlisten; i++) {
+		fprintf(f, "%s", i == 0 ? "" : ", ");
+		conf_dump_quoted(f, conf->listen[i].text);
+	}
+	fprintf(f, " ];\n");
+}
+
+/* A libconfig string literal. */
+static void
+conf_dump_quoted(FILE *f, const char *s)
+{
+	unsigned char	 c;
+
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
