@@ -1,0 +1,1392 @@
+/*
+ * Unit tests for conf.c: defaults, every key from a file and from the
+ * command line, exact "file:line: problem" messages, listen forms,
+ * conf_finish, conf_dump and the sample conf/owltftpd.conf.
+ *
+ * Under valgrind: CK_FORK=no valgrind --leak-check=full ./check_conf
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "fs.h"
+#include "xmalloc.h"
+
+#ifndef nitems
+#define nitems(a)	(sizeof (a) / sizeof (a)[0])
+#endif
+
+/* Every key, in schema order: the authoritative list from the design. */
+static const char *const keys[] = {
+	"root", "listen", "port", "workers", "user", "group", "chroot",
+	"uploads", "upload_fsync", "umask", "max_upload_size", "blksize_max",
+	"windowsize_max", "timeout_ms", "retries", "max_transfers",
+	"so_rcvbuf", "so_sndbuf", "log_level",
+};
+
+static const char default_dump[] =
+	"root = \"/srv/tftp\";\n"
+	"listen = [ \"0.0.0.0\", \"::\" ];\n"
+	"port = 69;\n"
+	"workers = 0;\n"
+	"user = \"nobody\";\n"
+	"# group is not set\n"
+	"chroot = false;\n"
+	"uploads = \"off\";\n"
+	"upload_fsync = true;\n"
+	"umask = \"022\";\n"
+	"max_upload_size = 0;\n"
+	"blksize_max = 65464;\n"
+	"windowsize_max = 64;\n"
+	"timeout_ms = 1000;\n"
+	"retries = 5;\n"
+	"max_transfers = 4096;\n"
+	"so_rcvbuf = 4194304;\n"
+	"so_sndbuf = 4194304;\n"
+	"log_level = \"info\";\n";
+
+
+static struct conf	*conf;
+static char		*cause;
+static char		 tmpdir[PATH_MAX];
+
+static void
+setup(void)
+{
+	conf = conf_new();
+	cause = NULL;
+}
+
+static void
+teardown(void)
+{
+	conf_free(conf);
+	conf = NULL;
+	free(cause);
+	cause = NULL;
+}
+
+static void
+tmp_setup(void)
+{
+	const char	*base = getenv("TMPDIR");
+
+	setup();
+	(void)snprintf(tmpdir, sizeof tmpdir, "%s/check_conf.XXXXXX",
+	    base != NULL ? base : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void
+tmp_teardown(void)
+{
+	char	 cmd[PATH_MAX + 16];
+
+	teardown();
+	(void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static char *
+tmp_file(const char *name, const char *text)
+{
+	char	*path;
+	FILE	*f;
+
+	xasprintf(&path, "%s/%s", tmpdir, name);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+static char *
+dump(const struct conf *c)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*f;
+
+	ck_assert_ptr_nonnull(f = open_memstream(&buf, &len));
+	conf_dump(c, f);
+	ck_assert_int_eq(fclose(f), 0);
+	return buf;
+}
+
+static void
+read_ok(const char *text)
+{
+	if (conf_read_string(conf, text, &cause) != 0)
+		ck_abort_msg("unexpected error: %s", cause);
+}
+
+static void
+read_fails(const char *text, const char *want)
+{
+	ck_assert_msg(conf_read_string(conf, text, &cause) == -1,
+	    "accepted: %s", text);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_str_eq(cause, want);
+	free(cause);
+	cause = NULL;
+}
+
+/*
+ * A bad row from a table, on line 3 after a valid setting of another key:
+ * the message must be exact and the valid setting must not be applied.
+ */
+static void
+bad_row(const char *row, const char *message)
+{
+	char	*text, *want;
+	int	 is_retries = strncmp(row, "retries", 7) == 0;
+
+	xasprintf(&text, "# owltftpd\n%s\n%s\n", is_retries ?
+	    "windowsize_max = 7;" : "retries = 7;", row);
+	xasprintf(&want, "<string>:3: %s", message);
+	read_fails(text, want);
+	ck_assert_uint_eq(conf->retries, 5);
+	ck_assert_uint_eq(conf->windowsize_max, 64);
+	free(text);
+	free(want);
+}
+
+static void
+set_ok(const char *key, const char *value)
+{
+	if (conf_set(conf, key, value, &cause) != 0)
+		ck_abort_msg("conf_set %s %s: %s", key, value, cause);
+}
+
+static void
+set_fails(const char *key, const char *value, const char *want)
+{
+	ck_assert_msg(conf_set(conf, key, value, &cause) == -1,
+	    "accepted: --%s %s", key, value);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_str_eq(cause, want);
+	free(cause);
+	cause = NULL;
+}
+
+/* Check one listen entry: family, address text, port and as-written. */
+static void
+check_listen(size_t i, int family, const char *addr, int port,
+    const char *text)
+{
+	const struct conf_listen	*l = &conf->listen[i];
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+	char				 buf[INET6_ADDRSTRLEN];
+
+	ck_assert_uint_lt(i, conf->nlisten);
+	ck_assert_int_eq(l->addr.ss_family, family);
+	ck_assert_str_eq(l->text, text);
+	if (family == AF_INET) {
+		sin = (const struct sockaddr_in *)&l->addr;
+		ck_assert_uint_eq(l->addrlen, sizeof *sin);
+		ck_assert_ptr_nonnull(inet_ntop(AF_INET, &sin->sin_addr, buf,
+		    sizeof buf));
+		ck_assert_int_eq(ntohs(sin->sin_port), port);
+	} else {
+		sin6 = (const struct sockaddr_in6 *)&l->addr;
+		ck_assert_uint_eq(l->addrlen, sizeof *sin6);
+		ck_assert_ptr_nonnull(inet_ntop(AF_INET6, &sin6->sin6_addr,
+		    buf, sizeof buf));
+		ck_assert_int_eq(ntohs(sin6->sin6_port), port);
+	}
+	ck_assert_str_eq(buf, addr);
+}
+
+static char *
+sample_path(void)
+{
+	const char	*srcdir = getenv("TESTS_SRCDIR");
+	char		*file, *path;
+
+	if (srcdir != NULL) {
+		xasprintf(&path, "%s/../conf/owltftpd.conf", srcdir);
+		return path;
+	}
+	file = xstrdup(__FILE__);
+	xasprintf(&path, "%s/../conf/owltftpd.conf", dirname(file));
+	free(file);
+	return path;
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE	*f;
+	char	*buf;
+	long	 len;
+
+	if ((f = fopen(path, "r")) == NULL)
+		ck_abort_msg("%s: %s", path, strerror(errno));
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	ck_assert_int_ge(len = ftell(f), 0);
+	rewind(f);
+	buf = xmalloc((size_t)len + 1);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
+	buf[len] = '\0';
+	(void)fclose(f);
+	return buf;
+}
+
+/* defaults */
+
+START_TEST(test_defaults)
+{
+	ck_assert_ptr_null(conf->path);
+	ck_assert_str_eq(conf->root, "/srv/tftp");
+	ck_assert_uint_eq(conf->nlisten, 0);
+	ck_assert_int_eq(conf->port, 69);
+	ck_assert_int_eq(conf->workers, 0);
+	ck_assert_str_eq(conf->user, "nobody");
+	ck_assert_ptr_null(conf->group);
+	ck_assert_int_eq(conf->chroot, 0);
+	ck_assert_int_eq(conf->uploads, FS_UPLOAD_OFF);
+	ck_assert_int_eq(conf->upload_fsync, 1);
+	ck_assert_uint_eq(conf->umask, 022);
+	ck_assert_uint_eq(conf->max_upload_size, 0);
+	ck_assert_uint_eq(conf->blksize_max, 65464);
+	ck_assert_uint_eq(conf->windowsize_max, 64);
+	ck_assert_uint_eq(conf->timeout_ms, 1000);
+	ck_assert_uint_eq(conf->retries, 5);
+	ck_assert_uint_eq(conf->max_transfers, 4096);
+	ck_assert_int_eq(conf->so_rcvbuf, 4194304);
+	ck_assert_int_eq(conf->so_sndbuf, 4194304);
+	ck_assert_int_eq(conf->log_level, LOG_INFO);
+}
+END_TEST
+
+START_TEST(test_default_dump)
+{
+	char	*text = dump(conf);
+
+	ck_assert_str_eq(text, default_dump);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_empty_string)
+{
+	char	*text;
+
+	read_ok("");
+	read_ok("\n# only a comment\n// and another\n/* and a block */\n");
+	text = dump(conf);
+	ck_assert_str_eq(text, default_dump);
+	free(text);
+	ck_assert_ptr_null(conf->path);
+}
+END_TEST
+
+START_TEST(test_uploads_str)
+{
+	ck_assert_str_eq(conf_uploads_str(FS_UPLOAD_OFF), "off");
+	ck_assert_str_eq(conf_uploads_str(FS_UPLOAD_CREATE), "create");
+	ck_assert_str_eq(conf_uploads_str(FS_UPLOAD_OVERWRITE), "overwrite");
+	ck_assert_str_eq(conf_uploads_str((enum fs_upload_policy)42),
+	    "unknown");
+}
+END_TEST
+
+/* every key from a file */
+
+START_TEST(test_every_key)
+{
+	read_ok(
+	    "root = \"/var/tftp\";\n"
+	    "listen = [ \"192.0.2.1:6969\", \"[2001:db8::1]\" ];\n"
+	    "port = 1069;\n"
+	    "workers = 3;\n"
+	    "user = \"_tftpd\";\n"
+	    "group = \"tftp\";\n"
+	    "chroot = true;\n"
+	    "uploads = \"create\";\n"
+	    "upload_fsync = false;\n"
+	    "umask = \"027\";\n"
+	    "max_upload_size = 1048576;\n"
+	    "blksize_max = 1428;\n"
+	    "windowsize_max = 16;\n"
+	    "timeout_ms = 250;\n"
+	    "retries = 9;\n"
+	    "max_transfers = 100;\n"
+	    "so_rcvbuf = 0;\n"
+	    "so_sndbuf = 65536;\n"
+	    "log_level = \"debug\";\n");
+	ck_assert_str_eq(conf->root, "/var/tftp");
+	ck_assert_uint_eq(conf->nlisten, 2);
+	check_listen(0, AF_INET, "192.0.2.1", 6969, "192.0.2.1:6969");
+	check_listen(1, AF_INET6, "2001:db8::1", 0, "[2001:db8::1]");
+	ck_assert_int_eq(conf->port, 1069);
+	ck_assert_int_eq(conf->workers, 3);
+	ck_assert_str_eq(conf->user, "_tftpd");
+	ck_assert_str_eq(conf->group, "tftp");
+	ck_assert_int_eq(conf->chroot, 1);
+	ck_assert_int_eq(conf->uploads, FS_UPLOAD_CREATE);
+	ck_assert_int_eq(conf->upload_fsync, 0);
+	ck_assert_uint_eq(conf->umask, 027);
+	ck_assert_uint_eq(conf->max_upload_size, 1048576);
+	ck_assert_uint_eq(conf->blksize_max, 1428);
+	ck_assert_uint_eq(conf->windowsize_max, 16);
+	ck_assert_uint_eq(conf->timeout_ms, 250);
+	ck_assert_uint_eq(conf->retries, 9);
+	ck_assert_uint_eq(conf->max_transfers, 100);
+	ck_assert_int_eq(conf->so_rcvbuf, 0);
+	ck_assert_int_eq(conf->so_sndbuf, 65536);
+	ck_assert_int_eq(conf->log_level, LOG_DEBUG);
+
+	/* conf_finish gives the port-less entry the port key's value. */
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	check_listen(0, AF_INET, "192.0.2.1", 6969, "192.0.2.1:6969");
+	check_listen(1, AF_INET6, "2001:db8::1", 1069, "[2001:db8::1]");
+	ck_assert_int_eq(conf->workers, 3);
+}
+END_TEST
+
+START_TEST(test_choices)
+{
+	static const struct {
+		const char	*text;
+		int		 uploads;
+		int		 level;
+	} rows[] = {
+		{ "uploads = \"off\"; log_level = \"error\";",
+		    FS_UPLOAD_OFF, LOG_ERR },
+		{ "uploads = \"create\"; log_level = \"warning\";",
+		    FS_UPLOAD_CREATE, LOG_WARNING },
+		{ "uploads = \"overwrite\"; log_level = \"notice\";",
+		    FS_UPLOAD_OVERWRITE, LOG_NOTICE },
+		{ "uploads = \"off\"; log_level = \"info\";",
+		    FS_UPLOAD_OFF, LOG_INFO },
+		{ "uploads = \"create\"; log_level = \"debug\";",
+		    FS_UPLOAD_CREATE, LOG_DEBUG },
+	};
+	size_t	 i;
+
+	for (i = 0; i < nitems(rows); i++) {
+		read_ok(rows[i].text);
+		ck_assert_int_eq(conf->uploads, rows[i].uploads);
+		ck_assert_int_eq(conf->log_level, rows[i].level);
+	}
+}
+END_TEST
+
+START_TEST(test_int64_values)
+{
+	read_ok("max_upload_size = 8589934592L;");
+	ck_assert_uint_eq(conf->max_upload_size, 8589934592ULL);
+	read_ok("max_upload_size = 9223372036854775807L;");
+	ck_assert_uint_eq(conf->max_upload_size, 9223372036854775807ULL);
+	read_ok("max_upload_size = 1048576;");
+	ck_assert_uint_eq(conf->max_upload_size, 1048576);
+	/* An int64 literal is fine for a small key too. */
+	read_ok("port = 1069L;");
+	ck_assert_int_eq(conf->port, 1069);
+	read_ok("port = 0x45;");
+	ck_assert_int_eq(conf->port, 69);
+}
+END_TEST
+
+START_TEST(test_wide_int_without_l)
+{
+	/* libconfig 1.5 would silently turn these into 0 and 69. */
+	read_fails("port = 70;\n\nmax_upload_size = 8589934592;\n",
+	    "<string>:3: 8589934592 does not fit in 32 bits: write it as "
+	    "8589934592L");
+	read_fails("port = 4294967365;",
+	    "<string>:1: 4294967365 does not fit in 32 bits: write it as "
+	    "4294967365L");
+	read_fails("so_rcvbuf = 0x100000000;",
+	    "<string>:1: 0x100000000 does not fit in 32 bits: write it as "
+	    "0x100000000L");
+	read_fails("max_upload_size = -2147483649;",
+	    "<string>:1: -2147483649 does not fit in 32 bits: write it as "
+	    "-2147483649L");
+	ck_assert_int_eq(conf->port, 69);
+	ck_assert_uint_eq(conf->max_upload_size, 0);
+
+	/* Not in strings, comments or names; the edges of int are fine. */
+	read_ok("# 8589934592\n/* 8589934592\n */ root = \"/x/8589934592\";\n"
+	    "// 99999999999\nport = 0x0000ffff;\n");
+	ck_assert_str_eq(conf->root, "/x/8589934592");
+	ck_assert_int_eq(conf->port, 65535);
+	read_ok("max_upload_size = 2147483647;");
+	ck_assert_uint_eq(conf->max_upload_size, 2147483647);
+	read_fails("max_upload_size = -2147483648;",
+	    "<string>:1: max_upload_size: -2147483648 is below the minimum 0");
+}
+END_TEST
+
+START_TEST(test_failed_read_changes_nothing)
+{
+	char	*before = dump(conf), *after;
+
+	read_fails("port = 70;\nroot = \"/x\";\nlisten = \"::1\";\n"
+	    "retries = 0;\n",
+	    "<string>:4: retries: 0 is below the minimum 1");
+	after = dump(conf);
+	ck_assert_str_eq(after, before);
+	free(before);
+	free(after);
+}
+END_TEST
+
+/* ranges */
+
+static const struct {
+	const char	*text;
+	const char	*message;
+} bad_values[] = {
+	{ "port = -1;", "port: -1 is below the minimum 0" },
+	{ "port = 65536;", "port: 65536 is above the maximum 65535" },
+	{ "workers = -1;", "workers: -1 is below the minimum 0" },
+	{ "workers = 65;", "workers: 65 is above the maximum 64" },
+	{ "umask = \"1000\";", "umask: 1000 is above the maximum 0777" },
+	{ "umask = \"77777777777777777777777\";",
+	    "umask: 77777777777777777777777 is above the maximum 0777" },
+	{ "max_upload_size = -1;",
+	    "max_upload_size: -1 is below the minimum 0" },
+	{ "max_upload_size = -1L;",
+	    "max_upload_size: -1 is below the minimum 0" },
+	{ "blksize_max = 7;", "blksize_max: 7 is below the minimum 8" },
+	{ "blksize_max = 65465;",
+	    "blksize_max: 65465 is above the maximum 65464" },
+	{ "windowsize_max = 0;", "windowsize_max: 0 is below the minimum 1" },
+	{ "windowsize_max = 65536;",
+	    "windowsize_max: 65536 is above the maximum 65535" },
+	{ "timeout_ms = 9;", "timeout_ms: 9 is below the minimum 10" },
+	{ "timeout_ms = 255001;",
+	    "timeout_ms: 255001 is above the maximum 255000" },
+	{ "retries = 0;", "retries: 0 is below the minimum 1" },
+	{ "retries = 101;", "retries: 101 is above the maximum 100" },
+	{ "max_transfers = 0;", "max_transfers: 0 is below the minimum 1" },
+	{ "max_transfers = 65537;",
+	    "max_transfers: 65537 is above the maximum 65536" },
+	{ "so_rcvbuf = -1;", "so_rcvbuf: -1 is below the minimum 0" },
+	{ "so_rcvbuf = 1073741825;",
+	    "so_rcvbuf: 1073741825 is above the maximum 1073741824" },
+	{ "so_sndbuf = -1;", "so_sndbuf: -1 is below the minimum 0" },
+	{ "so_sndbuf = 1073741825;",
+	    "so_sndbuf: 1073741825 is above the maximum 1073741824" },
+	{ "root = \"\";", "root: must not be empty" },
+	{ "user = \"\";", "user: must not be empty" },
+	{ "group = \"\";", "group: must not be empty" },
+	{ "port = 69000000000L;",
+	    "port: 69000000000 is above the maximum 65535" },
+};
+
+START_TEST(test_bad_value)
+{
+	bad_row(bad_values[_i].text, bad_values[_i].message);
+}
+END_TEST
+
+/* Read one numeric field back as long long, for the edge-value table. */
+#define GETTER(f)							\
+static long long							\
+get_##f(const struct conf *c)						\
+{									\
+	return (long long)c->f;						\
+}
+
+GETTER(port)
+GETTER(workers)
+GETTER(umask)
+GETTER(max_upload_size)
+GETTER(blksize_max)
+GETTER(windowsize_max)
+GETTER(timeout_ms)
+GETTER(retries)
+GETTER(max_transfers)
+GETTER(so_rcvbuf)
+GETTER(so_sndbuf)
+
+static const struct {
+	const char	*text;
+	long long	 (*get)(const struct conf *);
+	long long	 want;
+} edge_values[] = {
+	{ "port = 0;", get_port, 0 },
+	{ "port = 65535;", get_port, 65535 },
+	{ "workers = 0;", get_workers, 0 },
+	{ "workers = 64;", get_workers, 64 },
+	{ "umask = \"0\";", get_umask, 0 },
+	{ "umask = \"777\";", get_umask, 0777 },
+	{ "umask = \"0777\";", get_umask, 0777 },
+	{ "umask = \"002\";", get_umask, 02 },
+	{ "max_upload_size = 0;", get_max_upload_size, 0 },
+	{ "max_upload_size = 9223372036854775807L;", get_max_upload_size,
+	    INT64_MAX },
+	{ "blksize_max = 8;", get_blksize_max, 8 },
+	{ "blksize_max = 65464;", get_blksize_max, 65464 },
+	{ "windowsize_max = 1;", get_windowsize_max, 1 },
+	{ "windowsize_max = 65535;", get_windowsize_max, 65535 },
+	{ "timeout_ms = 10;", get_timeout_ms, 10 },
+	{ "timeout_ms = 255000;", get_timeout_ms, 255000 },
+	{ "retries = 1;", get_retries, 1 },
+	{ "retries = 100;", get_retries, 100 },
+	{ "max_transfers = 1;", get_max_transfers, 1 },
+	{ "max_transfers = 65536;", get_max_transfers, 65536 },
+	{ "so_rcvbuf = 0;", get_so_rcvbuf, 0 },
+	{ "so_rcvbuf = 1073741824;", get_so_rcvbuf, 1073741824 },
+	{ "so_sndbuf = 0;", get_so_sndbuf, 0 },
+	{ "so_sndbuf = 1073741824;", get_so_sndbuf, 1073741824 },
+};
+
+START_TEST(test_edge_value)
+{
+	read_ok(edge_values[_i].text);
+	ck_assert_int_eq(edge_values[_i].get(conf), edge_values[_i].want);
+}
+END_TEST
+
+START_TEST(test_long_root)
+{
+	char	 path[PATH_MAX + 1], *text;
+
+	memset(path, 'a', sizeof path - 1);
+	path[0] = '/';
+	path[PATH_MAX] = '\0';
+	xasprintf(&text, "root = \"%s\";", path);
+	read_fails(text,
+	    "<string>:1: root: is longer than 4095 characters");
+	path[PATH_MAX - 1] = '\0';
+	free(text);
+	xasprintf(&text, "root = \"%s\";", path);
+	read_ok(text);
+	ck_assert_uint_eq(strlen(conf->root), PATH_MAX - 1);
+	free(text);
+}
+END_TEST
+
+/* types */
+
+static const struct {
+	const char	*text;
+	const char	*message;
+} bad_types[] = {
+	{ "port = \"69\";", "port: expected an integer, got a string" },
+	{ "port = 69.0;", "port: expected an integer, got a float" },
+	{ "port = true;", "port: expected an integer, got a boolean" },
+	{ "max_upload_size = [ 1 ];",
+	    "max_upload_size: expected an integer, got an array" },
+	{ "root = 5;", "root: expected a string, got an integer" },
+	{ "root = ( \"/a\" );", "root: expected a string, got a list" },
+	{ "group = { name = \"x\"; };",
+	    "group: expected a string, got a group" },
+	{ "chroot = \"yes\";",
+	    "chroot: expected a boolean (true or false), got a string" },
+	{ "upload_fsync = 1;",
+	    "upload_fsync: expected a boolean (true or false), got an "
+	    "integer" },
+	{ "uploads = true;", "uploads: expected a string, got a boolean" },
+	{ "uploads = \"yes\";",
+	    "uploads: \"yes\" is not one of off, create, overwrite" },
+	{ "uploads = \"Off\";",
+	    "uploads: \"Off\" is not one of off, create, overwrite" },
+	{ "log_level = \"verbose\";",
+	    "log_level: \"verbose\" is not one of error, warning, notice, "
+	    "info, debug" },
+	{ "log_level = 7;", "log_level: expected a string, got an integer" },
+	{ "umask = 022;",
+	    "umask: expected a string of octal digits, got an integer" },
+	{ "umask = \"\";", "umask: \"\" is not an octal number" },
+	{ "umask = \"0o22\";", "umask: \"0o22\" is not an octal number" },
+	{ "umask = \"018\";", "umask: \"018\" is not an octal number" },
+	{ "umask = \"-1\";", "umask: \"-1\" is not an octal number" },
+	{ "listen = 5;",
+	    "listen: expected a string or a list of strings, got an integer" },
+	{ "listen = [ 1 ];", "listen: element 1: expected a string, got an "
+	    "integer" },
+	{ "listen = ( \"::1\", 2 );", "listen: element 2: expected a string, "
+	    "got an integer" },
+	{ "listen = ( \"::1\", ( \"::2\" ) );", "listen: element 2: expected "
+	    "a string, got a list" },
+};
+
+START_TEST(test_bad_type)
+{
+	bad_row(bad_types[_i].text, bad_types[_i].message);
+}
+END_TEST
+
+/* unknown keys and syntax */
+
+START_TEST(test_unknown_key)
+{
+	read_fails("port = 70;\nblksize = 512;\n",
+	    "<string>:2: blksize: unknown key");
+	read_fails("\n\n\ntftp = { root = \"/x\"; };\n",
+	    "<string>:4: tftp: unknown key");
+	read_fails("Port = 70;\n", "<string>:1: Port: unknown key");
+	ck_assert_int_eq(conf->port, 69);
+}
+END_TEST
+
+START_TEST(test_syntax_error)
+{
+	read_fails("port = 70;\nroot = ;\n", "<string>:2: syntax error");
+	read_fails("# one\n# two\n\nport = = 70;\n",
+	    "<string>:4: syntax error");
+	read_fails("port = 70;\nport = 71;\n",
+	    "<string>:2: duplicate setting name");
+	/* An unclosed string is noticed where the text ends. */
+	read_fails("root = \"/x;\n", "<string>:2: syntax error");
+	ck_assert_int_eq(conf->port, 69);
+	ck_assert_str_eq(conf->root, "/srv/tftp");
+}
+END_TEST
+
+/* listen */
+
+START_TEST(test_listen_forms)
+{
+	read_ok("listen = ( \"192.0.2.7\", \"192.0.2.8:6969\", "
+	    "\"[2001:db8::5]:8069\", \"[::1]\", \"fe80::1\", \"::\" );");
+	ck_assert_uint_eq(conf->nlisten, 6);
+	check_listen(0, AF_INET, "192.0.2.7", 0, "192.0.2.7");
+	check_listen(1, AF_INET, "192.0.2.8", 6969, "192.0.2.8:6969");
+	check_listen(2, AF_INET6, "2001:db8::5", 8069, "[2001:db8::5]:8069");
+	check_listen(3, AF_INET6, "::1", 0, "[::1]");
+	check_listen(4, AF_INET6, "fe80::1", 0, "fe80::1");
+	check_listen(5, AF_INET6, "::", 0, "::");
+
+	read_ok("port = 7000;\n");
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	check_listen(0, AF_INET, "192.0.2.7", 7000, "192.0.2.7");
+	check_listen(1, AF_INET, "192.0.2.8", 6969, "192.0.2.8:6969");
+	check_listen(2, AF_INET6, "2001:db8::5", 8069, "[2001:db8::5]:8069");
+	check_listen(3, AF_INET6, "::1", 7000, "[::1]");
+	check_listen(4, AF_INET6, "fe80::1", 7000, "fe80::1");
+	check_listen(5, AF_INET6, "::", 7000, "::");
+}
+END_TEST
+
+START_TEST(test_listen_single_string)
+{
+	read_ok("listen = \"127.0.0.1:0\";");
+	ck_assert_uint_eq(conf->nlisten, 1);
+	check_listen(0, AF_INET, "127.0.0.1", 0, "127.0.0.1:0");
+	read_ok("listen = [ \"10.0.0.1\", \"10.0.0.2\" ];");
+	ck_assert_uint_eq(conf->nlisten, 2);
+	check_listen(1, AF_INET, "10.0.0.2", 0, "10.0.0.2");
+	/* A later file value replaces the list. */
+	read_ok("listen = \"::1\";");
+	ck_assert_uint_eq(conf->nlisten, 1);
+	check_listen(0, AF_INET6, "::1", 0, "::1");
+}
+END_TEST
+
+static const struct {
+	const char	*value;
+	const char	*problem;
+} bad_listens[] = {
+	{ "1.2.3", "is not a numeric IPv4 or IPv6 address" },
+	{ "localhost", "is not a numeric IPv4 or IPv6 address" },
+	{ "1.2.3.4.5", "is not a numeric IPv4 or IPv6 address" },
+	{ "256.1.1.1", "is not a numeric IPv4 or IPv6 address" },
+	{ "", "is not a numeric IPv4 or IPv6 address" },
+	{ ":69", "is not a numeric IPv4 or IPv6 address" },
+	{ "[]:69", "is not a numeric IPv4 or IPv6 address" },
+	{ "[1.2.3.4]", "is not a numeric IPv4 or IPv6 address" },
+	{ "[fe80::1%eth0]", "is not a numeric IPv4 or IPv6 address" },
+	{ "1.2.3.4:70000", "has a port that is not a number from 0 to 65535" },
+	{ "1.2.3.4:", "has a port that is not a number from 0 to 65535" },
+	{ "1.2.3.4:-1", "has a port that is not a number from 0 to 65535" },
+	{ "1.2.3.4:tftp", "has a port that is not a number from 0 to 65535" },
+	{ "[::1]:x", "has a port that is not a number from 0 to 65535" },
+	{ "[::1", "has no closing ']'" },
+	{ "[::1]69", "has something other than ':PORT' after ']'" },
+	{ "1111111111222222222233333333334444444444"
+	  "5555555555666666666677777777778888888888", "is too long" },
+};
+
+START_TEST(test_listen_bad)
+{
+	char	*text, *want;
+
+	xasprintf(&text, "listen = [ \"::1\", \"%s\" ];",
+	    bad_listens[_i].value);
+	xasprintf(&want, "listen: \"%s\" %s", bad_listens[_i].value,
+	    bad_listens[_i].problem);
+	bad_row(text, want);
+	free(text);
+	free(want);
+	ck_assert_uint_eq(conf->nlisten, 0);
+
+	xasprintf(&want, "command line: --listen: \"%s\" %s",
+	    bad_listens[_i].value, bad_listens[_i].problem);
+	set_fails("listen", bad_listens[_i].value, want);
+	ck_assert_uint_eq(conf->nlisten, 0);
+	free(want);
+}
+END_TEST
+
+START_TEST(test_listen_element_line)
+{
+	/*
+	 * The message names the line of the bad element, not the key's.
+	 * (libconfig dates an element by the token after it, so the comma
+	 * must be on the same line for the line to be exact.)
+	 */
+	read_fails("listen = [\n  \"::1\",\n  \"nope\",\n  \"::2\"\n];\n",
+	    "<string>:3: listen: \"nope\" is not a numeric IPv4 or IPv6 "
+	    "address");
+}
+END_TEST
+
+
+START_TEST(test_listen_limits)
+{
+	char	 text[2048];
+	size_t	 off;
+	int	 i;
+
+	/* Exactly CONF_LISTEN_MAX entries, one per line, is fine. */
+	off = (size_t)snprintf(text, sizeof text, "listen = (\n");
+	for (i = 1; i <= CONF_LISTEN_MAX; i++)
+		off += (size_t)snprintf(text + off, sizeof text - off,
+		    "  \"10.0.0.%d\"%s\n", i, i < CONF_LISTEN_MAX ? "," : "");
+	(void)snprintf(text + off, sizeof text - off, ");\n");
+	read_ok(text);
+	ck_assert_uint_eq(conf->nlisten, CONF_LISTEN_MAX);
+	check_listen(15, AF_INET, "10.0.0.16", 0, "10.0.0.16");
+
+	/* More are refused on the line of the 17th. */
+	off = (size_t)snprintf(text, sizeof text, "listen = (\n");
+	for (i = 1; i <= CONF_LISTEN_MAX + 2; i++)
+		off += (size_t)snprintf(text + off, sizeof text - off,
+		    "  \"10.1.0.%d\"%s\n", i,
+		    i < CONF_LISTEN_MAX + 2 ? "," : "");
+	(void)snprintf(text + off, sizeof text - off, ");\n");
+	read_fails(text, "<string>:18: listen: more than 16 addresses");
+	ck_assert_uint_eq(conf->nlisten, CONF_LISTEN_MAX);
+	check_listen(0, AF_INET, "10.0.0.1", 0, "10.0.0.1");
+}
+END_TEST
+
+START_TEST(test_listen_duplicates)
+{
+	read_fails("listen = [ \"::1\", \"0:0::1\" ];",
+	    "<string>:1: listen: \"0:0::1\" is given twice");
+	read_fails("listen = [ \"1.2.3.4:69\", \"1.2.3.4:69\" ];",
+	    "<string>:1: listen: \"1.2.3.4:69\" is given twice");
+	read_fails("listen = [ ];", "<string>:1: listen: the list is empty");
+	read_fails("listen = ( );", "<string>:1: listen: the list is empty");
+	/* Same address, different or absent ports: distinct entries. */
+	read_ok("listen = [ \"1.2.3.4\", \"1.2.3.4:69\", \"1.2.3.4:70\", "
+	    "\"[::1]:69\", \"[::1]\" ];");
+	ck_assert_uint_eq(conf->nlisten, 5);
+}
+END_TEST
+
+/* conf_finish */
+
+START_TEST(test_finish_defaults)
+{
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	ck_assert_ptr_null(cause);
+	ck_assert_uint_eq(conf->nlisten, 2);
+	check_listen(0, AF_INET, "0.0.0.0", 69, "0.0.0.0");
+	check_listen(1, AF_INET6, "::", 69, "::");
+
+	/* Calling it again changes nothing. */
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	ck_assert_uint_eq(conf->nlisten, 2);
+	check_listen(1, AF_INET6, "::", 69, "::");
+}
+END_TEST
+
+START_TEST(test_finish_port_zero)
+{
+	read_ok("port = 0;");
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	check_listen(0, AF_INET, "0.0.0.0", 0, "0.0.0.0");
+	check_listen(1, AF_INET6, "::", 0, "::");
+}
+END_TEST
+
+START_TEST(test_finish_workers)
+{
+	long	 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int	 want;
+
+	want = ncpu < 1 ? 1 : ncpu > CONF_WORKERS_MAX ? CONF_WORKERS_MAX :
+	    (int)ncpu;
+	ck_assert_int_eq(conf->workers, 0);
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	ck_assert_int_ge(conf->workers, 1);
+	ck_assert_int_le(conf->workers, CONF_WORKERS_MAX);
+	ck_assert_int_eq(conf->workers, want);
+}
+END_TEST
+
+START_TEST(test_finish_workers_explicit)
+{
+	read_ok("workers = 7;");
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	ck_assert_int_eq(conf->workers, 7);
+}
+END_TEST
+
+/* command line */
+
+START_TEST(test_set_every_key)
+{
+	set_ok("root", "/srv/other");
+	ck_assert_str_eq(conf->root, "/srv/other");
+	set_ok("port", "1069");
+	ck_assert_int_eq(conf->port, 1069);
+	set_ok("workers", "2");
+	ck_assert_int_eq(conf->workers, 2);
+	set_ok("user", "_owl");
+	ck_assert_str_eq(conf->user, "_owl");
+	set_ok("group", "owls");
+	ck_assert_str_eq(conf->group, "owls");
+	set_ok("group", "tftp");
+	ck_assert_str_eq(conf->group, "tftp");
+	set_ok("chroot", "yes");
+	ck_assert_int_eq(conf->chroot, 1);
+	set_ok("uploads", "overwrite");
+	ck_assert_int_eq(conf->uploads, FS_UPLOAD_OVERWRITE);
+	set_ok("upload_fsync", "off");
+	ck_assert_int_eq(conf->upload_fsync, 0);
+	set_ok("umask", "077");
+	ck_assert_uint_eq(conf->umask, 077);
+	set_ok("max_upload_size", "8589934592");
+	ck_assert_uint_eq(conf->max_upload_size, 8589934592ULL);
+	set_ok("blksize_max", "512");
+	ck_assert_uint_eq(conf->blksize_max, 512);
+	set_ok("windowsize_max", "4");
+	ck_assert_uint_eq(conf->windowsize_max, 4);
+	set_ok("timeout_ms", "300");
+	ck_assert_uint_eq(conf->timeout_ms, 300);
+	set_ok("retries", "3");
+	ck_assert_uint_eq(conf->retries, 3);
+	set_ok("max_transfers", "10");
+	ck_assert_uint_eq(conf->max_transfers, 10);
+	set_ok("so_rcvbuf", "1024");
+	ck_assert_int_eq(conf->so_rcvbuf, 1024);
+	set_ok("so_sndbuf", "0");
+	ck_assert_int_eq(conf->so_sndbuf, 0);
+	set_ok("log_level", "warning");
+	ck_assert_int_eq(conf->log_level, LOG_WARNING);
+	set_ok("listen", "[::1]:6969");
+	ck_assert_uint_eq(conf->nlisten, 1);
+	check_listen(0, AF_INET6, "::1", 6969, "[::1]:6969");
+}
+END_TEST
+
+START_TEST(test_set_bools)
+{
+	static const struct {
+		const char	*word;
+		int		 value;
+	} rows[] = {
+		{ "true", 1 }, { "false", 0 }, { "yes", 1 }, { "no", 0 },
+		{ "on", 1 }, { "off", 0 }, { "1", 1 }, { "0", 0 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < nitems(rows); i++) {
+		set_ok("chroot", rows[i].word);
+		ck_assert_int_eq(conf->chroot, rows[i].value);
+		set_ok("upload_fsync", rows[i].word);
+		ck_assert_int_eq(conf->upload_fsync, rows[i].value);
+	}
+	set_fails("chroot", "maybe", "command line: --chroot: \"maybe\" is not "
+	    "one of true, false, yes, no, on, off, 1, 0");
+	set_fails("chroot", "", "command line: --chroot: \"\" is not one of "
+	    "true, false, yes, no, on, off, 1, 0");
+	ck_assert_int_eq(conf->chroot, 0);
+}
+END_TEST
+
+START_TEST(test_set_errors)
+{
+	set_fails("nope", "1", "command line: --nope: unknown key");
+	set_fails("port", NULL, "command line: --port: missing value");
+	set_fails("port", "70000",
+	    "command line: --port: 70000 is above the maximum 65535");
+	set_fails("port", "-1",
+	    "command line: --port: -1 is below the minimum 0");
+	set_fails("port", "69x", "command line: --port: \"69x\" is not an "
+	    "integer");
+	set_fails("port", "", "command line: --port: \"\" is not an integer");
+	set_fails("port", "0x45", "command line: --port: \"0x45\" is not an "
+	    "integer");
+	set_fails("blksize_max", "7",
+	    "command line: --blksize_max: 7 is below the minimum 8");
+	set_fails("windowsize_max", "65536",
+	    "command line: --windowsize_max: 65536 is above the maximum 65535");
+	set_fails("workers", "65",
+	    "command line: --workers: 65 is above the maximum 64");
+	set_fails("max_upload_size", "99999999999999999999",
+	    "command line: --max_upload_size: 99999999999999999999 is above "
+	    "the maximum 9223372036854775807");
+	set_fails("max_upload_size", "-99999999999999999999",
+	    "command line: --max_upload_size: -99999999999999999999 is below "
+	    "the minimum 0");
+	set_fails("root", "", "command line: --root: must not be empty");
+	set_fails("user", "", "command line: --user: must not be empty");
+	set_fails("group", "", "command line: --group: must not be empty");
+	set_fails("uploads", "on", "command line: --uploads: \"on\" is not one "
+	    "of off, create, overwrite");
+	set_fails("log_level", "err", "command line: --log_level: \"err\" is "
+	    "not one of error, warning, notice, info, debug");
+	set_fails("umask", "8", "command line: --umask: \"8\" is not an octal "
+	    "number");
+	set_fails("umask", "1000",
+	    "command line: --umask: 1000 is above the maximum 0777");
+
+	/* A refused value leaves the old one. */
+	ck_assert_int_eq(conf->port, 69);
+	ck_assert_uint_eq(conf->blksize_max, 65464);
+	ck_assert_str_eq(conf->root, "/srv/tftp");
+	ck_assert_ptr_null(conf->group);
+	ck_assert_uint_eq(conf->umask, 022);
+	ck_assert_int_eq(conf->log_level, LOG_INFO);
+}
+END_TEST
+
+START_TEST(test_set_listen_replaces_then_appends)
+{
+	read_ok("listen = [ \"192.0.2.1\", \"192.0.2.2\" ];");
+	ck_assert_uint_eq(conf->nlisten, 2);
+
+	/* A bad first value does not throw the file's list away. */
+	set_fails("listen", "bogus", "command line: --listen: \"bogus\" is "
+	    "not a numeric IPv4 or IPv6 address");
+	ck_assert_uint_eq(conf->nlisten, 2);
+
+	set_ok("listen", "198.51.100.1:6969");
+	ck_assert_uint_eq(conf->nlisten, 1);
+	check_listen(0, AF_INET, "198.51.100.1", 6969, "198.51.100.1:6969");
+
+	set_ok("listen", "2001:db8::9");
+	ck_assert_uint_eq(conf->nlisten, 2);
+	check_listen(0, AF_INET, "198.51.100.1", 6969, "198.51.100.1:6969");
+	check_listen(1, AF_INET6, "2001:db8::9", 0, "2001:db8::9");
+
+	set_fails("listen", "2001:db8::9",
+	    "command line: --listen: \"2001:db8::9\" is given twice");
+	ck_assert_uint_eq(conf->nlisten, 2);
+
+	set_ok("port", "5000");
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	check_listen(0, AF_INET, "198.51.100.1", 6969, "198.51.100.1:6969");
+	check_listen(1, AF_INET6, "2001:db8::9", 5000, "2001:db8::9");
+}
+END_TEST
+
+START_TEST(test_set_listen_limit)
+{
+	char	 addr[32], want[96];
+	int	 i;
+
+	for (i = 1; i <= CONF_LISTEN_MAX; i++) {
+		(void)snprintf(addr, sizeof addr, "10.0.0.%d", i);
+		set_ok("listen", addr);
+	}
+	ck_assert_uint_eq(conf->nlisten, CONF_LISTEN_MAX);
+	(void)snprintf(want, sizeof want,
+	    "command line: --listen: more than %d addresses", CONF_LISTEN_MAX);
+	set_fails("listen", "10.0.1.1", want);
+	ck_assert_uint_eq(conf->nlisten, CONF_LISTEN_MAX);
+}
+END_TEST
+
+START_TEST(test_set_listen_without_file)
+{
+	set_ok("listen", "127.0.0.1");
+	set_ok("listen", "::1");
+	ck_assert_uint_eq(conf->nlisten, 2);
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	ck_assert_uint_eq(conf->nlisten, 2);
+	check_listen(0, AF_INET, "127.0.0.1", 69, "127.0.0.1");
+	check_listen(1, AF_INET6, "::1", 69, "::1");
+}
+END_TEST
+
+/* files */
+
+START_TEST(test_file_read)
+{
+	char	*path = tmp_file("a.conf", "# test\nport = 1069;\n"
+	    "root = \"/srv/x\";\n");
+
+	ck_assert_int_eq(conf_read_file(conf, path, 1, &cause), 0);
+	ck_assert_int_eq(conf->port, 1069);
+	ck_assert_str_eq(conf->root, "/srv/x");
+	ck_assert_str_eq(conf->path, path);
+	free(path);
+
+	path = tmp_file("b.conf", "retries = 2;\n");
+	ck_assert_int_eq(conf_read_file(conf, path, 0, &cause), 0);
+	ck_assert_uint_eq(conf->retries, 2);
+	ck_assert_int_eq(conf->port, 1069);
+	ck_assert_str_eq(conf->path, path);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_file_empty)
+{
+	char	*path = tmp_file("empty.conf", ""), *text;
+
+	ck_assert_int_eq(conf_read_file(conf, path, 1, &cause), 0);
+	ck_assert_str_eq(conf->path, path);
+	text = dump(conf);
+	ck_assert_str_eq(text, default_dump);
+	free(text);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_file_missing)
+{
+	char	*path, *want;
+
+	xasprintf(&path, "%s/missing.conf", tmpdir);
+	ck_assert_int_eq(conf_read_file(conf, path, 0, &cause), 0);
+	ck_assert_ptr_null(cause);
+	ck_assert_ptr_null(conf->path);
+	ck_assert_int_eq(conf->port, 69);
+
+	ck_assert_int_eq(conf_read_file(conf, path, 1, &cause), -1);
+	xasprintf(&want, "%s: cannot open: No such file or directory", path);
+	ck_assert_str_eq(cause, want);
+	ck_assert_ptr_null(conf->path);
+	free(want);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_file_directory)
+{
+	char	*want;
+
+	/* Not missing, so an error even when the file is optional. */
+	ck_assert_int_eq(conf_read_file(conf, tmpdir, 0, &cause), -1);
+	xasprintf(&want, "%s: cannot open: Is a directory", tmpdir);
+	ck_assert_str_eq(cause, want);
+	free(want);
+}
+END_TEST
+
+START_TEST(test_file_errors_name_the_file)
+{
+	char	*path, *want;
+
+	path = tmp_file("bad.conf", "port = 70;\n\nblksize_max = 7;\n");
+	ck_assert_int_eq(conf_read_file(conf, path, 1, &cause), -1);
+	xasprintf(&want, "%s:3: blksize_max: 7 is below the minimum 8", path);
+	ck_assert_str_eq(cause, want);
+	ck_assert_int_eq(conf->port, 69);
+	ck_assert_ptr_null(conf->path);
+	free(want);
+	free(path);
+	free(cause);
+	cause = NULL;
+
+	path = tmp_file("syntax.conf", "port = 70;\nroot = \"/x\"\n!\n");
+	ck_assert_int_eq(conf_read_file(conf, path, 0, &cause), -1);
+	xasprintf(&want, "%s:3: syntax error", path);
+	ck_assert_str_eq(cause, want);
+	free(want);
+	free(path);
+	free(cause);
+	cause = NULL;
+
+	path = tmp_file("wide.conf", "\nmax_upload_size = 8589934592;\n");
+	ck_assert_int_eq(conf_read_file(conf, path, 0, &cause), -1);
+	xasprintf(&want, "%s:2: 8589934592 does not fit in 32 bits: write it "
+	    "as 8589934592L", path);
+	ck_assert_str_eq(cause, want);
+	free(want);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_file_include)
+{
+	char	*inc, *text, *want;
+
+	inc = tmp_file("inc.conf", "retries = 8;\n\nport = 70000;\n");
+	xasprintf(&text, "timeout_ms = 70;\n@include \"%s\"\n", inc);
+	xasprintf(&want, "%s:3: port: 70000 is above the maximum 65535", inc);
+	read_fails(text, want);
+	ck_assert_uint_eq(conf->retries, 5);
+	ck_assert_uint_eq(conf->timeout_ms, 1000);
+	free(text);
+	free(want);
+	free(inc);
+
+	inc = tmp_file("inc2.conf", "retries = 8;\n");
+	xasprintf(&text, "port = 70;\n@include \"%s\"\n", inc);
+	read_ok(text);
+	ck_assert_uint_eq(conf->retries, 8);
+	ck_assert_int_eq(conf->port, 70);
+	free(text);
+	free(inc);
+}
+END_TEST
+
+/* conf_dump */
+
+START_TEST(test_dump_names_every_key)
+{
+	char	*text, *line, *save = NULL, name[64];
+	size_t	 i, n = 0;
+
+	set_ok("group", "tftp");
+	text = dump(conf);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		ck_assert_int_eq(sscanf(line, "%63[a-z_] = ", name), 1);
+		ck_assert_uint_lt(n, nitems(keys));
+		ck_assert_str_eq(name, keys[n]);
+		n++;
+	}
+	ck_assert_uint_eq(n, nitems(keys));
+	for (i = 0; i < nitems(keys); i++)
+		ck_assert_ptr_nonnull(strstr(default_dump, keys[i]));
+	free(text);
+}
+END_TEST
+
+START_TEST(test_dump_round_trip)
+{
+	struct conf	*again;
+	char		*first, *second;
+
+	read_ok("root = \"/srv/odd \\\"name\\\" \\\\ \\t here\";\n"
+	    "listen = [ \"192.0.2.1:6969\", \"[2001:db8::1]\", \"::2\" ];\n"
+	    "port = 0; workers = 5; user = \"u\"; group = \"g\";\n"
+	    "chroot = true; uploads = \"overwrite\"; upload_fsync = false;\n"
+	    "umask = \"7\"; max_upload_size = 8589934592L;\n"
+	    "blksize_max = 8; windowsize_max = 65535; timeout_ms = 10;\n"
+	    "retries = 100; max_transfers = 1; so_rcvbuf = 0;\n"
+	    "so_sndbuf = 1073741824; log_level = \"error\";\n");
+	ck_assert_str_eq(conf->root, "/srv/odd \"name\" \\ \t here");
+	first = dump(conf);
+	ck_assert_ptr_nonnull(strstr(first,
+	    "root = \"/srv/odd \\\"name\\\" \\\\ \\x09 here\";\n"));
+	ck_assert_ptr_nonnull(strstr(first,
+	    "max_upload_size = 8589934592L;\n"));
+	ck_assert_ptr_nonnull(strstr(first, "umask = \"007\";\n"));
+	ck_assert_ptr_nonnull(strstr(first, "listen = [ \"192.0.2.1:6969\", "
+	    "\"[2001:db8::1]\", \"::2\" ];\n"));
+
+	again = conf_new();
+	if (conf_read_string(again, first, &cause) != 0)
+		ck_abort_msg("dump does not parse: %s", cause);
+	second = dump(again);
+	ck_assert_str_eq(second, first);
+	ck_assert_str_eq(again->root, conf->root);
+	conf_free(again);
+	free(first);
+	free(second);
+}
+END_TEST
+
+/* the sample file */
+
+START_TEST(test_sample_parses)
+{
+	char	*path = sample_path(), *text;
+
+	if (conf_read_file(conf, path, 1, &cause) != 0)
+		ck_abort_msg("%s", cause);
+	ck_assert_str_eq(conf->path, path);
+	/* Everything in it is commented out: the defaults stand. */
+	text = dump(conf);
+	ck_assert_str_eq(text, default_dump);
+	free(text);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_sample_mentions_every_key)
+{
+	char	*path = sample_path(), *text, *want;
+	size_t	 i;
+
+	text = slurp(path);
+	for (i = 0; i < nitems(keys); i++) {
+		xasprintf(&want, "\n#%s = ", keys[i]);
+		if (strstr(text, want) == NULL)
+			ck_abort_msg("%s has no line \"#%s = ...\"", path,
+			    keys[i]);
+		free(want);
+	}
+	free(text);
+	free(path);
+}
+END_TEST
+
+/*
+ * Uncomment every "#key = value" line but group's (documented unset):
+ * the result must parse and equal the defaults.
+ */
+START_TEST(test_sample_defaults_are_true)
+{
+	char	*path = sample_path(), *text, *out, *line, *save = NULL;
+	char	*dumped, *want;
+	size_t	 i, len, off = 0, n = 0;
+
+	text = slurp(path);
+	len = strlen(text);
+	out = xmalloc(len + 2);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		for (i = 0; i < nitems(keys); i++) {
+			xasprintf(&want, "#%s = ", keys[i]);
+			if (strncmp(line, want, strlen(want)) == 0 &&
+			    strcmp(keys[i], "group") != 0) {
+				line++;
+				n++;
+			}
+			free(want);
+		}
+		off += (size_t)snprintf(out + off, len + 2 - off, "%s\n", line);
+	}
+	ck_assert_uint_eq(n, nitems(keys) - 1);
+	if (conf_read_string(conf, out, &cause) != 0)
+		ck_abort_msg("uncommented sample: %s", cause);
+	dumped = dump(conf);
+	ck_assert_str_eq(dumped, default_dump);
+	free(dumped);
+	free(out);
+	free(text);
+	free(path);
+}
+END_TEST
+
+static Suite *
+conf_suite(void)
+{
+	Suite	*s = suite_create("conf");
+	TCase	*tc;
+
+	tc = tcase_create("defaults are the documented ones");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_default_dump);
+	tcase_add_test(tc, test_empty_string);
+	tcase_add_test(tc, test_uploads_str);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("file sets every key");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_every_key);
+	tcase_add_test(tc, test_choices);
+	tcase_add_test(tc, test_int64_values);
+	tcase_add_test(tc, test_wide_int_without_l);
+	tcase_add_test(tc, test_failed_read_changes_nothing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ranges are enforced at both ends");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_bad_value, 0, (int)nitems(bad_values));
+	tcase_add_loop_test(tc, test_edge_value, 0, (int)nitems(edge_values));
+	tcase_add_test(tc, test_long_root);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("wrong types are refused");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_bad_type, 0, (int)nitems(bad_types));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("unknown keys and syntax errors name the line");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_unknown_key);
+	tcase_add_test(tc, test_syntax_error);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("listen accepts numeric addresses only");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_listen_forms);
+	tcase_add_test(tc, test_listen_single_string);
+	tcase_add_loop_test(tc, test_listen_bad, 0, (int)nitems(bad_listens));
+	tcase_add_test(tc, test_listen_element_line);
+	tcase_add_test(tc, test_listen_limits);
+	tcase_add_test(tc, test_listen_duplicates);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("finish resolves listen, port and workers");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_finish_defaults);
+	tcase_add_test(tc, test_finish_port_zero);
+	tcase_add_test(tc, test_finish_workers);
+	tcase_add_test(tc, test_finish_workers_explicit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("command line overrides validate like the file");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_set_every_key);
+	tcase_add_test(tc, test_set_bools);
+	tcase_add_test(tc, test_set_errors);
+	tcase_add_test(tc, test_set_listen_replaces_then_appends);
+	tcase_add_test(tc, test_set_listen_limit);
+	tcase_add_test(tc, test_set_listen_without_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("files are read, optional or required");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, test_file_read);
+	tcase_add_test(tc, test_file_empty);
+	tcase_add_test(tc, test_file_missing);
+	tcase_add_test(tc, test_file_directory);
+	tcase_add_test(tc, test_file_errors_name_the_file);
+	tcase_add_test(tc, test_file_include);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dump prints every key re-readably");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_dump_names_every_key);
+	tcase_add_test(tc, test_dump_round_trip);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sample file documents every key at its default");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sample_parses);
+	tcase_add_test(tc, test_sample_mentions_every_key);
+	tcase_add_test(tc, test_sample_defaults_are_true);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(conf_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
