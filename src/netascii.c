@@ -4,6 +4,8 @@
  * Pure streaming converters: no syscalls, no allocation.
  */
 
+#include "config.h"
+
 #include <stddef.h>
 #include <stdint.h>
 

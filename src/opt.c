@@ -5,6 +5,8 @@
  * the OACK and to format the accepted set for logs.
  */
 
+#include "config.h"
+
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -4,6 +4,8 @@
  * buffer; encoders write into the caller's buffer and never overrun cap.
  */
 
+#include "config.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -23,6 +23,8 @@
  *	CK_FORK=no valgrind --leak-check=full --track-fds=yes ./check_fs
  */
 
+#include "config.h"
+
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>

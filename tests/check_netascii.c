@@ -5,6 +5,8 @@
  *	CK_FORK=no valgrind --leak-check=full ./check_netascii
  */
 
+#include "config.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

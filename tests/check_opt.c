@@ -3,6 +3,8 @@
  *	CK_FORK=no valgrind --leak-check=full ./check_opt
  */
 
+#include "config.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,6 +6,8 @@
  *	CK_FORK=no valgrind --leak-check=full ./check_pkt
  */
 
+#include "config.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
