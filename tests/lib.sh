@@ -1,0 +1,458 @@
+# lib.sh -- shared helpers for owltftpd's integration scripts (bash).
+#
+# A script does:
+#	[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+#	. "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
+#	need_cmd curl
+#	write_conf 'uploads = "create"'
+#	start_server
+#	check "what"; ...; ok / fail "why"
+#	finish
+#
+# Environment: OWLTFTPD (the built daemon), TESTS_SRCDIR (tests/ in the
+# source tree).  KEEP=1 keeps the work directory for a post-mortem.
+# Exit status: 0 pass, 1 fail, 77 skip (a client is missing), 99 hard error.
+
+set -u
+
+if [ -z "${TESTS_SRCDIR:-}" ]; then
+	TESTS_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+fi
+if [ -z "${OWLTFTPD:-}" ]; then
+	echo "OWLTFTPD is not set (run through make check)" >&2
+	exit 99
+fi
+if [ ! -x "$OWLTFTPD" ]; then
+	echo "OWLTFTPD=$OWLTFTPD is not an executable" >&2
+	exit 99
+fi
+
+TEST_NAME=$(basename "$0" .sh)
+RAWTFTP=$TESTS_SRCDIR/rawtftp.py
+CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-30}	# seconds, for every client run
+START_TIMEOUT=10			# seconds to wait for "listening on"
+STOP_TIMEOUT=5				# seconds to wait for exit after a signal
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/owltftpd-$TEST_NAME.XXXXXX") || exit 99
+chmod 755 "$T"		# workers may run as nobody and must reach root/
+ROOT=$T/root
+mkdir "$ROOT" && chmod 755 "$ROOT" || exit 99
+CONF=$T/owltftpd.conf
+OUT=$T/out		# where clients write downloads
+mkdir "$OUT" || exit 99
+
+SERVER_PID=
+LOG=$T/server.0.log
+: > "$LOG"
+PORT=
+NSTART=0
+FAILS=0
+CHECKS=0
+CUR="setup"
+
+# ---------------------------------------------------------------- reporting
+
+# check NAME: start a named check.
+check() {
+	CUR=$*
+	CHECKS=$((CHECKS + 1))
+	echo "--- $TEST_NAME: $CUR"
+}
+
+ok() {
+	echo "ok: ${1:-$CUR}"
+}
+
+# fail WHY: record a failed check, show the server log's tail, go on.
+fail() {
+	FAILS=$((FAILS + 1))
+	echo "FAIL: $TEST_NAME: $CUR: $*" >&2
+	if [ -s "$LOG" ]; then
+		echo "    last lines of the server log ($LOG):" >&2
+		tail -n 25 "$LOG" | sed 's/^/    | /' >&2
+	fi
+}
+
+# die WHY: fail and stop the script.
+die() {
+	fail "$@"
+	echo "FAIL: $TEST_NAME: stopping after a fatal failure" >&2
+	exit 1
+}
+
+# finish: stop a running server (asserting a clean exit) and give the verdict.
+finish() {
+	if [ -n "$SERVER_PID" ]; then
+		CUR="final stop"
+		stop_server
+	fi
+	echo "=== $TEST_NAME: $CHECKS checks, $FAILS failed"
+	if [ "$FAILS" -ne 0 ]; then
+		exit 1
+	fi
+	exit 0
+}
+
+# need_cmd CMD...: skip the whole script (77) if a client is missing.
+need_cmd() {
+	local c
+	for c in "$@"; do
+		if [ "$c" = busybox-tftp ]; then
+			if ! command -v busybox >/dev/null 2>&1 ||
+			    ! busybox --list 2>/dev/null | grep -qx tftp; then
+				echo "SKIP: $TEST_NAME needs busybox with the" \
+				    "tftp applet, not installed" >&2
+				exit 77
+			fi
+			continue
+		fi
+		if ! command -v "$c" >/dev/null 2>&1; then
+			echo "SKIP: $TEST_NAME needs '$c', not installed" >&2
+			exit 77
+		fi
+	done
+}
+
+# ---------------------------------------------------------------- time, procs
+
+now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds or the
+# deadline passes (then return 1).
+wait_for() {
+	local end
+	end=$(($(now_ms) + $1 * 1000))
+	shift
+	while :; do
+		if "$@"; then
+			return 0
+		fi
+		if [ "$(now_ms)" -ge "$end" ]; then
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# proc_state PID: its state letter (R, S, Z, ...) or nothing if gone.
+proc_state() {
+	local line
+	read -r line 2>/dev/null < "/proc/$1/stat" || return 0
+	line=${line##*) }
+	echo "${line%% *}"
+}
+
+# exited PID: true if the process is gone or a zombie.
+exited() {
+	local s
+	s=$(proc_state "$1")
+	[ -z "$s" ] || [ "$s" = Z ]
+}
+
+# children_of PID: live (non-zombie) children, one PID a line.
+children_of() {
+	local f line rest pid st ppid
+	for f in /proc/[0-9]*/stat; do
+		read -r line 2>/dev/null < "$f" || continue
+		pid=${line%% *}
+		rest=${line##*) }
+		st=${rest%% *}
+		rest=${rest#* }
+		ppid=${rest%% *}
+		if [ "$ppid" = "$1" ] && [ "$st" != Z ]; then
+			echo "$pid"
+		fi
+	done
+}
+
+# proc_uid PID: real uid of a process.
+proc_uid() {
+	awk '$1 == "Uid:" { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# ---------------------------------------------------------------- config
+
+conf_key() {
+	local k=${1%%[=:]*}
+	echo "${k//[[:space:]]/}"
+}
+
+# write_conf [SETTING]...: write $CONF with the test defaults, each
+# SETTING ("key = value") replacing the default of the same key.
+write_conf() {
+	local d a k skip
+	{
+		echo "# written by $TEST_NAME"
+		for d in "root = \"$ROOT\"" 'listen = [ "127.0.0.1" ]' \
+		    'port = 0' 'workers = 2' 'user = "root"' \
+		    'log_level = "debug"'; do
+			k=$(conf_key "$d")
+			skip=
+			for a in "$@"; do
+				[ "$(conf_key "$a")" = "$k" ] && skip=1
+			done
+			[ -n "$skip" ] || echo "$d;"
+		done
+		for a in "$@"; do
+			echo "${a%;};"
+		done
+	} > "$CONF"
+}
+
+# ---------------------------------------------------------------- server
+
+# listening_count: number of "listening on" lines in the current log.
+listening_count() {
+	grep -ac 'listening on ' "$LOG"
+}
+
+# listen_port [ADDR]: the port the server reported for ADDR (default: the
+# first "listening on" line).  ADDR as logged: 127.0.0.1 or [::1].
+listen_port() {
+	local line
+	if [ $# -eq 0 ]; then
+		line=$(grep -a -m1 'listening on ' "$LOG")
+	else
+		line=$(grep -aF "listening on $1:" "$LOG" | head -n 1)
+	fi
+	line=${line#*listening on }
+	line=${line%%[!0-9.:\[\]a-fA-F]*}
+	echo "${line##*:}"
+}
+
+server_ready() {
+	if exited "$SERVER_PID"; then
+		return 0	# no point waiting longer
+	fi
+	[ "$(listening_count)" -ge "$NLISTEN" ]
+}
+
+# start_server [ARGS...]: start "$OWLTFTPD -F -c $CONF ARGS" in the
+# background, logging to a fresh $LOG, and wait (with a deadline) for
+# NLISTEN (default 1) "listening on" lines; sets SERVER_PID and PORT.
+# SIGINT and SIGQUIT are reset to their defaults first (a background job
+# of a script would otherwise inherit them ignored).
+start_server() {
+	NSTART=$((NSTART + 1))
+	LOG=$T/server.$NSTART.log
+	NLISTEN=${NLISTEN:-1}
+	python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$OWLTFTPD" -F -c "$CONF" "$@" \
+	    > "$LOG" 2>&1 < /dev/null &
+	SERVER_PID=$!
+	if ! wait_for "$START_TIMEOUT" server_ready; then
+		die "server (pid $SERVER_PID) did not log 'listening on'" \
+		    "within ${START_TIMEOUT}s"
+	fi
+	if exited "$SERVER_PID"; then
+		local rc
+		wait "$SERVER_PID"
+		rc=$?
+		SERVER_PID=
+		die "server exited with status $rc at startup"
+	fi
+	PORT=$(listen_port)
+	case $PORT in
+	''|*[!0-9]*|0)
+		die "cannot read the port from the 'listening on' line" ;;
+	esac
+	echo "server pid $SERVER_PID listening on port $PORT (log $LOG)"
+}
+
+# workers: the server's worker processes, waiting (bounded) until there
+# are N of them when N is given.
+workers() {
+	if [ $# -gt 0 ]; then
+		wait_for 5 _nworkers_is "$1" || true
+	fi
+	children_of "$SERVER_PID"
+}
+
+_nworkers_is() {
+	[ "$(children_of "$SERVER_PID" | wc -l)" -eq "$1" ]
+}
+
+# stop_server [SIGNAL]: send SIGNAL (TERM) to our server only, wait for it
+# with a deadline and assert exit status 0 and no worker left behind.
+# Sets STOP_MS to how long the exit took.
+stop_server() {
+	local sig=${1:-TERM} pid=$SERVER_PID kids k rc t0
+	[ -n "$pid" ] || return 0
+	kids=$(children_of "$pid")
+	t0=$(now_ms)
+	kill -s "$sig" "$pid" 2>/dev/null
+	if ! wait_for "$STOP_TIMEOUT" exited "$pid"; then
+		fail "server did not exit within ${STOP_TIMEOUT}s of SIG$sig"
+		kill -s KILL "$pid" 2>/dev/null
+	fi
+	STOP_MS=$(($(now_ms) - t0))
+	wait "$pid"
+	rc=$?
+	SERVER_PID=
+	if [ "$rc" -ne 0 ]; then
+		fail "server exited with status $rc after SIG$sig (want 0)"
+	fi
+	for k in $kids; do
+		if ! wait_for 3 exited "$k"; then
+			fail "worker $k still running after the master exited"
+			kill -s KILL "$k" 2>/dev/null
+		fi
+	done
+	return 0
+}
+
+# alive: the server we started is still running.
+alive() {
+	[ -n "$SERVER_PID" ] && ! exited "$SERVER_PID"
+}
+
+cleanup() {
+	local rc=$? k kids
+	if [ -n "$SERVER_PID" ]; then
+		kids=$(children_of "$SERVER_PID")
+		kill -s TERM "$SERVER_PID" 2>/dev/null
+		wait_for 3 exited "$SERVER_PID" ||
+		    kill -s KILL "$SERVER_PID" 2>/dev/null
+		for k in $kids; do
+			wait_for 2 exited "$k" || kill -s KILL "$k" 2>/dev/null
+		done
+		wait "$SERVER_PID" 2>/dev/null
+	fi
+	if [ -n "${KEEP:-}" ]; then
+		echo "work directory kept: $T" >&2
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+# ---------------------------------------------------------------- files, logs
+
+# mkfile PATH SIZE: SIZE random bytes.
+mkfile() {
+	head -c "$2" /dev/urandom > "$1"
+}
+
+# same A B: assert byte equality (cmp), reporting sizes on a mismatch.
+same() {
+	if [ ! -e "$2" ]; then
+		fail "$2 does not exist"
+		return 1
+	fi
+	if ! cmp -s "$1" "$2"; then
+		fail "$2 ($(stat -c %s "$2") bytes) differs from $1" \
+		    "($(stat -c %s "$1") bytes): $(cmp "$1" "$2" 2>&1 | head -n 1)"
+		return 1
+	fi
+	ok "$CUR: identical ($(stat -c %s "$1") bytes)"
+}
+
+# re_escape STRING: STRING as an extended-regex literal.
+re_escape() {
+	printf '%s' "$1" | sed 's/[][\.*^$?+(){}|/]/\\&/g'
+}
+
+# xfer_lines NAME: the "xfer end" lines of the current log for file NAME.
+xfer_lines() {
+	grep -a 'xfer end' "$LOG" |
+	    grep -aE "file=\"?$(re_escape "$1")\"?( |$)"
+}
+
+_xfer_count_ge() {
+	[ "$(xfer_lines "$1" | grep -acE "$2")" -ge "$3" ]
+}
+
+# wait_xfer NAME [REGEX [COUNT [SECONDS]]]: wait until COUNT (1) "xfer end"
+# lines for NAME match REGEX (e.g. 'result=ok'); fail if they do not.
+wait_xfer() {
+	local name=$1 re=${2:-.} n=${3:-1} secs=${4:-10}
+	if wait_for "$secs" _xfer_count_ge "$name" "$re" "$n"; then
+		ok "log: xfer end file=$name $re"
+		return 0
+	fi
+	fail "log has no (or fewer than $n) 'xfer end' line for $name" \
+	    "matching '$re' within ${secs}s; lines: $(xfer_lines "$name")"
+	return 1
+}
+
+# no_temp_files DIR: assert no .owltftpd.* temp file remains under DIR.
+no_temp_files() {
+	local left
+	left=$(find "$1" -name '.owltftpd.*' 2>/dev/null)
+	if [ -n "$left" ]; then
+		fail "temporary files left behind: $left"
+		return 1
+	fi
+	ok "$CUR: no .owltftpd.* temp file left"
+}
+
+# ---------------------------------------------------------------- clients
+
+# tmo CMD...: run a client with the standard bound on its run time.
+tmo() {
+	timeout -k 2 "$CLIENT_TIMEOUT" "$@"
+}
+
+# raw SCENARIO ARGS...: the raw-packet client (HOST PORT come in ARGS).
+raw() {
+	timeout -k 2 "${RAW_TIMEOUT:-90}" python3 "$RAWTFTP" "$@"
+}
+
+# hpa_get REMOTE LOCAL [MODE]: tftp-hpa download (binary unless MODE).
+hpa_get() {
+	tmo tftp -l -m "${3:-binary}" 127.0.0.1 "$PORT" -c get "$1" "$2"
+}
+
+# hpa_put LOCAL REMOTE [MODE]
+hpa_put() {
+	tmo tftp -l -m "${3:-binary}" 127.0.0.1 "$PORT" -c put "$1" "$2"
+}
+
+# atftp_get REMOTE LOCAL [ATFTP OPTIONS...]
+atftp_get() {
+	local r=$1 l=$2
+	shift 2
+	tmo atftp "$@" -g -r "$r" -l "$l" 127.0.0.1 "$PORT"
+}
+
+# atftp_put LOCAL REMOTE [ATFTP OPTIONS...]
+atftp_put() {
+	local l=$1 r=$2
+	shift 2
+	tmo atftp "$@" -p -l "$l" -r "$r" 127.0.0.1 "$PORT"
+}
+
+# curl_get REMOTE LOCAL [CURL OPTIONS...]
+curl_get() {
+	local r=$1 l=$2
+	shift 2
+	tmo curl -sS "$@" -o "$l" "tftp://127.0.0.1:$PORT/$r"
+}
+
+# curl_put LOCAL REMOTE [CURL OPTIONS...]
+curl_put() {
+	local l=$1 r=$2
+	shift 2
+	tmo curl -sS "$@" -T "$l" "tftp://127.0.0.1:$PORT/$r"
+}
+
+# bb_get REMOTE LOCAL [BUSYBOX TFTP OPTIONS...]
+bb_get() {
+	local r=$1 l=$2
+	shift 2
+	tmo busybox tftp "$@" -g -r "$r" -l "$l" 127.0.0.1 "$PORT"
+}
+
+# bb_put LOCAL REMOTE [BUSYBOX TFTP OPTIONS...]
+bb_put() {
+	local l=$1 r=$2
+	shift 2
+	tmo busybox tftp "$@" -p -l "$l" -r "$r" 127.0.0.1 "$PORT"
+}

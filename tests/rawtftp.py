@@ -1,0 +1,1179 @@
+#!/usr/bin/env python3
+"""Raw-packet TFTP client for owltftpd's integration tests.
+
+Builds and parses every TFTP packet (RFC 1350, 2347 OACK) and runs named
+scenarios against a live server:
+
+    python3 rawtftp.py SCENARIO HOST PORT [args]
+
+Each scenario prints what it checks ("ok: ..." / "FAIL: ...") and exits 0
+when every check passed, 1 when one failed, 2 on a usage error.  Every
+socket operation has a timeout and every loop is bounded, so a scenario
+always ends.  Standard library only.
+"""
+
+import argparse
+import os
+import socket
+import struct
+import sys
+import time
+
+OP_RRQ, OP_WRQ, OP_DATA, OP_ACK, OP_ERROR, OP_OACK = 1, 2, 3, 4, 5, 6
+OPNAMES = {OP_RRQ: "RRQ", OP_WRQ: "WRQ", OP_DATA: "DATA", OP_ACK: "ACK",
+           OP_ERROR: "ERROR", OP_OACK: "OACK"}
+
+# Upper bound on any one scenario's network wait.
+MAX_SCENARIO_SECONDS = 120
+
+
+class Failure(Exception):
+    """A check failed; the message says which and why."""
+
+
+class TftpError(Exception):
+    """The server answered with an ERROR packet."""
+
+    def __init__(self, code, msg):
+        Exception.__init__(self, "ERROR %d %r" % (code, msg))
+        self.code = code
+        self.msg = msg
+
+
+# ---------------------------------------------------------------- packets
+
+def b(s):
+    """Bytes from str (argv strings keep their original bytes) or bytes."""
+    if isinstance(s, bytes):
+        return s
+    return os.fsencode(s)
+
+
+def request(op, name, mode="octet", opts=()):
+    """RRQ/WRQ.  opts: sequence of (name, value) pairs, sent in order."""
+    out = struct.pack("!H", op) + b(name) + b"\0" + b(mode) + b"\0"
+    for k, v in opts:
+        out += b(k) + b"\0" + b(str(v) if isinstance(v, int) else v) + b"\0"
+    return out
+
+
+def rrq(name, mode="octet", opts=()):
+    return request(OP_RRQ, name, mode, opts)
+
+
+def wrq(name, mode="octet", opts=()):
+    return request(OP_WRQ, name, mode, opts)
+
+
+def data(block, payload):
+    return struct.pack("!HH", OP_DATA, block & 0xFFFF) + payload
+
+
+def ack(block):
+    return struct.pack("!HH", OP_ACK, block & 0xFFFF)
+
+
+def error(code, msg=""):
+    return struct.pack("!HH", OP_ERROR, code) + b(msg) + b"\0"
+
+
+def oack(opts):
+    out = struct.pack("!H", OP_OACK)
+    for k, v in opts:
+        out += b(k) + b"\0" + b(str(v)) + b"\0"
+    return out
+
+
+class Packet:
+    """A parsed datagram.  Fields depend on op."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.op = None
+        self.block = None
+        self.payload = b""
+        self.code = None
+        self.msg = ""
+        self.opts = []          # OACK: list of (name, value) in order
+        self.bad = None         # why it does not parse, or None
+        if len(raw) < 2:
+            self.bad = "short (%d bytes)" % len(raw)
+            return
+        (self.op,) = struct.unpack("!H", raw[:2])
+        body = raw[2:]
+        if self.op == OP_DATA or self.op == OP_ACK:
+            if len(body) < 2:
+                self.bad = "short %s" % OPNAMES[self.op]
+                return
+            (self.block,) = struct.unpack("!H", body[:2])
+            self.payload = body[2:]
+            if self.op == OP_ACK and self.payload:
+                self.bad = "ACK with %d trailing bytes" % len(self.payload)
+        elif self.op == OP_ERROR:
+            if len(body) < 3 or not body.endswith(b"\0"):
+                self.bad = "malformed ERROR"
+                if len(body) >= 2:
+                    (self.code,) = struct.unpack("!H", body[:2])
+                return
+            (self.code,) = struct.unpack("!H", body[:2])
+            self.msg = body[2:-1].decode("latin-1")
+            if b"\0" in body[2:-1]:
+                self.bad = "ERROR message with embedded NUL"
+        elif self.op == OP_OACK:
+            if not body.endswith(b"\0"):
+                self.bad = "OACK not NUL-terminated"
+                return
+            parts = body[:-1].split(b"\0")
+            if len(parts) % 2 != 0:
+                self.bad = "OACK with odd number of strings"
+                return
+            for i in range(0, len(parts), 2):
+                self.opts.append((parts[i].decode("latin-1"),
+                                  parts[i + 1].decode("latin-1")))
+        elif self.op in (OP_RRQ, OP_WRQ):
+            self.bad = "server sent a request"
+        else:
+            self.bad = "unknown opcode %d" % self.op
+
+    def optdict(self):
+        return {k.lower(): v for k, v in self.opts}
+
+    def __str__(self):
+        if self.op == OP_DATA:
+            return "DATA %d len=%d" % (self.block, len(self.payload))
+        if self.op == OP_ACK:
+            return "ACK %d" % self.block
+        if self.op == OP_ERROR:
+            return "ERROR %s %s" % (self.code, self.msg)
+        if self.op == OP_OACK:
+            return "OACK" + "".join(" %s=%s" % kv for kv in self.opts)
+        return "BAD %s %r" % (self.bad, self.raw[:32])
+
+
+def parse(raw):
+    return Packet(raw)
+
+
+# ---------------------------------------------------------------- netascii
+
+def to_netascii(src):
+    """Local text to the netascii wire form: LF -> CR LF, CR -> CR NUL."""
+    out = bytearray()
+    for c in src:
+        if c == 0x0A:
+            out += b"\r\n"
+        elif c == 0x0D:
+            out += b"\r\0"
+        else:
+            out.append(c)
+    return bytes(out)
+
+
+# ---------------------------------------------------------------- session
+
+def wire_block(n, wrap_to):
+    """Block number on the wire for absolute block n (n >= 0)."""
+    if n <= 0xFFFF:
+        return n
+    if wrap_to == 1:
+        return (n - 1) % 0xFFFF + 1
+    return n & 0xFFFF
+
+
+class Session:
+    """One client socket talking to one server; tracks the server's TID."""
+
+    def __init__(self, host, port, timeout=2.0):
+        info = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)[0]
+        self.family = info[0]
+        self.server = info[4]
+        self.host = self.server[0]
+        self.sock = socket.socket(self.family, socket.SOCK_DGRAM)
+        self.sock.bind(("::" if self.family == socket.AF_INET6
+                        else "0.0.0.0", 0))
+        self.sock.settimeout(timeout)
+        self.timeout = timeout
+        self.tid = None
+        self.log = []            # (time, direction, text), for diagnostics
+        self.strays = []         # packets from addresses other than the TID
+
+    def close(self):
+        self.sock.close()
+
+    def send_req(self, raw):
+        """Send to the server's listen address (requests)."""
+        self.sock.sendto(raw, self.server)
+        self.log.append((time.monotonic(), ">", str(parse(raw))[:60]))
+
+    def send(self, raw):
+        """Send to the transfer's TID."""
+        if self.tid is None:
+            raise Failure("no server TID yet")
+        self.sock.sendto(raw, self.tid)
+        self.log.append((time.monotonic(), ">", str(parse(raw))[:60]))
+
+    def recv_any(self, timeout=None):
+        """Next datagram as (Packet, addr), or None on timeout."""
+        t = self.timeout if timeout is None else timeout
+        if t <= 0:
+            t = 0.001
+        self.sock.settimeout(t)
+        try:
+            raw, addr = self.sock.recvfrom(70000)
+        except socket.timeout:
+            return None
+        p = parse(raw)
+        self.log.append((time.monotonic(), "<", str(p)[:60]))
+        return p, addr
+
+    def recv(self, timeout=None):
+        """Next packet from the TID (learning it from the first reply).
+
+        The reply must come from the address the request went to.  Packets
+        from any other address:port are recorded in strays and skipped.
+        """
+        t = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + t
+        for _ in range(10000):
+            left = deadline - time.monotonic()
+            got = self.recv_any(left)
+            if got is None:
+                return None
+            p, addr = got
+            if addr[0] != self.host:
+                raise Failure("reply came from %s, request was sent to %s"
+                              % (addr[0], self.host))
+            if self.tid is None:
+                if addr[1] == self.server[1]:
+                    raise Failure("reply came from the listen port %d, "
+                                  "not a new TID" % addr[1])
+                self.tid = addr
+            if addr[:2] != self.tid[:2]:
+                self.strays.append((p, addr))
+                continue
+            return p
+        raise Failure("too many stray packets")
+
+    def quiet(self, seconds):
+        """Packets from the TID (or anyone) within seconds; [] is silence."""
+        got = []
+        deadline = time.monotonic() + seconds
+        for _ in range(100000):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r = self.recv_any(left)
+            if r is None:
+                break
+            got.append(r)
+        return got
+
+    def history(self):
+        t0 = self.log[0][0] if self.log else 0
+        return "\n".join("  %7.3f %s %s" % (t - t0, d, s)
+                         for t, d, s in self.log[-40:])
+
+
+# ---------------------------------------------------------------- transfers
+
+class Download:
+    """Result of get(): the bytes and what was seen on the way."""
+
+    def __init__(self):
+        self.data = b""
+        self.oack = None         # Packet or None
+        self.blksize = 512
+        self.windowsize = 1
+        self.blocks = 0
+        self.after_65535 = None  # wire number of the block after 65535
+        self.dups = 0            # DATA received that was not the next one
+
+
+def get(s, name, mode="octet", opts=(), wrap_to=0, deadline=60.0,
+        max_bytes=1 << 30):
+    """Download name; raises TftpError for an ERROR reply, Failure else."""
+    end = time.monotonic() + deadline
+    r = Download()
+    s.send_req(rrq(name, mode, opts))
+    p = s.recv(5.0)
+    if p is None:
+        raise Failure("no reply to RRQ within 5 s")
+    if p.op == OP_ERROR:
+        raise TftpError(p.code, p.msg)
+    if p.op == OP_OACK:
+        r.oack = p
+        o = p.optdict()
+        r.blksize = int(o.get("blksize", 512))
+        r.windowsize = int(o.get("windowsize", 1))
+        if "rollover" in o:
+            wrap_to = int(o["rollover"])
+        s.send(ack(0))
+        p = None
+    elif p.op != OP_DATA:
+        raise Failure("unexpected first reply %s" % p)
+    n = 1                       # absolute block number wanted next
+    inwin = 0                   # blocks since our last ACK
+    last_ack = 0
+    mismatch = 0
+    silent = 0
+    chunks = []
+    for _ in range(10000000):
+        if time.monotonic() > end:
+            raise Failure("download not finished after %.0f s" % deadline)
+        if p is None:
+            p = s.recv(3.0)
+        if p is None:
+            silent += 1
+            if silent > 4:
+                raise Failure("server silent, block %d never came" % n)
+            s.send(ack(wire_block(last_ack, wrap_to)))
+            inwin = 0
+            continue
+        silent = 0
+        if p.op == OP_ERROR:
+            raise TftpError(p.code, p.msg)
+        if p.op != OP_DATA or p.bad:
+            raise Failure("unexpected packet during download: %s" % p)
+        want = wire_block(n, wrap_to)
+        if p.block != want:
+            r.dups += 1
+            if n == 0x10000 and r.after_65535 is None:
+                r.after_65535 = p.block
+            mismatch += 1
+            if mismatch > 200:
+                raise Failure("expected DATA %d (absolute block %d), "
+                              "keep getting DATA %d" % (want, n, p.block))
+            # Out of order or repeated: re-ACK what we have (RFC 7440).
+            if p.block != wire_block(n - 1, wrap_to):
+                s.send(ack(wire_block(last_ack, wrap_to)))
+                inwin = 0
+            p = None
+            continue
+        mismatch = 0
+        if n == 0x10000:
+            r.after_65535 = p.block
+        if len(p.payload) > r.blksize:
+            raise Failure("DATA %d carries %d bytes, blksize is %d"
+                          % (p.block, len(p.payload), r.blksize))
+        chunks.append(p.payload)
+        r.blocks = n
+        inwin += 1
+        last = len(p.payload) < r.blksize
+        if last or inwin >= r.windowsize:
+            s.send(ack(p.block))
+            last_ack = n
+            inwin = 0
+        n += 1
+        if n * r.blksize > max_bytes + r.blksize:
+            raise Failure("more data than max_bytes")
+        p = None
+        if last:
+            r.data = b"".join(chunks)
+            return r
+    raise Failure("loop bound reached")
+
+
+def put(s, name, content, mode="octet", opts=(), stop_after=None,
+        error_after=None, deadline=60.0, wrap_to=0):
+    """Upload content (sent as is: pre-encode netascii yourself).
+
+    stop_after=N: after N blocks are ACKed, go silent and return.
+    error_after=N: after N blocks are ACKed, send ERROR 0 and return.
+    Returns the OACK Packet or None.  Raises TftpError on an ERROR.
+    """
+    end = time.monotonic() + deadline
+    s.send_req(wrq(name, mode, opts))
+    p = s.recv(5.0)
+    if p is None:
+        raise Failure("no reply to WRQ within 5 s")
+    if p.op == OP_ERROR:
+        raise TftpError(p.code, p.msg)
+    blksize, windowsize, theoack = 512, 1, None
+    if p.op == OP_OACK:
+        theoack = p
+        o = p.optdict()
+        blksize = int(o.get("blksize", 512))
+        windowsize = int(o.get("windowsize", 1))
+        if "rollover" in o:
+            wrap_to = int(o["rollover"])
+    elif not (p.op == OP_ACK and p.block == 0):
+        raise Failure("unexpected reply to WRQ: %s" % p)
+    nblocks = len(content) // blksize + 1
+    acked = 0
+    tries = 0
+    for _ in range(10000000):
+        if time.monotonic() > end:
+            raise Failure("upload not finished after %.0f s" % deadline)
+        if acked >= nblocks:
+            return theoack
+        if stop_after is not None and acked >= stop_after:
+            return theoack
+        if error_after is not None and acked >= error_after:
+            s.send(error(0, "test client gives up"))
+            return theoack
+        top = min(nblocks, acked + windowsize)
+        if stop_after is not None:
+            top = min(top, stop_after)
+        if error_after is not None:
+            top = min(top, error_after)
+        for n in range(acked + 1, top + 1):
+            s.send(data(wire_block(n, wrap_to),
+                        content[(n - 1) * blksize:n * blksize]))
+        want = wire_block(top, wrap_to)
+        for _ in range(1000):
+            p = s.recv(3.0)
+            if p is None:
+                break
+            if p.op == OP_ERROR:
+                raise TftpError(p.code, p.msg)
+            if p.op != OP_ACK:
+                raise Failure("unexpected packet during upload: %s" % p)
+            if p.block == want:
+                break
+            # An earlier block: slide back to just after it.
+            for back in range(acked + 1, top):
+                if wire_block(back, wrap_to) == p.block:
+                    acked = back
+                    break
+        if p is None:
+            tries += 1
+            if tries > 4:
+                raise Failure("no ACK for block %d" % top)
+            continue
+        tries = 0
+        if p.block == want:
+            acked = top
+    raise Failure("loop bound reached")
+
+
+# ---------------------------------------------------------------- helpers
+
+class Checker:
+    def __init__(self):
+        self.failed = 0
+
+    def ok(self, what):
+        print("ok: %s" % what)
+        sys.stdout.flush()
+
+    def fail(self, what):
+        print("FAIL: %s" % what)
+        sys.stdout.flush()
+        self.failed += 1
+
+    def expect(self, cond, what, detail=""):
+        if cond:
+            self.ok(what)
+        else:
+            self.fail(what + (": " + detail if detail else ""))
+        return cond
+
+
+def parse_opts(items):
+    out = []
+    for it in items or []:
+        if "=" not in it:
+            raise SystemExit("option %r is not name=value" % it)
+        k, v = it.split("=", 1)
+        out.append((k, v))
+    return out
+
+
+def read_file(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def end_transfer(s):
+    """End a transfer we do not want to finish (client ERROR, quietly)."""
+    if s.tid is not None:
+        s.send(error(0, "test client done"))
+
+
+def data_blocks(pkts):
+    return [p.block for p, _ in pkts if p.op == OP_DATA]
+
+
+# ---------------------------------------------------------------- scenarios
+
+def sc_get(a, c):
+    """Download a file; check content, OACK, wrap and source address."""
+    s = Session(a.host, a.port)
+    try:
+        r = get(s, a.name, a.mode, parse_opts(a.opt), wrap_to=a.wrap,
+                deadline=a.deadline)
+    except TftpError as e:
+        if a.expect_error is not None:
+            c.expect(e.code in a.expect_error,
+                     "RRQ %r refused with ERROR %s" % (a.name, a.expect_error),
+                     "got ERROR %d %r" % (e.code, e.msg))
+            return
+        c.fail("RRQ %r: server sent ERROR %d %r" % (a.name, e.code, e.msg))
+        return
+    if a.expect_error is not None:
+        c.fail("RRQ %r should be refused with ERROR %s, but %d bytes came"
+               % (a.name, a.expect_error, len(r.data)))
+        return
+    print("got %d bytes in %d blocks, blksize %d, windowsize %d, from %s%s"
+          % (len(r.data), r.blocks, r.blksize, r.windowsize,
+             s.tid[0], ", " + str(r.oack) if r.oack else ""))
+    c.ok("replies came from %s" % a.host)
+    if a.out:
+        with open(a.out, "wb") as f:
+            f.write(r.data)
+    if a.expect:
+        want = read_file(a.expect)
+        if a.netascii_of:
+            want = to_netascii(want)
+        c.expect(r.data == want, "content equals %s%s" % (
+            a.expect, " (netascii wire form)" if a.netascii_of else ""),
+            "got %d bytes, want %d" % (len(r.data), len(want)))
+    for kv in a.expect_oack or []:
+        k, v = kv.split("=", 1)
+        got = r.oack.optdict().get(k.lower()) if r.oack else None
+        c.expect(got == v, "OACK has %s=%s" % (k, v), "got %r" % got)
+    if a.check_wrap is not None:
+        c.expect(r.after_65535 == a.check_wrap,
+                 "block after 65535 is %d" % a.check_wrap,
+                 "it was %r (blocks: %d)" % (r.after_65535, r.blocks))
+
+
+def sc_put(a, c):
+    """Upload a file (optionally netascii-encoded, cut short, or aborted)."""
+    content = read_file(a.file)
+    if a.encode_netascii:
+        content = to_netascii(content)
+    s = Session(a.host, a.port)
+    try:
+        o = put(s, a.name, content, a.mode, parse_opts(a.opt),
+                stop_after=a.stop_after, error_after=a.error_after,
+                deadline=a.deadline)
+    except TftpError as e:
+        if a.expect_error is not None:
+            c.expect(e.code in a.expect_error,
+                     "WRQ %r refused with ERROR %s" % (a.name, a.expect_error),
+                     "got ERROR %d %r" % (e.code, e.msg))
+            return
+        c.fail("WRQ %r: server sent ERROR %d %r" % (a.name, e.code, e.msg))
+        return
+    if a.expect_error is not None:
+        c.fail("WRQ %r should have ended with ERROR %s but did not"
+               % (a.name, a.expect_error))
+        return
+    what = "complete"
+    if a.stop_after is not None:
+        what = "went silent after %d blocks" % a.stop_after
+    if a.error_after is not None:
+        what = "sent ERROR after %d blocks" % a.error_after
+    c.ok("upload of %r (%d bytes) %s%s" % (a.name, len(content), what,
+                                            ", " + str(o) if o else ""))
+
+
+def sc_probe(a, c):
+    """Send one request, print the first reply (or NONE) on one line."""
+    s = Session(a.host, a.port)
+    op = OP_WRQ if a.op == "wrq" else OP_RRQ
+    s.send_req(request(op, a.name, a.mode, parse_opts(a.opt)))
+    p = s.recv(a.wait / 1000.0)
+    if p is None:
+        print("NONE")
+        return
+    print(str(p))
+    if p.bad:
+        c.fail("malformed reply: %s" % p.bad)
+    if p.op in (OP_OACK, OP_DATA, OP_ACK) and not a.keep:
+        end_transfer(s)
+
+
+def sc_oackwait(a, c):
+    """After an OACK the server sends nothing new until ACK 0."""
+    want = read_file(a.expect)
+    s = Session(a.host, a.port)
+    s.send_req(rrq(a.name, "octet", parse_opts(a.opt)))
+    p = s.recv(5.0)
+    if not c.expect(p is not None and p.op == OP_OACK, "RRQ with options "
+                    "gets an OACK", "got %s" % p):
+        return
+    later = s.quiet(a.quiet / 1000.0)
+    others = [q for q, _ in later if q.raw != p.raw]
+    c.expect(not others, "no DATA before ACK 0 (%d ms; %d OACK repeats)"
+             % (a.quiet, len(later) - len(others)),
+             "got %s" % ", ".join(str(q) for q in others))
+    s.send(ack(0))
+    q = s.recv(3.0)
+    if not c.expect(q is not None and q.op == OP_DATA and q.block == 1,
+                    "ACK 0 brings DATA 1", "got %s" % q):
+        return
+    blksize = int(p.optdict().get("blksize", 512))
+    chunks = [q.payload]
+    n = 1
+    for _ in range(len(want) // blksize + 3):
+        if len(q.payload) < blksize:
+            break
+        s.send(ack(n))
+        n += 1
+        q = s.recv(3.0)
+        if q is None or q.op != OP_DATA or q.block != n:
+            c.fail("expected DATA %d, got %s" % (n, q))
+            return
+        chunks.append(q.payload)
+    s.send(ack(n))
+    got = b"".join(chunks)
+    c.expect(got == want, "the rest of the transfer is intact",
+             "got %d bytes, want %d" % (len(got), len(want)))
+
+
+def recv_blocks(s, count, timeout=2.0):
+    """Exactly count DATA packets (or fewer on timeout) -> list of Packet."""
+    out = []
+    for _ in range(count):
+        p = s.recv(timeout)
+        if p is None:
+            break
+        out.append(p)
+    return out
+
+
+def sc_window(a, c):
+    """RFC 7440: window, slide back on an earlier ACK, no dup-ACK resend."""
+    want = read_file(a.expect)
+    w = a.windowsize
+    bs = 512
+    nblocks = len(want) // bs + 1
+    if nblocks < 4 * w + 2:
+        raise SystemExit("file too small for the window scenario")
+    s = Session(a.host, a.port)
+    s.send_req(rrq(a.name, "octet", [("blksize", bs), ("windowsize", w),
+                                     ("timeout", a.timeout)]))
+    p = s.recv(5.0)
+    if not c.expect(p is not None and p.op == OP_OACK
+                    and p.optdict().get("windowsize") == str(w),
+                    "OACK windowsize=%d" % w, "got %s" % p):
+        end_transfer(s)
+        return
+    quiet = a.quiet / 1000.0
+
+    def window_is(first, what):
+        got = recv_blocks(s, w)
+        blocks = [q.block if q.op == OP_DATA else str(q) for q in got]
+        exp = list(range(first, first + w))
+        ok = blocks == exp and all(
+            q.payload == want[(q.block - 1) * bs:q.block * bs] for q in got)
+        extra = s.quiet(quiet)
+        c.expect(ok and not extra, what,
+                 "got blocks %s then %s, want %s then silence" %
+                 (blocks, [str(q) for q, _ in extra], exp))
+        return ok and not extra
+
+    s.send(ack(0))
+    window_is(1, "ACK 0: DATA 1..%d, then the server waits" % w)
+    # Slide back: ACK an earlier block of the window.
+    back = max(1, w // 2)
+    s.send(ack(back))
+    window_is(back + 1, "ACK %d (inside the window): resumes with DATA "
+              "%d..%d" % (back, back + 1, back + w))
+    top = back + w
+    # Duplicate ACK of the window's end: one window, not two.
+    s.send(ack(top))
+    s.send(ack(top))
+    window_is(top + 1, "ACK %d twice: DATA %d..%d once, no duplicates"
+              % (top, top + 1, top + w))
+    top += w
+    # A stale ACK (below the highest acknowledged block) changes nothing.
+    s.send(ack(top - w))
+    extra = s.quiet(quiet)
+    c.expect(not extra, "stale ACK %d (already acknowledged) sends nothing"
+             % (top - w), "got %s" % [str(q) for q, _ in extra])
+    # Finish the transfer window by window.
+    n = top
+    got_data = bytearray(want[:top * bs])
+    s.send(ack(top))
+    for _ in range(nblocks + 10):
+        q = s.recv(3.0)
+        if q is None:
+            c.fail("transfer stalled after block %d" % n)
+            return
+        if q.op != OP_DATA:
+            c.fail("unexpected %s" % q)
+            return
+        if q.block != n + 1:
+            c.fail("DATA %d out of order (want %d)" % (q.block, n + 1))
+            return
+        n += 1
+        got_data += q.payload
+        if len(q.payload) < bs:
+            s.send(ack(n))
+            break
+        if (n - top) % w == 0:
+            s.send(ack(n))
+    c.expect(bytes(got_data) == want, "rest of the file arrives intact "
+             "(%d blocks)" % n, "got %d bytes, want %d"
+             % (len(got_data), len(want)))
+
+
+def sc_dupack(a, c):
+    """Lock-step (no window): a duplicate ACK never resends DATA."""
+    want = read_file(a.expect)
+    s = Session(a.host, a.port)
+    s.send_req(rrq(a.name, "octet", [("timeout", a.timeout)]))
+    p = s.recv(5.0)
+    if p is not None and p.op == OP_OACK:
+        s.send(ack(0))
+        p = s.recv(3.0)
+    if not c.expect(p is not None and p.op == OP_DATA and p.block == 1,
+                    "DATA 1", "got %s" % p):
+        return
+    quiet = a.quiet / 1000.0
+    got = bytearray(p.payload)
+    n = 1
+    for _ in range(len(want) // 512 + 3):
+        s.send(ack(n))
+        q = s.recv(3.0)
+        if q is None or q.op != OP_DATA or q.block != n + 1:
+            c.fail("ACK %d should bring DATA %d, got %s" % (n, n + 1, q))
+            return
+        got += q.payload
+        n += 1
+        if n in (2, 3):
+            # Sorcerer's Apprentice: repeat the previous ACK twice.
+            s.send(ack(n - 1))
+            s.send(ack(n - 1))
+            extra = s.quiet(quiet)
+            c.expect(not extra, "duplicate ACK %d x2 after DATA %d: no "
+                     "DATA resent" % (n - 1, n),
+                     "got %s" % [str(x) for x, _ in extra])
+        if len(q.payload) < 512:
+            s.send(ack(n))
+            break
+    c.expect(bytes(got) == want, "file intact", "got %d bytes, want %d"
+             % (len(got), len(want)))
+
+
+def sc_wrongtid(a, c):
+    """A packet from a stranger to a live transfer's port: ERROR 5 to
+    the stranger; the real transfer goes on."""
+    want = read_file(a.expect)
+    s = Session(a.host, a.port)
+    s.send_req(rrq(a.name, "octet", [("timeout", a.timeout)]))
+    p = s.recv(5.0)
+    if p is None or p.op != OP_OACK:
+        c.fail("no OACK: %s" % p)
+        return
+    s.send(ack(0))
+    p = s.recv(3.0)
+    if not c.expect(p is not None and p.op == OP_DATA and p.block == 1,
+                    "transfer started (DATA 1)", "got %s" % p):
+        return
+    stranger = Session(a.host, a.port)
+    stranger.sock.sendto(ack(1), s.tid)
+    got = stranger.recv_any(3.0)
+    sp = got[0] if got else None
+    c.expect(sp is not None and sp.op == OP_ERROR and sp.code == 5,
+             "stranger's ACK to the transfer port gets ERROR 5",
+             "got %s" % sp)
+    if got:
+        c.expect(got[1][:2] == s.tid[:2], "ERROR 5 comes from the transfer "
+                 "port", "came from %s" % (got[1],))
+    stranger.sock.sendto(data(1, b"x" * 10), s.tid)
+    stranger.quiet(0.3)
+    extra = s.quiet(0.3)
+    c.expect(not extra, "the real client saw nothing of it",
+             "got %s" % [str(q) for q, _ in extra])
+    got_data = bytearray(p.payload)
+    n = 1
+    for _ in range(len(want) // 512 + 3):
+        if len(p.payload) < 512:
+            break
+        s.send(ack(n))
+        p = s.recv(3.0)
+        if p is None or p.op != OP_DATA or p.block != n + 1:
+            c.fail("after the stranger, ACK %d brought %s" % (n, p))
+            return
+        n += 1
+        got_data += p.payload
+    s.send(ack(n))
+    c.expect(bytes(got_data) == want, "the real transfer completes intact",
+             "got %d bytes" % len(got_data))
+    stranger.close()
+
+
+def sc_duprrq(a, c):
+    """A repeated RRQ from the same address:port starts nothing new."""
+    want = read_file(a.expect)
+    quiet = a.quiet / 1000.0
+    s = Session(a.host, a.port)
+    req = rrq(a.name, "octet", [("timeout", a.timeout)])
+    s.send_req(req)
+    p = s.recv(5.0)
+    if p is None or p.op != OP_OACK:
+        c.fail("no OACK: %s" % p)
+        return
+    s.send_req(req)
+    extra = s.quiet(quiet)
+    c.expect(not extra, "RRQ repeated before ACK 0: no second OACK",
+             "got %s" % [str(q) for q, _ in extra])
+    s.send(ack(0))
+    p = s.recv(3.0)
+    if not c.expect(p is not None and p.op == OP_DATA and p.block == 1,
+                    "ACK 0 brings DATA 1", "got %s" % p):
+        return
+    s.send_req(req)
+    extra = s.quiet(quiet)
+    c.expect(not extra, "RRQ repeated mid-transfer: nothing sent",
+             "got %s" % [str(q) for q, _ in extra])
+    got_data = bytearray(p.payload)
+    n = 1
+    for _ in range(len(want) // 512 + 3):
+        if len(p.payload) < 512:
+            break
+        s.send(ack(n))
+        p = s.recv(3.0)
+        if p is None or p.op != OP_DATA or p.block != n + 1:
+            c.fail("ACK %d brought %s" % (n, p))
+            return
+        n += 1
+        got_data += p.payload
+    s.send(ack(n))
+    c.expect(bytes(got_data) == want, "the one transfer completes intact",
+             "got %d bytes" % len(got_data))
+    extra = s.quiet(quiet)
+    c.expect(not extra, "nothing after the final ACK",
+             "got %s" % [str(q) for q, _ in extra])
+
+
+def sc_silent(a, c):
+    """The client never ACKs: the server resends the same DATA, then stops."""
+    s = Session(a.host, a.port)
+    s.send_req(rrq(a.name, "octet"))
+    t0 = time.monotonic()
+    p = s.recv(5.0)
+    if not c.expect(p is not None and p.op == OP_DATA and p.block == 1,
+                    "DATA 1 arrives", "got %s" % p):
+        return
+    datas = [(0.0, p)]
+    errors = []
+    others = []
+    end = t0 + a.limit
+    last = t0
+    for _ in range(1000):
+        left = min(end - time.monotonic(), a.silence)
+        if left <= 0:
+            break
+        r = s.recv(left)
+        if r is None:
+            break
+        last = time.monotonic()
+        if r.op == OP_DATA:
+            datas.append((last - t0, r))
+        elif r.op == OP_ERROR:
+            errors.append(r)
+        else:
+            others.append(r)
+    stopped = time.monotonic() < end
+    print("DATA sent %d times at %s s; then %s" % (
+        len(datas), ", ".join("%.2f" % t for t, _ in datas),
+        ", ".join(str(e) for e in errors) or "nothing"))
+    c.expect(all(d.raw == p.raw for _, d in datas),
+             "every resend is the same DATA 1")
+    c.expect(len(datas) >= 2, "the server retransmits DATA 1",
+             "sent only once")
+    c.expect(len(datas) <= a.retries + 1,
+             "at most retries+1 = %d sends" % (a.retries + 1),
+             "sent %d times" % len(datas))
+    c.expect(not others, "nothing else sent", "got %s" % others)
+    c.expect(all(e.raw == errors[0].raw for e in errors)
+             and not [d for t, d in datas if t > last - t0 + 0.001],
+             "after giving up the server is silent")
+    c.expect(stopped, "gave up within %.0f s" % a.limit,
+             "still sending at %.1f s" % (last - t0))
+
+
+def sc_clienterr(a, c):
+    """UEFI style: RRQ with tsize, the client answers the OACK with
+    ERROR 8; the server ends the transfer quietly."""
+    s = Session(a.host, a.port)
+    s.send_req(rrq(a.name, "octet", parse_opts(a.opt)))
+    p = s.recv(5.0)
+    if not c.expect(p is not None and p.op == OP_OACK, "OACK",
+                    "got %s" % p):
+        return
+    if a.size is not None:
+        c.expect(p.optdict().get("tsize") == str(a.size),
+                 "OACK tsize=%d" % a.size, "got %s" % p)
+    s.send(error(8, "tsize only"))
+    extra = s.quiet(a.quiet / 1000.0)
+    c.expect(not extra, "after the client's ERROR 8 the server sends "
+             "nothing (%d ms)" % a.quiet,
+             "got %s" % [str(q) for q, _ in extra])
+
+
+def sc_hostile(a, c):
+    """Malformed and abusive requests to the listen port.  Each gets a
+    well-formed ERROR, a sane answer, or nothing; then a normal download
+    still works."""
+    name = b(a.name)
+    big_opts = [("x%d" % i, "1") for i in range(1000)]
+    ten_k = "A" * 10240
+    cases = [
+        # label, datagram, expectation, allowed error codes
+        ("empty datagram", b"", "none_or_error", None),
+        ("1-byte datagram", b"\x00", "none_or_error", None),
+        ("2-byte RRQ opcode only", b"\x00\x01", "none_or_error", None),
+        ("3-byte RRQ", b"\x00\x01a", "none_or_error", None),
+        ("RRQ without any NUL", b"\x00\x01" + name + b"octet",
+         "none_or_error", None),
+        ("RRQ without the mode's NUL", b"\x00\x01" + name + b"\0octet",
+         "none_or_error", None),
+        ("RRQ with empty name", rrq(b""), "none_or_error", None),
+        ("unknown opcode 7", struct.pack("!H", 7) + name + b"\0octet\0",
+         "none_or_error", None),
+        ("unknown opcode 0xffff", b"\xff\xff" + name + b"\0octet\0",
+         "none_or_error", None),
+        ("opcode 0", b"\x00\x00" + name + b"\0octet\0", "none_or_error",
+         None),
+        ("DATA to the listen port", data(1, b"hello"), "none_or_error",
+         None),
+        ("ACK to the listen port", ack(1), "none_or_error", None),
+        ("ERROR to the listen port", error(0, "x"), "none", None),
+        ("OACK to the listen port", oack([("blksize", "512")]),
+         "none_or_error", None),
+        ("unknown mode 'binary'", rrq(name, "binary"), "error", (0, 4)),
+        ("mode 'mail'", rrq(name, "mail"), "error", (0, 4)),
+        ("mode 'MAIL'", rrq(name, "MAIL"), "error", (0, 4)),
+        ("empty mode", rrq(name, ""), "error", (0, 4)),
+        ("mode case-insensitive 'OcTeT'", rrq(name, "OcTeT"), "data", None),
+        ("option name without value",
+         b"\x00\x01" + name + b"\0octet\0blksize\0", "any", (0, 4, 8)),
+        ("1000 unknown option pairs", rrq(name, "octet", big_opts), "any",
+         (0, 4, 8)),
+        ("10 KB value of an unknown option",
+         rrq(name, "octet", [("x", ten_k), ("blksize", "1024")]), "any",
+         (0, 4, 8)),
+        ("10 KB blksize value", rrq(name, "octet", [("blksize", "9" * 10240)]),
+         "any", (8,)),
+        ("10 KB tsize value", rrq(name, "octet", [("tsize", "1" * 10240)]),
+         "any", (0, 8)),
+        ("10 KB windowsize value",
+         rrq(name, "octet", [("windowsize", "1" * 10240)]), "any", (8,)),
+        ("negative blksize", rrq(name, "octet", [("blksize", "-512")]),
+         "error", (8,)),
+        ("blksize with trailing junk",
+         rrq(name, "octet", [("blksize", "512x")]), "error", (8,)),
+        ("60 KB file name", rrq(b"a" * 61440), "none_or_error", None),
+        ("60 KB name made of ../", rrq(b"../" * 20480), "none_or_error",
+         None),
+        ("64 KB of random bytes", b"\x00\x01" + os.urandom(65000),
+         "none_or_error", None),
+        ("trailing garbage after the options",
+         rrq(name, "octet") + b"junk", "any", None),
+        ("WRQ while uploads are off", wrq(b"upload-attempt"), "error", (2,)),
+    ]
+    for label, dgram, expect, codes in cases:
+        s = Session(a.host, a.port)
+        try:
+            s.sock.sendto(dgram, s.server)
+        except OSError as e:
+            c.fail("%s: cannot send (%s)" % (label, e))
+            s.close()
+            continue
+        first = s.recv_any(a.wait / 1000.0)
+        got = [first] if first else []
+        if first:
+            got += s.quiet(0.05)
+        replies = [p for p, _ in got]
+        first = replies[0] if replies else None
+        desc = ", ".join(str(p) for p in replies[:3]) or "nothing"
+        ok = True
+        why = ""
+        for p, addr in got:
+            if p.bad:
+                ok, why = False, "malformed reply %s" % p.bad
+        if ok and expect == "none":
+            ok = not replies
+            why = "must not answer, got %s" % desc
+        elif ok and expect == "none_or_error":
+            ok = all(p.op == OP_ERROR for p in replies)
+            why = "only ERROR or nothing allowed, got %s" % desc
+            if ok and replies and codes:
+                ok = first.code in codes
+        elif ok and expect == "error":
+            ok = first is not None and first.op == OP_ERROR and (
+                codes is None or first.code in codes)
+            why = "want ERROR %s, got %s" % (codes, desc)
+        elif ok and expect == "data":
+            ok = first is not None and first.op == OP_DATA and \
+                first.block == 1
+            why = "want DATA 1, got %s" % desc
+        elif ok and expect == "any":
+            ok = first is not None and (
+                first.op in (OP_DATA, OP_OACK) or
+                (first.op == OP_ERROR and (codes is None or
+                                           first.code in codes)))
+            why = "want DATA 1, OACK or ERROR %s, got %s" % (codes, desc)
+            if ok and first.op == OP_OACK:
+                o = first.optdict()
+                leaked = [k for k in o if k.startswith("x")]
+                if leaked:
+                    ok, why = False, "OACK echoes unknown options %s" % \
+                        leaked[:5]
+                if "blksize" in o and not 8 <= int(o["blksize"]) <= 65464:
+                    ok, why = False, "OACK blksize %s" % o["blksize"]
+                if "windowsize" in o and not \
+                        1 <= int(o["windowsize"]) <= 65535:
+                    ok, why = False, "OACK windowsize %s" % o["windowsize"]
+        c.expect(ok, "%s -> %s" % (label, desc), why)
+        if first is not None and first.op in (OP_DATA, OP_OACK):
+            s.tid = got[0][1]
+            end_transfer(s)
+        s.close()
+    # The server must still serve.
+    if a.expect:
+        want = read_file(a.expect)
+        s = Session(a.host, a.port)
+        try:
+            r = get(s, a.name)
+            c.expect(r.data == want, "after all that, a normal download "
+                     "works", "got %d bytes" % len(r.data))
+        except (TftpError, Failure) as e:
+            c.fail("after all that, a normal download fails: %s" % e)
+
+
+SCENARIOS = {
+    "get": sc_get,
+    "put": sc_put,
+    "probe": sc_probe,
+    "oackwait": sc_oackwait,
+    "window": sc_window,
+    "dupack": sc_dupack,
+    "wrongtid": sc_wrongtid,
+    "duprrq": sc_duprrq,
+    "silent": sc_silent,
+    "clienterr": sc_clienterr,
+    "hostile": sc_hostile,
+}
+
+
+def int_list(text):
+    return tuple(int(x) for x in text.split(","))
+
+
+def build_parser():
+    ap = argparse.ArgumentParser(
+        prog="rawtftp.py",
+        description="Raw-packet TFTP test client (scenarios: %s)"
+        % ", ".join(sorted(SCENARIOS)))
+    sub = ap.add_subparsers(dest="scenario", required=True)
+
+    def new(name, doc):
+        p = sub.add_parser(name, help=doc)
+        p.add_argument("host")
+        p.add_argument("port", type=int)
+        return p
+
+    p = new("get", "download and check")
+    p.add_argument("name")
+    p.add_argument("--mode", default="octet")
+    p.add_argument("--opt", action="append", help="option name=value")
+    p.add_argument("--out")
+    p.add_argument("--expect", help="file the content must equal")
+    p.add_argument("--netascii-of", action="store_true",
+                   help="compare with the netascii wire form of --expect")
+    p.add_argument("--expect-oack", action="append", help="name=value")
+    p.add_argument("--expect-error", type=int_list,
+                   help="codes, comma-separated: the RRQ must be refused")
+    p.add_argument("--wrap", type=int, default=0,
+                   help="block number after 65535 without rollover option")
+    p.add_argument("--check-wrap", type=int)
+    p.add_argument("--deadline", type=float, default=60.0)
+
+    p = new("put", "upload")
+    p.add_argument("name")
+    p.add_argument("file")
+    p.add_argument("--mode", default="octet")
+    p.add_argument("--opt", action="append")
+    p.add_argument("--encode-netascii", action="store_true")
+    p.add_argument("--stop-after", type=int)
+    p.add_argument("--error-after", type=int)
+    p.add_argument("--expect-error", type=int_list)
+    p.add_argument("--deadline", type=float, default=60.0)
+
+    p = new("probe", "one request, print the first reply")
+    p.add_argument("op", choices=("rrq", "wrq"))
+    p.add_argument("name")
+    p.add_argument("mode")
+    p.add_argument("opt", nargs="*", help="name=value")
+    p.add_argument("--wait", type=int, default=2000, help="ms")
+    p.add_argument("--keep", action="store_true",
+                   help="do not end the transfer with an ERROR")
+
+    p = new("oackwait", "nothing after OACK until ACK 0")
+    p.add_argument("name")
+    p.add_argument("--expect", required=True)
+    p.add_argument("--opt", action="append")
+    p.add_argument("--quiet", type=int, default=600, help="ms")
+
+    p = new("window", "RFC 7440 window behaviour")
+    p.add_argument("name")
+    p.add_argument("--expect", required=True)
+    p.add_argument("--windowsize", type=int, default=4)
+    p.add_argument("--timeout", type=int, default=5, help="option, s")
+    p.add_argument("--quiet", type=int, default=500, help="ms")
+
+    p = new("dupack", "no resend on duplicate ACK")
+    p.add_argument("name")
+    p.add_argument("--expect", required=True)
+    p.add_argument("--timeout", type=int, default=5, help="option, s")
+    p.add_argument("--quiet", type=int, default=500, help="ms")
+
+    p = new("wrongtid", "stranger gets ERROR 5")
+    p.add_argument("name")
+    p.add_argument("--expect", required=True)
+    p.add_argument("--timeout", type=int, default=5, help="option, s")
+
+    p = new("duprrq", "repeated RRQ is ignored")
+    p.add_argument("name")
+    p.add_argument("--expect", required=True)
+    p.add_argument("--timeout", type=int, default=5, help="option, s")
+    p.add_argument("--quiet", type=int, default=500, help="ms")
+
+    p = new("silent", "client never ACKs")
+    p.add_argument("name")
+    p.add_argument("--retries", type=int, required=True)
+    p.add_argument("--silence", type=float, default=3.0,
+                   help="s of silence that counts as stopped")
+    p.add_argument("--limit", type=float, default=15.0, help="s")
+
+    p = new("clienterr", "client ERROR after OACK")
+    p.add_argument("name")
+    p.add_argument("--opt", action="append")
+    p.add_argument("--size", type=int)
+    p.add_argument("--quiet", type=int, default=1500, help="ms")
+
+    p = new("hostile", "malformed requests")
+    p.add_argument("name", help="an existing file")
+    p.add_argument("--expect", help="its content")
+    p.add_argument("--wait", type=int, default=300, help="ms per case")
+    return ap
+
+
+def main(argv):
+    a = build_parser().parse_args(argv)
+    c = Checker()
+    if a.scenario != "probe":
+        print("rawtftp %s %s:%d" % (a.scenario, a.host, a.port))
+    start = time.monotonic()
+    try:
+        SCENARIOS[a.scenario](a, c)
+    except Failure as e:
+        c.fail(str(e))
+    except TftpError as e:
+        c.fail("unexpected %s" % e)
+    except OSError as e:
+        c.fail("socket error: %s" % e)
+    if time.monotonic() - start > MAX_SCENARIO_SECONDS:
+        c.fail("scenario took %.0f s" % (time.monotonic() - start))
+    return 1 if c.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
