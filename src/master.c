@@ -158,8 +158,13 @@ spawn(struct slot *sl)
 			for (a = 0; a < m->nlisten; a++)
 				(void)close(o->listenfd[a]);
 		}
-		/* The worker builds its own base; this one's signal
-		 * handlers must not compete with it. */
+		/*
+		 * The worker builds its own base.  Freeing the master's
+		 * one here directly would delete the master's events from
+		 * the epoll set both processes share: re-initialise it
+		 * first so it gets a private one.
+		 */
+		(void)event_reinit(m->base);
 		event_base_free(m->base);
 		rc = worker_main(m->conf, sl->id, sl->listenfd, m->nlisten,
 		    sl->chan[1]);
