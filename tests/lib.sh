@@ -456,3 +456,56 @@ bb_put() {
 	shift 2
 	tmo busybox tftp "$@" -p -l "$l" -r "$r" 127.0.0.1 "$PORT"
 }
+
+# probe [--host H] OP NAME MODE [OPT=VAL]...: one raw request to the
+# server; sets REPLY to the first answer ("OACK blksize=512 tsize=3",
+# "DATA 1 len=512", "ERROR 8 message", "NONE").  The probe ends any
+# transfer it started with a client ERROR.
+probe() {
+	local host=127.0.0.1
+	if [ "${1:-}" = --host ]; then
+		host=$2
+		shift 2
+	fi
+	REPLY=$(raw probe "$host" "$PORT" "$@" 2>&1)
+}
+
+# expect_reply GLOB: assert REPLY matches the shell pattern GLOB.
+expect_reply() {
+	# shellcheck disable=SC2053
+	if [[ $REPLY == $1 ]]; then
+		ok "$CUR: $REPLY"
+		return 0
+	fi
+	fail "want '$1', got '$REPLY'"
+	return 1
+}
+
+# oack_has KEY=VALUE...: assert REPLY is an OACK carrying each KEY=VALUE.
+oack_has() {
+	local kv r=0
+	if [[ $REPLY != OACK* ]]; then
+		fail "want an OACK with $*, got '$REPLY'"
+		return 1
+	fi
+	for kv in "$@"; do
+		if [[ " ${REPLY#OACK} " != *" $kv "* ]]; then
+			fail "OACK lacks $kv: '$REPLY'"
+			r=1
+		fi
+	done
+	[ $r -ne 0 ] || ok "$CUR: $REPLY"
+	return $r
+}
+
+# oack_lacks KEY...: assert the OACK in REPLY does not carry KEY.
+oack_lacks() {
+	local k
+	for k in "$@"; do
+		if [[ " ${REPLY#OACK} " == *" $k="* ]]; then
+			fail "OACK must not carry $k: '$REPLY'"
+			return 1
+		fi
+	done
+	ok "$CUR: no $* in '$REPLY'"
+}
