@@ -680,10 +680,11 @@ def sc_window(a, c):
               % (top, top + 1, top + w))
     top += w
     # A stale ACK (below the highest acknowledged block) changes nothing.
-    s.send(ack(top - w))
+    s.send(ack(top - w - 1))
     extra = s.quiet(quiet)
-    c.expect(not extra, "stale ACK %d (already acknowledged) sends nothing"
-             % (top - w), "got %s" % [str(q) for q, _ in extra])
+    c.expect(not extra, "stale ACK %d (below the highest ACK %d) sends "
+             "nothing" % (top - w - 1, top - w),
+             "got %s" % [str(q) for q, _ in extra])
     # Finish the transfer window by window.
     n = top
     got_data = bytearray(want[:top * bs])

@@ -1,0 +1,70 @@
+#!/bin/bash
+# window.sh -- RFC 7440 windows: atftp with windowsize 1, 4, 16, 64 and
+# blksize 1468 on 1 MiB and 3 MiB files (cmp); the raw client checks
+# that a window of 4 is sent and then the server waits, that an ACK of an
+# earlier block slides the window back, that duplicate and stale ACKs
+# bring no duplicate DATA (window and lock-step), and windowsize clamping.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
+
+need_cmd atftp python3
+
+mkfile "$ROOT/m1.bin" 1048576
+mkfile "$ROOT/m3.bin" 3145728
+mkfile "$ROOT/w.bin" $((100 * 512 + 100))
+mkfile "$ROOT/s.bin" $((10 * 512 + 7))
+
+write_conf 'windowsize_max = 32'
+start_server
+
+for f in m1.bin m3.bin; do
+	for w in 1 4 16 64; do
+		check "atftp windowsize $w blksize 1468: $f"
+		rm -f "$OUT/$f-$w"
+		atftp_get "$f" "$OUT/$f-$w" --option "windowsize $w" \
+		    --option "blksize 1468" > "$T/client.out" 2>&1 ||
+		    fail "atftp exited with $?: $(tail -n 3 "$T/client.out")"
+		same "$ROOT/$f" "$OUT/$f-$w"
+	done
+done
+
+check "the log records each window size (64 clamped to windowsize_max 32)"
+for w in 1 4 16 32; do
+	wait_xfer m3.bin "opts=\"[^\"]*windowsize=$w[ \"].*result=ok" 1 5
+done
+
+check "raw: windowsize 4 -- send 4, wait; slide back; duplicate ACKs"
+raw window 127.0.0.1 "$PORT" w.bin --expect "$ROOT/w.bin" --windowsize 4 ||
+    fail "window scenario (4) failed"
+
+check "raw: windowsize 16 -- the same with a larger window"
+raw window 127.0.0.1 "$PORT" w.bin --expect "$ROOT/w.bin" --windowsize 16 ||
+    fail "window scenario (16) failed"
+
+check "raw: lock-step, duplicate ACKs resend nothing (Sorcerer's Apprentice)"
+raw dupack 127.0.0.1 "$PORT" s.bin --expect "$ROOT/s.bin" ||
+    fail "dupack scenario failed"
+
+check "raw: windowsize 64 asked, clamped to 32, 3 MiB at blksize 1468"
+raw get 127.0.0.1 "$PORT" m3.bin --opt windowsize=64 --opt blksize=1468 \
+    --expect "$ROOT/m3.bin" --expect-oack windowsize=32 \
+    --expect-oack blksize=1468 || fail "raw get failed"
+
+check "raw: windowsize 7 with a file that ends mid-window"
+raw get 127.0.0.1 "$PORT" s.bin --opt windowsize=7 --expect "$ROOT/s.bin" \
+    --expect-oack windowsize=7 || fail "raw get failed"
+
+check "raw: windowsize 5 with a file of exactly 10 full blocks (empty last)"
+mkfile "$ROOT/ten.bin" 5120
+raw get 127.0.0.1 "$PORT" ten.bin --opt windowsize=5 \
+    --expect "$ROOT/ten.bin" || fail "raw get failed"
+
+check "no transfer of this script retransmitted or failed"
+bad=$(grep -a 'xfer end' "$LOG" | grep -av 'result=ok' |
+    grep -av 'result=peer_error')
+[ -z "$bad" ] && ok || fail "unexpected results: $bad"
+
+check "server still running"
+alive && ok || fail "server died"
+
+finish
