@@ -59,8 +59,19 @@ struct conf {
 	int			 so_rcvbuf;
 	int			 so_sndbuf;
 
+	/* operation */
+	char			*pid_file;	/* "" = none */
+	char			*control_socket;	/* "" = none */
+	char			*control_owner;
+	char			*control_group;
+	mode_t			 control_mode;
+	int			 drain_timeout;	/* seconds */
+	int			 stats_interval_ms;
+	char			*metrics_listen;	/* "" = off */
+
 	/* logging */
 	int			 log_level;	/* syslog priority */
+	char			*log_file;	/* "" = stderr or syslog */
 };
 
 /* A struct conf with every default; listen not yet resolved. */

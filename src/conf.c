@@ -256,10 +256,43 @@ static const struct conf_entry conf_table[] = {
 	{ .name = "so_sndbuf", .type = CONF_T_INT, .min = 0,
 	  .max = 1073741824, .dflt = "4194304", CONF_FIELD(so_sndbuf),
 	  .help = "socket send buffer in bytes (0: kernel default)" },
+	{ .name = "pid_file", .type = CONF_T_STRING, .min = 0,
+	  .max = PATH_MAX - 1, .dflt = "/run/owltftpd.pid",
+	  CONF_FIELD(pid_file),
+	  .help = "file holding the master's PID, locked while it runs "
+	  "(empty: none)" },
+	{ .name = "control_socket", .type = CONF_T_STRING, .min = 0,
+	  .max = 107, .dflt = "/run/owltftpd.sock",
+	  CONF_FIELD(control_socket),
+	  .help = "Unix socket owlctl talks to (empty: none)" },
+	{ .name = "control_owner", .type = CONF_T_STRING, .min = 1,
+	  .max = 255, .dflt = "root", CONF_FIELD(control_owner),
+	  .help = "owner of the control socket" },
+	{ .name = "control_group", .type = CONF_T_STRING, .min = 1,
+	  .max = 255, .dflt = "root", CONF_FIELD(control_group),
+	  .help = "group of the control socket" },
+	{ .name = "control_mode", .type = CONF_T_OCTAL, .min = 0, .max = 0777,
+	  .dflt = "660", CONF_FIELD(control_mode),
+	  .help = "permissions of the control socket" },
+	{ .name = "drain_timeout", .type = CONF_T_INT, .min = 1,
+	  .max = 86400, .dflt = "300", CONF_FIELD(drain_timeout),
+	  .help = "seconds a reloaded or gracefully stopped worker may take "
+	  "to finish its transfers" },
+	{ .name = "stats_interval_ms", .type = CONF_T_INT, .min = 100,
+	  .max = 60000, .dflt = "1000", CONF_FIELD(stats_interval_ms),
+	  .help = "how often workers report their counters to the master" },
+	{ .name = "metrics_listen", .type = CONF_T_STRING, .min = 0,
+	  .max = 79, .dflt = "", CONF_FIELD(metrics_listen),
+	  .help = "ADDR:PORT serving Prometheus metrics at /metrics "
+	  "(empty: off)" },
 	{ .name = "log_level", .type = CONF_T_CHOICE, .dflt = "info",
 	  .choices = conf_log_levels, CONF_FIELD(log_level),
 	  .help = "least severe message logged: error, warning, notice, "
 	  "info or debug" },
+	{ .name = "log_file", .type = CONF_T_STRING, .min = 0,
+	  .max = PATH_MAX - 1, .dflt = "", CONF_FIELD(log_file),
+	  .help = "log to this file, reopened on SIGUSR1 (empty: standard "
+	  "error with -F, syslog otherwise)" },
 };
 
 #define CONF_NENTRIES	(sizeof conf_table / sizeof conf_table[0])

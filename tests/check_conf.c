@@ -38,7 +38,9 @@ static const char *const keys[] = {
 	"root", "listen", "port", "workers", "user", "group", "chroot",
 	"uploads", "upload_fsync", "umask", "max_upload_size", "blksize_max",
 	"windowsize_max", "timeout_ms", "retries", "max_transfers",
-	"so_rcvbuf", "so_sndbuf", "log_level",
+	"so_rcvbuf", "so_sndbuf", "pid_file", "control_socket",
+	"control_owner", "control_group", "control_mode", "drain_timeout",
+	"stats_interval_ms", "metrics_listen", "log_level", "log_file",
 };
 
 static const char default_dump[] =
@@ -60,7 +62,16 @@ static const char default_dump[] =
 	"max_transfers = 4096;\n"
 	"so_rcvbuf = 4194304;\n"
 	"so_sndbuf = 4194304;\n"
-	"log_level = \"info\";\n";
+	"pid_file = \"/run/owltftpd.pid\";\n"
+	"control_socket = \"/run/owltftpd.sock\";\n"
+	"control_owner = \"root\";\n"
+	"control_group = \"root\";\n"
+	"control_mode = \"660\";\n"
+	"drain_timeout = 300;\n"
+	"stats_interval_ms = 1000;\n"
+	"metrics_listen = \"\";\n"
+	"log_level = \"info\";\n"
+	"log_file = \"\";\n";
 
 
 static struct conf	*conf;

@@ -1,0 +1,124 @@
+/*
+ * The master <-> worker channel: one SOCK_SEQPACKET socketpair per worker
+ * process, so each message arrives whole.  Messages are a fixed-width
+ * header and a fixed struct per type; a receiver drops (and logs) a wrong
+ * version or a length that does not match its type.  Commands are queued
+ * when the socket is full, never dropped; a STATS snapshot may be dropped,
+ * since the next one supersedes it.
+ */
+#ifndef OWL_CHAN_H
+#define OWL_CHAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "stats.h"
+
+/* Bump when any struct below changes. */
+#define CHAN_VERSION		1
+
+enum chan_type {
+	/* master -> worker */
+	CHAN_T_QUIT = 1,	/* stop taking requests, finish, exit */
+	CHAN_T_TERMINATE,	/* abort transfers and exit now */
+	CHAN_T_REOPEN,		/* reopen log files */
+	CHAN_T_STATS_REQ,	/* send a STATS now */
+	CHAN_T_XFERS_REQ,	/* list live transfers */
+	/* worker -> master */
+	CHAN_T_HELLO = 100,	/* up and serving */
+	CHAN_T_STATS,
+	CHAN_T_DRAINED,		/* transfers finished: about to exit */
+	CHAN_T_XFERS,
+	CHAN_T_MAX
+};
+
+struct chan_hdr {
+	uint16_t	 type;
+	uint16_t	 version;
+	uint32_t	 len;		/* of the body */
+	uint32_t	 slot;
+	uint32_t	 seq;
+};
+
+struct chan_quit {
+	uint32_t	 close_listen;	/* 1: serve what is queued, then close */
+};
+
+struct chan_hello {
+	uint32_t	 pid;
+	uint32_t	 generation;
+};
+
+struct chan_stats {
+	struct stats	 stats;
+	uint64_t	 active;	/* live transfers (a gauge) */
+	uint32_t	 draining;
+};
+
+struct chan_xfers_req {
+	uint32_t	 req;
+};
+
+#define CHAN_XFERS_PER_MSG	32
+
+struct chan_xfer_rec {
+	char		 peer[64];
+	char		 file[160];	/* escaped */
+	char		 op[4];		/* "rrq" / "wrq" */
+	char		 state[12];
+	uint64_t	 bytes;		/* done */
+	uint64_t	 total;		/* RRQ: file size; WRQ: announced or 0 */
+	uint64_t	 age_ms;
+	uint32_t	 blksize;
+	uint32_t	 windowsize;
+};
+
+struct chan_xfers {
+	uint32_t		 req;
+	uint32_t		 count;	/* records used in rec[] */
+	uint32_t		 last;	/* 1 on the final message */
+	uint32_t		 pad;
+	struct chan_xfer_rec	 rec[CHAN_XFERS_PER_MSG];
+};
+
+struct chan;
+
+/* One entry per message type the owner accepts; len is checked first. */
+struct chan_handler {
+	uint16_t	 type;
+	uint32_t	 len;
+	void		 (*fn)(struct chan *, const struct chan_hdr *,
+			    const void *body, void *arg);
+};
+
+struct chan_msg;
+
+struct chan {
+	int				 fd;
+	uint32_t			 slot;
+	uint32_t			 seq;
+	struct event			*rev;
+	struct event			*wev;
+	struct chan_msg			*head;	/* queued for sending */
+	struct chan_msg			*tail;
+	const struct chan_handler	*handlers;	/* ends with fn NULL */
+	void				(*eof)(struct chan *, void *);
+	void				*arg;
+	int				 closed;
+};
+
+int	 chan_open(struct chan *, struct event_base *, int fd, uint32_t slot,
+	    const struct chan_handler *, void (*eof)(struct chan *, void *),
+	    void *arg);
+void	 chan_close(struct chan *);
+/* Queue and try to send; droppable messages are not queued when full. */
+int	 chan_send(struct chan *, uint16_t type, const void *body,
+	    uint32_t len, int droppable);
+/* Read and dispatch everything waiting (also used before reaping). */
+void	 chan_drain(struct chan *);
+/* Push the queue out, blocking up to timeout_ms (a worker's last words). */
+void	 chan_flush_wait(struct chan *, int timeout_ms);
+
+#endif
