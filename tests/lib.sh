@@ -83,7 +83,6 @@ die() {
 # finish: stop a running server (asserting a clean exit) and give the verdict.
 finish() {
 	if [ -n "$SERVER_PID" ]; then
-		CUR="final stop"
 		stop_server
 	fi
 	echo "=== $TEST_NAME: $CHECKS checks, $FAILS failed"
@@ -281,8 +280,9 @@ _nworkers_is() {
 # with a deadline and assert exit status 0 and no worker left behind.
 # Sets STOP_MS to how long the exit took.
 stop_server() {
-	local sig=${1:-TERM} pid=$SERVER_PID kids k rc t0
+	local sig=${1:-TERM} pid=$SERVER_PID kids k rc t0 f0=$FAILS
 	[ -n "$pid" ] || return 0
+	check "stop the server with SIG$sig: exit 0, no worker left"
 	kids=$(children_of "$pid")
 	t0=$(now_ms)
 	kill -s "$sig" "$pid" 2>/dev/null
@@ -303,6 +303,7 @@ stop_server() {
 			kill -s KILL "$k" 2>/dev/null
 		fi
 	done
+	[ "$FAILS" -ne "$f0" ] || ok "exit status 0 after ${STOP_MS} ms"
 	return 0
 }
 
@@ -388,6 +389,7 @@ no_temp_files() {
 	left=$(find "$1" -name '.owltftpd.*' 2>/dev/null)
 	if [ -n "$left" ]; then
 		fail "temporary files left behind: $left"
+		rm -f $left	# so later checks do not trip over them
 		return 1
 	fi
 	ok "$CUR: no .owltftpd.* temp file left"
