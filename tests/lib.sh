@@ -187,7 +187,8 @@ write_conf() {
 		echo "# written by $TEST_NAME"
 		for d in "root = \"$ROOT\"" 'listen = [ "127.0.0.1" ]' \
 		    'port = 0' 'workers = 2' 'user = "root"' \
-		    'log_level = "debug"'; do
+		    'log_level = "debug"' "pid_file = \"$T/owltftpd.pid\"" \
+		    "control_socket = \"$T/control.sock\""; do
 			k=$(conf_key "$d")
 			skip=
 			for a in "$@"; do
