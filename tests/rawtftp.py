@@ -916,7 +916,10 @@ def sc_hostile(a, c):
     big_opts = [("x%d" % i, "1") for i in range(1000)]
     ten_k = "A" * 10240
     cases = [
-        # label, datagram, expectation, allowed error codes
+        # label, datagram, expectation, allowed error codes.
+        # none: no reply at all; none_or_error: nothing or an ERROR;
+        # error: an ERROR (code in the list); data: DATA 1;
+        # any: DATA 1, a sane OACK or an ERROR; maybe: any or nothing.
         ("empty datagram", b"", "none_or_error", None),
         ("1-byte datagram", b"\x00", "none_or_error", None),
         ("2-byte RRQ opcode only", b"\x00\x01", "none_or_error", None),
@@ -944,7 +947,7 @@ def sc_hostile(a, c):
         ("empty mode", rrq(name, ""), "error", (0, 4)),
         ("mode case-insensitive 'OcTeT'", rrq(name, "OcTeT"), "data", None),
         ("option name without value",
-         b"\x00\x01" + name + b"\0octet\0blksize\0", "any", (0, 4, 8)),
+         b"\x00\x01" + name + b"\0octet\0blksize\0", "maybe", (0, 4, 8)),
         ("1000 unknown option pairs", rrq(name, "octet", big_opts), "any",
          (0, 4, 8)),
         ("10 KB value of an unknown option",
@@ -966,7 +969,7 @@ def sc_hostile(a, c):
         ("64 KB of random bytes", b"\x00\x01" + os.urandom(65000),
          "none_or_error", None),
         ("trailing garbage after the options",
-         rrq(name, "octet") + b"junk", "any", None),
+         rrq(name, "octet") + b"junk", "maybe", None),
         ("WRQ while uploads are off", wrq(b"upload-attempt"), "error", (2,)),
     ]
     for label, dgram, expect, codes in cases:
@@ -1005,13 +1008,15 @@ def sc_hostile(a, c):
             ok = first is not None and first.op == OP_DATA and \
                 first.block == 1
             why = "want DATA 1, got %s" % desc
-        elif ok and expect == "any":
-            ok = first is not None and (
-                first.op in (OP_DATA, OP_OACK) or
-                (first.op == OP_ERROR and (codes is None or
-                                           first.code in codes)))
+        elif ok and expect in ("any", "maybe"):
+            if first is None:
+                ok = expect == "maybe"
+            else:
+                ok = first.op in (OP_DATA, OP_OACK) or (
+                    first.op == OP_ERROR and (codes is None or
+                                              first.code in codes))
             why = "want DATA 1, OACK or ERROR %s, got %s" % (codes, desc)
-            if ok and first.op == OP_OACK:
+            if ok and first is not None and first.op == OP_OACK:
                 o = first.optdict()
                 leaked = [k for k in o if k.startswith("x")]
                 if leaked:
@@ -1039,7 +1044,40 @@ def sc_hostile(a, c):
             c.fail("after all that, a normal download fails: %s" % e)
 
 
+def sc_flood(a, c):
+    """Many clients at once that ask and then never answer, plus a burst
+    of requests for a missing file from one port."""
+    socks = []
+    try:
+        for i in range(a.clients):
+            s = Session(a.host, a.port)
+            s.send_req(rrq(a.name, "octet"))
+            socks.append(s)
+        first = 0
+        for s in socks:
+            p = s.recv(5.0)
+            if p is not None and p.op == OP_DATA and p.block == 1:
+                first += 1
+        c.expect(first == a.clients, "%d silent clients each got DATA 1"
+                 % a.clients, "only %d did" % first)
+        burst = Session(a.host, a.port)
+        for i in range(a.burst):
+            burst.send_req(rrq("no-such-file-%d" % i, "octet"))
+        errors = 0
+        for p, _ in burst.quiet(1.0):
+            if p.op == OP_ERROR:
+                errors += 1
+        c.expect(errors > 0, "a burst of %d requests for missing files is "
+                 "answered (%d ERROR seen)" % (a.burst, errors),
+                 "no ERROR came back")
+        burst.close()
+    finally:
+        for s in socks:
+            s.close()
+
+
 SCENARIOS = {
+    "flood": sc_flood,
     "get": sc_get,
     "put": sc_put,
     "probe": sc_probe,
@@ -1149,6 +1187,11 @@ def build_parser():
     p.add_argument("--opt", action="append")
     p.add_argument("--size", type=int)
     p.add_argument("--quiet", type=int, default=1500, help="ms")
+
+    p = new("flood", "many silent clients and a request burst")
+    p.add_argument("name")
+    p.add_argument("--clients", type=int, default=100)
+    p.add_argument("--burst", type=int, default=1000)
 
     p = new("hostile", "malformed requests")
     p.add_argument("name", help="an existing file")
