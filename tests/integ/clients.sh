@@ -67,6 +67,33 @@ for n in $SIZES; do
 	run_get busybox-b8192 "$f" bb_8192
 done
 
+# Concurrency: the transfers of a worker share one socket, demultiplexed
+# by peer address; 24 clients at once must each get their own bytes.
+check "24 concurrent downloads (curl, atftp, busybox; 1 MiB and 513 B)"
+pids=
+for i in $(seq 1 8); do
+	curl_get f1048576.bin "$OUT/par-curl-$i" --tftp-blksize $((500 + i * 100)) \
+	    > /dev/null 2>&1 &
+	pids="$pids $!"
+	atftp_get f1048576.bin "$OUT/par-atftp-$i" --option "blksize 1468" \
+	    > /dev/null 2>&1 &
+	pids="$pids $!"
+	bb_get f513.bin "$OUT/par-bb-$i" > /dev/null 2>&1 &
+	pids="$pids $!"
+done
+nbad=0
+for p in $pids; do
+	wait "$p" || nbad=$((nbad + 1))
+done
+[ $nbad -eq 0 ] || fail "$nbad of 24 concurrent clients failed"
+for i in $(seq 1 8); do
+	same "$ROOT/f1048576.bin" "$OUT/par-curl-$i"
+	same "$ROOT/f1048576.bin" "$OUT/par-atftp-$i"
+	same "$ROOT/f513.bin" "$OUT/par-bb-$i"
+done
+NGET[f1048576.bin]=$((${NGET[f1048576.bin]} + 16))
+NGET[f513.bin]=$((${NGET[f513.bin]} + 8))
+
 check "the log has one 'xfer end ... result=ok' per download"
 for n in $SIZES; do
 	wait_xfer "f$n.bin" 'op=rrq .*result=ok' "${NGET[f$n.bin]}" 10
