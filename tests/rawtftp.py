@@ -505,8 +505,9 @@ def sc_get(a, c):
     except TftpError as e:
         if a.expect_error is not None:
             c.expect(e.code in a.expect_error,
-                     "RRQ %r refused with ERROR %s" % (a.name, a.expect_error),
-                     "got ERROR %d %r" % (e.code, e.msg))
+                     "RRQ %r refused with ERROR %d %r" % (a.name, e.code,
+                                                         e.msg),
+                     "want a code in %s" % (a.expect_error,))
             return
         c.fail("RRQ %r: server sent ERROR %d %r" % (a.name, e.code, e.msg))
         return
@@ -551,8 +552,9 @@ def sc_put(a, c):
     except TftpError as e:
         if a.expect_error is not None:
             c.expect(e.code in a.expect_error,
-                     "WRQ %r refused with ERROR %s" % (a.name, a.expect_error),
-                     "got ERROR %d %r" % (e.code, e.msg))
+                     "WRQ %r refused with ERROR %d %r" % (a.name, e.code,
+                                                         e.msg),
+                     "want a code in %s" % (a.expect_error,))
             return
         c.fail("WRQ %r: server sent ERROR %d %r" % (a.name, e.code, e.msg))
         return

@@ -29,7 +29,7 @@ ln -s "$T/outside" "$ROOT/dirlink"
 ln -s in.bin "$ROOT/link-in"
 ln -s ../in.bin "$ROOT/sub/link-in-up"
 
-write_conf
+write_conf 'uploads = "overwrite"'
 start_server
 
 # refused NAME [CODES-GLOB]: the raw RRQ gets ERROR 1 or 2, never data.
@@ -95,6 +95,35 @@ for n in ../sentinel link-out '..\sentinel'; do
 	fi
 done
 ok "tftp-hpa refused"
+
+# Uploads must not escape either (uploads = "overwrite" here).
+evil() {
+	check "upload refused: $1"
+	raw put 127.0.0.1 "$PORT" "$1" "$ROOT/in.bin" \
+	    --expect-error 0,1,2,3,4,5,6,7,8 > "$T/raw.out" &&
+	    ok "$(tail -n 1 "$T/raw.out" | sed 's/^ok: //')" ||
+	    fail "not refused: $(cat "$T/raw.out")"
+}
+evil "../evil"
+evil '..\evil'
+evil "sub/../../evil"
+evil "dirlink/evil"
+evil "../outside/evil"
+evil "sub/link-up"
+check "upload to link-out (a symlink to the sentinel): outside untouched"
+if raw put 127.0.0.1 "$PORT" link-out "$ROOT/in.bin" \
+    --expect-error 0,1,2,3,4,5,6,7,8 > /dev/null; then
+	echo "    refused"
+else
+	echo "    accepted (so it must have replaced the link inside the root)"
+fi
+check "after the upload attempts: the sentinel is intact, nothing outside"
+[ "$(cat "$T/sentinel")" = "$SECRET" ] && ok "sentinel intact" ||
+    fail "the sentinel was changed"
+for f in "$T/evil" "$T/outside/evil"; do
+	[ ! -e "$f" ] || fail "$f was created"
+done
+no_temp_files "$T"
 
 check "the sentinel text never left the server (no byte count for it)"
 if grep -a 'xfer end' "$LOG" | grep -a 'result=ok' | grep -aq sentinel; then

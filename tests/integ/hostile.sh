@@ -30,6 +30,24 @@ check "malformed and abusive requests (raw hostile scenario)"
 raw hostile 127.0.0.1 "$PORT" h.bin --expect "$ROOT/h.bin" ||
     fail "hostile scenario failed"
 
+check "special files in the root are refused promptly, never block"
+mkfifo "$ROOT/fifo"
+mkdir "$ROOT/adir"
+specials="fifo adir"
+if mknod "$ROOT/zero" c 1 5 2>/dev/null; then
+	specials="$specials zero"
+fi
+for n in $specials; do
+	t0=$(now_ms)
+	probe rrq "$n" octet --wait 3000
+	dt=$(($(now_ms) - t0))
+	[[ $REPLY == "ERROR "* ]] && [ $dt -lt 2000 ] &&
+	    ok "$n: $REPLY (${dt} ms)" ||
+	    fail "$n: want an ERROR within 2 s, got '$REPLY' after ${dt} ms"
+done
+raw get 127.0.0.1 "$PORT" h.bin --expect "$ROOT/h.bin" > /dev/null ||
+    fail "the next download failed"
+
 check "wrong TID: a stranger gets ERROR 5, the transfer completes"
 raw wrongtid 127.0.0.1 "$PORT" t.bin --expect "$ROOT/t.bin" ||
     fail "wrongtid scenario failed"
