@@ -847,9 +847,14 @@ def sc_duprrq(a, c):
 def sc_silent(a, c):
     """The client never ACKs: the server resends the same DATA, then stops."""
     s = Session(a.host, a.port)
-    s.send_req(rrq(a.name, "octet"))
+    s.send_req(rrq(a.name, "octet", parse_opts(a.opt)))
     t0 = time.monotonic()
     p = s.recv(5.0)
+    if p is not None and p.op == OP_OACK:
+        print("%s; sending ACK 0, then silence" % p)
+        s.send(ack(0))
+        t0 = time.monotonic()
+        p = s.recv(5.0)
     if not c.expect(p is not None and p.op == OP_DATA and p.block == 1,
                     "DATA 1 arrives", "got %s" % p):
         return
@@ -889,6 +894,14 @@ def sc_silent(a, c):
              "after giving up the server is silent")
     c.expect(stopped, "gave up within %.0f s" % a.limit,
              "still sending at %.1f s" % (last - t0))
+    if len(datas) >= 2:
+        first = datas[1][0]
+        if a.first_min is not None:
+            c.expect(first >= a.first_min, "first resend after >= %.2f s"
+                     % a.first_min, "it came after %.3f s" % first)
+        if a.first_max is not None:
+            c.expect(first <= a.first_max, "first resend after <= %.2f s"
+                     % a.first_max, "it came after %.3f s" % first)
 
 
 def sc_clienterr(a, c):
@@ -1183,6 +1196,11 @@ def build_parser():
     p.add_argument("--silence", type=float, default=3.0,
                    help="s of silence that counts as stopped")
     p.add_argument("--limit", type=float, default=15.0, help="s")
+    p.add_argument("--opt", action="append", help="option name=value")
+    p.add_argument("--first-min", type=float,
+                   help="s: the first resend may not come earlier")
+    p.add_argument("--first-max", type=float,
+                   help="s: the first resend may not come later")
 
     p = new("clienterr", "client ERROR after OACK")
     p.add_argument("name")

@@ -94,6 +94,12 @@ done
 NGET[f1048576.bin]=$((${NGET[f1048576.bin]} + 16))
 NGET[f513.bin]=$((${NGET[f513.bin]} + 8))
 
+check "raw: 1 MiB at the largest blksize, 65464 (64 KiB datagrams)"
+raw get 127.0.0.1 "$PORT" f1048576.bin --opt blksize=65464 \
+    --expect "$ROOT/f1048576.bin" --expect-oack blksize=65464 ||
+    fail "raw get failed"
+NGET[f1048576.bin]=$((${NGET[f1048576.bin]} + 1))
+
 check "the log has one 'xfer end ... result=ok' per download"
 for n in $SIZES; do
 	wait_xfer "f$n.bin" 'op=rrq .*result=ok' "${NGET[f$n.bin]}" 10

@@ -15,6 +15,7 @@ WINMAX=16
 MAXUP=100000
 
 mkfile "$ROOT/f.bin" 70000
+cp "$ROOT/f.bin" "$ROOT/silent.bin"
 : > "$ROOT/empty.bin"
 # Text with LF line ends and one bare CR: netascii grows it by one byte
 # per LF (CR LF) and per CR (CR NUL).
@@ -231,6 +232,22 @@ if grep -a 'xfer end' "$LOG" | grep -a 'file=f.bin' |
 else
 	fail "no xfer end line with blksize=$BLKMAX"
 fi
+
+# The timeout options must be applied, not only echoed: the first
+# retransmission of DATA 1 to a silent client comes after the asked time
+# (the server's own timeout_ms is 300 ms here).
+check "timeout=1 applied: DATA 1 first resent after about 1 s, not 300 ms"
+raw silent 127.0.0.1 "$PORT" silent.bin --opt timeout=1 --retries 2 \
+    --first-min 0.9 --first-max 1.8 --silence 2.5 --limit 15 ||
+    fail "silent scenario (timeout=1) failed"
+check "utimeout=100000 applied: DATA 1 first resent after about 100 ms"
+raw silent 127.0.0.1 "$PORT" silent.bin --opt utimeout=100000 --retries 2 \
+    --first-min 0.08 --first-max 0.25 --silence 1.5 --limit 10 ||
+    fail "silent scenario (utimeout=100000) failed"
+check "no option: the server's timeout_ms (300 ms) is used"
+raw silent 127.0.0.1 "$PORT" silent.bin --retries 2 --first-min 0.25 \
+    --first-max 0.6 --silence 2 --limit 10 ||
+    fail "silent scenario (timeout_ms) failed"
 
 check "UEFI: RRQ tsize+blksize, client answers the OACK with ERROR 8"
 raw clienterr 127.0.0.1 "$PORT" f.bin --opt tsize=0 --opt blksize=1468 \
