@@ -304,6 +304,11 @@ stop_server() {
 			kill -s KILL "$k" 2>/dev/null
 		fi
 	done
+	# A sanitizer build reports through stderr, which is our log.
+	if grep -aqE 'Sanitizer|runtime error:' "$LOG"; then
+		fail "sanitizer report in the log: $(grep -aE \
+		    'Sanitizer|runtime error:' "$LOG" | head -n 3)"
+	fi
 	[ "$FAILS" -ne "$f0" ] || ok "exit status 0 after ${STOP_MS} ms"
 	return 0
 }
