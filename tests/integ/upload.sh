@@ -35,7 +35,7 @@ m=$(hpa_put "$SRC/u512.bin" off3.bin 2>&1)
 [[ $m == *"Error code 2"* ]] && ok "tftp-hpa: $m" ||
     fail "tftp-hpa should report Error code 2, said: $m"
 curl_put "$SRC/u512.bin" off4.bin 2>/dev/null && fail "curl -T succeeded"
-ls -A "$ROOT" | grep -q . && fail "files appeared: $(ls -A "$ROOT")"
+[ -z "$(ls -A "$ROOT")" ] || fail "files appeared: $(ls -A "$ROOT")"
 stop_server
 
 # ---------------------------------------------------------------- create

@@ -30,7 +30,7 @@ done
 
 check "the log records each window size (64 clamped to windowsize_max 32)"
 for w in 1 4 16 32; do
-	wait_xfer m3.bin "opts=\"[^\"]*windowsize=$w[ \"].*result=ok" 1 5
+	wait_xfer m3.bin "opts=\"[^\"]*windowsize=${w}[ \"].*result=ok" 1 5
 done
 
 check "raw: windowsize 4 -- send 4, wait; slide back; duplicate ACKs"
