@@ -102,9 +102,31 @@ int		 conf_set(struct conf *, const char *key, const char *value,
  */
 int		 conf_finish(struct conf *, char **cause);
 
+/*
+ * Where a configuration comes from: a file, then command-line
+ * overrides, then -v.  main() fills it once; a reload rebuilds the
+ * configuration from the same source.
+ */
+#define CONF_OVERRIDES_MAX	64
+
+struct conf_source {
+	const char	*path;
+	int		 must_exist;
+	size_t		 n;
+	const char	*keys[CONF_OVERRIDES_MAX];
+	const char	*values[CONF_OVERRIDES_MAX];
+	int		 verbose;	/* raise log_level this many steps */
+};
+
+/* Read, override and finish a new conf; NULL and *cause on error. */
+struct conf	*conf_build(const struct conf_source *, char **cause);
+
 /* Print every key with its value (for -t -v). */
 void		 conf_dump(const struct conf *, FILE *);
 
 const char	*conf_uploads_str(enum fs_upload_policy);
+/* Parse "ADDR:PORT" / "[ADDR]:PORT" (port required); -1 and *why. */
+int		 conf_parse_addr(const char *, struct conf_listen *,
+		    const char **why);
 
 #endif

@@ -6,15 +6,29 @@
 #include <stddef.h>
 #include <syslog.h>
 
+#include <sys/types.h>
+
 enum log_dest {
 	LOG_DEST_STDERR,
 	LOG_DEST_SYSLOG,
+	LOG_DEST_FILE,		/* via log_open_file() */
 };
 
 void	 log_init(enum log_dest, int level, const char *ident);
 void	 log_set_role(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	 log_set_level(int level);
+/*
+ * Log to path from now on (appending; created 0640 and, when root,
+ * chowned to owner so workers can reopen it).  -1 with errno.
+ */
+int	 log_open_file(const char *path, uid_t owner);
+/* The log file's descriptor, or -1 (a forked worker keeps it). */
+int	 log_file_fd(void);
+/* After closing every descriptor in a child: reconnect to syslog. */
+void	 log_reopen_syslog(void);
+/* Reopen the log file (after logrotate moved it); no-op otherwise. */
+int	 log_reopen(void);
 int	 log_level(void);
 #define	 log_enabled(lvl)	((lvl) <= log_level())
 

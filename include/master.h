@@ -1,10 +1,130 @@
-/* The master: binds, forks workers, supervises.  Never touches TFTP. */
+/*
+ * The master: binds, forks workers, supervises, reloads, and answers the
+ * control socket.  Never touches TFTP.  struct master is shared with the
+ * control commands (ctlcmd.c) and the metrics endpoint (metrics.c), which
+ * only read it or call the functions below.
+ */
 #ifndef OWL_MASTER_H
 #define OWL_MASTER_H
 
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "chan.h"
 #include "conf.h"
+#include "stats.h"
+
+/* Listen sockets for one worker count and set of addresses. */
+struct listenset {
+	int			 refs;
+	size_t			 nslots;
+	size_t			 nlisten;
+	struct conf_listen	 asked[CONF_LISTEN_MAX];	/* as configured */
+	struct conf_listen	 bound[CONF_LISTEN_MAX];	/* real ports */
+	int			*fd;		/* [slot * nlisten + i] */
+};
+
+/* One worker process, current generation or retiring. */
+struct wproc {
+	struct wproc		*next;
+	struct master		*m;
+	int			 slot;
+	uint32_t		 generation;
+	pid_t			 pid;
+	time_t			 started;
+	struct listenset	*ls;
+	struct chan		 chan;
+	int			 hello;		/* said HELLO */
+	int			 retiring;	/* told to QUIT */
+	struct chan_stats	 last;		/* latest snapshot */
+	int			 stats_fresh;	/* answered the last STATS_REQ */
+	int			 xfers_done;	/* answered the last XFERS_REQ */
+};
+
+/* Respawn bookkeeping of one slot of the current generation. */
+struct mslot {
+	struct master		*m;
+	int			 id;
+	unsigned		 backoff_ms;
+	int			 fatal;		/* exited 2: not respawned */
+	struct event		*respawn_ev;
+};
+
+/* A live transfer as a worker reported it. */
+struct master_xfer {
+	int			 slot;
+	pid_t			 pid;
+	struct chan_xfer_rec	 rec;
+};
+
+struct master_wait;
+typedef void (*master_wait_fn)(struct master *, struct master_wait *,
+    void *);
+
+/* A control request waiting for the workers (stats, transfers). */
+struct master_wait {
+	struct master_wait	*next;
+	struct master		*m;
+	int			 kind;		/* CHAN_T_STATS_REQ/XFERS_REQ */
+	uint32_t		 req;
+	struct event		*timeout_ev;
+	master_wait_fn		 done;
+	void			*arg;
+	struct master_xfer	*xfers;		/* XFERS_REQ: collected */
+	size_t			 nxfers;
+	size_t			 capxfers;
+};
+
+struct ctl;
+struct metrics;
+
+struct master {
+	struct conf		*conf;
+	const struct conf_source *src;
+	struct event_base	*base;
+	uint32_t		 generation;
+	uint64_t		 reloads;
+	char			*reload_error;	/* last failed reload, or NULL */
+	struct listenset	*ls;		/* current generation's */
+	struct mslot		*slots;
+	size_t			 nslots;
+	struct wproc		*procs;
+	struct stats		 retired;	/* counters of exited workers */
+	struct stats		 baseline;	/* subtracted after stats reset */
+	time_t			 started;
+	int			 stopping;	/* 0, SIGTERM or SIGQUIT */
+	int			 pidfd;
+	struct ctl		*ctl;
+	struct metrics		*metrics;
+	struct event		*sig_ev[6];
+	struct event		*kill_ev;
+	struct master_wait	*waits;
+	uint32_t		 next_req;
+};
 
 /* Run until stopped; returns the process exit code.  Takes conf. */
-int	 master_run(struct conf *, int foreground);
+int	 master_run(struct conf *, const struct conf_source *, int foreground);
+
+/* Re-read the configuration and roll the workers over to it. */
+int	 master_reload(struct master *, char **cause);
+void	 master_stop(struct master *, int graceful);
+void	 master_reopen(struct master *);
+
+/* Counters: retired + live - baseline, and the live gauge. */
+void	 master_totals(const struct master *, struct stats *, uint64_t *active);
+size_t	 master_alive(const struct master *);
+
+/*
+ * Ask every live worker for fresh counters (STATS_REQ) or its live
+ * transfers (XFERS_REQ) and call done once all have answered or a short
+ * timeout passed, with whatever arrived; the wait is freed after done
+ * returns.  Never blocks.  -1 if it cannot even start.
+ */
+int	 master_ask(struct master *, int kind, master_wait_fn done,
+	    void *arg);
 
 #endif

@@ -18,6 +18,10 @@ int	 sock_listen(const struct sockaddr *addr, socklen_t addrlen,
 int	 sock_transfer(int family, int rcvbuf, int sndbuf);
 /* The port fd is bound to, or -1. */
 int	 sock_port(int fd);
+/* The address alone, without port or brackets; NULL if unknown. */
+const char *sock_ntoa(const struct sockaddr *, char *buf, size_t len);
+/* The port of an address, or -1. */
+int	 sock_port_of(const struct sockaddr *);
 /* "addr:port" / "[addr]:port" for messages. */
 const char *sock_ntop(const struct sockaddr *, char *buf, size_t len);
 

@@ -19,6 +19,8 @@
 	X(xfer_failed,		"transfers that ended in failure")	\
 	X(xfer_timeout,		"transfers given up after retries")	\
 	X(xfer_peer_error,	"transfers ended by an ERROR from the peer") \
+	X(xfer_error,		"transfers ended by a local failure (I/O, disk)") \
+	X(xfer_aborted,		"transfers cut by a stop or a drain timeout") \
 	X(bytes_out,		"file bytes sent in DATA")		\
 	X(bytes_in,		"file bytes received in DATA")		\
 	X(data_out,		"DATA packets sent, retransmissions included") \
@@ -26,6 +28,15 @@
 	X(retrans,		"packets retransmitted on timeout")	\
 	X(dup_ack,		"duplicate or stale ACKs ignored")	\
 	X(errors_sent,		"ERROR packets sent")			\
+	X(error_sent_undef,	"ERROR 0 (not defined) sent")		\
+	X(error_sent_not_found,	"ERROR 1 (file not found) sent")	\
+	X(error_sent_access,	"ERROR 2 (access violation) sent")	\
+	X(error_sent_disk_full,	"ERROR 3 (disk full or too large) sent") \
+	X(error_sent_illegal_op, "ERROR 4 (illegal operation) sent")	\
+	X(error_sent_unknown_tid, "ERROR 5 (unknown transfer ID) sent") \
+	X(error_sent_exists,	"ERROR 6 (file exists) sent")		\
+	X(error_sent_no_user,	"ERROR 7 (no such user) sent")		\
+	X(error_sent_option,	"ERROR 8 (option negotiation) sent")	\
 	X(bad_packet,		"datagrams that failed to decode")	\
 	X(unknown_tid,		"datagrams from a peer with no transfer") \
 	X(recvmmsg_calls,	"recvmmsg() calls")			\
@@ -45,7 +56,27 @@ struct stats {
 };
 
 void	 stats_add(struct stats *sum, const struct stats *s);
+/* sum -= s, never below zero (a baseline taken before a worker died). */
+void	 stats_sub(struct stats *sum, const struct stats *s);
+/* Count an ERROR packet sent with code. */
+void	 stats_error_sent(struct stats *s, unsigned code);
+
 /* One "prefix.name=value" line per counter. */
 void	 stats_render(const struct stats *s, const char *prefix, FILE *fp);
+/* A JSON object {"rrq":1,...}. */
+void	 stats_render_json(const struct stats *s, FILE *fp);
+/*
+ * Prometheus text exposition: for each counter a family named
+ * "<family>_<name>_total" with HELP and TYPE lines, then one sample per
+ * set s[j] labelled labels[j] ("" or e.g. slot="0").
+ */
+void	 stats_render_prometheus(const char *family,
+	    const struct stats *const *s, const char *const *labels, size_t n,
+	    FILE *fp);
+uint64_t stats_value(const struct stats *s, size_t i);
+/* For docs and tests: the number of counters and their names/help. */
+size_t	 stats_count(void);
+const char *stats_name(size_t i);
+const char *stats_help(size_t i);
 
 #endif

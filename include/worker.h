@@ -3,6 +3,7 @@
 #define OWL_WORKER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 
@@ -16,6 +17,6 @@
  * master.  Called in the child after fork; returns its exit code.
  */
 int	 worker_main(const struct conf *, int slot, const int *listenfds,
-	    size_t nlisten, int chanfd);
+	    size_t nlisten, int chanfd, uint32_t generation);
 
 #endif

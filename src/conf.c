@@ -1190,3 +1190,39 @@ conf_dump_quoted(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+struct conf *
+conf_build(const struct conf_source *src, char **cause)
+{
+	struct conf	*conf = conf_new();
+	size_t		 i;
+
+	if (conf_read_file(conf, src->path, src->must_exist, cause) == -1)
+		goto fail;
+	for (i = 0; i < src->n; i++)
+		if (conf_set(conf, src->keys[i], src->values[i], cause) == -1)
+			goto fail;
+	if (conf_finish(conf, cause) == -1)
+		goto fail;
+	conf->log_level += src->verbose;
+	if (conf->log_level > LOG_DEBUG)
+		conf->log_level = LOG_DEBUG;
+	return conf;
+fail:
+	conf_free(conf);
+	return NULL;
+}
+
+int
+conf_parse_addr(const char *text, struct conf_listen *l, const char **why)
+{
+	int	 hasport;
+
+	if (conf_listen_parse(text, l, &hasport, why) == -1)
+		return -1;
+	if (!hasport) {
+		*why = "needs a port (ADDR:PORT or [ADDR]:PORT)";
+		return -1;
+	}
+	return 0;
+}

@@ -4,7 +4,10 @@
  */
 #include "config.h"
 
+#include <sys/types.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,9 @@ static enum log_dest	 log_to = LOG_DEST_STDERR;
 static int		 log_max = LOG_INFO;
 static const char	*log_ident = "owltftpd";
 static char		 log_role[32];
+static int		 log_fd = -1;		/* LOG_DEST_FILE */
+static char		 log_path[4096];
+static uid_t		 log_owner = (uid_t)-1;
 
 void
 log_init(enum log_dest dest, int level, const char *ident)
@@ -56,23 +62,94 @@ log_level(void)
 	return log_max;
 }
 
+static int
+open_log_file(const char *path)
+{
+	int	 fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0640);
+	if (fd != -1 && log_owner != (uid_t)-1 && geteuid() == 0)
+		(void)fchown(fd, log_owner, (gid_t)-1);
+	return fd;
+}
+
+int
+log_open_file(const char *path, uid_t owner)
+{
+	int	 fd;
+
+	log_owner = owner;
+	if ((fd = open_log_file(path)) == -1)
+		return -1;
+	(void)strlcpy(log_path, path, sizeof log_path);
+	if (log_fd != -1)
+		(void)close(log_fd);
+	log_fd = fd;
+	log_to = LOG_DEST_FILE;
+	return 0;
+}
+
+int
+log_file_fd(void)
+{
+	return log_to == LOG_DEST_FILE ? log_fd : -1;
+}
+
+void
+log_reopen_syslog(void)
+{
+	if (log_to == LOG_DEST_SYSLOG)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+int
+log_reopen(void)
+{
+	int	 fd;
+
+	if (log_to != LOG_DEST_FILE)
+		return 0;
+	if ((fd = open_log_file(log_path)) == -1)
+		return -1;
+	(void)close(log_fd);
+	log_fd = fd;
+	return 0;
+}
+
 static void
 vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 {
-	char	 line[2048];
-	int	 n;
+	char		 msg[2048], line[2300], stamp[32];
+	struct tm	 tm;
+	time_t		 now;
+	int		 n;
 
-	n = vsnprintf(line, sizeof line, fmt, ap);
+	n = vsnprintf(msg, sizeof msg, fmt, ap);
 	if (n < 0)
 		return;
 	if (log_to == LOG_DEST_SYSLOG) {
 		syslog(pri, "%s%s%s%s%s", log_role, log_role[0] ? ": " : "",
-		    line, suffix ? ": " : "", suffix ? suffix : "");
+		    msg, suffix ? ": " : "", suffix ? suffix : "");
 		return;
 	}
-	(void)fprintf(stderr, "%s[%ld]: %s%s%s%s%s\n", log_ident,
-	    (long)getpid(), log_role, log_role[0] ? ": " : "", line,
+	stamp[0] = '\0';
+	if (log_to == LOG_DEST_FILE) {
+		now = time(NULL);
+		if (localtime_r(&now, &tm) != NULL)
+			(void)strftime(stamp, sizeof stamp,
+			    "%Y-%m-%dT%H:%M:%S%z ", &tm);
+	}
+	/* One write() per line: lines from several processes never mix. */
+	n = snprintf(line, sizeof line, "%s%s[%ld]: %s%s%s%s%s\n", stamp,
+	    log_ident, (long)getpid(), log_role, log_role[0] ? ": " : "", msg,
 	    suffix ? ": " : "", suffix ? suffix : "");
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line)
+		n = sizeof line - 1;
+	(void)write(log_to == LOG_DEST_FILE ? log_fd : STDERR_FILENO, line,
+	    (size_t)n);
 }
 
 void

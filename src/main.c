@@ -15,8 +15,6 @@
 #include "log.h"
 #include "master.h"
 
-#define MAIN_OVERRIDES_MAX	64
-
 /* Long options that set a configuration key, in getopt order. */
 static const struct {
 	const char	*flag;
@@ -49,17 +47,12 @@ usage(int code)
 int
 main(int argc, char **argv)
 {
-	struct option	 longopts[N_OVERRIDES + 3];
-	struct {
-		const char	*key;
-		const char	*value;
-	}		 ov[MAIN_OVERRIDES_MAX];
-	struct conf	*conf;
-	const char	*path = CONF_DEFAULT_PATH;
-	char		*cause = NULL;
-	size_t		 i, nov = 0;
-	int		 ch, idx, given = 0, test = 0, foreground = 0;
-	int		 verbose = 0, rc;
+	struct option		 longopts[N_OVERRIDES + 3];
+	static struct conf_source src;	/* lives as long as the server */
+	struct conf		*conf;
+	char			*cause = NULL;
+	size_t			 i;
+	int			 ch, idx, test = 0, foreground = 0, rc;
 
 	memset(longopts, 0, sizeof longopts);
 	for (i = 0; i < N_OVERRIDES; i++) {
@@ -76,8 +69,8 @@ main(int argc, char **argv)
 	    -1) {
 		switch (ch) {
 		case 'c':
-			path = optarg;
-			given = 1;
+			src.path = optarg;
+			src.must_exist = 1;
 			break;
 		case 'F':
 			foreground = 1;
@@ -91,19 +84,19 @@ main(int argc, char **argv)
 			(void)printf("owltftpd %s\n", PACKAGE_VERSION);
 			return 0;
 		case 'v':
-			verbose++;
+			src.verbose++;
 			break;
 		default:
 			if (ch < 0x100 || ch >= 0x100 + (int)N_OVERRIDES)
 				usage(1);
-			if (nov == MAIN_OVERRIDES_MAX) {
+			if (src.n == CONF_OVERRIDES_MAX) {
 				(void)fprintf(stderr,
 				    "owltftpd: too many options\n");
 				return 1;
 			}
-			ov[nov].key = overrides_table[ch - 0x100].key;
-			ov[nov].value = optarg;
-			nov++;
+			src.keys[src.n] = overrides_table[ch - 0x100].key;
+			src.values[src.n] = optarg;
+			src.n++;
 			break;
 		}
 	}
@@ -111,20 +104,16 @@ main(int argc, char **argv)
 		usage(1);
 
 	log_init(LOG_DEST_STDERR, LOG_INFO, "owltftpd");
-	conf = conf_new();
-	if (conf_read_file(conf, path, given, &cause) == -1)
-		goto bad;
-	for (i = 0; i < nov; i++)
-		if (conf_set(conf, ov[i].key, ov[i].value, &cause) == -1)
-			goto bad;
-	if (conf_finish(conf, &cause) == -1)
-		goto bad;
-	conf->log_level += verbose;
-	if (conf->log_level > LOG_DEBUG)
-		conf->log_level = LOG_DEBUG;
+	if (src.path == NULL)
+		src.path = CONF_DEFAULT_PATH;
+	if ((conf = conf_build(&src, &cause)) == NULL) {
+		(void)fprintf(stderr, "owltftpd: %s\n", cause);
+		free(cause);
+		return 1;
+	}
 
 	if (test) {
-		if (verbose > 0)
+		if (src.verbose > 0)
 			conf_dump(conf, stdout);
 		(void)fprintf(stderr, "owltftpd: configuration %s is valid\n",
 		    conf->path != NULL ? conf->path : "(defaults)");
@@ -134,12 +123,6 @@ main(int argc, char **argv)
 	log_init(foreground ? LOG_DEST_STDERR : LOG_DEST_SYSLOG,
 	    conf->log_level, "owltftpd");
 	log_libevent_init();
-	rc = master_run(conf, foreground);
-	conf_free(conf);
+	rc = master_run(conf, &src, foreground);
 	return rc;
-bad:
-	(void)fprintf(stderr, "owltftpd: %s\n", cause);
-	free(cause);
-	conf_free(conf);
-	return 1;
 }

@@ -122,6 +122,28 @@ sock_port(int fd)
 }
 
 const char *
+sock_ntoa(const struct sockaddr *sa, char *buf, size_t len)
+{
+	if (sa->sa_family == AF_INET)
+		return inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->
+		    sin_addr, buf, (socklen_t)len);
+	if (sa->sa_family == AF_INET6)
+		return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->
+		    sin6_addr, buf, (socklen_t)len);
+	return NULL;
+}
+
+int
+sock_port_of(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return -1;
+}
+
+const char *
 sock_ntop(const struct sockaddr *sa, char *buf, size_t len)
 {
 	char	 a[INET6_ADDRSTRLEN];

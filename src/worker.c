@@ -19,6 +19,8 @@
 
 #include <event2/event.h>
 
+#include "chan.h"
+#include "compat.h"
 #include "fs.h"
 #include "io.h"
 #include "log.h"
@@ -44,8 +46,11 @@ struct worker {
 	struct timer_heap	 timers;
 	struct xfer_ctx		 ctx;
 	int			 rootfd;
-	int			 chanfd;
+	uint32_t		 generation;
+	struct chan		 chan;
+	int			 chan_up;
 	int			 draining;
+	int			 exiting;	/* leave the loop: no more work */
 
 	int			 listenfd[CONF_LISTEN_MAX];
 	struct event		*listen_ev[CONF_LISTEN_MAX];
@@ -57,7 +62,8 @@ struct worker {
 	uint64_t		 timer_at;	/* TIMER_NONE if idle */
 	struct event		*write_ev;
 	int			 write_fd;
-	struct event		*chan_ev;
+	struct event		*stats_ev;
+	struct event		*drain_ev;
 	struct event		*sig_ev[4];
 };
 
@@ -121,8 +127,10 @@ after_batch(struct worker *w)
 			(void)event_add(w->timer_ev, &tv);
 		}
 	}
-	if (w->draining && w->tab.active == 0)
+	if (w->draining && w->tab.active == 0 && !w->exiting) {
+		w->exiting = 1;
 		(void)event_base_loopbreak(w->base);
+	}
 }
 
 static void
@@ -260,18 +268,46 @@ transfer_cb(evutil_socket_t fd, short ev, void *arg)
 	after_batch(w);
 }
 
-/* Stop taking requests; leave once the live transfers are done. */
+static void	 abort_all(struct worker *, const char *);
+
 static void
-start_drain(struct worker *w)
+drain_timeout_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	size_t	 i;
+	struct worker	*w = arg;
+
+	log_warnx("drain timeout: ending %zu transfers", w->tab.active);
+	abort_all(w, "server shutting down");
+	after_batch(w);
+}
+
+/*
+ * Stop taking requests and leave once the live transfers are done, or
+ * when drain_timeout says so.  With serve_queued, requests already
+ * waiting in the listen sockets are served first: nobody else will read
+ * those sockets.
+ */
+static void
+start_drain(struct worker *w, int serve_queued)
+{
+	struct timeval	 tv;
+	size_t		 i;
 
 	if (w->draining)
 		return;
+	for (i = 0; i < w->nlisten; i++) {
+		if (serve_queued)
+			listen_cb(w->listenfd[i], EV_READ, w);
+		event_free(w->listen_ev[i]);
+		w->listen_ev[i] = NULL;
+		(void)close(w->listenfd[i]);
+	}
+	w->nlisten = 0;
 	w->draining = 1;
-	for (i = 0; i < w->nlisten; i++)
-		(void)event_del(w->listen_ev[i]);
 	log_debug("draining %zu transfers", w->tab.active);
+	tv.tv_sec = w->conf->drain_timeout;
+	tv.tv_usec = 0;
+	if ((w->drain_ev = evtimer_new(w->base, drain_timeout_cb, w)) != NULL)
+		(void)evtimer_add(w->drain_ev, &tv);
 	after_batch(w);
 }
 
@@ -304,7 +340,7 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		(void)event_base_loopbreak(w->base);
 		break;
 	case SIGQUIT:
-		start_drain(w);
+		start_drain(w, 1);
 		break;
 	default:
 		break;
@@ -312,27 +348,134 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 }
 
 static void
-chan_cb(evutil_socket_t fd, short ev, void *arg)
+send_stats(struct worker *w, int droppable)
+{
+	struct chan_stats	 cs;
+
+	if (!w->chan_up)
+		return;
+	memset(&cs, 0, sizeof cs);
+	cs.stats = w->stats;
+	cs.active = w->tab.active;
+	cs.draining = (uint32_t)w->draining;
+	(void)chan_send(&w->chan, CHAN_T_STATS, &cs, sizeof cs, droppable);
+}
+
+static void
+stats_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	send_stats(arg, 1);
+}
+
+static void
+on_quit(struct chan *c, const struct chan_hdr *h, const void *body,
+    void *arg)
+{
+	const struct chan_quit	*q = body;
+
+	start_drain(arg, q->close_listen != 0);
+}
+
+static void
+on_terminate(struct chan *c, const struct chan_hdr *h, const void *body,
+    void *arg)
 {
 	struct worker	*w = arg;
-	char		 buf[512];
-	ssize_t		 n;
 
-	n = read(fd, buf, sizeof buf);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+	abort_all(w, "server shutting down");
+	w->exiting = 1;
+	(void)event_base_loopbreak(w->base);
+}
+
+static void
+on_reopen(struct chan *c, const struct chan_hdr *h, const void *body,
+    void *arg)
+{
+	if (log_reopen() == -1)
+		log_warn("reopen log file");
+}
+
+static void
+on_stats_req(struct chan *c, const struct chan_hdr *h, const void *body,
+    void *arg)
+{
+	send_stats(arg, 0);
+}
+
+static void
+fill_record(const struct xfer *x, struct chan_xfer_rec *r, uint64_t now)
+{
+	memset(r, 0, sizeof *r);
+	(void)sock_ntop((const struct sockaddr *)&x->peer, r->peer,
+	    sizeof r->peer);
+	(void)log_escape(x->name, strlen(x->name), r->file, sizeof r->file);
+	(void)strlcpy(r->op, x->op == TFTP_OP_RRQ ? "rrq" : "wrq",
+	    sizeof r->op);
+	(void)strlcpy(r->state, xfer_state_str(x->state), sizeof r->state);
+	r->bytes = x->bytes;
+	if (x->op == TFTP_OP_RRQ)
+		r->total = x->size;
+	else if (x->opts.accepted & OPT_F_TSIZE)
+		r->total = x->opts.tsize;
+	r->age_ms = (now - x->start_us) / 1000;
+	r->blksize = x->opts.blksize;
+	r->windowsize = x->opts.windowsize;
+}
+
+static void
+on_xfers_req(struct chan *c, const struct chan_hdr *h, const void *body,
+    void *arg)
+{
+	const struct chan_xfers_req	*rq = body;
+	struct worker			*w = arg;
+	struct chan_xfers		*m;
+	uint64_t			 now = timer_now_us();
+	size_t				 i;
+
+	if ((m = calloc(1, sizeof *m)) == NULL)
 		return;
-	if (n <= 0) {
-		/* The master is gone: finish what we have, then go. */
-		log_warnx("master went away, draining");
-		(void)event_del(w->chan_ev);
-		start_drain(w);
+	m->req = rq->req;
+	for (i = 0; i < w->tab.cap; i++) {
+		const struct xfer	*x = &w->tab.pool[i];
+
+		if (x->state == XFER_S_IDLE || x->state == XFER_S_DONE)
+			continue;
+		fill_record(x, &m->rec[m->count++], now);
+		if (m->count == CHAN_XFERS_PER_MSG) {
+			(void)chan_send(c, CHAN_T_XFERS, m, sizeof *m, 0);
+			m->count = 0;
+		}
 	}
+	m->last = 1;
+	(void)chan_send(c, CHAN_T_XFERS, m, sizeof *m, 0);
+	free(m);
+}
+
+static const struct chan_handler worker_handlers[] = {
+	{ CHAN_T_QUIT, sizeof(struct chan_quit), on_quit },
+	{ CHAN_T_TERMINATE, 0, on_terminate },
+	{ CHAN_T_REOPEN, 0, on_reopen },
+	{ CHAN_T_STATS_REQ, 0, on_stats_req },
+	{ CHAN_T_XFERS_REQ, sizeof(struct chan_xfers_req), on_xfers_req },
+	{ 0, 0, NULL }
+};
+
+/* The master is gone: finish what we have, then go. */
+static void
+on_master_gone(struct chan *c, void *arg)
+{
+	struct worker	*w = arg;
+
+	log_warnx("master went away, draining");
+	w->chan_up = 0;
+	start_drain(w, 0);
 }
 
 static int
 setup_events(struct worker *w)
 {
 	static const int	 sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+	struct timeval		 tv;
 	size_t			 i;
 
 	for (i = 0; i < w->nlisten; i++) {
@@ -352,9 +495,10 @@ setup_events(struct worker *w)
 		return -1;
 	if ((w->timer_ev = evtimer_new(w->base, timer_cb, w)) == NULL)
 		return -1;
-	if (w->chanfd != -1 && ((w->chan_ev = event_new(w->base, w->chanfd,
-	    EV_READ | EV_PERSIST, chan_cb, w)) == NULL ||
-	    event_add(w->chan_ev, NULL) == -1))
+	tv.tv_sec = w->conf->stats_interval_ms / 1000;
+	tv.tv_usec = (w->conf->stats_interval_ms % 1000) * 1000;
+	if ((w->stats_ev = event_new(w->base, -1, EV_PERSIST, stats_cb,
+	    w)) == NULL || event_add(w->stats_ev, &tv) == -1)
 		return -1;
 	/* SIGHUP belongs to the master; a worker just must not die of it. */
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
@@ -385,16 +529,18 @@ teardown(struct worker *w)
 		event_free(w->timer_ev);
 	if (w->write_ev != NULL)
 		event_free(w->write_ev);
-	if (w->chan_ev != NULL)
-		event_free(w->chan_ev);
+	if (w->stats_ev != NULL)
+		event_free(w->stats_ev);
+	if (w->drain_ev != NULL)
+		event_free(w->drain_ev);
+	if (w->chan_up || w->chan.rev != NULL)
+		chan_close(&w->chan);
 	if (w->xfd4 != -1)
 		(void)close(w->xfd4);
 	if (w->xfd6 != -1)
 		(void)close(w->xfd6);
 	if (w->rootfd != -1)
 		(void)close(w->rootfd);
-	if (w->chanfd != -1)
-		(void)close(w->chanfd);
 	xfertab_clear(&w->tab);
 	timer_heap_clear(&w->timers);
 	io_free(w->io);
@@ -429,9 +575,10 @@ open_transfer_sockets(struct worker *w)
 
 int
 worker_main(const struct conf *conf, int slot, const int *listenfds,
-    size_t nlisten, int chanfd)
+    size_t nlisten, int chanfd, uint32_t generation)
 {
 	struct worker	 w;
+	struct chan_hello hello;
 	sigset_t	 all;
 	char		*cause = NULL;
 	size_t		 i;
@@ -441,7 +588,7 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	memset(&w, 0, sizeof w);
 	w.conf = conf;
 	w.slot = slot;
-	w.chanfd = chanfd;
+	w.generation = generation;
 	w.xfd4 = w.xfd6 = w.rootfd = -1;
 	w.write_fd = -1;
 	w.timer_at = TIMER_NONE;
@@ -487,10 +634,17 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	w.ctx.limits.max_upload_size = conf->max_upload_size;
 	w.ctx.timeout_ms = conf->timeout_ms;
 	w.ctx.retries = conf->retries;
-	if (setup_events(&w) == -1) {
+	if (setup_events(&w) == -1 ||
+	    chan_open(&w.chan, w.base, chanfd, (uint32_t)slot,
+	    worker_handlers, on_master_gone, &w) == -1) {
 		log_warnx("cannot set up events");
 		goto out;
 	}
+	chanfd = -1;
+	w.chan_up = 1;
+	hello.pid = (uint32_t)getpid();
+	hello.generation = generation;
+	(void)chan_send(&w.chan, CHAN_T_HELLO, &hello, sizeof hello, 0);
 	/* Signals were blocked across fork(); our handlers are in place. */
 	(void)sigemptyset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
@@ -498,8 +652,16 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	if (event_base_dispatch(w.base) == -1)
 		log_warnx("event loop failed");
 	abort_all(&w, "server shutting down");
+	/* Last words: final counters, so the master's totals are exact. */
+	send_stats(&w, 0);
+	if (w.chan_up) {
+		(void)chan_send(&w.chan, CHAN_T_DRAINED, NULL, 0, 0);
+		chan_flush_wait(&w.chan, 1000);
+	}
 	rc = WORKER_EXIT_OK;
 out:
+	if (chanfd != -1)
+		(void)close(chanfd);
 	teardown(&w);
 	return rc;
 }

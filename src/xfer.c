@@ -110,7 +110,7 @@ send_error_to(struct xfer_ctx *ctx, const struct xfer *x, uint16_t code,
 		return;
 	len = pkt_encode_error(buf, cap, code, msg);
 	ctx->sink.commit(ctx->sink.arg, x, len);
-	ctx->stats->errors_sent++;
+	stats_error_sent(ctx->stats, code);
 }
 
 void
@@ -528,7 +528,12 @@ count_end(struct xfer_ctx *ctx, const struct xfer *x)
 		ctx->stats->xfer_timeout++;
 		ctx->stats->xfer_failed++;
 		break;
+	case XFER_END_ABORTED:
+		ctx->stats->xfer_aborted++;
+		ctx->stats->xfer_failed++;
+		break;
 	default:
+		ctx->stats->xfer_error++;
 		ctx->stats->xfer_failed++;
 		break;
 	}
