@@ -1,0 +1,233 @@
+/*
+ * owlctl: send one command to owltftpd's control socket and print the
+ * answer.  Exit 0 on "ok", 1 on an error reply, 2 on a usage or
+ * connection failure.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "ctl.h"
+
+#define OWLCTL_DEFAULT_SOCKET	"/run/owltftpd.sock"
+#define OWLCTL_TIMEOUT_MS	15000
+#define OWLCTL_COLS_MAX		16
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	(void)fprintf(stderr, "usage: owlctl [-r] [-s socket] command "
+	    "[argument ...]\n"
+	    "commands: status, stats [json|prometheus|reset], workers, "
+	    "transfers,\n"
+	    "          reload, reopen, stop [graceful|now], version, help\n");
+	exit(2);
+}
+
+/* Read the whole reply (the server closes when done). */
+static char *
+read_reply(int fd, size_t *lenp)
+{
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	char		*buf = NULL;
+	size_t		 len = 0, cap = 0;
+	ssize_t		 n;
+
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap == 0 ? 65536 : cap * 2;
+			if ((buf = realloc(buf, cap)) == NULL) {
+				(void)fprintf(stderr, "owlctl: out of memory\n");
+				exit(2);
+			}
+		}
+		if (poll(&pfd, 1, OWLCTL_TIMEOUT_MS) <= 0) {
+			(void)fprintf(stderr, "owlctl: no answer from the "
+			    "server\n");
+			exit(2);
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			(void)fprintf(stderr, "owlctl: read: %s\n",
+			    strerror(errno));
+			exit(2);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+}
+
+/*
+ * "prefix.N.key=value" lines as a table: one row per N, one column per
+ * key in first-seen order.  Other lines pass through.
+ */
+static void
+print_table(char *body, const char *prefix)
+{
+	char	*cols[OWLCTL_COLS_MAX], *line, *save = NULL;
+	char	*copy = strdup(body);
+	size_t	 ncols = 0, i, plen = strlen(prefix);
+	long	 row = -1;
+	int	 header = 0;
+
+	if (copy == NULL)
+		return;
+	/* Pass 1: the column names. */
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char	*key, *eq;
+
+		if (strncmp(line, prefix, plen) != 0 || line[plen] != '.')
+			continue;
+		key = strchr(line + plen + 1, '.');
+		eq = strchr(line, '=');
+		if (key == NULL || eq == NULL || eq < key)
+			continue;
+		*eq = '\0';
+		for (i = 0; i < ncols; i++)
+			if (strcmp(cols[i], key + 1) == 0)
+				break;
+		if (i == ncols && ncols < OWLCTL_COLS_MAX)
+			cols[ncols++] = key + 1;
+	}
+	/* Pass 2: the values, a row per index, under a header. */
+	save = NULL;
+	for (line = strtok_r(body, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char	*dot, *eq, *end;
+		long	 n;
+
+		if (strncmp(line, prefix, plen) != 0 || line[plen] != '.') {
+			if (row >= 0)
+				(void)printf("\n");
+			row = -1;
+			(void)printf("%s\n", line);
+			continue;
+		}
+		n = strtol(line + plen + 1, &end, 10);
+		dot = end;
+		eq = strchr(line, '=');
+		if (*dot != '.' || eq == NULL)
+			continue;
+		if (n != row) {
+			if (row >= 0)
+				(void)printf("\n");
+			else if (!header) {
+				for (i = 0; i < ncols; i++)
+					(void)printf("%s%s", i ? "\t" : "",
+					    cols[i]);
+				(void)printf("\n");
+				header = 1;
+			}
+			row = n;
+			(void)printf("%s", eq + 1);
+		} else
+			(void)printf("\t%s", eq + 1);
+	}
+	if (row >= 0)
+		(void)printf("\n");
+	free(copy);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sockaddr_un	 sun;
+	const char		*path = OWLCTL_DEFAULT_SOCKET;
+	char			 line[CTL_LINE_MAX + 2], *reply, *body;
+	size_t			 len, off;
+	int			 ch, fd, i, raw = 0, n;
+
+	while ((ch = getopt(argc, argv, "hrs:")) != -1) {
+		switch (ch) {
+		case 'r':
+			raw = 1;
+			break;
+		case 's':
+			path = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+
+	n = snprintf(line, sizeof line, "%s", CTL_MAGIC);
+	for (i = 0; i < argc && n > 0 && (size_t)n < sizeof line; i++)
+		n += snprintf(line + n, sizeof line - (size_t)n, " %s",
+		    argv[i]);
+	if (n < 0 || (size_t)n + 1 >= sizeof line) {
+		(void)fprintf(stderr, "owlctl: command too long\n");
+		return 2;
+	}
+	line[n++] = '\n';
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof sun.sun_path) >=
+	    sizeof sun.sun_path) {
+		(void)fprintf(stderr, "owlctl: %s: path too long\n", path);
+		return 2;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		(void)fprintf(stderr, "owlctl: cannot connect to %s: %s\n",
+		    path, strerror(errno));
+		return 2;
+	}
+	for (off = 0; off < (size_t)n; ) {
+		ssize_t	 w = write(fd, line + off, (size_t)n - off);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1) {
+			(void)fprintf(stderr, "owlctl: write: %s\n",
+			    strerror(errno));
+			return 2;
+		}
+		off += (size_t)w;
+	}
+	reply = read_reply(fd, &len);
+	(void)close(fd);
+
+	if (strncmp(reply, "ok\n", 3) == 0 || strcmp(reply, "ok") == 0) {
+		body = reply + (reply[2] == '\n' ? 3 : 2);
+		if (!raw && strcmp(argv[0], "workers") == 0)
+			print_table(body, "worker");
+		else if (!raw && strcmp(argv[0], "transfers") == 0)
+			print_table(body, "transfer");
+		else
+			(void)fputs(body, stdout);
+		free(reply);
+		return 0;
+	}
+	if (strncmp(reply, "error", 5) == 0) {
+		(void)fprintf(stderr, "owlctl: %s", reply + (reply[5] == ' ' ?
+		    6 : 5));
+		if (len > 0 && reply[len - 1] != '\n')
+			(void)fputc('\n', stderr);
+		free(reply);
+		return 1;
+	}
+	(void)fprintf(stderr, "owlctl: unexpected answer from the server\n");
+	free(reply);
+	return 2;
+}
