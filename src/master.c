@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -43,6 +44,7 @@
 #define MASTER_ASK_TIMEOUT_MS	500	/* answer control requests by then */
 
 static void	 reap(struct master *);
+static void	 raise_nofile(const struct conf *);
 
 /* Listen sockets ------------------------------------------------------ */
 
@@ -514,6 +516,7 @@ master_reload(struct master *m, char **cause)
 	}
 	if ((conf = conf_build(m->src, cause)) == NULL)
 		goto fail;
+	raise_nofile(conf);
 	same = listenset_matches(m->ls, conf);
 	if (same)
 		ls = m->ls;
@@ -829,6 +832,31 @@ cleanup(struct master *m)
 	conf_free(m->conf);
 }
 
+/*
+ * Each transfer may hold a file open: make room for max_transfers of
+ * them per worker (children inherit the limit), raising the hard limit
+ * too when we are root.
+ */
+static void
+raise_nofile(const struct conf *conf)
+{
+	struct rlimit	 rl;
+	rlim_t		 want = (rlim_t)conf->max_transfers + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max < want && geteuid() == 0)
+		rl.rlim_max = want;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit RLIMIT_NOFILE %llu",
+		    (unsigned long long)want);
+	else if (rl.rlim_cur < want)
+		log_warnx("open files limited to %llu: fewer than %u "
+		    "transfers per worker may have files open",
+		    (unsigned long long)rl.rlim_cur, conf->max_transfers);
+}
+
 static uid_t
 worker_uid(const struct conf *conf)
 {
@@ -898,6 +926,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 	}
 	if (control_start(&m, &cause) == -1)
 		goto out;
+	raise_nofile(conf);
 	if ((m.ls = listenset_bind(conf, NULL)) == NULL)
 		goto out;
 	if (conf->metrics_listen[0] != '\0') {
