@@ -517,3 +517,55 @@ oack_lacks() {
 	done
 	ok "$CUR: no $* in '$REPLY'"
 }
+
+# ---------------------------------------------------------------- owlctl
+
+# The control client; make check exports OWLCTL, else it sits next to
+# the daemon.
+OWLCTL=${OWLCTL:-$(dirname "$OWLTFTPD")/owlctl}
+CTL_SOCK=${CTL_SOCK:-$T/control.sock}
+CTL_TIMEOUT=${CTL_TIMEOUT:-20}	# seconds, for every owlctl run
+
+# ctl ARGS...: run owlctl on $CTL_SOCK with a bounded run time; its exit
+# status is owlctl's (0 ok, 1 error reply, 2 cannot connect or usage).
+ctl() {
+	timeout -k 2 "$CTL_TIMEOUT" "$OWLCTL" -s "$CTL_SOCK" "$@"
+}
+
+# kv_get TEXT KEY: the value of the first "KEY=value" line of TEXT.
+kv_get() {
+	printf '%s\n' "$1" | sed -n "s/^$(re_escape "$2")=//p" | head -n 1
+}
+
+# ctl_val KEY COMMAND...: KEY from the raw (-r) answer to COMMAND; empty
+# if owlctl fails or the key is missing.
+ctl_val() {
+	local key=$1 out
+	shift
+	out=$(ctl -r "$@" 2>/dev/null) || return 1
+	kv_get "$out" "$key"
+}
+
+# ctl_workers: "slot pid generation state" per worker, one a line.
+ctl_workers() {
+	ctl -r workers 2>/dev/null | awk -F'[.=]' '
+	    $1 == "worker" { v[$2, $3] = $4; if (!($2 in seen)) {
+		seen[$2] = 1; order[n++] = $2 } }
+	    END { for (i = 0; i < n; i++) { k = order[i]
+		print v[k, "slot"], v[k, "pid"], v[k, "generation"],
+		    v[k, "state"] } }'
+}
+
+# _workers_gen_are GEN N: exactly N workers, all of generation GEN.
+_workers_gen_are() {
+	local w
+	w=$(ctl_workers) || return 1
+	[ "$(printf '%s\n' "$w" | grep -c .)" -eq "$2" ] &&
+	    [ -z "$(printf '%s\n' "$w" | awk -v g="$1" 'NF && $3 != g')" ]
+}
+
+# wait_for_workers GEN N [SECONDS]: wait (bounded, default 10 s) until
+# owlctl workers lists exactly N workers, all of generation GEN.
+wait_for_workers() {
+	wait_for "${3:-10}" _workers_gen_are "$1" "$2"
+}
