@@ -49,11 +49,19 @@ struct conf {
 	uint64_t		 max_upload_size;	/* 0 = no limit */
 
 	/* protocol */
-	unsigned		 blksize_max;
+	unsigned		 blksize_max;	/* 0: from the MTU */
 	unsigned		 windowsize_max;
 	unsigned		 timeout_ms;	/* first retransmit timeout */
+	unsigned		 rto_min_ms;	/* floor once it adapts */
 	unsigned		 retries;
-	unsigned		 max_transfers;	/* per worker */
+	unsigned		 max_transfers;	/* in all; workers share it */
+	unsigned		 max_transfers_per_client;	/* 0 = none */
+	unsigned		 request_rate;	/* per client per s, 0 = none */
+	unsigned		 request_burst;
+	int			 unique_root;	/* 1: root/CLIENT/ first */
+	char			*port_range;	/* "LO:HI" or "" */
+	int			 port_lo, port_hi;	/* parsed, 0 = any */
+	int			 single_port;
 
 	/* sockets */
 	int			 so_rcvbuf;
@@ -125,6 +133,8 @@ struct conf	*conf_build(const struct conf_source *, char **cause);
 void		 conf_dump(const struct conf *, FILE *);
 
 const char	*conf_uploads_str(enum fs_upload_policy);
+/* Parse "LO:HI" ("" = 0, 0); -1 if malformed. */
+int		 conf_port_range(const char *, int *lo, int *hi);
 /* Parse "ADDR:PORT" / "[ADDR]:PORT" (port required); -1 and *why. */
 int		 conf_parse_addr(const char *, struct conf_listen *,
 		    const char **why);

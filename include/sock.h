@@ -12,10 +12,14 @@
 int	 sock_listen(const struct sockaddr *addr, socklen_t addrlen,
 	    int rcvbuf);
 /*
- * A worker's transfer socket: wildcard address of family, ephemeral
- * port.  -1 with errno.
+ * A worker's transfer socket: wildcard address of family, an ephemeral
+ * port, or with lo > 0 the first free port of [lo, hi] counting from
+ * lo + start.  -1 with errno (EADDRINUSE: the range is full).
  */
-int	 sock_transfer(int family, int rcvbuf, int sndbuf);
+int	 sock_transfer(int family, int rcvbuf, int sndbuf, int lo, int hi,
+	    unsigned start);
+/* The MTU of interface ifindex (asked through fd), or -1. */
+int	 sock_ifmtu(int fd, int ifindex);
 /* The port fd is bound to, or -1. */
 int	 sock_port(int fd);
 /* The address alone, without port or brackets; NULL if unknown. */

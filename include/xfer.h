@@ -77,6 +77,8 @@ struct xfer_ctx {
 	mode_t			 umask;
 	struct opt_limits	 limits;
 	unsigned		 timeout_ms;	/* when the client sets none */
+	unsigned		 rto_min_ms;	/* floor of the adapted timeout */
+	int			 unique_root;	/* root/CLIENT/ first */
 	unsigned		 retries;
 };
 
@@ -113,6 +115,10 @@ struct xfer {
 	/* timing */
 	uint64_t		 start_us;
 	uint64_t		 rto_us;	/* current retransmit timeout */
+	uint64_t		 srtt_us;	/* smoothed RTT, 0 = no sample */
+	uint64_t		 rttvar_us;
+	uint64_t		 sent_at_us;	/* when the pending reply's cause left */
+	int			 rtt_ok;	/* it left once: a valid sample */
 	unsigned		 tries;		/* timeouts in a row */
 	uint64_t		 retrans;
 	int			 gap_acked;	/* WRQ: gap reported this window */

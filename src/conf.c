@@ -181,6 +181,12 @@ static const struct conf_choice conf_uploads_choices[] = {
 	{ NULL, 0 }
 };
 
+static const struct conf_choice conf_unique_root_choices[] = {
+	{ "off", 0 },
+	{ "ip", 1 },
+	{ NULL, 0 }
+};
+
 static const struct conf_choice conf_log_levels[] = {
 	{ "error", LOG_ERR },
 	{ "warning", LOG_WARNING },
@@ -235,21 +241,51 @@ static const struct conf_entry conf_table[] = {
 	{ .name = "max_upload_size", .type = CONF_T_INT, .min = 0,
 	  .max = INT64_MAX, .dflt = "0", CONF_FIELD(max_upload_size),
 	  .help = "largest upload in bytes (0: no limit)" },
-	{ .name = "blksize_max", .type = CONF_T_INT, .min = 8, .max = 65464,
-	  .dflt = "65464", CONF_FIELD(blksize_max),
-	  .help = "largest blksize option granted (RFC 2348)" },
+	{ .name = "blksize_max", .type = CONF_T_INT, .min = 0, .max = 65464,
+	  .dflt = "0", CONF_FIELD(blksize_max),
+	  .help = "largest blksize option granted (RFC 2348); 0: what fits "
+	  "the MTU of the interface the request came in on" },
 	{ .name = "windowsize_max", .type = CONF_T_INT, .min = 1,
 	  .max = 65535, .dflt = "64", CONF_FIELD(windowsize_max),
 	  .help = "largest windowsize option granted (RFC 7440)" },
 	{ .name = "timeout_ms", .type = CONF_T_INT, .min = 10, .max = 255000,
 	  .dflt = "1000", CONF_FIELD(timeout_ms),
 	  .help = "first retransmit timeout when the client asks none" },
+	{ .name = "rto_min_ms", .type = CONF_T_INT, .min = 1, .max = 60000,
+	  .dflt = "50", CONF_FIELD(rto_min_ms),
+	  .help = "floor of the retransmit timeout once it adapts to the "
+	  "measured round trip" },
 	{ .name = "retries", .type = CONF_T_INT, .min = 1, .max = 100,
 	  .dflt = "5", CONF_FIELD(retries),
 	  .help = "retransmissions before a transfer is abandoned" },
-	{ .name = "max_transfers", .type = CONF_T_INT, .min = 1, .max = 65536,
-	  .dflt = "4096", CONF_FIELD(max_transfers),
-	  .help = "concurrent transfers per worker" },
+	{ .name = "max_transfers", .type = CONF_T_INT, .min = 1,
+	  .max = 1048576, .dflt = "16384", CONF_FIELD(max_transfers),
+	  .help = "concurrent transfers in all, shared evenly by the "
+	  "workers" },
+	{ .name = "max_transfers_per_client", .type = CONF_T_INT, .min = 0,
+	  .max = 65536, .dflt = "0", CONF_FIELD(max_transfers_per_client),
+	  .help = "concurrent transfers per client address in a worker "
+	  "(0: no limit)" },
+	{ .name = "request_rate", .type = CONF_T_INT, .min = 0,
+	  .max = 1000000, .dflt = "0", CONF_FIELD(request_rate),
+	  .help = "requests per second accepted from one client address "
+	  "(0: no limit)" },
+	{ .name = "request_burst", .type = CONF_T_INT, .min = 1,
+	  .max = 1000000, .dflt = "20", CONF_FIELD(request_burst),
+	  .help = "requests a client address may send at once before "
+	  "request_rate applies" },
+	{ .name = "unique_root", .type = CONF_T_CHOICE, .dflt = "off",
+	  .choices = conf_unique_root_choices, CONF_FIELD(unique_root),
+	  .help = "off, or ip: serve root/CLIENT-ADDRESS/ first, falling "
+	  "back to root for reads" },
+	{ .name = "port_range", .type = CONF_T_STRING, .min = 0, .max = 11,
+	  .dflt = "", CONF_FIELD(port_range),
+	  .help = "LO:HI: transfer sockets bind a port in this range "
+	  "(empty: any)" },
+	{ .name = "single_port", .type = CONF_T_BOOL, .min = 0, .max = 1,
+	  .dflt = "false", CONF_FIELD(single_port),
+	  .help = "serve transfers from the listen socket itself (for NAT "
+	  "and containers that forward only the listen port)" },
 	{ .name = "so_rcvbuf", .type = CONF_T_INT, .min = 0,
 	  .max = 1073741824, .dflt = "4194304", CONF_FIELD(so_rcvbuf),
 	  .help = "socket receive buffer in bytes (0: kernel default)" },
@@ -430,6 +466,23 @@ conf_finish(struct conf *conf, char **cause)
 	int			 hasport;
 	long			 ncpu;
 
+	if (conf_port_range(conf->port_range, &conf->port_lo,
+	    &conf->port_hi) == -1) {
+		xasprintf(cause, "%s: port_range: \"%s\" is not LO:HI with "
+		    "1 <= LO <= HI <= 65535", conf->path != NULL ? conf->path :
+		    "command line", conf->port_range);
+		return -1;
+	}
+	if (conf->metrics_listen[0] != '\0') {
+		struct conf_listen	 ml;
+
+		if (conf_parse_addr(conf->metrics_listen, &ml, &why) == -1) {
+			xasprintf(cause, "%s: metrics_listen: \"%s\" %s",
+			    conf->path != NULL ? conf->path : "command line",
+			    conf->metrics_listen, why);
+			return -1;
+		}
+	}
 	if (conf->nlisten == 0) {
 		for (i = 0; i < nitems(conf_listen_defaults); i++) {
 			if (conf_listen_parse(conf_listen_defaults[i],
@@ -1224,5 +1277,27 @@ conf_parse_addr(const char *text, struct conf_listen *l, const char **why)
 		*why = "needs a port (ADDR:PORT or [ADDR]:PORT)";
 		return -1;
 	}
+	return 0;
+}
+
+int
+conf_port_range(const char *text, int *lo, int *hi)
+{
+	const char	*errstr;
+	char		 buf[16], *colon;
+
+	*lo = *hi = 0;
+	if (text[0] == '\0')
+		return 0;
+	if (strlcpy(buf, text, sizeof buf) >= sizeof buf ||
+	    (colon = strchr(buf, ':')) == NULL)
+		return -1;
+	*colon = '\0';
+	*lo = (int)strtonum(buf, 1, 65535, &errstr);
+	if (errstr != NULL)
+		return -1;
+	*hi = (int)strtonum(colon + 1, 1, 65535, &errstr);
+	if (errstr != NULL || *hi < *lo)
+		return -1;
 	return 0;
 }

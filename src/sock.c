@@ -1,7 +1,10 @@
 /* Socket setup: the only module that binds. */
 #include "config.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#include <net/if.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -70,7 +73,8 @@ fail:
 }
 
 int
-sock_transfer(int family, int rcvbuf, int sndbuf)
+sock_transfer(int family, int rcvbuf, int sndbuf, int lo, int hi,
+    unsigned start)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
@@ -96,9 +100,31 @@ sock_transfer(int family, int rcvbuf, int sndbuf)
 	    setopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) == -1)
 		goto fail;
 	set_buffers(fd, rcvbuf, sndbuf);
-	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
-		goto fail;
-	return fd;
+	if (lo == 0) {
+		if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+			goto fail;
+		return fd;
+	}
+	/* A port in [lo, hi]: every worker tries from its own start. */
+	{
+		unsigned	 n = (unsigned)(hi - lo + 1), i;
+
+		for (i = 0; i < n; i++) {
+			int	 port = lo + (int)((start + i) % n);
+
+			if (family == AF_INET)
+				((struct sockaddr_in *)&ss)->sin_port =
+				    htons((uint16_t)port);
+			else
+				((struct sockaddr_in6 *)&ss)->sin6_port =
+				    htons((uint16_t)port);
+			if (bind(fd, (struct sockaddr *)&ss, len) == 0)
+				return fd;
+			if (errno != EADDRINUSE)
+				goto fail;
+		}
+		errno = EADDRINUSE;
+	}
 fail:
 	saved = errno;
 	(void)close(fd);
@@ -161,4 +187,16 @@ sock_ntop(const struct sockaddr *sa, char *buf, size_t len)
 	} else
 		(void)snprintf(buf, len, "?");
 	return buf;
+}
+
+int
+sock_ifmtu(int fd, int ifindex)
+{
+	struct ifreq	 ifr;
+
+	memset(&ifr, 0, sizeof ifr);
+	if (if_indextoname((unsigned)ifindex, ifr.ifr_name) == NULL ||
+	    ioctl(fd, SIOCGIFMTU, &ifr) == -1)
+		return -1;
+	return ifr.ifr_mtu;
 }

@@ -33,6 +33,9 @@
 #include "xfer.h"
 #include "xfertab.h"
 
+#define WORKER_MTU_CACHE	16		/* interfaces remembered */
+#define WORKER_MTU_TTL_US	(10 * 1000000ULL)	/* then asked again */
+
 #define xfer_of_timer(e) \
 	((struct xfer *)((char *)(e) - offsetof(struct xfer, timer)))
 
@@ -62,6 +65,11 @@ struct worker {
 	uint64_t		 timer_at;	/* TIMER_NONE if idle */
 	struct event		*write_ev;
 	int			 write_fd;
+	struct mtu_entry {
+		int		 ifindex;
+		int		 mtu;
+		uint64_t	 at;
+	}			 mtu[WORKER_MTU_CACHE];
 	struct event		*stats_ev;
 	struct event		*drain_ev;
 	struct event		*sig_ev[4];
@@ -177,13 +185,45 @@ stateless_error(struct worker *w, const struct io_dgram *d, int fd,
 	xfer_send_error(&w->ctx, &tmpl, code, msg);
 }
 
+/*
+ * The largest blksize for a request that came in on local: the
+ * configured one, or what fits the interface's MTU without IP
+ * fragmentation (MTU - 20/40 IP - 8 UDP - 4 TFTP), since many PXE ROMs
+ * cannot reassemble fragments.
+ */
+static unsigned
+blksize_limit(struct worker *w, const struct io_local *local, int fd,
+    uint64_t now)
+{
+	struct mtu_entry	*e;
+	int			 mtu, blk;
+
+	if (w->conf->blksize_max != 0)
+		return w->conf->blksize_max;
+	if (local->ifindex <= 0 || fd == -1)
+		return OPT_BLKSIZE_MAX;
+	e = &w->mtu[(unsigned)local->ifindex % WORKER_MTU_CACHE];
+	if (e->ifindex != local->ifindex || now - e->at > WORKER_MTU_TTL_US) {
+		if ((mtu = sock_ifmtu(fd, local->ifindex)) == -1)
+			return OPT_BLKSIZE_MAX;
+		e->ifindex = local->ifindex;
+		e->mtu = mtu;
+		e->at = now;
+	}
+	blk = e->mtu - (local->family == AF_INET6 ? 52 : 32);
+	if (blk > OPT_BLKSIZE_MAX)
+		return OPT_BLKSIZE_MAX;
+	return blk < OPT_BLKSIZE_MIN ? OPT_BLKSIZE_MIN : (unsigned)blk;
+}
+
 static void
 handle_request(struct worker *w, const struct io_dgram *d,
-    const struct pkt *p, uint64_t now)
+    const struct pkt *p, int listenfd, uint64_t now)
 {
 	const struct sockaddr	*peer = (const struct sockaddr *)&d->peer;
 	struct xfer		*x;
-	int			 fd = transfer_fd(w, peer->sa_family);
+	int			 fd = w->conf->single_port ? listenfd :
+				    transfer_fd(w, peer->sa_family);
 
 	if (fd == -1)
 		return;
@@ -199,48 +239,24 @@ handle_request(struct worker *w, const struct io_dgram *d,
 	}
 	x->local = d->local;
 	x->sockfd = fd;
+	w->ctx.limits.blksize_max = blksize_limit(w, &d->local, fd, now);
 	if (xfer_request(&w->ctx, x, p, now) == XFER_FINISHED)
 		end_xfer(w, x, now);
 }
 
+/*
+ * One batch from a socket.  Listen sockets take requests; transfer
+ * sockets take the rest of every transfer, found by the peer's address
+ * and port.  With single_port the listen socket does both.
+ */
 static void
-listen_cb(evutil_socket_t fd, short ev, void *arg)
+dgram_batch(struct worker *w, int fd, int is_listen)
 {
-	struct worker	*w = arg;
-	struct io_dgram	*d;
-	struct pkt	 p;
-	uint64_t	 now;
-	int		 i, n;
-
-	if ((n = io_recv_batch(w->io, fd, &d)) == -1) {
-		log_warn("recvmmsg");
-		return;
-	}
-	now = timer_now_us();
-	for (i = 0; i < n; i++) {
-		if (d[i].truncated || pkt_decode(d[i].buf, d[i].len, &p) !=
-		    PKT_OK) {
-			w->stats.bad_packet++;
-			continue;
-		}
-		if (p.op != TFTP_OP_RRQ && p.op != TFTP_OP_WRQ) {
-			w->stats.bad_packet++;
-			continue;
-		}
-		handle_request(w, &d[i], &p, now);
-	}
-	after_batch(w);
-}
-
-static void
-transfer_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct worker	*w = arg;
 	struct io_dgram	*d;
 	struct xfer	*x;
 	struct pkt	 p;
 	uint64_t	 now;
-	int		 i, n;
+	int		 i, n, request;
 
 	if ((n = io_recv_batch(w->io, fd, &d)) == -1) {
 		log_warn("recvmmsg");
@@ -248,12 +264,21 @@ transfer_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	now = timer_now_us();
 	for (i = 0; i < n; i++) {
-		x = xfertab_lookup(&w->tab, (struct sockaddr *)&d[i].peer);
 		if (d[i].truncated ||
 		    pkt_decode(d[i].buf, d[i].len, &p) != PKT_OK) {
 			w->stats.bad_packet++;
 			continue;
 		}
+		request = p.op == TFTP_OP_RRQ || p.op == TFTP_OP_WRQ;
+		if (is_listen && request) {
+			handle_request(w, &d[i], &p, fd, now);
+			continue;
+		}
+		if (is_listen && !w->conf->single_port) {
+			w->stats.bad_packet++;
+			continue;
+		}
+		x = xfertab_lookup(&w->tab, (struct sockaddr *)&d[i].peer);
 		if (x == NULL) {
 			w->stats.unknown_tid++;
 			/* Never answer an ERROR with an ERROR. */
@@ -266,6 +291,18 @@ transfer_cb(evutil_socket_t fd, short ev, void *arg)
 			end_xfer(w, x, now);
 	}
 	after_batch(w);
+}
+
+static void
+listen_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	dgram_batch(arg, fd, 1);
+}
+
+static void
+transfer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	dgram_batch(arg, fd, 0);
 }
 
 static void	 abort_all(struct worker *, const char *);
@@ -566,7 +603,8 @@ open_transfer_sockets(struct worker *w)
 		if (*fdp != -1)
 			continue;
 		*fdp = sock_transfer(ss.ss_family, w->conf->so_rcvbuf,
-		    w->conf->so_sndbuf);
+		    w->conf->so_sndbuf, w->conf->port_lo, w->conf->port_hi,
+		    (unsigned)w->slot * 7919u + (unsigned)getpid());
 		if (*fdp == -1)
 			return -1;
 	}
@@ -579,6 +617,9 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 {
 	struct worker	 w;
 	struct chan_hello hello;
+	/* Each worker's share of max_transfers, rounded up. */
+	size_t		 share = (conf->max_transfers +
+			    (unsigned)conf->workers - 1) / (unsigned)conf->workers;
 	sigset_t	 all;
 	char		*cause = NULL;
 	size_t		 i;
@@ -603,7 +644,7 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 		rc = WORKER_EXIT_FATAL;
 		goto out;
 	}
-	if (open_transfer_sockets(&w) == -1) {
+	if (!conf->single_port && open_transfer_sockets(&w) == -1) {
 		log_warn("transfer socket");
 		goto out;
 	}
@@ -615,8 +656,8 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	}
 	if ((w.base = event_base_new()) == NULL ||
 	    (w.io = io_new(&w.stats)) == NULL ||
-	    xfertab_init(&w.tab, conf->max_transfers) == -1 ||
-	    timer_heap_init(&w.timers, conf->max_transfers) == -1) {
+	    xfertab_init(&w.tab, share) == -1 ||
+	    timer_heap_init(&w.timers, share) == -1) {
 		log_warnx("out of memory at start");
 		goto out;
 	}
@@ -633,6 +674,8 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	w.ctx.limits.windowsize_max = conf->windowsize_max;
 	w.ctx.limits.max_upload_size = conf->max_upload_size;
 	w.ctx.timeout_ms = conf->timeout_ms;
+	w.ctx.rto_min_ms = conf->rto_min_ms;
+	w.ctx.unique_root = conf->unique_root;
 	w.ctx.retries = conf->retries;
 	if (setup_events(&w) == -1 ||
 	    chan_open(&w.chan, w.base, chanfd, (uint32_t)slot,

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <arpa/inet.h>
+
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "log.h"
 #include "sock.h"
 #include "xfer.h"
@@ -144,6 +147,63 @@ base_rto(const struct xfer_ctx *ctx, const struct xfer *x)
 	return (uint64_t)ctx->timeout_ms * 1000;
 }
 
+/* Something that expects an answer left just now, for the first time. */
+static void
+mark_sent(struct xfer *x, uint64_t now)
+{
+	x->sent_at_us = now;
+	x->rtt_ok = 1;
+}
+
+/*
+ * The answer came: fold the round trip into the RFC 6298 estimator.
+ * Only packets sent once give a sample (Karn), so a retransmission
+ * never teaches us a wrong RTT.
+ */
+static void
+rtt_sample(struct xfer *x, uint64_t now)
+{
+	uint64_t	 r, diff;
+
+	if (!x->rtt_ok || now < x->sent_at_us)
+		return;
+	x->rtt_ok = 0;
+	r = now - x->sent_at_us;
+	if (x->srtt_us == 0) {
+		x->srtt_us = r > 0 ? r : 1;
+		x->rttvar_us = r / 2;
+		return;
+	}
+	diff = x->srtt_us > r ? x->srtt_us - r : r - x->srtt_us;
+	x->rttvar_us = (3 * x->rttvar_us + diff) / 4;
+	x->srtt_us = (7 * x->srtt_us + r) / 8;
+	if (x->srtt_us == 0)
+		x->srtt_us = 1;
+}
+
+/*
+ * The timeout after progress: the client's (or configured) timeout until
+ * a round trip has been measured, then SRTT + 4 RTTVAR within
+ * [rto_min, 8 x that timeout].  A lossy link then recovers in a few
+ * round trips instead of whole seconds.
+ */
+static uint64_t
+adapted_rto(const struct xfer_ctx *ctx, const struct xfer *x)
+{
+	uint64_t	 base = base_rto(ctx, x), lo, hi, rto;
+
+	if (x->srtt_us == 0)
+		return base;
+	lo = (uint64_t)ctx->rto_min_ms * 1000;
+	hi = base * XFER_RTO_BACKOFF_CAP;
+	rto = x->srtt_us + 4 * x->rttvar_us;
+	if (rto < lo)
+		rto = lo;
+	if (rto > hi)
+		rto = hi;
+	return rto;
+}
+
 static void
 send_oack(struct xfer_ctx *ctx, struct xfer *x)
 {
@@ -210,6 +270,7 @@ send_window(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 			return fail(ctx, x, TFTP_E_UNDEF, "read error",
 			    XFER_END_ERROR);
 	x->sent = last;
+	mark_sent(x, now);
 	arm(ctx, x, now);
 	return XFER_LIVE;
 }
@@ -229,7 +290,8 @@ rrq_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 	x->bytes = k * x->opts.blksize < x->size ? k * x->opts.blksize :
 	    x->size;
 	x->tries = 0;
-	x->rto_us = base_rto(ctx, x);
+	rtt_sample(x, now);
+	x->rto_us = adapted_rto(ctx, x);
 	if (x->acked == x->nblocks)
 		return finish(x, XFER_END_OK);
 	/*
@@ -313,13 +375,15 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	x->expect++;
 	x->gap_acked = 0;
 	x->tries = 0;
-	x->rto_us = base_rto(ctx, x);
+	rtt_sample(x, now);
+	x->rto_us = adapted_rto(ctx, x);
 	if (x->state == XFER_S_OACK_SENT)
 		set_state(x, XFER_S_RECEIVING);
 	if (p->u.data.len < x->opts.blksize)
 		return wrq_last(ctx, x, now);
 	if (++x->inwindow >= x->opts.windowsize) {
 		send_ack(ctx, x, x->expect - 1);
+		mark_sent(x, now);
 		x->inwindow = 0;
 	}
 	arm(ctx, x, now);
@@ -357,7 +421,7 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 {
 	char		 path[FS_PATH_MAX + 1];
 	const char	*why = NULL;
-	enum tftp_err	 e;
+	enum tftp_err	 e = TFTP_E_NONE;
 
 	x->op = p->op;
 	x->fd = -1;
@@ -384,9 +448,28 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	if (e != TFTP_E_NONE)
 		return fail(ctx, x, e, why, XFER_END_REFUSED);
 
+	if (ctx->unique_root) {
+		/* root/CLIENT/name first; reads fall back to root/name. */
+		char	 client[INET6_ADDRSTRLEN], alt[FS_PATH_MAX + 1];
+
+		if (sock_ntoa((struct sockaddr *)&x->peer, client,
+		    sizeof client) == NULL ||
+		    snprintf(alt, sizeof alt, "%s/%s", client, path) >=
+		    (int)sizeof alt)
+			return fail(ctx, x, TFTP_E_ACCESS, NULL,
+			    XFER_END_REFUSED);
+		if (x->op == TFTP_OP_WRQ)
+			(void)strlcpy(path, alt, sizeof path);
+		else if ((e = fs_open_read(ctx->rootfd, alt, x->netascii,
+		    &x->fd, &x->size)) != TFTP_E_NOTFOUND) {
+			if (e != TFTP_E_NONE)
+				return fail(ctx, x, e, NULL, XFER_END_REFUSED);
+		}
+	}
 	if (x->op == TFTP_OP_RRQ) {
-		e = fs_open_read(ctx->rootfd, path, x->netascii, &x->fd,
-		    &x->size);
+		if (x->fd == -1)
+			e = fs_open_read(ctx->rootfd, path, x->netascii,
+			    &x->fd, &x->size);
 		if (e != TFTP_E_NONE)
 			return fail(ctx, x, e, NULL, XFER_END_REFUSED);
 		x->nblocks = x->size / x->opts.blksize + 1;
@@ -406,12 +489,14 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	if (x->oack) {
 		send_oack(ctx, x);
 		set_state(x, XFER_S_OACK_SENT);
+		mark_sent(x, now);
 		arm(ctx, x, now);
 		return XFER_LIVE;
 	}
 	if (x->op == TFTP_OP_WRQ) {
 		send_ack(ctx, x, 0);
 		set_state(x, XFER_S_RECEIVING);
+		mark_sent(x, now);
 		arm(ctx, x, now);
 		return XFER_LIVE;
 	}
@@ -437,6 +522,8 @@ xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 				return XFER_LIVE;
 			}
 			x->tries = 0;
+			rtt_sample(x, now);
+			x->rto_us = adapted_rto(ctx, x);
 			set_state(x, XFER_S_SENDING);
 			return send_window(ctx, x, now);
 		}
@@ -476,6 +563,7 @@ xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		    XFER_END_TIMEOUT);
 	cap = base_rto(ctx, x) * XFER_RTO_BACKOFF_CAP;
 	x->rto_us = x->rto_us * 2 > cap ? cap : x->rto_us * 2;
+	x->rtt_ok = 0;
 
 	switch (x->state) {
 	case XFER_S_OACK_SENT:
@@ -486,7 +574,10 @@ xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	case XFER_S_SENDING:
 		x->retrans += x->sent - x->acked;
 		ctx->stats->retrans += x->sent - x->acked;
-		return send_window(ctx, x, now);
+		if (send_window(ctx, x, now) != XFER_LIVE)
+			return XFER_FINISHED;
+		x->rtt_ok = 0;	/* Karn: no sample from a resent window */
+		return XFER_LIVE;
 	case XFER_S_RECEIVING:
 		send_ack(ctx, x, x->expect - 1);
 		x->inwindow = 0;

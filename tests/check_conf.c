@@ -37,7 +37,9 @@
 static const char *const keys[] = {
 	"root", "listen", "port", "workers", "user", "group", "chroot",
 	"uploads", "upload_fsync", "umask", "max_upload_size", "blksize_max",
-	"windowsize_max", "timeout_ms", "retries", "max_transfers",
+	"windowsize_max", "timeout_ms", "rto_min_ms", "retries",
+	"max_transfers", "max_transfers_per_client", "request_rate",
+	"request_burst", "unique_root", "port_range", "single_port",
 	"so_rcvbuf", "so_sndbuf", "pid_file", "control_socket",
 	"control_owner", "control_group", "control_mode", "drain_timeout",
 	"stats_interval_ms", "metrics_listen", "log_level", "log_file",
@@ -55,11 +57,18 @@ static const char default_dump[] =
 	"upload_fsync = true;\n"
 	"umask = \"022\";\n"
 	"max_upload_size = 0;\n"
-	"blksize_max = 65464;\n"
+	"blksize_max = 0;\n"
 	"windowsize_max = 64;\n"
 	"timeout_ms = 1000;\n"
+	"rto_min_ms = 50;\n"
 	"retries = 5;\n"
-	"max_transfers = 4096;\n"
+	"max_transfers = 16384;\n"
+	"max_transfers_per_client = 0;\n"
+	"request_rate = 0;\n"
+	"request_burst = 20;\n"
+	"unique_root = \"off\";\n"
+	"port_range = \"\";\n"
+	"single_port = false;\n"
 	"so_rcvbuf = 4194304;\n"
 	"so_sndbuf = 4194304;\n"
 	"pid_file = \"/run/owltftpd.pid\";\n"
@@ -277,11 +286,11 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(conf->upload_fsync, 1);
 	ck_assert_uint_eq(conf->umask, 022);
 	ck_assert_uint_eq(conf->max_upload_size, 0);
-	ck_assert_uint_eq(conf->blksize_max, 65464);
+	ck_assert_uint_eq(conf->blksize_max, 0);
 	ck_assert_uint_eq(conf->windowsize_max, 64);
 	ck_assert_uint_eq(conf->timeout_ms, 1000);
 	ck_assert_uint_eq(conf->retries, 5);
-	ck_assert_uint_eq(conf->max_transfers, 4096);
+	ck_assert_uint_eq(conf->max_transfers, 16384);
 	ck_assert_int_eq(conf->so_rcvbuf, 4194304);
 	ck_assert_int_eq(conf->so_sndbuf, 4194304);
 	ck_assert_int_eq(conf->log_level, LOG_INFO);
@@ -479,7 +488,7 @@ static const struct {
 	    "max_upload_size: -1 is below the minimum 0" },
 	{ "max_upload_size = -1L;",
 	    "max_upload_size: -1 is below the minimum 0" },
-	{ "blksize_max = 7;", "blksize_max: 7 is below the minimum 8" },
+	{ "blksize_max = -1;", "blksize_max: -1 is below the minimum 0" },
 	{ "blksize_max = 65465;",
 	    "blksize_max: 65465 is above the maximum 65464" },
 	{ "windowsize_max = 0;", "windowsize_max: 0 is below the minimum 1" },
@@ -491,8 +500,8 @@ static const struct {
 	{ "retries = 0;", "retries: 0 is below the minimum 1" },
 	{ "retries = 101;", "retries: 101 is above the maximum 100" },
 	{ "max_transfers = 0;", "max_transfers: 0 is below the minimum 1" },
-	{ "max_transfers = 65537;",
-	    "max_transfers: 65537 is above the maximum 65536" },
+	{ "max_transfers = 1048577;",
+	    "max_transfers: 1048577 is above the maximum 1048576" },
 	{ "so_rcvbuf = -1;", "so_rcvbuf: -1 is below the minimum 0" },
 	{ "so_rcvbuf = 1073741825;",
 	    "so_rcvbuf: 1073741825 is above the maximum 1073741824" },
@@ -557,7 +566,7 @@ static const struct {
 	{ "retries = 1;", get_retries, 1 },
 	{ "retries = 100;", get_retries, 100 },
 	{ "max_transfers = 1;", get_max_transfers, 1 },
-	{ "max_transfers = 65536;", get_max_transfers, 65536 },
+	{ "max_transfers = 1048576;", get_max_transfers, 1048576 },
 	{ "so_rcvbuf = 0;", get_so_rcvbuf, 0 },
 	{ "so_rcvbuf = 1073741824;", get_so_rcvbuf, 1073741824 },
 	{ "so_sndbuf = 0;", get_so_sndbuf, 0 },
@@ -946,8 +955,8 @@ START_TEST(test_set_errors)
 	set_fails("port", "", "command line: --port: \"\" is not an integer");
 	set_fails("port", "0x45", "command line: --port: \"0x45\" is not an "
 	    "integer");
-	set_fails("blksize_max", "7",
-	    "command line: --blksize_max: 7 is below the minimum 8");
+	set_fails("blksize_max", "65465",
+	    "command line: --blksize_max: 65465 is above the maximum 65464");
 	set_fails("windowsize_max", "65536",
 	    "command line: --windowsize_max: 65536 is above the maximum 65535");
 	set_fails("workers", "65",
@@ -972,7 +981,7 @@ START_TEST(test_set_errors)
 
 	/* A refused value leaves the old one. */
 	ck_assert_int_eq(conf->port, 69);
-	ck_assert_uint_eq(conf->blksize_max, 65464);
+	ck_assert_uint_eq(conf->blksize_max, 0);
 	ck_assert_str_eq(conf->root, "/srv/tftp");
 	ck_assert_ptr_null(conf->group);
 	ck_assert_uint_eq(conf->umask, 022);
@@ -1109,9 +1118,9 @@ START_TEST(test_file_errors_name_the_file)
 {
 	char	*path, *want;
 
-	path = tmp_file("bad.conf", "port = 70;\n\nblksize_max = 7;\n");
+	path = tmp_file("bad.conf", "port = 70;\n\nblksize_max = 65465;\n");
 	ck_assert_int_eq(conf_read_file(conf, path, 1, &cause), -1);
-	xasprintf(&want, "%s:3: blksize_max: 7 is below the minimum 8", path);
+	xasprintf(&want, "%s:3: blksize_max: 65465 is above the maximum 65464", path);
 	ck_assert_str_eq(cause, want);
 	ck_assert_int_eq(conf->port, 69);
 	ck_assert_ptr_null(conf->path);

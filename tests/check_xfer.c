@@ -134,6 +134,7 @@ setup(void)
 	ctx.limits.blksize_max = 65464;
 	ctx.limits.windowsize_max = 64;
 	ctx.timeout_ms = 1000;
+	ctx.rto_min_ms = 50;
 	ctx.retries = 3;
 	memset(&xf, 0, sizeof xf);
 	peer->sin_family = AF_INET;
@@ -374,6 +375,40 @@ START_TEST(progress_resets_backoff)
 	(void)tick(4100 * MS);
 	ck_assert_uint_eq(ncap, 5);
 	expect_data(4, 2, 512);
+}
+END_TEST
+
+START_TEST(timeout_adapts_to_measured_round_trip)
+{
+	fill_pattern();
+	write_file("f", pattern, 5 * 512);
+	(void)request(TFTP_OP_RRQ, "f", "octet", NULL, 0, 0);
+	/* Answered 2 ms later: RTO = max(SRTT + 4 RTTVAR, rto_min). */
+	(void)ack(1, 2 * MS);
+	ck_assert_uint_eq(ncap, 2);
+	ck_assert_uint_eq(xf.srtt_us, 2 * MS);
+	(void)tick(2 * MS + 49 * MS);
+	ck_assert_uint_eq(ncap, 2);
+	(void)tick(2 * MS + 50 * MS);
+	ck_assert_uint_eq(ncap, 3);		/* resent after 50 ms, not 1 s */
+	expect_data(2, 2, 512);
+	/* Karn: the ACK of a resent block teaches nothing. */
+	(void)ack(2, 300 * MS);
+	ck_assert_uint_eq(xf.srtt_us, 2 * MS);
+}
+END_TEST
+
+START_TEST(slow_round_trips_raise_the_timeout)
+{
+	fill_pattern();
+	write_file("f", pattern, 5 * 512);
+	(void)request(TFTP_OP_RRQ, "f", "octet", NULL, 0, 0);
+	(void)ack(1, 400 * MS);		/* 400 ms round trip */
+	/* SRTT 400 ms, RTTVAR 200 ms: RTO 1.2 s, above the first 1 s. */
+	(void)tick(400 * MS + 1199 * MS);
+	ck_assert_uint_eq(ncap, 2);
+	(void)tick(400 * MS + 1200 * MS);
+	ck_assert_uint_eq(ncap, 3);
 }
 END_TEST
 
@@ -731,6 +766,8 @@ xfer_suite(void)
 	tcase_add_test(rrq, duplicate_ack_never_resends);
 	tcase_add_test(rrq, timeout_retransmits_with_backoff_then_gives_up);
 	tcase_add_test(rrq, progress_resets_backoff);
+	tcase_add_test(rrq, timeout_adapts_to_measured_round_trip);
+	tcase_add_test(rrq, slow_round_trips_raise_the_timeout);
 	tcase_add_test(rrq, oack_waits_for_ack_0);
 	tcase_add_test(rrq, oack_is_resent_on_timeout);
 	tcase_add_test(rrq, error_after_oack_ends_quietly);

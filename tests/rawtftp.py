@@ -850,13 +850,20 @@ def sc_silent(a, c):
     s.send_req(rrq(a.name, "octet", parse_opts(a.opt)))
     t0 = time.monotonic()
     p = s.recv(5.0)
-    if p is not None and p.op == OP_OACK:
+    if p is not None and p.op == OP_OACK and a.no_ack0:
+        # Before any answer the server has no round trip to adapt to:
+        # the OACK is resent on the asked timeout.
+        print("%s; silence from the start" % p)
+    elif p is not None and p.op == OP_OACK:
         print("%s; sending ACK 0, then silence" % p)
         s.send(ack(0))
         t0 = time.monotonic()
         p = s.recv(5.0)
-    if not c.expect(p is not None and p.op == OP_DATA and p.block == 1,
-                    "DATA 1 arrives", "got %s" % p):
+    want_op = OP_OACK if a.no_ack0 else OP_DATA
+    if not c.expect(p is not None and p.op == want_op and
+                    (want_op == OP_OACK or p.block == 1),
+                    "%s arrives" % ("OACK" if a.no_ack0 else "DATA 1"),
+                    "got %s" % p):
         return
     datas = [(0.0, p)]
     errors = []
@@ -871,7 +878,7 @@ def sc_silent(a, c):
         if r is None:
             break
         last = time.monotonic()
-        if r.op == OP_DATA:
+        if r.op == want_op:
             datas.append((last - t0, r))
         elif r.op == OP_ERROR:
             errors.append(r)
@@ -1197,6 +1204,8 @@ def build_parser():
                    help="s of silence that counts as stopped")
     p.add_argument("--limit", type=float, default=15.0, help="s")
     p.add_argument("--opt", action="append", help="option name=value")
+    p.add_argument("--no-ack0", action="store_true",
+                   help="silent: never answer the OACK")
     p.add_argument("--first-min", type=float,
                    help="s: the first resend may not come earlier")
     p.add_argument("--first-max", type=float,

@@ -21,7 +21,10 @@ mkfile "$ROOT/silent.bin" 2000
 mkfile "$ROOT/flood.bin" 2000
 RETRIES=3
 
-write_conf 'timeout_ms = 100' "retries = $RETRIES"
+# rto_min_ms: once a transfer has a round trip, its retransmit timeout
+# adapts down to this floor; the wrong-TID check listens for quiet
+# periods longer than timeout_ms, so keep the adapted timeout above them.
+write_conf 'timeout_ms = 100' "retries = $RETRIES" 'rto_min_ms = 2000'
 start_server
 W0=$(workers 2 | sort | tr '\n' ' ')
 echo "workers: $W0"

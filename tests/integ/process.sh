@@ -41,8 +41,8 @@ bad_conf() {
 printf 'root = "%s";\nport = 0;\nworkers = 2\nlisten = [ "127.0.0.1" ;\n' \
     "$ROOT" > "$T/bad.conf"
 bad_conf 4 "syntax error on line 4"
-printf 'root = "%s";\nport = 0;\n\nblksize_max = 7;\n' "$ROOT" > "$T/bad.conf"
-bad_conf 4 "blksize_max = 7 (below 8) on line 4"
+printf 'root = "%s";\nport = 0;\n\nblksize_max = 65465;\n' "$ROOT" > "$T/bad.conf"
+bad_conf 4 "blksize_max = 65465 (above 65464) on line 4"
 printf 'root = "%s";\nuploads = "sometimes";\n' "$ROOT" > "$T/bad.conf"
 bad_conf 2 "uploads = \"sometimes\" on line 2"
 printf 'root = "%s";\nport = 0;\nwindowsize_max = 0;\n' "$ROOT" > "$T/bad.conf"
@@ -52,7 +52,7 @@ printf '# comment\nroot = "%s";\nlisten = [ "not an address" ];\n' "$ROOT" \
 bad_conf 3 "a listen entry that is no address on line 3"
 
 check "a broken config stops startup: non-zero exit, nothing listens"
-printf 'root = "%s";\nport = 0;\nblksize_max = 7;\n' "$ROOT" > "$T/bad.conf"
+printf 'root = "%s";\nport = 0;\nblksize_max = 65465;\n' "$ROOT" > "$T/bad.conf"
 timeout 10 "$OWLTFTPD" -F -c "$T/bad.conf" > "$T/t.out" 2>&1
 rc=$?
 [ $rc -ne 0 ] && [ $rc -ne 124 ] && ok "exit $rc: $(head -n 1 "$T/t.out")" ||
