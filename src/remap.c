@@ -1,0 +1,513 @@
+/*
+ * Client file name rewriting (behaviour reference: tftp-hpa's remap file).
+ *
+ * remap_add() compiles each rule once: the regex with regcomp() and the
+ * replacement into a list of pieces (literal text, back-reference, client
+ * address), so bad escapes are found at configuration time and
+ * remap_apply() only copies.  remap_apply() is pure: no syscalls, no
+ * allocation of its own, no logging.  It ping-pongs between the caller's
+ * buffer and one fixed stack buffer, checking every append against the
+ * smaller of the two, so a hostile name can make it fail but never
+ * overrun or run long: each regexec() call consumes at least one byte or
+ * makes one of at most REMAP_SUBST_MAX substitutions.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <limits.h>
+#include <regex.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "remap.h"
+#include "xmalloc.h"
+
+#define REMAP_NMATCH	10	/* \0 .. \9 */
+#define REMAP_OPS_ALL	(REMAP_OP_READ | REMAP_OP_WRITE)
+
+enum piece_type {
+	PIECE_LIT,		/* lit[off .. off + len) */
+	PIECE_REF,		/* back-reference number ref */
+	PIECE_CLIENT,		/* the client address text */
+};
+
+struct piece {
+	enum piece_type	 type;
+	size_t		 off;
+	size_t		 len;
+	unsigned	 ref;
+};
+
+struct rule {
+	regex_t			 re;
+	unsigned		 ops;
+	enum remap_action	 action;
+	int			 last;
+	int			 global;
+	char			*lit;		/* unescaped literal text */
+	struct piece		*pieces;
+	size_t			 npieces;
+};
+
+struct remap {
+	struct rule	**rules;
+	size_t		 nrules;
+	int		 strip_nonprint;
+	unsigned char	 map[UCHAR_MAX + 1];	/* backslash + lowercase */
+};
+
+/* What a replacement escape means: indexed by the byte after '\'. */
+enum esc_kind {
+	ESC_BAD = 0,
+	ESC_REF,
+	ESC_CLIENT,
+	ESC_BACKSLASH,
+};
+
+static const unsigned char esc_kinds[UCHAR_MAX + 1] = {
+	['0'] = ESC_REF, ['1'] = ESC_REF, ['2'] = ESC_REF, ['3'] = ESC_REF,
+	['4'] = ESC_REF, ['5'] = ESC_REF, ['6'] = ESC_REF, ['7'] = ESC_REF,
+	['8'] = ESC_REF, ['9'] = ESC_REF,
+	['i'] = ESC_CLIENT,
+	['\\'] = ESC_BACKSLASH,
+};
+
+/* Outcome of one rule on one name. */
+enum step {
+	STEP_NOMATCH,
+	STEP_MATCH,
+	STEP_TOOLONG,
+	STEP_FAIL,
+};
+
+/* The name being worked on: text, length and its buffer's capacity. */
+struct name {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;		/* bytes, NUL included */
+};
+
+static void		 rule_free(struct rule *);
+static char		*regex_cause(int, const regex_t *);
+static int		 parse_replace(struct rule *, const char *, char **);
+static void		 add_lit(struct rule *, size_t, size_t);
+static int		 is_nonprint(unsigned char);
+static int		 append(struct name *, const char *, size_t);
+static int		 expand(const struct rule *, const char *,
+			    const regmatch_t *, size_t, const char *, size_t,
+			    struct name *);
+static enum step	 rewrite(const struct rule *, const struct name *,
+			    const char *, size_t, struct name *);
+static enum step	 apply_rule(const struct rule *, const struct name *,
+			    const char *, size_t, struct name *);
+
+struct remap *
+remap_new(void)
+{
+	struct remap	*rm;
+
+	rm = xcalloc(1, sizeof *rm);
+	remap_set_builtins(rm, 1, 1, 0);
+	return rm;
+}
+
+static void
+rule_free(struct rule *r)
+{
+	if (r == NULL)
+		return;
+	regfree(&r->re);
+	free(r->lit);
+	free(r->pieces);
+	free(r);
+}
+
+void
+remap_free(struct remap *rm)
+{
+	size_t	 i;
+
+	if (rm == NULL)
+		return;
+	for (i = 0; i < rm->nrules; i++)
+		rule_free(rm->rules[i]);
+	free(rm->rules);
+	free(rm);
+}
+
+/*
+ * backslash and lowercase are both byte-for-byte maps and neither
+ * produces a byte the other changes, so one table applies both in order.
+ */
+void
+remap_set_builtins(struct remap *rm, int strip_nonprint, int backslash,
+    int lowercase)
+{
+	unsigned	 c;
+
+	rm->strip_nonprint = strip_nonprint != 0;
+	for (c = 0; c <= UCHAR_MAX; c++)
+		rm->map[c] = (unsigned char)c;
+	if (backslash)
+		rm->map['\\'] = '/';
+	if (lowercase)
+		for (c = 'A'; c <= 'Z'; c++)
+			rm->map[c] = (unsigned char)(c - 'A' + 'a');
+}
+
+static char *
+regex_cause(int error, const regex_t *re)
+{
+	char	*cause;
+	size_t	 size;
+
+	size = regerror(error, re, NULL, 0);
+	if (size == 0)
+		return xstrdup("regex error");
+	cause = xmalloc(size);
+	(void)regerror(error, re, cause, size);
+	return cause;
+}
+
+/* Close the literal run lit[start .. end) into a piece, if not empty. */
+static void
+add_lit(struct rule *r, size_t start, size_t end)
+{
+	struct piece	*p;
+
+	if (end == start)
+		return;
+	p = &r->pieces[r->npieces++];
+	p->type = PIECE_LIT;
+	p->off = start;
+	p->len = end - start;
+}
+
+/*
+ * Compile replace into r->pieces.  Literal bytes (with \\ unescaped) are
+ * gathered in r->lit; each escape ends the current literal run.  A
+ * replacement of n bytes yields at most n pieces.
+ */
+static int
+parse_replace(struct rule *r, const char *replace, char **cause)
+{
+	const unsigned char	*s = (const unsigned char *)replace;
+	struct piece		*p;
+	size_t			 size, n = 0, i, start = 0;
+
+	size = strlen(replace) + 1;
+	r->lit = xmalloc(size);
+	r->pieces = xcalloc(size, sizeof *r->pieces);
+	r->npieces = 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] != '\\') {
+			r->lit[n++] = (char)s[i];
+			continue;
+		}
+		i++;
+		switch (esc_kinds[s[i]]) {
+		case ESC_BACKSLASH:
+			r->lit[n++] = '\\';
+			continue;
+		case ESC_REF:
+			if ((size_t)(s[i] - '0') > r->re.re_nsub) {
+				xasprintf(cause, "replacement \\%c: the regex "
+				    "has %zu group(s)", s[i], r->re.re_nsub);
+				return -1;
+			}
+			add_lit(r, start, n);
+			p = &r->pieces[r->npieces++];
+			p->type = PIECE_REF;
+			p->ref = s[i] - '0';
+			break;
+		case ESC_CLIENT:
+			add_lit(r, start, n);
+			p = &r->pieces[r->npieces++];
+			p->type = PIECE_CLIENT;
+			break;
+		default:
+			if (s[i] == '\0')
+				*cause = xstrdup("replacement ends in a lone "
+				    "backslash");
+			else if (s[i] < 0x20 || s[i] >= 0x7f)
+				xasprintf(cause, "replacement has unknown "
+				    "escape: \\ then byte 0x%02x", s[i]);
+			else
+				xasprintf(cause, "replacement has unknown "
+				    "escape \\%c", s[i]);
+			return -1;
+		}
+		start = n;
+	}
+	add_lit(r, start, n);
+	r->lit[n] = '\0';
+	return 0;
+}
+
+int
+remap_add(struct remap *rm, const char *match, const char *replace,
+    unsigned ops, enum remap_action action, int icase, int last, int global,
+    char **cause)
+{
+	struct rule	*r;
+	int		 flags, error;
+
+	*cause = NULL;
+	if (match == NULL) {
+		*cause = xstrdup("missing regex");
+		return -1;
+	}
+	if (ops == 0 || (ops & ~(unsigned)REMAP_OPS_ALL) != 0) {
+		xasprintf(cause, "bad operation mask %#x", ops);
+		return -1;
+	}
+	if (action != REMAP_REWRITE && action != REMAP_DENY) {
+		xasprintf(cause, "bad action %d", (int)action);
+		return -1;
+	}
+	if (action == REMAP_REWRITE && replace == NULL) {
+		*cause = xstrdup("rewrite rule without a replacement");
+		return -1;
+	}
+
+	r = xcalloc(1, sizeof *r);
+	flags = REG_EXTENDED;
+	if (icase)
+		flags |= REG_ICASE;
+	if (action == REMAP_DENY)
+		flags |= REG_NOSUB;
+	if ((error = regcomp(&r->re, match, flags)) != 0) {
+		*cause = regex_cause(error, &r->re);
+		free(r);
+		return -1;
+	}
+	r->ops = ops;
+	r->action = action;
+	r->last = last != 0;
+	r->global = global != 0;
+	if (action == REMAP_REWRITE && parse_replace(r, replace, cause) == -1)
+		goto fail;
+
+	rm->rules = xreallocarray(rm->rules, rm->nrules + 1,
+	    sizeof *rm->rules);
+	rm->rules[rm->nrules++] = r;
+	return 0;
+
+fail:
+	rule_free(r);
+	return -1;
+}
+
+size_t
+remap_count(const struct remap *rm)
+{
+	return rm->nrules;
+}
+
+static int
+is_nonprint(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* Append len bytes, keeping room for the NUL.  -1 if they do not fit. */
+static int
+append(struct name *nm, const char *s, size_t len)
+{
+	if (len >= nm->cap - nm->len)
+		return -1;
+	if (len > 0)
+		memcpy(nm->buf + nm->len, s, len);
+	nm->len += len;
+	return 0;
+}
+
+/*
+ * Append r's replacement for the match m, whose offsets are relative to
+ * base (which has baselen bytes).  A group that took no part in the
+ * match expands to nothing.
+ */
+static int
+expand(const struct rule *r, const char *base, const regmatch_t *m,
+    size_t baselen, const char *client, size_t clientlen, struct name *dst)
+{
+	const struct piece	*p;
+	const regmatch_t	*g;
+	size_t			 i;
+	int			 rc = 0;
+
+	for (i = 0; i < r->npieces && rc == 0; i++) {
+		p = &r->pieces[i];
+		switch (p->type) {
+		case PIECE_LIT:
+			rc = append(dst, r->lit + p->off, p->len);
+			break;
+		case PIECE_REF:
+			g = &m[p->ref];
+			if (g->rm_so < 0 || g->rm_eo < g->rm_so ||
+			    (size_t)g->rm_eo > baselen)
+				break;
+			rc = append(dst, base + g->rm_so,
+			    (size_t)(g->rm_eo - g->rm_so));
+			break;
+		case PIECE_CLIENT:
+			rc = append(dst, client, clientlen);
+			break;
+		}
+	}
+	return rc;
+}
+
+/*
+ * Rewrite src into dst.  After the first match, the search goes on
+ * from the end of it with REG_NOTBOL so '^' cannot match again.  An empty
+ * match is replaced and then one byte is copied, so the search always
+ * moves on; an empty match right where the previous one ended is not
+ * replaced at all ("x*" on "axb" gives "-a-b-" with "-", as sed does).
+ */
+static enum step
+rewrite(const struct rule *r, const struct name *src, const char *client,
+    size_t clientlen, struct name *dst)
+{
+	regmatch_t	 m[REMAP_NMATCH];
+	const char	*base;
+	size_t		 pos = 0, so, eo, left, prev_end = 0, nsub = 0;
+	int		 error;
+
+	dst->len = 0;
+	for (;;) {
+		base = src->buf + pos;
+		left = src->len - pos;
+		error = regexec(&r->re, base, REMAP_NMATCH, m,
+		    pos > 0 ? REG_NOTBOL : 0);
+		if (error == REG_NOMATCH)
+			break;
+		if (error != 0)
+			return STEP_FAIL;
+		if (m[0].rm_so < 0 || m[0].rm_eo < m[0].rm_so ||
+		    (size_t)m[0].rm_eo > left)
+			return STEP_FAIL;
+		so = (size_t)m[0].rm_so;
+		eo = (size_t)m[0].rm_eo;
+		if (append(dst, base, so) == -1)
+			return STEP_TOOLONG;
+
+		if (so == eo && nsub > 0 && pos + so == prev_end) {
+			/* Empty match touching the last one: step over. */
+			if (so == left)
+				break;
+			if (append(dst, base + so, 1) == -1)
+				return STEP_TOOLONG;
+			pos += so + 1;
+			continue;
+		}
+
+		if (++nsub > REMAP_SUBST_MAX)
+			return STEP_TOOLONG;
+		if (expand(r, base, m, left, client, clientlen, dst) == -1)
+			return STEP_TOOLONG;
+		pos += eo;
+		prev_end = pos;
+		if (!r->global)
+			break;
+		if (so == eo) {
+			if (eo == left)
+				break;
+			if (append(dst, base + eo, 1) == -1)
+				return STEP_TOOLONG;
+			pos++;
+		}
+	}
+	if (nsub == 0)
+		return STEP_NOMATCH;
+	if (append(dst, src->buf + pos, src->len - pos) == -1)
+		return STEP_TOOLONG;
+	dst->buf[dst->len] = '\0';
+	return STEP_MATCH;
+}
+
+static enum step
+apply_rule(const struct rule *r, const struct name *src, const char *client,
+    size_t clientlen, struct name *dst)
+{
+	int	 error;
+
+	if (r->action == REMAP_REWRITE)
+		return rewrite(r, src, client, clientlen, dst);
+	error = regexec(&r->re, src->buf, 0, NULL, 0);
+	if (error == REG_NOMATCH)
+		return STEP_NOMATCH;
+	return error == 0 ? STEP_MATCH : STEP_FAIL;
+}
+
+enum remap_result
+remap_apply(const struct remap *rm, unsigned op, const char *in,
+    const char *client, char *out, size_t outlen)
+{
+	static const enum remap_result fail_result[] = {
+		[STEP_TOOLONG] = REMAP_TOOLONG,
+		[STEP_FAIL] = REMAP_DENIED,
+	};
+	char			 scratch[REMAP_NAME_MAX];
+	struct name		 a, b, *cur = &a, *nxt = &b, *tmp;
+	const struct rule	*r;
+	enum remap_result	 result;
+	enum step		 step;
+	size_t			 i, len, cap, clientlen;
+
+	if (outlen == 0)
+		return REMAP_TOOLONG;
+	cap = outlen < sizeof scratch ? outlen : sizeof scratch;
+
+	len = strlen(in);
+	if (rm->strip_nonprint)
+		while (len > 0 && is_nonprint((unsigned char)in[len - 1]))
+			len--;
+	if (len >= cap) {
+		result = REMAP_TOOLONG;
+		goto fail;
+	}
+	for (i = 0; i < len; i++)
+		out[i] = (char)rm->map[(unsigned char)in[i]];
+	out[len] = '\0';
+
+	a.buf = out;
+	a.len = len;
+	a.cap = cap;
+	b.buf = scratch;
+	b.len = 0;
+	b.cap = cap;
+	clientlen = client != NULL ? strlen(client) : 0;
+
+	for (i = 0; i < rm->nrules; i++) {
+		r = rm->rules[i];
+		if ((r->ops & op) == 0)
+			continue;
+		step = apply_rule(r, cur, client, clientlen, nxt);
+		if (step == STEP_NOMATCH)
+			continue;
+		if (step != STEP_MATCH) {
+			result = fail_result[step];
+			goto fail;
+		}
+		if (r->action == REMAP_DENY) {
+			result = REMAP_DENIED;
+			goto fail;
+		}
+		tmp = cur;
+		cur = nxt;
+		nxt = tmp;
+		if (r->last)
+			break;
+	}
+	if (cur->buf != out)
+		memcpy(out, cur->buf, cur->len + 1);
+	return REMAP_OK;
+
+fail:
+	out[0] = '\0';
+	return result;
+}
