@@ -1,0 +1,931 @@
+/*
+ * Unit tests for file name rewriting (src/remap.c).  Output buffers at a
+ * boundary are allocated at exactly outlen bytes so that an overrun shows
+ * up under valgrind or ASan:
+ *	CK_FORK=no valgrind --leak-check=full --error-exitcode=1 ./check_remap
+ */
+
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "remap.h"
+
+#define RD		REMAP_OP_READ
+#define WR		REMAP_OP_WRITE
+#define RW		(REMAP_OP_READ | REMAP_OP_WRITE)
+#define OUTMAX		512
+
+struct rng {
+	uint32_t	 x;
+};
+
+static void	 add_ok(struct remap *, const char *, const char *, unsigned,
+		    enum remap_action, int, int, int);
+static void	 add_rw(struct remap *, const char *, const char *);
+static void	 add_bad(const char *, const char *, unsigned,
+		    enum remap_action, const char *);
+static void	 expect(const struct remap *, unsigned, const char *,
+		    const char *, const char *);
+static enum remap_result apply_exact(const struct remap *, unsigned,
+		    const char *, const char *, size_t, char *, size_t);
+static void	 expect_result(const struct remap *, unsigned, const char *,
+		    const char *, enum remap_result);
+static char	*repeat(char, size_t);
+static uint32_t	 rng_next(struct rng *);
+static struct remap *pxe_rules(void);
+static Suite	*remap_suite(void);
+
+static void
+add_ok(struct remap *rm, const char *match, const char *replace,
+    unsigned ops, enum remap_action action, int icase, int last, int global)
+{
+	char	*cause = NULL;
+	size_t	 n;
+
+	n = remap_count(rm);
+	if (remap_add(rm, match, replace, ops, action, icase, last, global,
+	    &cause) != 0)
+		ck_abort_msg("remap_add \"%s\": %s", match,
+		    cause != NULL ? cause : "(no cause)");
+	ck_assert_ptr_null(cause);
+	ck_assert_uint_eq(remap_count(rm), n + 1);
+}
+
+/* A plain read/write rewrite rule: not icase, not last, not global. */
+static void
+add_rw(struct remap *rm, const char *match, const char *replace)
+{
+	add_ok(rm, match, replace, RW, REMAP_REWRITE, 0, 0, 0);
+}
+
+/* remap_add must fail, leave the set alone, and say why (containing want). */
+static void
+add_bad(const char *match, const char *replace, unsigned ops,
+    enum remap_action action, const char *want)
+{
+	struct remap	*rm;
+	char		*cause = NULL;
+
+	rm = remap_new();
+	ck_assert_int_eq(remap_add(rm, match, replace, ops, action, 0, 0, 0,
+	    &cause), -1);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_msg(cause[0] != '\0', "empty cause for \"%s\"", match);
+	if (want != NULL)
+		ck_assert_msg(strstr(cause, want) != NULL,
+		    "cause \"%s\" lacks \"%s\"", cause, want);
+	ck_assert_uint_eq(remap_count(rm), 0);
+	free(cause);
+	remap_free(rm);
+}
+
+static void
+expect(const struct remap *rm, unsigned op, const char *in,
+    const char *client, const char *want)
+{
+	char			 out[OUTMAX];
+	enum remap_result	 res;
+
+	memset(out, 'Z', sizeof out);
+	res = remap_apply(rm, op, in, client, out, sizeof out);
+	ck_assert_msg(res == REMAP_OK, "\"%s\": result %d, want ok", in,
+	    (int)res);
+	ck_assert_str_eq(out, want);
+}
+
+static void
+expect_result(const struct remap *rm, unsigned op, const char *in,
+    const char *client, enum remap_result want)
+{
+	char			 out[OUTMAX];
+	enum remap_result	 res;
+
+	memset(out, 'Z', sizeof out);
+	res = remap_apply(rm, op, in, client, out, sizeof out);
+	ck_assert_msg(res == want, "\"%s\": result %d, want %d", in,
+	    (int)res, (int)want);
+	if (res != REMAP_OK)
+		ck_assert_str_eq(out, "");
+}
+
+/*
+ * Apply into a heap buffer of exactly outlen bytes; copy an ok result
+ * to copy (copylen bytes).
+ */
+static enum remap_result
+apply_exact(const struct remap *rm, unsigned op, const char *in,
+    const char *client, size_t outlen, char *copy, size_t copylen)
+{
+	enum remap_result	 res;
+	char			*out;
+
+	out = malloc(outlen);
+	ck_assert_ptr_nonnull(out);
+	memset(out, 'Z', outlen);
+	res = remap_apply(rm, op, in, client, out, outlen);
+	if (res == REMAP_OK) {
+		ck_assert_uint_lt(strlen(out), outlen);
+		ck_assert_uint_lt(strlen(out), copylen);
+		memcpy(copy, out, strlen(out) + 1);
+	} else
+		ck_assert_int_eq(out[0], '\0');
+	free(out);
+	return res;
+}
+
+static char *
+repeat(char c, size_t n)
+{
+	char	*s;
+
+	s = malloc(n + 1);
+	ck_assert_ptr_nonnull(s);
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* xorshift32: deterministic, so a failure reproduces. */
+static uint32_t
+rng_next(struct rng *r)
+{
+	r->x ^= r->x << 13;
+	r->x ^= r->x >> 17;
+	r->x ^= r->x << 5;
+	return r->x;
+}
+
+/* A tftp-hpa-style PXE set: deny "..", map pxelinux.cfg, per client. */
+static struct remap *
+pxe_rules(void)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	add_ok(rm, "\\.\\.", NULL, RW, REMAP_DENY, 0, 0, 0);
+	add_ok(rm, "^/", "", RW, REMAP_REWRITE, 0, 0, 0);
+	add_ok(rm, "^/?pxelinux\\.cfg/(.*)", "pxe/cfg/\\1", RD,
+	    REMAP_REWRITE, 0, 1, 0);
+	add_ok(rm, "^uploads/(.*)$", "clients/\\i/\\1", WR, REMAP_REWRITE,
+	    0, 1, 0);
+	add_ok(rm, "^.*\\.(efi|0)$", "boot/\\0", RD, REMAP_REWRITE, 1, 1, 0);
+	add_ok(rm, "^(.*)$", "clients/\\i/\\1", RD, REMAP_REWRITE, 0, 0, 0);
+	return rm;
+}
+
+/* builtins */
+
+START_TEST(test_strip_nonprint)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	remap_set_builtins(rm, 1, 0, 0);
+	expect(rm, RD, "pxelinux.0\x01\x02", NULL, "pxelinux.0");
+	expect(rm, RD, "a\x7f\x1f\n\r", NULL, "a");
+	expect(rm, RD, "a\x01" "b", NULL, "a\x01" "b");
+	expect(rm, RD, "a\x01 ", NULL, "a\x01 ");
+	expect(rm, RD, "caf\xc3\xa9", NULL, "caf\xc3\xa9");
+	expect(rm, RD, "a\xff", NULL, "a\xff");
+	expect(rm, RD, "\x01\x02\x7f", NULL, "");
+	expect(rm, RD, "", NULL, "");
+	remap_set_builtins(rm, 0, 0, 0);
+	expect(rm, RD, "pxelinux.0\x01\x02", NULL, "pxelinux.0\x01\x02");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_backslash)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	remap_set_builtins(rm, 0, 1, 0);
+	expect(rm, RD, "boot\\x86\\PXE.0", NULL, "boot/x86/PXE.0");
+	expect(rm, WR, "\\\\", NULL, "//");
+	remap_set_builtins(rm, 0, 0, 0);
+	expect(rm, RD, "boot\\x86", NULL, "boot\\x86");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_lowercase)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	remap_set_builtins(rm, 0, 0, 1);
+	expect(rm, RD, "BOOT/PxeLinux.0 AZaz@[`{", NULL,
+	    "boot/pxelinux.0 azaz@[`{");
+	/* ASCII only: UTF-8 and Latin-1 bytes pass untouched. */
+	expect(rm, RD, "\xc3\x89T\xc9", NULL, "\xc3\x89t\xc9");
+	remap_set_builtins(rm, 0, 0, 0);
+	expect(rm, RD, "BOOT", NULL, "BOOT");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_builtin_defaults)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	ck_assert_uint_eq(remap_count(rm), 0);
+	/* strip and backslash on, lowercase off. */
+	expect(rm, RD, "Boot\\PXE.0\x01\x02", NULL, "Boot/PXE.0");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_builtins_together)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	remap_set_builtins(rm, 1, 1, 1);
+	expect(rm, RD, "BOOT\\X86\\PXELINUX.0\x01\x02", NULL,
+	    "boot/x86/pxelinux.0");
+	/* The rules see the builtins' result. */
+	add_rw(rm, "^boot/(.*)$", "b/\\1");
+	expect(rm, WR, "BOOT\\A\x7f", NULL, "b/a");
+	remap_free(rm);
+}
+END_TEST
+
+/* rewrite */
+
+START_TEST(test_backrefs)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	add_rw(rm, "^([a-z]+)-([0-9]+)$", "\\2/\\1");
+	expect(rm, RD, "abc-42", NULL, "42/abc");
+	expect(rm, RD, "abc-x", NULL, "abc-x");
+	remap_free(rm);
+
+	rm = remap_new();
+	add_rw(rm, "ab", "[\\0]");
+	expect(rm, RD, "xaby", NULL, "x[ab]y");
+	remap_free(rm);
+
+	/* A group that took no part expands to nothing. */
+	rm = remap_new();
+	add_rw(rm, "^(a)?(b)$", "<\\1|\\2>");
+	expect(rm, RD, "b", NULL, "<|b>");
+	expect(rm, RD, "ab", NULL, "<a|b>");
+	remap_free(rm);
+
+	/* Only the matched part is replaced; \\ is a backslash. */
+	rm = remap_new();
+	remap_set_builtins(rm, 1, 0, 0);
+	add_rw(rm, "foo", "b\\\\r");
+	expect(rm, RD, "afoob", NULL, "ab\\rb");
+	remap_free(rm);
+
+	/* A back-reference can repeat a group. */
+	rm = remap_new();
+	add_rw(rm, "^(.)(.)", "\\2\\2\\2\\1\\1");
+	expect(rm, RD, "abc", NULL, "bbbaac");
+	remap_free(rm);
+
+	/* Nine groups and \9. */
+	rm = remap_new();
+	add_rw(rm, "(.)(.)(.)(.)(.)(.)(.)(.)(.)", "\\9\\8\\7\\6\\5\\4\\3\\2\\1");
+	expect(rm, RD, "123456789", NULL, "987654321");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_client_v4)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	add_rw(rm, "^(.*)$", "clients/\\i/\\1");
+	expect(rm, RD, "pxelinux.0", "192.0.2.7", "clients/192.0.2.7/pxelinux.0");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_client_v6)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	add_rw(rm, "^(.*)$", "clients/\\i/\\1");
+	expect(rm, RD, "a", "2001:db8::1", "clients/2001:db8::1/a");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_client_null)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	add_rw(rm, "^", "\\i-\\i:");
+	expect(rm, RD, "x", NULL, "-:x");
+	expect(rm, RD, "x", "10.0.0.1", "10.0.0.1-10.0.0.1:x");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_per_op)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	add_ok(rm, "^a", "read", RD, REMAP_REWRITE, 0, 0, 0);
+	add_ok(rm, "^b", "write", WR, REMAP_REWRITE, 0, 0, 0);
+	add_ok(rm, "^c", "both", RW, REMAP_REWRITE, 0, 0, 0);
+	expect(rm, RD, "a1", NULL, "read1");
+	expect(rm, WR, "a1", NULL, "a1");
+	expect(rm, RD, "b1", NULL, "b1");
+	expect(rm, WR, "b1", NULL, "write1");
+	expect(rm, RD, "c1", NULL, "both1");
+	expect(rm, WR, "c1", NULL, "both1");
+	/* No operation: no rule applies, builtins still do. */
+	expect(rm, 0, "a\\1", NULL, "a/1");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_deny)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	add_ok(rm, "\\.\\.", NULL, RW, REMAP_DENY, 0, 0, 0);
+	add_ok(rm, "^secret", "ignored \\q", WR, REMAP_DENY, 0, 0, 0);
+	expect_result(rm, RD, "../etc/passwd", NULL, REMAP_DENIED);
+	expect_result(rm, WR, "a/../b", NULL, REMAP_DENIED);
+	/* Backslash runs first, so "..\" is caught as "../". */
+	expect_result(rm, RD, "..\\x", NULL, REMAP_DENIED);
+	expect(rm, RD, "a.b", NULL, "a.b");
+	expect(rm, RD, "secret", NULL, "secret");
+	expect_result(rm, WR, "secret", NULL, REMAP_DENIED);
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_deny_after_rewrite)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	add_rw(rm, "^up/", "../");
+	add_ok(rm, "^\\.\\./", NULL, RW, REMAP_DENY, 0, 0, 0);
+	expect_result(rm, RD, "up/x", NULL, REMAP_DENIED);
+	expect(rm, RD, "down/x", NULL, "down/x");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_last)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	add_ok(rm, "a", "b", RW, REMAP_REWRITE, 0, 1, 0);
+	add_rw(rm, "b", "c");
+	expect(rm, RD, "a", NULL, "b");
+	/* last stops only when its rule matched. */
+	expect(rm, RD, "xb", NULL, "xc");
+	remap_free(rm);
+
+	/* A last rule for another operation does not stop this one. */
+	rm = remap_new();
+	add_ok(rm, "a", "b", WR, REMAP_REWRITE, 0, 1, 0);
+	add_rw(rm, "a", "c");
+	expect(rm, RD, "a", NULL, "c");
+	expect(rm, WR, "a", NULL, "b");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_global)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	add_ok(rm, "a", "X", RW, REMAP_REWRITE, 0, 0, 1);
+	expect(rm, RD, "banana", NULL, "bXnXnX");
+	remap_free(rm);
+
+	rm = remap_new();
+	add_rw(rm, "a", "X");
+	expect(rm, RD, "banana", NULL, "bXnana");
+	remap_free(rm);
+
+	/* Non-overlapping, left to right. */
+	rm = remap_new();
+	add_ok(rm, "aa", "b", RW, REMAP_REWRITE, 0, 0, 1);
+	expect(rm, RD, "aaaaa", NULL, "bba");
+	remap_free(rm);
+
+	/* '^' matches only at the start of the name. */
+	rm = remap_new();
+	add_ok(rm, "^a", "X", RW, REMAP_REWRITE, 0, 0, 1);
+	expect(rm, RD, "aaa", NULL, "Xaa");
+	remap_free(rm);
+
+	/* Back-references are per match. */
+	rm = remap_new();
+	add_ok(rm, "([a-z])([0-9])", "\\2\\1", RW, REMAP_REWRITE, 0, 0, 1);
+	expect(rm, RD, "a1-b2-c3", NULL, "1a-2b-3c");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_global_empty_match)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	add_ok(rm, "x*", "-", RW, REMAP_REWRITE, 0, 0, 1);
+	expect(rm, RD, "axb", NULL, "-a-b-");
+	expect(rm, RD, "abc", NULL, "-a-b-c-");
+	expect(rm, RD, "xx", NULL, "-");
+	expect(rm, RD, "", NULL, "-");
+	remap_free(rm);
+
+	rm = remap_new();
+	add_ok(rm, "b*", "-", RW, REMAP_REWRITE, 0, 0, 1);
+	expect(rm, RD, "abb", NULL, "-a-");
+	remap_free(rm);
+
+	rm = remap_new();
+	add_ok(rm, "$", "!", RW, REMAP_REWRITE, 0, 0, 1);
+	expect(rm, RD, "abc", NULL, "abc!");
+	remap_free(rm);
+
+	rm = remap_new();
+	add_ok(rm, "^", "!", RW, REMAP_REWRITE, 0, 0, 1);
+	expect(rm, RD, "abc", NULL, "!abc");
+	remap_free(rm);
+
+	/* Not global: one empty match at the start. */
+	rm = remap_new();
+	add_rw(rm, "x*", "-");
+	expect(rm, RD, "abc", NULL, "-abc");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_global_bounded)
+{
+	struct remap		*rm;
+	char			*in, got[REMAP_NAME_MAX];
+	enum remap_result	 res;
+
+	rm = remap_new();
+	add_ok(rm, "a", "b", RW, REMAP_REWRITE, 0, 0, 1);
+	in = repeat('a', REMAP_SUBST_MAX);
+	res = apply_exact(rm, RD, in, NULL, REMAP_NAME_MAX, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_OK);
+	ck_assert_uint_eq(strlen(got), REMAP_SUBST_MAX);
+	ck_assert_uint_eq(strspn(got, "b"), REMAP_SUBST_MAX);
+	free(in);
+	in = repeat('a', REMAP_SUBST_MAX + 1);
+	res = apply_exact(rm, RD, in, NULL, REMAP_NAME_MAX, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_TOOLONG);
+	free(in);
+	remap_free(rm);
+
+	/* Empty matches count too: n + 1 of them in n bytes. */
+	rm = remap_new();
+	add_ok(rm, "x*", "", RW, REMAP_REWRITE, 0, 0, 1);
+	in = repeat('a', REMAP_SUBST_MAX - 1);
+	res = apply_exact(rm, RD, in, NULL, REMAP_NAME_MAX, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_OK);
+	ck_assert_str_eq(got, in);
+	free(in);
+	in = repeat('a', REMAP_SUBST_MAX);
+	res = apply_exact(rm, RD, in, NULL, REMAP_NAME_MAX, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_TOOLONG);
+	free(in);
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_ordering)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	add_rw(rm, "a", "b");
+	add_rw(rm, "b", "c");
+	expect(rm, RD, "a", NULL, "c");
+	remap_free(rm);
+
+	rm = remap_new();
+	add_rw(rm, "b", "c");
+	add_rw(rm, "a", "b");
+	expect(rm, RD, "a", NULL, "b");
+	remap_free(rm);
+
+	/* A deny placed after a rewrite sees the rewritten name. */
+	rm = remap_new();
+	add_rw(rm, "^x", "y");
+	add_ok(rm, "^x", NULL, RW, REMAP_DENY, 0, 0, 0);
+	expect(rm, RD, "x", NULL, "y");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_icase)
+{
+	struct remap	*rm;
+
+	rm = remap_new();
+	add_ok(rm, "^PXE", "x", RW, REMAP_REWRITE, 1, 0, 0);
+	add_ok(rm, "^EFI", "y", RW, REMAP_REWRITE, 0, 0, 0);
+	expect(rm, RD, "pxe.0", NULL, "x.0");
+	expect(rm, RD, "PxE.0", NULL, "x.0");
+	expect(rm, RD, "efi/a", NULL, "efi/a");
+	expect(rm, RD, "EFI/a", NULL, "y/a");
+	remap_free(rm);
+}
+END_TEST
+
+/* bounds */
+
+START_TEST(test_toolong_input)
+{
+	struct remap		*rm;
+	char			 got[16];
+	enum remap_result	 res;
+
+	rm = remap_new();
+	res = apply_exact(rm, RD, "abcd", NULL, 5, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_OK);
+	ck_assert_str_eq(got, "abcd");
+	res = apply_exact(rm, RD, "abcd", NULL, 4, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_TOOLONG);
+	res = apply_exact(rm, RD, "", NULL, 1, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_OK);
+	ck_assert_str_eq(got, "");
+	res = apply_exact(rm, RD, "a", NULL, 1, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_TOOLONG);
+	/* Stripped garbage does not count. */
+	res = apply_exact(rm, RD, "abcd\x01\x02\x03", NULL, 5, got,
+	    sizeof got);
+	ck_assert_int_eq(res, REMAP_OK);
+	ck_assert_str_eq(got, "abcd");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_toolong_outlen_zero)
+{
+	struct remap	*rm;
+	char		 guard = 'G';
+
+	rm = remap_new();
+	ck_assert_int_eq(remap_apply(rm, RD, "", NULL, &guard, 0),
+	    REMAP_TOOLONG);
+	ck_assert_int_eq(guard, 'G');
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_toolong_rewrite)
+{
+	struct remap		*rm;
+	char			 got[64];
+	enum remap_result	 res;
+
+	/* "ab" -> "abxy": needs 5 bytes. */
+	rm = remap_new();
+	add_rw(rm, "$", "xy");
+	res = apply_exact(rm, RD, "ab", NULL, 5, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_OK);
+	ck_assert_str_eq(got, "abxy");
+	res = apply_exact(rm, RD, "ab", NULL, 4, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_TOOLONG);
+	remap_free(rm);
+
+	/* The client address counts: "c/192.0.2.7/a" is 13 bytes. */
+	rm = remap_new();
+	add_rw(rm, "^(.*)$", "c/\\i/\\1");
+	res = apply_exact(rm, RD, "a", "192.0.2.7", 14, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_OK);
+	ck_assert_str_eq(got, "c/192.0.2.7/a");
+	res = apply_exact(rm, RD, "a", "192.0.2.7", 13, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_TOOLONG);
+	remap_free(rm);
+
+	/* Global growth: "aaa" -> "bbbbbb" needs 7 bytes. */
+	rm = remap_new();
+	add_ok(rm, "a", "bb", RW, REMAP_REWRITE, 0, 0, 1);
+	res = apply_exact(rm, RD, "aaa", NULL, 7, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_OK);
+	ck_assert_str_eq(got, "bbbbbb");
+	res = apply_exact(rm, RD, "aaa", NULL, 6, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_TOOLONG);
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_toolong_intermediate)
+{
+	struct remap		*rm;
+	char			 got[64];
+	enum remap_result	 res;
+
+	/* "a" -> "a0123456789" -> "a": the middle needs 12 bytes. */
+	rm = remap_new();
+	add_rw(rm, "$", "0123456789");
+	add_rw(rm, "[0-9]+$", "");
+	res = apply_exact(rm, RD, "a", NULL, 12, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_OK);
+	ck_assert_str_eq(got, "a");
+	res = apply_exact(rm, RD, "a", NULL, 11, got, sizeof got);
+	ck_assert_int_eq(res, REMAP_TOOLONG);
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_toolong_name_max)
+{
+	struct remap		*rm;
+	char			*in, *got;
+	enum remap_result	 res;
+
+	got = malloc(2 * REMAP_NAME_MAX);
+	ck_assert_ptr_nonnull(got);
+	rm = remap_new();
+	add_rw(rm, "^a", "b");
+	in = repeat('a', REMAP_NAME_MAX - 1);
+	res = apply_exact(rm, RD, in, NULL, 2 * REMAP_NAME_MAX, got,
+	    2 * REMAP_NAME_MAX);
+	ck_assert_int_eq(res, REMAP_OK);
+	ck_assert_int_eq(got[0], 'b');
+	ck_assert_uint_eq(strlen(got), REMAP_NAME_MAX - 1);
+	free(in);
+	/* Past REMAP_NAME_MAX even though outlen is larger. */
+	in = repeat('a', REMAP_NAME_MAX);
+	res = apply_exact(rm, RD, in, NULL, 2 * REMAP_NAME_MAX, got,
+	    2 * REMAP_NAME_MAX);
+	ck_assert_int_eq(res, REMAP_TOOLONG);
+	free(in);
+	/* A 64 KiB name from the network. */
+	in = repeat('a', 65536);
+	res = apply_exact(rm, RD, in, NULL, 2 * REMAP_NAME_MAX, got,
+	    2 * REMAP_NAME_MAX);
+	ck_assert_int_eq(res, REMAP_TOOLONG);
+	free(in);
+	remap_free(rm);
+	free(got);
+}
+END_TEST
+
+/* construction errors */
+
+START_TEST(test_bad_regex)
+{
+	add_bad("(", "x", RW, REMAP_REWRITE, NULL);
+	add_bad("a[", "x", RW, REMAP_REWRITE, NULL);
+	add_bad("*{1", NULL, RW, REMAP_DENY, NULL);
+}
+END_TEST
+
+START_TEST(test_bad_replace)
+{
+	add_bad("a", "\\q", RW, REMAP_REWRITE, "\\q");
+	add_bad("a", "x\\", RW, REMAP_REWRITE, "backslash");
+	add_bad("a", "\\n", RW, REMAP_REWRITE, "\\n");
+	add_bad("a", "\\I", RW, REMAP_REWRITE, "\\I");
+	add_bad("a", "\\\x01", RW, REMAP_REWRITE, "0x01");
+	add_bad("(a)", "\\2", RW, REMAP_REWRITE, "\\2");
+	add_bad("a", "\\1", RW, REMAP_REWRITE, "\\1");
+	add_bad("a", NULL, RW, REMAP_REWRITE, "replacement");
+}
+END_TEST
+
+START_TEST(test_bad_args)
+{
+	add_bad("a", "b", 0, REMAP_REWRITE, "operation");
+	add_bad("a", "b", 0x4, REMAP_REWRITE, "operation");
+	add_bad("a", "b", RW, (enum remap_action)7, "action");
+	add_bad(NULL, "b", RW, REMAP_REWRITE, "regex");
+}
+END_TEST
+
+START_TEST(test_good_after_bad)
+{
+	struct remap	*rm;
+	char		*cause = NULL;
+
+	rm = remap_new();
+	add_rw(rm, "a", "b");
+	ck_assert_int_eq(remap_add(rm, "(", "x", RW, REMAP_REWRITE, 0, 0, 0,
+	    &cause), -1);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(remap_add(rm, "b", "\\z", RW, REMAP_REWRITE, 0, 0,
+	    0, &cause), -1);
+	free(cause);
+	ck_assert_uint_eq(remap_count(rm), 1);
+	expect(rm, RD, "a", NULL, "b");
+	remap_free(rm);
+	remap_free(NULL);
+}
+END_TEST
+
+/* PXE example set */
+
+START_TEST(test_pxe_cfg)
+{
+	struct remap	*rm;
+
+	rm = pxe_rules();
+	expect(rm, RD, "pxelinux.cfg/01-aa-bb", "192.0.2.7",
+	    "pxe/cfg/01-aa-bb");
+	expect(rm, RD, "/pxelinux.cfg/default", "192.0.2.7",
+	    "pxe/cfg/default");
+	expect(rm, RD, "\\pxelinux.cfg\\default", "192.0.2.7",
+	    "pxe/cfg/default");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_pxe_boot)
+{
+	struct remap	*rm;
+
+	rm = pxe_rules();
+	expect(rm, RD, "pxelinux.0\x01\x02", "192.0.2.7", "boot/pxelinux.0");
+	expect(rm, RD, "EFI\\BOOT\\BOOTX64.EFI", "2001:db8::1",
+	    "boot/EFI/BOOT/BOOTX64.EFI");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_pxe_per_client)
+{
+	struct remap	*rm;
+
+	rm = pxe_rules();
+	expect(rm, RD, "kernel", "192.0.2.7", "clients/192.0.2.7/kernel");
+	expect(rm, RD, "/initrd.img", "2001:db8::1",
+	    "clients/2001:db8::1/initrd.img");
+	expect(rm, WR, "uploads/log.txt", "192.0.2.7",
+	    "clients/192.0.2.7/log.txt");
+	/* Writes are not rewritten per client unless under uploads/. */
+	expect(rm, WR, "kernel", "192.0.2.7", "kernel");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_pxe_deny)
+{
+	struct remap	*rm;
+
+	rm = pxe_rules();
+	expect_result(rm, RD, "../etc/shadow", "192.0.2.7", REMAP_DENIED);
+	expect_result(rm, RD, "pxelinux.cfg/..\\..\\x", "192.0.2.7",
+	    REMAP_DENIED);
+	expect_result(rm, WR, "uploads/../x", "192.0.2.7", REMAP_DENIED);
+	remap_free(rm);
+}
+END_TEST
+
+/* hostile input */
+
+/*
+ * Random bytes (every value but NUL) and random small buffers against a
+ * rule set with empty matches, growth and back-references: the result is
+ * always one of the three, an ok result fits, anything else is "".
+ */
+START_TEST(test_random_names)
+{
+	struct remap		*rm;
+	struct rng		 r = { 0x2545f491 };
+	char			 in[300], *out;
+	enum remap_result	 res;
+	size_t			 len, outlen, i;
+	int			 iter;
+	unsigned		 op;
+
+	rm = remap_new();
+	remap_set_builtins(rm, 1, 1, 1);
+	add_ok(rm, "x*", "<\\0>", RW, REMAP_REWRITE, 0, 0, 1);
+	add_ok(rm, "([^/]*)/([^/]*)", "\\2\\\\\\1\\i", RD, REMAP_REWRITE, 1,
+	    0, 1);
+	add_ok(rm, "^(.)(.*)(.)$", "\\3\\2\\1\\0", WR, REMAP_REWRITE, 0, 0, 0);
+	add_ok(rm, "\\.\\.\\.", NULL, RW, REMAP_DENY, 0, 0, 0);
+	add_ok(rm, "(a|b)+", "", RW, REMAP_REWRITE, 1, 0, 1);
+	for (iter = 0; iter < 3000; iter++) {
+		len = rng_next(&r) % (sizeof in - 1);
+		for (i = 0; i < len; i++) {
+			in[i] = (char)(rng_next(&r) & 0xff);
+			if (in[i] == '\0')
+				in[i] = 'x';
+		}
+		in[len] = '\0';
+		outlen = 1 + rng_next(&r) % 700;
+		op = 1 + rng_next(&r) % 2;
+		out = malloc(outlen);
+		ck_assert_ptr_nonnull(out);
+		res = remap_apply(rm, op, in, (iter & 1) ? "2001:db8::1" :
+		    NULL, out, outlen);
+		ck_assert(res == REMAP_OK || res == REMAP_DENIED ||
+		    res == REMAP_TOOLONG);
+		ck_assert_uint_lt(strnlen(out, outlen), outlen);
+		if (res != REMAP_OK)
+			ck_assert_int_eq(out[0], '\0');
+		free(out);
+	}
+	remap_free(rm);
+}
+END_TEST
+
+static Suite *
+remap_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("remap");
+
+	tc = tcase_create("builtins clean up names before the rules");
+	tcase_add_test(tc, test_strip_nonprint);
+	tcase_add_test(tc, test_backslash);
+	tcase_add_test(tc, test_lowercase);
+	tcase_add_test(tc, test_builtin_defaults);
+	tcase_add_test(tc, test_builtins_together);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rewrite substitutes back-references and client");
+	tcase_add_test(tc, test_backrefs);
+	tcase_add_test(tc, test_client_v4);
+	tcase_add_test(tc, test_client_v6);
+	tcase_add_test(tc, test_client_null);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rules apply per operation, in order");
+	tcase_add_test(tc, test_per_op);
+	tcase_add_test(tc, test_ordering);
+	tcase_add_test(tc, test_last);
+	tcase_add_test(tc, test_icase);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("deny refuses matching names");
+	tcase_add_test(tc, test_deny);
+	tcase_add_test(tc, test_deny_after_rewrite);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("global replaces every match and terminates");
+	tcase_add_test(tc, test_global);
+	tcase_add_test(tc, test_global_empty_match);
+	tcase_add_test(tc, test_global_bounded);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("apply refuses what does not fit");
+	tcase_add_test(tc, test_toolong_input);
+	tcase_add_test(tc, test_toolong_outlen_zero);
+	tcase_add_test(tc, test_toolong_rewrite);
+	tcase_add_test(tc, test_toolong_intermediate);
+	tcase_add_test(tc, test_toolong_name_max);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("add rejects bad rules with a cause");
+	tcase_add_test(tc, test_bad_regex);
+	tcase_add_test(tc, test_bad_replace);
+	tcase_add_test(tc, test_bad_args);
+	tcase_add_test(tc, test_good_after_bad);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pxe example set");
+	tcase_add_test(tc, test_pxe_cfg);
+	tcase_add_test(tc, test_pxe_boot);
+	tcase_add_test(tc, test_pxe_per_client);
+	tcase_add_test(tc, test_pxe_deny);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hostile names stay in bounds");
+	tcase_add_test(tc, test_random_names);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(remap_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
