@@ -1,0 +1,256 @@
+#!/bin/bash
+# respawn.sh -- a worker killed with SIGKILL during transfers is logged
+# and replaced in its slot (new pid, same slot, in owlctl workers, within
+# a deadline); transfers on the other worker complete byte-exact; the new
+# worker serves new requests on the same listen socket.  Killing one
+# slot's worker again and again: "respawning in N ms" grows (doubling).
+# A worker that exits with the fatal code (its root is gone) is not
+# respawned, the master keeps running with the others, a reload brings
+# the slot back; with every worker fatal the master logs "no workers
+# left" and exits, with a non-zero status, without respawning in a loop.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
+
+need_cmd curl python3 cmp
+
+NLOAD=24
+BIG=2097152		# 2 MiB at blksize 512: a few seconds each
+mkfile "$ROOT/big.bin" $BIG
+mkfile "$ROOT/small.bin" 5000
+
+write_conf
+start_server
+MASTER=$SERVER_PID
+
+check "two workers of generation 1"
+wait_for_workers 1 2 5 && ok "$(ctl_workers | tr '\n' ';')" ||
+    fail "workers: $(ctl_workers | tr '\n' ';')"
+
+# pid_in_slot SLOT: the pid owlctl workers lists for SLOT (first one).
+pid_in_slot() {
+	ctl_workers | awk -v s="$1" '$1 == s { print $2; exit }'
+}
+
+# _slot_respawned SLOT OLDPID: SLOT has a running worker other than OLDPID.
+_slot_respawned() {
+	ctl_workers | awk -v s="$1" -v o="$2" '
+	    $1 == s && $2 != o && $4 == "running" { f = 1 } END { exit !f }'
+}
+
+# ---------------------------------------------------------------- kill -9
+check "kill -9 a worker with transfers in flight"
+pids=
+for i in $(seq 1 $NLOAD); do
+	curl_get big.bin "$OUT/k-$i" --tftp-blksize 512 --max-time 6 \
+	    > "$T/k-$i.err" 2>&1 &
+	pids="$pids $!"
+done
+_live_ge() {
+	[ "$(ctl -r transfers 2>/dev/null | grep -c '\.file=big\.bin$')" \
+	    -ge "$1" ]
+}
+wait_for 10 _live_ge $NLOAD || fail "not all $NLOAD downloads in flight"
+XF=$(ctl -r transfers)
+VICTIM=$(kv_get "$XF" transfer.0.pid)
+SLOT=$(kv_get "$XF" transfer.0.worker)
+nvictim=$(printf '%s\n' "$XF" | grep -c "^transfer\.[0-9]*\.pid=$VICTIM\$")
+OTHER=$(ctl_workers | awk -v v="$VICTIM" '$2 != v { print $2; exit }')
+OSLOT=$(ctl_workers | awk -v v="$VICTIM" '$2 != v { print $1; exit }')
+if [ -n "$VICTIM" ] && [ -n "$SLOT" ] && [ "$VICTIM" != "$MASTER" ] &&
+    children_of "$MASTER" | grep -qx "$VICTIM"; then
+	kill -s KILL "$VICTIM"
+	ok "killed worker[$SLOT] pid $VICTIM with $nvictim of $NLOAD\
+ transfers; worker[$OSLOT] pid $OTHER has the rest"
+else
+	die "no worker to kill (transfers: $(echo $XF | head -c 300))"
+fi
+
+check "a new worker appears in slot $SLOT (new pid) within 5 s"
+if wait_for 5 _slot_respawned "$SLOT" "$VICTIM"; then
+	NEW=$(pid_in_slot "$SLOT")
+	ok "slot $SLOT: pid $VICTIM -> $NEW"
+else
+	fail "owlctl workers: $(ctl_workers | tr '\n' ';')"
+	NEW=
+fi
+check "owlctl workers: still 2 workers, generation 1; the other untouched"
+wait_for_workers 1 2 3 || fail "workers: $(ctl_workers | tr '\n' ';')"
+[ "$(pid_in_slot "$OSLOT")" = "$OTHER" ] &&
+    ok "worker[$OSLOT] still pid $OTHER" ||
+    fail "worker[$OSLOT] changed: $(ctl_workers | tr '\n' ';')"
+
+check "log: the kill and the respawn"
+grep -aq "worker\[$SLOT\] pid $VICTIM killed by signal 9" "$LOG" &&
+    grep -aq "worker\[$SLOT\] respawning in 100 ms" "$LOG" &&
+    ok "$(grep -a "worker\[$SLOT\] pid $VICTIM killed" "$LOG")" ||
+    fail "want 'worker[$SLOT] pid $VICTIM killed by signal 9' and" \
+    "'worker[$SLOT] respawning in 100 ms'"
+
+check "transfers of the surviving worker complete byte-exact"
+nfail=0
+ndiff=0
+i=0
+for p in $pids; do
+	i=$((i + 1))
+	if ! wait "$p"; then
+		nfail=$((nfail + 1))
+		continue
+	fi
+	cmp -s "$ROOT/big.bin" "$OUT/k-$i" || ndiff=$((ndiff + 1))
+done
+nok=$((NLOAD - nfail - ndiff))
+if [ $ndiff -eq 0 ] && [ $nfail -le "$nvictim" ] &&
+    [ $nok -ge $((NLOAD - nvictim)) ]; then
+	ok "$nok complete and identical, $nfail failed (the killed\
+ worker had $nvictim)"
+else
+	fail "$nok ok, $nfail failed, $ndiff corrupt; the killed worker had" \
+	    "only $nvictim"
+fi
+wait_xfer big.bin 'result=ok' $((NLOAD - nvictim)) 5
+
+check "service continues: 16 downloads after the respawn, some on the new worker"
+# par_gets N: N raw downloads of small.bin at once; sets NBAD.
+par_gets() {
+	local i p pids=
+	NBAD=0
+	for i in $(seq 1 "$1"); do
+		raw get 127.0.0.1 "$PORT" small.bin --expect "$ROOT/small.bin" \
+		    > "$T/raw-$i.out" 2>&1 &
+		pids="$pids $!"
+	done
+	i=0
+	for p in $pids; do
+		i=$((i + 1))
+		wait "$p" && continue
+		NBAD=$((NBAD + 1))
+		[ $NBAD -gt 2 ] || sed 's/^/    /' "$T/raw-$i.out"
+	done
+}
+par_gets 16
+[ $NBAD -eq 0 ] && ok "16 of 16 downloads identical" ||
+    fail "$NBAD of 16 downloads failed"
+if [ -n "$NEW" ]; then
+	wait_xfer small.bin 'result=ok' 16 5
+	nnew=$(xfer_lines small.bin | grep -ac "^owltftpd\[$NEW\]:")
+	[ "$nnew" -gt 0 ] && ok "the new worker pid $NEW served $nnew" ||
+	    fail "the respawned worker pid $NEW served none of 16 (its" \
+	    "listen socket is not the slot's)"
+fi
+
+# ---------------------------------------------------------------- backoff
+check "repeated crashes of slot $SLOT back off: 200, 400, 800, 1600 ms"
+cur=$NEW
+for n in 1 2 3 4; do
+	if [ -z "$cur" ] || ! children_of "$MASTER" | grep -qx "$cur"; then
+		fail "no worker in slot $SLOT to kill (round $n)"
+		break
+	fi
+	kill -s KILL "$cur"
+	if ! wait_for 5 _slot_respawned "$SLOT" "$cur"; then
+		fail "slot $SLOT not respawned within 5 s after kill $n"
+		break
+	fi
+	cur=$(pid_in_slot "$SLOT")
+done
+delays=$(grep -a "worker\[$SLOT\] respawning in" "$LOG" |
+    sed 's/.*respawning in \([0-9]*\) ms.*/\1/' | tr '\n' ' ')
+[ "$delays" = "100 200 400 800 1600 " ] && ok "delays: $delays" ||
+    fail "respawn delays for slot $SLOT: '$delays' (want 100 200 400" \
+    "800 1600, each double the last)"
+check "the other slot was never respawned"
+[ "$(pid_in_slot "$OSLOT")" = "$OTHER" ] &&
+    ! grep -aq "worker\[$OSLOT\] respawning" "$LOG" && ok ||
+    fail "worker[$OSLOT]: $(grep -a "worker\[$OSLOT\]" "$LOG" | tail -n 3)"
+raw get 127.0.0.1 "$PORT" small.bin --expect "$ROOT/small.bin" \
+    > /dev/null 2>&1 || fail "a download after the crashes failed"
+
+# ---------------------------------------------------------------- fatal
+check "a worker that cannot open its root exits fatally: not respawned"
+mv "$ROOT" "$T/root.away" || exit 99
+FOTHER=$(pid_in_slot "$SLOT")	# survives; slot $OSLOT goes fatal
+kill -s KILL "$OTHER"
+_fatal_logged() {
+	grep -aq "worker\[$OSLOT\] failed fatally: not respawning" "$LOG"
+}
+if wait_for 5 _fatal_logged; then
+	ok "$(grep -a "worker\[$OSLOT\] failed fatally" "$LOG")"
+else
+	fail "no 'worker[$OSLOT] failed fatally: not respawning' in the log"
+fi
+sleep 2		# time for a (wrong) second respawn
+nstart=$(grep -ac "worker\[$OSLOT\] started" "$LOG")
+nfatal=$(grep -ac "worker\[$OSLOT\] failed fatally" "$LOG")
+[ "$nstart" -eq 2 ] && [ "$nfatal" -eq 1 ] &&
+    ok "slot $OSLOT started twice (initial + one respawn), fatal once" ||
+    fail "slot $OSLOT: $nstart starts, $nfatal fatal exits (want 2, 1)"
+grep -aq "worker\[$OSLOT\] pid [0-9]* exited with code 2" "$LOG" ||
+    fail "no 'worker[$OSLOT] ... exited with code 2' in the log"
+
+check "with slot $OSLOT fatal the master runs on with one worker"
+ws=$(ctl_workers)
+alive && [ "$(echo "$ws" | grep -c .)" -eq 1 ] &&
+    [ "$(pid_in_slot "$SLOT")" = "$FOTHER" ] &&
+    [ "$(ctl_val workers.alive status)" = 1 ] && ok "workers: $ws" ||
+    fail "alive: $(alive && echo yes || echo no); workers: $ws"
+
+check "with slot $OSLOT fatal, every request is still answered (none lost)"
+# The surviving worker still holds the (moved) root open.  A request
+# the kernel hands to the fatal slot's socket must not vanish.
+pids=
+for i in $(seq 1 12); do
+	raw probe 127.0.0.1 "$PORT" rrq small.bin octet --wait 1500 \
+	    > "$T/probe-$i.out" 2>&1 &
+	pids="$pids $!"
+done
+wait $pids
+nnone=$(cat "$T"/probe-*.out | grep -c '^NONE$')
+[ $nnone -eq 0 ] && ok "12 of 12 requests answered" ||
+    fail "$nnone of 12 requests got no reply within 1.5 s: the fatal" \
+    "slot's listen socket still takes its share of the requests"
+
+check "a reload with the root back brings slot $OSLOT back"
+mv "$T/root.away" "$ROOT" || exit 99
+out=$(ctl reload 2>&1) || fail "owlctl reload: $out"
+wait_for_workers 2 2 10 && ok "$(ctl_workers | tr '\n' ';')" ||
+    fail "workers: $(ctl_workers | tr '\n' ';')"
+par_gets 8
+[ $NBAD -eq 0 ] || fail "$NBAD of 8 downloads failed after the reload"
+
+stop_server
+
+# ---------------------------------------------------------------- all fatal
+check "every worker fatal (root does not exist): 'no workers left', exit"
+write_conf "root = \"$T/no-such-root\""
+NSTART=$((NSTART + 1))
+LOG=$T/server.$NSTART.log
+t0=$(now_ms)
+timeout -k 2 10 "$OWLTFTPD" -F -c "$CONF" > "$LOG" 2>&1 < /dev/null
+rc=$?
+ms=$(($(now_ms) - t0))
+if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+	fail "the master was still running after 10 s (respawn loop?)"
+else
+	ok "the master exited after $ms ms with status $rc"
+fi
+check "all fatal: each slot started once, fatal once, no respawn"
+f0=$FAILS
+grep -aq 'no workers left' "$LOG" || fail "no 'no workers left' in the log"
+for s in 0 1; do
+	nstart=$(grep -ac "worker\[$s\] started" "$LOG")
+	nfatal=$(grep -ac "worker\[$s\] failed fatally: not respawning" "$LOG")
+	[ "$nstart" -eq 1 ] && [ "$nfatal" -eq 1 ] ||
+	    fail "slot $s: $nstart starts, $nfatal fatal exits (want 1, 1)"
+done
+grep -aq 'respawning in' "$LOG" &&
+    fail "respawned: $(grep -a 'respawning in' "$LOG" | head -n 2)"
+grep -aq "root $T/no-such-root" "$LOG" ||
+    fail "the workers did not say why (root $T/no-such-root)"
+[ "$FAILS" -eq "$f0" ] && ok
+check "all fatal: the master's exit status is not 0 (it could not serve)"
+[ $rc -ne 0 ] && ok "status $rc" ||
+    fail "status 0: an init system would take this for a clean stop"
+[ -e "$T/owltftpd.pid" ] && fail "pid file left behind"
+[ -e "$T/control.sock" ] && fail "control socket left behind"
+
+finish
