@@ -15,6 +15,9 @@
 
 #include "fs.h"
 
+struct acl;
+struct remap;
+
 #define CONF_DEFAULT_PATH	SYSCONFDIR "/owltftpd/owltftpd.conf"
 #define CONF_LISTEN_MAX		16
 #define CONF_WORKERS_MAX	64
@@ -66,6 +69,14 @@ struct conf {
 	/* sockets */
 	int			 so_rcvbuf;
 	int			 so_sndbuf;
+
+	/* policy: built from the file at load, never NULL after conf_new() */
+	struct acl		*read_acl;	/* empty: everyone may read */
+	struct acl		*write_acl;	/* empty: everyone may write */
+	struct remap		*remap;		/* rules + built-in switches */
+	int			 remap_strip_nonprint;
+	int			 remap_backslash;
+	int			 remap_lowercase;
 
 	/* operation */
 	char			*pid_file;	/* "" = none */
