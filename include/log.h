@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <syslog.h>
 
 #include <sys/types.h>
@@ -47,6 +48,19 @@ void	 fatalx(const char *, ...)
  * Always NUL-terminates; truncates to fit.  Returns out.
  */
 char	*log_escape(const char *in, size_t inlen, char *out, size_t outlen);
+
+/*
+ * A rate limit for messages a flood could multiply: log_limit_ok() says
+ * whether one more may be logged in the current second; when a new
+ * second starts it logs how many were suppressed in the last one.
+ */
+struct log_limit {
+	uint64_t	 second;
+	unsigned	 count;
+	unsigned	 suppressed;
+};
+
+int	 log_limit_ok(struct log_limit *, uint64_t now_us, unsigned per_second);
 
 /* Route libevent's own messages through us. */
 void	 log_libevent_init(void);

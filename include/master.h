@@ -97,6 +97,7 @@ struct master {
 	struct stats		 baseline;	/* subtracted after stats reset */
 	time_t			 started;
 	int			 stopping;	/* 0, SIGTERM or SIGQUIT */
+	int			 failed;	/* no worker could run: exit 1 */
 	int			 pidfd;
 	struct ctl		*ctl;
 	struct metrics		*metrics;

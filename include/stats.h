@@ -15,6 +15,11 @@
 	X(wrq,			"write requests received")		\
 	X(dup_request,		"requests repeated by a peer with a live transfer") \
 	X(refused,		"requests refused with an ERROR")	\
+	X(acl_denied,		"requests refused by read_acl or write_acl") \
+	X(remap_denied,		"requests refused by a remap deny rule") \
+	X(rate_limited,		"requests dropped over request_rate")	\
+	X(client_limited,	"requests refused over max_transfers_per_client") \
+	X(server_busy,		"requests refused: the worker's share of max_transfers is in use") \
 	X(xfer_ok,		"transfers completed")			\
 	X(xfer_failed,		"transfers that ended in failure")	\
 	X(xfer_timeout,		"transfers given up after retries")	\

@@ -12,11 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acl.h"
 #include "fs.h"
 #include "io.h"
 #include "netascii.h"
 #include "opt.h"
 #include "pkt.h"
+#include "remap.h"
 #include "stats.h"
 #include "timer.h"
 
@@ -79,6 +81,9 @@ struct xfer_ctx {
 	unsigned		 timeout_ms;	/* when the client sets none */
 	unsigned		 rto_min_ms;	/* floor of the adapted timeout */
 	int			 unique_root;	/* root/CLIENT/ first */
+	const struct acl	*read_acl;	/* NULL: everyone */
+	const struct acl	*write_acl;
+	const struct remap	*remap;		/* NULL: names as sent */
 	unsigned		 retries;
 };
 
@@ -122,6 +127,7 @@ struct xfer {
 	unsigned		 tries;		/* timeouts in a row */
 	uint64_t		 retrans;
 	int			 gap_acked;	/* WRQ: gap reported this window */
+	int			 client_counted;	/* in the worker's clients */
 	enum xfer_end_result	 result;
 	uint16_t		 errcode;	/* sent or received, for the log */
 };

@@ -253,6 +253,27 @@ log_escape(const char *in, size_t inlen, char *out, size_t outlen)
 	return out;
 }
 
+int
+log_limit_ok(struct log_limit *l, uint64_t now_us, unsigned per_second)
+{
+	uint64_t	 second = now_us / 1000000;
+
+	if (second != l->second) {
+		if (l->suppressed > 0)
+			log_info("%u similar messages suppressed",
+			    l->suppressed);
+		l->second = second;
+		l->count = 0;
+		l->suppressed = 0;
+	}
+	if (l->count >= per_second) {
+		l->suppressed++;
+		return 0;
+	}
+	l->count++;
+	return 1;
+}
+
 static void
 log_libevent_cb(int severity, const char *msg)
 {

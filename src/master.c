@@ -78,7 +78,21 @@ listenset_free(struct listenset *ls)
 	free(ls);
 }
 
-/* Does conf ask for exactly the sockets ls has? */
+static void
+listenset_close_slot(struct listenset *ls, int slot)
+{
+	size_t	 i;
+
+	for (i = 0; ls != NULL && i < ls->nlisten; i++) {
+		int	*fd = &ls->fd[(size_t)slot * ls->nlisten + i];
+
+		if (*fd != -1)
+			(void)close(*fd);
+		*fd = -1;
+	}
+}
+
+/* Does conf ask for exactly the sockets ls has (all still open)? */
 static int
 listenset_matches(const struct listenset *ls, const struct conf *conf)
 {
@@ -87,6 +101,9 @@ listenset_matches(const struct listenset *ls, const struct conf *conf)
 	if (ls == NULL || ls->nslots != (size_t)conf->workers ||
 	    ls->nlisten != conf->nlisten)
 		return 0;
+	for (i = 0; i < ls->nslots * ls->nlisten; i++)
+		if (ls->fd[i] == -1)
+			return 0;
 	for (i = 0; i < conf->nlisten; i++)
 		if (!same_listen(&ls->asked[i], &conf->listen[i]))
 			return 0;
@@ -391,6 +408,9 @@ proc_exited(struct master *m, struct wproc *p, int status)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL) {
 		log_warnx("worker[%d] failed fatally: not respawning", p->slot);
 		sl->fatal = 1;
+		/* Nobody reads its sockets now: take them out of the
+		 * SO_REUSEPORT group, or their share of requests is lost. */
+		listenset_close_slot(m->ls, p->slot);
 		return;
 	}
 	if (time(NULL) - p->started >= MASTER_HEALTHY_S)
@@ -444,6 +464,7 @@ reap(struct master *m)
 	if (fatal == m->nslots) {
 		log_warnx("no workers left");
 		m->stopping = SIGTERM;
+		m->failed = 1;
 		(void)event_base_loopbreak(m->base);
 	}
 }
@@ -974,7 +995,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 		forget_proc(&m, pid, status);
 	}
 	log_info("exiting");
-	rc = 0;
+	rc = m.failed ? 1 : 0;
 out:
 	if (cause != NULL) {
 		log_warnx("%s", cause);

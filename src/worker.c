@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "chan.h"
+#include "clients.h"
 #include "compat.h"
 #include "fs.h"
 #include "io.h"
@@ -34,6 +35,7 @@
 #include "xfertab.h"
 
 #define WORKER_MTU_CACHE	16		/* interfaces remembered */
+#define WORKER_REFUSAL_LOGS_PER_S 10		/* then "suppressed" */
 #define WORKER_MTU_TTL_US	(10 * 1000000ULL)	/* then asked again */
 
 #define xfer_of_timer(e) \
@@ -48,6 +50,8 @@ struct worker {
 	struct xfertab		 tab;
 	struct timer_heap	 timers;
 	struct xfer_ctx		 ctx;
+	struct clients		*clients;	/* per-address limits */
+	struct log_limit	 refusal_log;
 	int			 rootfd;
 	uint32_t		 generation;
 	struct chan		 chan;
@@ -95,6 +99,8 @@ sink_commit(void *arg, const struct xfer *x, size_t len)
 static void
 end_xfer(struct worker *w, struct xfer *x, uint64_t now)
 {
+	if (x->client_counted)
+		clients_xfer_end(w->clients, (struct sockaddr *)&x->peer);
 	xfer_end(&w->ctx, x, now);
 	xfertab_release(&w->tab, x);
 }
@@ -216,6 +222,18 @@ blksize_limit(struct worker *w, const struct io_local *local, int fd,
 	return blk < OPT_BLKSIZE_MIN ? OPT_BLKSIZE_MIN : (unsigned)blk;
 }
 
+/* Refusals are logged, but at most a few a second: floods happen. */
+static void
+refusal(struct worker *w, const struct sockaddr *peer, uint64_t now,
+    const char *why)
+{
+	char	 name[64];
+
+	if (log_limit_ok(&w->refusal_log, now, WORKER_REFUSAL_LOGS_PER_S))
+		log_info("request from %s refused: %s", sock_ntop(peer, name,
+		    sizeof name), why);
+}
+
 static void
 handle_request(struct worker *w, const struct io_dgram *d,
     const struct pkt *p, int listenfd, uint64_t now)
@@ -232,16 +250,41 @@ handle_request(struct worker *w, const struct io_dgram *d,
 		w->stats.dup_request++;
 		return;
 	}
-	if ((x = xfertab_alloc(&w->tab, peer, d->peerlen)) == NULL) {
+	/*
+	 * Over the rate the request is dropped without a word: an answer
+	 * would make us a reflector for spoofed floods.
+	 */
+	if (!clients_take(w->clients, peer, now)) {
+		w->stats.rate_limited++;
+		refusal(w, peer, now, "over request_rate: dropped");
+		return;
+	}
+	if (w->conf->max_transfers_per_client != 0 &&
+	    clients_active(w->clients, peer) >=
+	    w->conf->max_transfers_per_client) {
+		w->stats.client_limited++;
 		w->stats.refused++;
+		refusal(w, peer, now, "over max_transfers_per_client");
+		stateless_error(w, d, fd, TFTP_E_UNDEF,
+		    "too many transfers from your address");
+		return;
+	}
+	if ((x = xfertab_alloc(&w->tab, peer, d->peerlen)) == NULL) {
+		w->stats.server_busy++;
+		w->stats.refused++;
+		refusal(w, peer, now, "no room: server busy");
 		stateless_error(w, d, fd, TFTP_E_UNDEF, "server busy");
 		return;
 	}
 	x->local = d->local;
 	x->sockfd = fd;
 	w->ctx.limits.blksize_max = blksize_limit(w, &d->local, fd, now);
-	if (xfer_request(&w->ctx, x, p, now) == XFER_FINISHED)
+	if (xfer_request(&w->ctx, x, p, now) == XFER_FINISHED) {
 		end_xfer(w, x, now);
+		return;
+	}
+	clients_xfer_start(w->clients, peer, now);
+	x->client_counted = 1;
 }
 
 /*
@@ -579,6 +622,7 @@ teardown(struct worker *w)
 	if (w->rootfd != -1)
 		(void)close(w->rootfd);
 	xfertab_clear(&w->tab);
+	clients_free(w->clients);
 	timer_heap_clear(&w->timers);
 	io_free(w->io);
 	if (w->base != NULL)
@@ -657,7 +701,9 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	if ((w.base = event_base_new()) == NULL ||
 	    (w.io = io_new(&w.stats)) == NULL ||
 	    xfertab_init(&w.tab, share) == -1 ||
-	    timer_heap_init(&w.timers, share) == -1) {
+	    timer_heap_init(&w.timers, share) == -1 ||
+	    (w.clients = clients_new(share * 2 + 1024, conf->request_rate,
+	    conf->request_burst)) == NULL) {
 		log_warnx("out of memory at start");
 		goto out;
 	}
@@ -676,6 +722,9 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	w.ctx.timeout_ms = conf->timeout_ms;
 	w.ctx.rto_min_ms = conf->rto_min_ms;
 	w.ctx.unique_root = conf->unique_root;
+	w.ctx.read_acl = conf->read_acl;
+	w.ctx.write_acl = conf->write_acl;
+	w.ctx.remap = conf->remap;
 	w.ctx.retries = conf->retries;
 	if (setup_events(&w) == -1 ||
 	    chan_open(&w.chan, w.base, chanfd, (uint32_t)slot,

@@ -390,6 +390,17 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	return XFER_LIVE;
 }
 
+/* read_acl for reads, write_acl for writes (empty lists allow all). */
+static int
+policy_allows(const struct xfer_ctx *ctx, const struct xfer *x)
+{
+	const struct acl	*acl = x->op == TFTP_OP_RRQ ? ctx->read_acl :
+				    ctx->write_acl;
+
+	return acl == NULL || acl_allows(acl, (const struct sockaddr *)
+	    &x->peer);
+}
+
 static int
 parse_mode(const char *mode, int *netascii)
 {
@@ -441,7 +452,31 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		return fail(ctx, x, TFTP_E_BADOP, strcasecmp(p->u.req.mode,
 		    "mail") == 0 ? "mail mode is not supported" :
 		    "unknown transfer mode", XFER_END_REFUSED);
-	e = fs_normalize(p->u.req.file, p->u.req.filelen, path, sizeof path);
+	if (!policy_allows(ctx, x)) {
+		ctx->stats->acl_denied++;
+		return fail(ctx, x, TFTP_E_ACCESS, "access denied",
+		    XFER_END_REFUSED);
+	}
+	if (ctx->remap != NULL) {
+		char			 client[INET6_ADDRSTRLEN];
+		enum remap_result	 rr;
+
+		if (sock_ntoa((struct sockaddr *)&x->peer, client,
+		    sizeof client) == NULL)
+			client[0] = '\0';
+		rr = remap_apply(ctx->remap, x->op == TFTP_OP_RRQ ?
+		    REMAP_OP_READ : REMAP_OP_WRITE, p->u.req.file, client,
+		    path, sizeof path);
+		if (rr == REMAP_DENIED)
+			ctx->stats->remap_denied++;
+		if (rr != REMAP_OK)
+			return fail(ctx, x, TFTP_E_ACCESS, rr == REMAP_DENIED ?
+			    "access denied" : "file name too long",
+			    XFER_END_REFUSED);
+		e = fs_normalize(path, strlen(path), path, sizeof path);
+	} else
+		e = fs_normalize(p->u.req.file, p->u.req.filelen, path,
+		    sizeof path);
 	if (e != TFTP_E_NONE)
 		return fail(ctx, x, e, NULL, XFER_END_REFUSED);
 	e = opt_negotiate(p, &ctx->limits, &x->opts, &why);

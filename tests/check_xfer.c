@@ -735,6 +735,55 @@ START_TEST(bad_requests_get_the_right_error)
 }
 END_TEST
 
+START_TEST(access_lists_refuse_with_error_2)
+{
+	struct acl	*deny = acl_new(), *allow = acl_new();
+
+	ck_assert_int_eq(acl_add(deny, "deny all", NULL), 0);
+	ck_assert_int_eq(acl_add(allow, "allow 127.0.0.0/8", NULL), 0);
+	write_file("f", "x", 1);
+	ctx.read_acl = allow;
+	ctx.write_acl = deny;
+	ck_assert_int_eq(request(TFTP_OP_WRQ, "up", "octet", NULL, 0, 0),
+	    XFER_FINISHED);
+	expect_error(0, TFTP_E_ACCESS);
+	ck_assert_uint_eq(stats.acl_denied, 1);
+	xfer_end(&ctx, &xf, 0);
+	ck_assert_int_eq(request(TFTP_OP_RRQ, "f", "octet", NULL, 0, 0),
+	    XFER_LIVE);
+	expect_data(1, 1, 1);
+	ck_assert_uint_eq(stats.acl_denied, 1);
+	acl_free(deny);
+	acl_free(allow);
+}
+END_TEST
+
+START_TEST(remap_rewrites_and_denies)
+{
+	struct remap	*r = remap_new();
+	char		*cause = NULL;
+
+	ck_assert_int_eq(remap_add(r, "^boot/(.*)$", "\\1", REMAP_OP_READ,
+	    REMAP_REWRITE, 0, 0, 0, &cause), 0);
+	ck_assert_int_eq(remap_add(r, "secret", NULL, REMAP_OP_READ |
+	    REMAP_OP_WRITE, REMAP_DENY, 0, 0, 0, &cause), 0);
+	ctx.remap = r;
+	write_file("f", "xyz", 3);
+	write_file("secret", "no", 2);
+	/* "boot\\f" -> builtins: "boot/f" -> rule 1: "f". */
+	ck_assert_int_eq(request(TFTP_OP_RRQ, "boot\\f", "octet", NULL, 0,
+	    0), XFER_LIVE);
+	expect_data(0, 1, 3);
+	ck_assert_mem_eq(got(0).u.data.data, "xyz", 3);
+	xfer_end(&ctx, &xf, 0);
+	ck_assert_int_eq(request(TFTP_OP_RRQ, "secret", "octet", NULL, 0, 0),
+	    XFER_FINISHED);
+	expect_error(1, TFTP_E_ACCESS);
+	ck_assert_uint_eq(stats.remap_denied, 1);
+	remap_free(r);
+}
+END_TEST
+
 START_TEST(rrq_netascii_sends_translated_bytes)
 {
 	struct pkt_opt	 o[] = { { "tsize", "0" } };
@@ -795,6 +844,8 @@ xfer_suite(void)
 
 	tcase_add_checked_fixture(req, setup, teardown);
 	tcase_add_test(req, bad_requests_get_the_right_error);
+	tcase_add_test(req, access_lists_refuse_with_error_2);
+	tcase_add_test(req, remap_rewrites_and_denies);
 	suite_add_tcase(s, req);
 	return s;
 }
