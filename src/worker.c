@@ -682,6 +682,9 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 		w.listenfd[i] = listenfds[i];
 
 	(void)signal(SIGPIPE, SIG_IGN);
+	/* Past RLIMIT_FSIZE a write must fail (EFBIG: ERROR 3 to the
+	 * client, temporary file removed), not kill the worker. */
+	(void)signal(SIGXFSZ, SIG_IGN);
 
 	if ((w.rootfd = fs_root_open(conf->root)) == -1) {
 		log_warn("root %s", conf->root);
