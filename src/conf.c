@@ -2,8 +2,13 @@
  * Configuration.  One const schema table (the tmux options-table model)
  * names every key with its type, range, default and help; the file reader,
  * the command-line setter, the defaults and conf_dump() are all driven by
- * it.  A file is applied in two passes, validate then store, so a bad file
- * leaves the struct conf as it was.
+ * it.  A file is applied in two steps, parse every setting into a value
+ * then store them all, so a bad file leaves the struct conf as it was.
+ *
+ * The access lists and the remap rules are compiled when they are parsed
+ * (acl_add(), remap_add()), so a bad rule is a "FILE:LINE:" error at
+ * load.  The rules are also kept as written, in the part of the
+ * allocation only conf.c sees (struct conf_priv), for conf_dump().
  */
 #include "config.h"
 
@@ -26,10 +31,12 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "compat.h"
 #include "conf.h"
 #include "fs.h"
 #include "log.h"
+#include "remap.h"
 #include "xmalloc.h"
 
 #ifndef nitems
@@ -46,6 +53,8 @@ enum conf_type {
 	CONF_T_CHOICE,		/* a string from the entry's choices */
 	CONF_T_OCTAL,		/* a string of octal digits */
 	CONF_T_LISTEN,		/* a string or a list of them */
+	CONF_T_ACL,		/* a string or a list of them: acl rules */
+	CONF_T_REMAP,		/* a list of groups: remap rules */
 };
 
 struct conf_choice {
@@ -62,15 +71,57 @@ struct conf_entry {
 	const struct conf_choice	*choices;
 	size_t				 off;	/* in struct conf */
 	size_t				 size;
+	size_t				 aux;	/* in struct conf_priv: the
+						   text kept for conf_dump() */
 	const char			*help;	/* one line */
 };
 
-/* One parsed value, before it is stored. */
+/* An access list's rules as written. */
+struct conf_acl_text {
+	char		**rules;
+	size_t		  n;
+};
+
+/* One remap rule as written (match and replace are owned). */
+struct conf_remap_rule {
+	char			*match;
+	char			*replace;	/* NULL: not given */
+	unsigned		 ops;		/* REMAP_OP_* mask */
+	int			 action;	/* enum remap_action */
+	int			 icase;
+	int			 last;
+	int			 global;
+};
+
+struct conf_remap_text {
+	struct conf_remap_rule	*rules;
+	size_t			 n;
+};
+
+/*
+ * What conf_new() allocates: the public struct first, so a struct conf
+ * pointer is also a pointer to this, then what only conf.c sees.
+ */
+struct conf_priv {
+	struct conf		 pub;
+	struct conf_acl_text	 read_acl;
+	struct conf_acl_text	 write_acl;
+	struct conf_remap_text	 remap;
+};
+
+/*
+ * One parsed value, before it is stored.  The acl and remap members are
+ * owned: conf_store() takes them, conf_value_clear() frees what is left.
+ */
 struct conf_value {
 	long long		 num;
 	const char		*str;	/* borrowed */
 	struct conf_listen	 listen[CONF_LISTEN_MAX];
 	size_t			 nlisten;
+	struct acl		*acl;
+	struct conf_acl_text	 acl_text;
+	struct remap		*remap;
+	struct conf_remap_text	 remap_text;
 };
 
 /* Where a value came from: a file and line, or the command line. */
@@ -81,6 +132,9 @@ struct conf_where {
 
 typedef int	 conf_text_fn(const struct conf_entry *, const char *,
 		    const struct conf_where *, struct conf_value *, char **);
+typedef int	 conf_list_fn(const struct conf_entry *,
+		    const config_setting_t *, const char *,
+		    struct conf_value *, char **);
 typedef void	 conf_dump_fn(const struct conf_entry *,
 		    const struct conf *, FILE *);
 
@@ -88,6 +142,7 @@ struct conf_type_info {
 	const char	*expect;	/* "expected ..." */
 	unsigned	 accepts;	/* CONF_ACCEPT(libconfig type) bits */
 	conf_text_fn	*from_text;
+	conf_list_fn	*from_list;	/* arrays and lists, if accepted */
 	conf_dump_fn	*dump;
 };
 
@@ -106,13 +161,19 @@ static const char *conf_choice_name(const struct conf_choice *, int);
 static void	 conf_choice_join(const struct conf_choice *, char *,
 		    size_t);
 static void	 conf_store(struct conf *, const struct conf_entry *,
-		    const struct conf_value *);
+		    struct conf_value *);
 static long long conf_load(const struct conf *, const struct conf_entry *);
 static int	 conf_from_setting(const struct conf_entry *,
 		    const config_setting_t *, const char *,
 		    struct conf_value *, char **);
-static int	 conf_apply(struct conf *, const config_setting_t *,
-		    const char *, int, char **);
+static int	 conf_parse(const config_setting_t *, const char *,
+		    const struct conf_entry **, struct conf_value *, char **);
+static void	 conf_value_init(struct conf_value *);
+static void	 conf_value_clear(struct conf_value *);
+static void	 conf_sync(struct conf *);
+static void	 conf_where_setting(struct conf_where *,
+		    const config_setting_t *, const char *);
+static const char *conf_setting_type_name(int);
 static int	 conf_read_text(struct conf *, const char *, const char *,
 		    char **);
 static int	 conf_scan_ints(const char *, const char *, char **);
@@ -123,35 +184,52 @@ static void	 conf_listen_port(struct conf_listen *, int);
 static int	 conf_listen_add(const struct conf_entry *,
 		    struct conf_listen *, size_t *, const struct conf_listen *,
 		    const struct conf_where *, char **);
-static int	 conf_listen_list(const struct conf_entry *,
-		    const config_setting_t *, const char *,
-		    struct conf_value *, char **);
+static struct acl *conf_acl_new(void);
+static int	 conf_acl_rule(const struct conf_entry *, const char *,
+		    const struct conf_where *, struct conf_value *, char **);
+static void	 conf_acl_text_free(struct conf_acl_text *);
+static int	 conf_remap_group(const char *, const config_setting_t *,
+		    const struct conf_where *, struct conf_remap_rule *,
+		    char **);
+static void	 conf_remap_rule_free(struct conf_remap_rule *);
+static void	 conf_remap_text_free(struct conf_remap_text *);
 static void	 conf_dump_quoted(FILE *, const char *);
 
 static conf_text_fn	 text_string, text_int, text_bool, text_choice,
-			 text_octal, text_listen;
+			 text_octal, text_listen, text_acl, text_remap;
+static conf_list_fn	 list_listen, list_acl, list_remap;
 static conf_dump_fn	 dump_string, dump_int, dump_bool, dump_choice,
-			 dump_octal, dump_listen;
+			 dump_octal, dump_listen, dump_acl, dump_remap;
 
 #define CONF_ACCEPT(t)	(1U << (t))
 #define CONF_FIELD(m)	.off = offsetof(struct conf, m),		\
 			.size = sizeof(((struct conf *)0)->m)
+#define CONF_AUX(m)	.aux = offsetof(struct conf_priv, m)
+#define CONF_PRIV(c)	((struct conf_priv *)(c))
+#define CONF_CPRIV(c)	((const struct conf_priv *)(c))
 
 static const struct conf_type_info conf_types[] = {
 	[CONF_T_STRING] = { "a string",
-	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_string, dump_string },
+	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_string, NULL, dump_string },
 	[CONF_T_INT] = { "an integer",
 	    CONF_ACCEPT(CONFIG_TYPE_INT) | CONF_ACCEPT(CONFIG_TYPE_INT64),
-	    text_int, dump_int },
+	    text_int, NULL, dump_int },
 	[CONF_T_BOOL] = { "a boolean (true or false)",
-	    CONF_ACCEPT(CONFIG_TYPE_BOOL), text_bool, dump_bool },
+	    CONF_ACCEPT(CONFIG_TYPE_BOOL), text_bool, NULL, dump_bool },
 	[CONF_T_CHOICE] = { "a string",
-	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_choice, dump_choice },
+	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_choice, NULL, dump_choice },
 	[CONF_T_OCTAL] = { "a string of octal digits",
-	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_octal, dump_octal },
+	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_octal, NULL, dump_octal },
 	[CONF_T_LISTEN] = { "a string or a list of strings",
 	    CONF_ACCEPT(CONFIG_TYPE_STRING) | CONF_ACCEPT(CONFIG_TYPE_ARRAY) |
-	    CONF_ACCEPT(CONFIG_TYPE_LIST), text_listen, dump_listen },
+	    CONF_ACCEPT(CONFIG_TYPE_LIST), text_listen, list_listen,
+	    dump_listen },
+	[CONF_T_ACL] = { "a string or a list of strings",
+	    CONF_ACCEPT(CONFIG_TYPE_STRING) | CONF_ACCEPT(CONFIG_TYPE_ARRAY) |
+	    CONF_ACCEPT(CONFIG_TYPE_LIST), text_acl, list_acl, dump_acl },
+	[CONF_T_REMAP] = { "a list of groups",
+	    CONF_ACCEPT(CONFIG_TYPE_LIST), text_remap, list_remap,
+	    dump_remap },
 };
 
 static const char *const conf_setting_types[] = {
@@ -185,6 +263,46 @@ static const struct conf_choice conf_unique_root_choices[] = {
 	{ "off", 0 },
 	{ "ip", 1 },
 	{ NULL, 0 }
+};
+
+static const struct conf_choice conf_remap_ops[] = {
+	{ "read", REMAP_OP_READ },
+	{ "write", REMAP_OP_WRITE },
+	{ "both", REMAP_OP_READ | REMAP_OP_WRITE },
+	{ NULL, 0 }
+};
+
+static const struct conf_choice conf_remap_actions[] = {
+	{ "rewrite", REMAP_REWRITE },
+	{ "deny", REMAP_DENY },
+	{ NULL, 0 }
+};
+
+/* The members of a remap group. */
+enum conf_remap_member {
+	CONF_RM_MATCH,
+	CONF_RM_REPLACE,
+	CONF_RM_OP,
+	CONF_RM_ACTION,
+	CONF_RM_ICASE,
+	CONF_RM_LAST,
+	CONF_RM_GLOBAL,
+};
+
+static const struct {
+	const char			*name;
+	enum conf_remap_member		 member;
+	enum conf_type			 type;	/* CONF_T_STRING, _CHOICE
+						   or _BOOL */
+	const struct conf_choice	*choices;
+} conf_remap_members[] = {
+	{ "match", CONF_RM_MATCH, CONF_T_STRING, NULL },
+	{ "replace", CONF_RM_REPLACE, CONF_T_STRING, NULL },
+	{ "op", CONF_RM_OP, CONF_T_CHOICE, conf_remap_ops },
+	{ "action", CONF_RM_ACTION, CONF_T_CHOICE, conf_remap_actions },
+	{ "icase", CONF_RM_ICASE, CONF_T_BOOL, NULL },
+	{ "last", CONF_RM_LAST, CONF_T_BOOL, NULL },
+	{ "global", CONF_RM_GLOBAL, CONF_T_BOOL, NULL },
 };
 
 static const struct conf_choice conf_log_levels[] = {
@@ -292,6 +410,27 @@ static const struct conf_entry conf_table[] = {
 	{ .name = "so_sndbuf", .type = CONF_T_INT, .min = 0,
 	  .max = 1073741824, .dflt = "4194304", CONF_FIELD(so_sndbuf),
 	  .help = "socket send buffer in bytes (0: kernel default)" },
+	{ .name = "read_acl", .type = CONF_T_ACL, .dflt = NULL,
+	  CONF_FIELD(read_acl), CONF_AUX(read_acl),
+	  .help = "who may read: \"allow|deny CIDR|all\" rules, first match "
+	  "wins (empty: everyone)" },
+	{ .name = "write_acl", .type = CONF_T_ACL, .dflt = NULL,
+	  CONF_FIELD(write_acl), CONF_AUX(write_acl),
+	  .help = "who may write: \"allow|deny CIDR|all\" rules, first match "
+	  "wins (empty: everyone)" },
+	{ .name = "remap", .type = CONF_T_REMAP, .dflt = NULL,
+	  CONF_FIELD(remap), CONF_AUX(remap),
+	  .help = "file name rewriting rules: a list of { match; replace; "
+	  "op; action; icase; last; global; } groups" },
+	{ .name = "remap_strip_nonprint", .type = CONF_T_BOOL, .min = 0,
+	  .max = 1, .dflt = "true", CONF_FIELD(remap_strip_nonprint),
+	  .help = "drop a trailing run of control bytes from file names" },
+	{ .name = "remap_backslash", .type = CONF_T_BOOL, .min = 0, .max = 1,
+	  .dflt = "true", CONF_FIELD(remap_backslash),
+	  .help = "turn backslashes in file names into slashes" },
+	{ .name = "remap_lowercase", .type = CONF_T_BOOL, .min = 0, .max = 1,
+	  .dflt = "false", CONF_FIELD(remap_lowercase),
+	  .help = "lowercase ASCII letters in file names" },
 	{ .name = "pid_file", .type = CONF_T_STRING, .min = 0,
 	  .max = PATH_MAX - 1, .dflt = "/run/owltftpd.pid",
 	  CONF_FIELD(pid_file),
@@ -333,40 +472,66 @@ static const struct conf_entry conf_table[] = {
 
 #define CONF_NENTRIES	(sizeof conf_table / sizeof conf_table[0])
 
+/*
+ * A NULL default stores an empty value: an unset string, no listen
+ * addresses (conf_finish() supplies them), an empty access list, no
+ * remap rules.
+ */
 struct conf *
 conf_new(void)
 {
+	struct conf_priv	*priv;
 	struct conf		*conf;
 	const struct conf_entry	*e;
 	struct conf_value	 v;
 	struct conf_where	 w = { "built-in default", 0 };
 	char			*cause;
 
-	conf = xcalloc(1, sizeof *conf);
+	priv = xcalloc(1, sizeof *priv);
+	conf = &priv->pub;
 	for (e = conf_table; e < conf_table + CONF_NENTRIES; e++) {
-		if (e->dflt == NULL)
-			continue;
-		if (conf_types[e->type].from_text(e, e->dflt, &w, &v,
-		    &cause) == -1)
+		conf_value_init(&v);
+		if (e->dflt != NULL && conf_types[e->type].from_text(e,
+		    e->dflt, &w, &v, &cause) == -1)
 			fatalx("%s", cause);
 		conf_store(conf, e, &v);
+		conf_value_clear(&v);
 	}
+	conf_sync(conf);
 	return conf;
 }
 
 void
 conf_free(struct conf *conf)
 {
+	struct conf_priv	*priv = CONF_PRIV(conf);
 	const struct conf_entry	*e;
+	char			*field;
 
 	if (conf == NULL)
 		return;
 	for (e = conf_table; e < conf_table + CONF_NENTRIES; e++) {
-		if (e->type == CONF_T_STRING)
-			free(*(char **)((char *)conf + e->off));
+		field = (char *)conf + e->off;
+		switch (e->type) {
+		case CONF_T_STRING:
+			free(*(char **)field);
+			break;
+		case CONF_T_ACL:
+			acl_free(*(struct acl **)field);
+			conf_acl_text_free((struct conf_acl_text *)
+			    ((char *)priv + e->aux));
+			break;
+		case CONF_T_REMAP:
+			remap_free(*(struct remap **)field);
+			conf_remap_text_free((struct conf_remap_text *)
+			    ((char *)priv + e->aux));
+			break;
+		default:
+			break;
+		}
 	}
 	free(conf->path);
-	free(conf);
+	free(priv);
 }
 
 int
@@ -433,6 +598,7 @@ conf_set(struct conf *conf, const char *key, const char *value,
 	const struct conf_entry	*e;
 	struct conf_value	 v;
 	struct conf_where	 w = { NULL, 0 };
+	int			 rc = -1;
 
 	if ((e = conf_find(key)) == NULL) {
 		*cause = conf_msg(&w, key, "unknown key");
@@ -442,11 +608,14 @@ conf_set(struct conf *conf, const char *key, const char *value,
 		*cause = conf_msg(&w, key, "missing value");
 		return -1;
 	}
+	conf_value_init(&v);
 	if (conf_types[e->type].from_text(e, value, &w, &v, cause) == -1)
-		return -1;
+		goto out;
 	if (e->type != CONF_T_LISTEN) {
 		conf_store(conf, e, &v);
-		return 0;
+		conf_sync(conf);
+		rc = 0;
+		goto out;
 	}
 
 	/* The first listen from the command line replaces the file's. */
@@ -454,8 +623,11 @@ conf_set(struct conf *conf, const char *key, const char *value,
 		conf->nlisten = 0;
 		conf->listen_cli = 1;
 	}
-	return conf_listen_add(e, conf->listen, &conf->nlisten, &v.listen[0],
+	rc = conf_listen_add(e, conf->listen, &conf->nlisten, &v.listen[0],
 	    &w, cause);
+out:
+	conf_value_clear(&v);
+	return rc;
 }
 
 int
@@ -505,6 +677,7 @@ conf_finish(struct conf *conf, char **cause)
 			ncpu = CONF_WORKERS_MAX;
 		conf->workers = (int)ncpu;
 	}
+	conf_sync(conf);
 	return 0;
 }
 
@@ -634,14 +807,24 @@ conf_choice_join(const struct conf_choice *c, char *buf, size_t len)
 	}
 }
 
+/*
+ * Store v into conf.  An access list or remap value is taken (v keeps
+ * NULL), and one that is still NULL (a default, an empty list) stores
+ * an empty list.
+ */
 static void
 conf_store(struct conf *conf, const struct conf_entry *e,
-    const struct conf_value *v)
+    struct conf_value *v)
 {
-	char		*field = (char *)conf + e->off;
-	char		**sp;
-	int		 i;
-	int64_t		 i64;
+	char			*field = (char *)conf + e->off;
+	char			*aux = (char *)CONF_PRIV(conf) + e->aux;
+	char			**sp;
+	struct acl		**ap;
+	struct remap		**rp;
+	struct conf_acl_text	*at;
+	struct conf_remap_text	*rt;
+	int			 i;
+	int64_t			 i64;
 
 	switch (e->type) {
 	case CONF_T_STRING:
@@ -654,6 +837,26 @@ conf_store(struct conf *conf, const struct conf_entry *e,
 		    v->nlisten * sizeof v->listen[0]);
 		conf->nlisten = v->nlisten;
 		return;
+	case CONF_T_ACL:
+		ap = (struct acl **)field;
+		at = (struct conf_acl_text *)aux;
+		acl_free(*ap);
+		*ap = v->acl != NULL ? v->acl : conf_acl_new();
+		v->acl = NULL;
+		conf_acl_text_free(at);
+		*at = v->acl_text;
+		memset(&v->acl_text, 0, sizeof v->acl_text);
+		return;
+	case CONF_T_REMAP:
+		rp = (struct remap **)field;
+		rt = (struct conf_remap_text *)aux;
+		remap_free(*rp);
+		*rp = v->remap != NULL ? v->remap : remap_new();
+		v->remap = NULL;
+		conf_remap_text_free(rt);
+		*rt = v->remap_text;
+		memset(&v->remap_text, 0, sizeof v->remap_text);
+		return;	/* conf_sync() sets the built-in switches */
 	default:
 		break;
 	}
@@ -696,22 +899,13 @@ conf_from_setting(const struct conf_entry *e, const config_setting_t *s,
 {
 	const struct conf_type_info	*ti = &conf_types[e->type];
 	struct conf_where		 w;
-	const char			*got = "something unknown";
 	int				 t = config_setting_type(s);
 
-	w.file = config_setting_source_file(s) != NULL ?
-	    config_setting_source_file(s) : label;
-	w.line = config_setting_source_line(s);
-	v->nlisten = 0;
-	v->str = NULL;
-	v->num = 0;
-
+	conf_where_setting(&w, s, label);
 	if (t < 0 || (size_t)t >= nitems(conf_setting_types) ||
 	    (ti->accepts & CONF_ACCEPT(t)) == 0) {
-		if (t >= 0 && (size_t)t < nitems(conf_setting_types))
-			got = conf_setting_types[t];
 		*cause = conf_msg(&w, e->name, "expected %s, got %s",
-		    ti->expect, got);
+		    ti->expect, conf_setting_type_name(t));
 		return -1;
 	}
 	switch (t) {
@@ -726,45 +920,46 @@ conf_from_setting(const struct conf_entry *e, const config_setting_t *s,
 		return ti->from_text(e, config_setting_get_string(s), &w, v,
 		    cause);
 	default:
-		return conf_listen_list(e, s, label, v, cause);
+		return ti->from_list(e, s, label, v, cause);
 	}
 }
 
-/* Validate one setting; with store, also put it into conf. */
+/* Find the entry for one top-level setting and parse its value into v. */
 static int
-conf_apply(struct conf *conf, const config_setting_t *s, const char *label,
-    int store, char **cause)
+conf_parse(const config_setting_t *s, const char *label,
+    const struct conf_entry **ep, struct conf_value *v, char **cause)
 {
-	const struct conf_entry	*e;
-	struct conf_value	 v;
 	struct conf_where	 w;
 
-	if ((e = conf_find(config_setting_name(s))) == NULL) {
-		w.file = config_setting_source_file(s) != NULL ?
-		    config_setting_source_file(s) : label;
-		w.line = config_setting_source_line(s);
+	if ((*ep = conf_find(config_setting_name(s))) == NULL) {
+		conf_where_setting(&w, s, label);
 		*cause = conf_msg(&w, config_setting_name(s), "unknown key");
 		return -1;
 	}
-	if (conf_from_setting(e, s, label, &v, cause) == -1)
-		return -1;
-	if (store)
-		conf_store(conf, e, &v);
-	return 0;
+	return conf_from_setting(*ep, s, label, v, cause);
 }
 
+/*
+ * Parse every setting, then store them all: nothing is stored unless
+ * everything parsed.  libconfig refuses a name given twice and
+ * conf_parse() an unknown one, so at most CONF_NENTRIES settings parse.
+ */
 static int
 conf_read_text(struct conf *conf, const char *text, const char *label,
     char **cause)
 {
 	config_t		 cfg;
 	config_setting_t	*root;
+	const struct conf_entry	*entries[CONF_NENTRIES];
+	struct conf_value	*values;
 	const char		*file;
-	int			 i, n, pass, rc = -1;
+	int			 n, rc = -1;
+	size_t			 i, nvalues = 0;
 
 	if (conf_scan_ints(text, label, cause) == -1)
 		return -1;
 
+	values = xcalloc(CONF_NENTRIES, sizeof *values);
 	config_init(&cfg);
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
 		file = config_error_file(&cfg) != NULL ?
@@ -775,17 +970,67 @@ conf_read_text(struct conf *conf, const char *text, const char *label,
 	}
 	root = config_root_setting(&cfg);
 	n = config_setting_length(root);
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < n; i++) {
-			if (conf_apply(conf, config_setting_get_elem(root, i),
-			    label, pass == 1, cause) == -1)
-				goto out;
-		}
+	for (i = 0; i < (size_t)n; i++) {
+		if (i == CONF_NENTRIES)
+			fatalx("conf: more settings than keys");
+		nvalues = i + 1;	/* values[] is zeroed: initialised */
+		if (conf_parse(config_setting_get_elem(root, (unsigned)i),
+		    label, &entries[i], &values[i], cause) == -1)
+			goto out;
 	}
+	for (i = 0; i < nvalues; i++)
+		conf_store(conf, entries[i], &values[i]);
+	conf_sync(conf);
 	rc = 0;
 out:
+	for (i = 0; i < nvalues; i++)
+		conf_value_clear(&values[i]);
+	free(values);
 	config_destroy(&cfg);
 	return rc;
+}
+
+static void
+conf_value_init(struct conf_value *v)
+{
+	memset(v, 0, sizeof *v);
+}
+
+/* Free what v still owns. */
+static void
+conf_value_clear(struct conf_value *v)
+{
+	acl_free(v->acl);
+	v->acl = NULL;
+	conf_acl_text_free(&v->acl_text);
+	remap_free(v->remap);
+	v->remap = NULL;
+	conf_remap_text_free(&v->remap_text);
+}
+
+/* Give conf->remap the built-in switches' current values. */
+static void
+conf_sync(struct conf *conf)
+{
+	remap_set_builtins(conf->remap, conf->remap_strip_nonprint,
+	    conf->remap_backslash, conf->remap_lowercase);
+}
+
+static void
+conf_where_setting(struct conf_where *w, const config_setting_t *s,
+    const char *label)
+{
+	w->file = config_setting_source_file(s) != NULL ?
+	    config_setting_source_file(s) : label;
+	w->line = config_setting_source_line(s);
+}
+
+static const char *
+conf_setting_type_name(int t)
+{
+	if (t < 0 || (size_t)t >= nitems(conf_setting_types))
+		return "something unknown";
+	return conf_setting_types[t];
 }
 
 /*
@@ -1016,7 +1261,7 @@ conf_listen_add(const struct conf_entry *e, struct conf_listen *list,
 
 /* An array or list of listen strings. */
 static int
-conf_listen_list(const struct conf_entry *e, const config_setting_t *s,
+list_listen(const struct conf_entry *e, const config_setting_t *s,
     const char *label, struct conf_value *v, char **cause)
 {
 	const config_setting_t	*elem;
@@ -1024,9 +1269,7 @@ conf_listen_list(const struct conf_entry *e, const config_setting_t *s,
 	struct conf_where	 w;
 	int			 i, n, t;
 
-	w.file = config_setting_source_file(s) != NULL ?
-	    config_setting_source_file(s) : label;
-	w.line = config_setting_source_line(s);
+	conf_where_setting(&w, s, label);
 	if ((n = config_setting_length(s)) == 0) {
 		*cause = conf_msg(&w, e->name, "the list is empty");
 		return -1;
@@ -1039,8 +1282,7 @@ conf_listen_list(const struct conf_entry *e, const config_setting_t *s,
 		if (t != CONFIG_TYPE_STRING) {
 			*cause = conf_msg(&w, e->name,
 			    "element %d: expected a string, got %s", i + 1,
-			    t >= 0 && (size_t)t < nitems(conf_setting_types) ?
-			    conf_setting_types[t] : "something unknown");
+			    conf_setting_type_name(t));
 			return -1;
 		}
 		if (text_listen(e, config_setting_get_string(elem), &w, &one,
@@ -1051,6 +1293,264 @@ conf_listen_list(const struct conf_entry *e, const config_setting_t *s,
 			return -1;
 	}
 	return 0;
+}
+
+static struct acl *
+conf_acl_new(void)
+{
+	struct acl	*acl;
+
+	if ((acl = acl_new()) == NULL)
+		fatalx("acl_new: out of memory");
+	return acl;
+}
+
+/* Compile one access-list rule into v and keep its text. */
+static int
+conf_acl_rule(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	struct conf_acl_text	*at = &v->acl_text;
+	const char		*why = "bad rule";
+
+	if (v->acl == NULL)
+		v->acl = conf_acl_new();
+	if (acl_add(v->acl, text, &why) == -1) {
+		*cause = conf_msg(w, e->name, "\"%s\": %s", text, why);
+		return -1;
+	}
+	at->rules = xreallocarray(at->rules, at->n + 1, sizeof *at->rules);
+	at->rules[at->n++] = xstrdup(text);
+	return 0;
+}
+
+static void
+conf_acl_text_free(struct conf_acl_text *at)
+{
+	size_t	 i;
+
+	for (i = 0; i < at->n; i++)
+		free(at->rules[i]);
+	free(at->rules);
+	at->rules = NULL;
+	at->n = 0;
+}
+
+/* One rule from the file; access lists are not set from the command line. */
+static int
+text_acl(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	if (w->file == NULL) {
+		*cause = conf_msg(w, e->name, "can only be set in the "
+		    "configuration file");
+		return -1;
+	}
+	return conf_acl_rule(e, text, w, v, cause);
+}
+
+/* An array or list of rules; empty is fine (everyone is allowed). */
+static int
+list_acl(const struct conf_entry *e, const config_setting_t *s,
+    const char *label, struct conf_value *v, char **cause)
+{
+	const config_setting_t	*elem;
+	struct conf_where	 w;
+	int			 i, n, t;
+
+	conf_where_setting(&w, s, label);
+	v->acl = conf_acl_new();
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		elem = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_source_line(elem) != 0)
+			w.line = config_setting_source_line(elem);
+		t = config_setting_type(elem);
+		if (t != CONFIG_TYPE_STRING) {
+			*cause = conf_msg(&w, e->name,
+			    "element %d: expected a string, got %s", i + 1,
+			    conf_setting_type_name(t));
+			return -1;
+		}
+		if (conf_acl_rule(e, config_setting_get_string(elem), &w, v,
+		    cause) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+text_remap(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	(void)text;
+	(void)v;
+	if (w->file == NULL)
+		*cause = conf_msg(w, e->name, "can only be set in the "
+		    "configuration file");
+	else	/* not reached: the file's strings are refused by type */
+		*cause = conf_msg(w, e->name, "expected %s, got a string",
+		    conf_types[e->type].expect);
+	return -1;
+}
+
+/*
+ * A list of { match; replace; op; action; icase; last; global; } groups,
+ * compiled in order.  Every problem with a rule is reported at the line
+ * of its group as "remap[N]" (N counts from 1).
+ */
+static int
+list_remap(const struct conf_entry *e, const config_setting_t *s,
+    const char *label, struct conf_value *v, char **cause)
+{
+	struct conf_remap_text	*rt = &v->remap_text;
+	struct conf_remap_rule	 r;
+	const config_setting_t	*g;
+	struct conf_where	 w;
+	char			 key[64], *why;
+	int			 i, n, t;
+
+	v->remap = remap_new();
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		g = config_setting_get_elem(s, (unsigned)i);
+		conf_where_setting(&w, g, label);
+		if (w.line == 0)
+			w.line = config_setting_source_line(s);
+		(void)snprintf(key, sizeof key, "%s[%d]", e->name, i + 1);
+		if ((t = config_setting_type(g)) != CONFIG_TYPE_GROUP) {
+			*cause = conf_msg(&w, key, "expected a group, got %s",
+			    conf_setting_type_name(t));
+			return -1;
+		}
+		if (conf_remap_group(key, g, &w, &r, cause) == -1)
+			return -1;
+		if (remap_add(v->remap, r.match, r.replace, r.ops,
+		    (enum remap_action)r.action, r.icase, r.last, r.global,
+		    &why) == -1) {
+			*cause = conf_msg(&w, key, "%s", why != NULL ? why :
+			    "bad rule");
+			free(why);
+			conf_remap_rule_free(&r);
+			return -1;
+		}
+		rt->rules = xreallocarray(rt->rules, rt->n + 1,
+		    sizeof *rt->rules);
+		rt->rules[rt->n++] = r;
+	}
+	return 0;
+}
+
+/* Read the members of one remap group into r (owned copies). */
+static int
+conf_remap_group(const char *key, const config_setting_t *g,
+    const struct conf_where *w, struct conf_remap_rule *r, char **cause)
+{
+	const config_setting_t		*m;
+	const struct conf_choice	*choices;
+	const char			*name, *text;
+	char				 words[64];
+	size_t				 k;
+	int				 i, n, t, value, want;
+
+	memset(r, 0, sizeof *r);
+	r->ops = REMAP_OP_READ | REMAP_OP_WRITE;
+	r->action = REMAP_REWRITE;
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		m = config_setting_get_elem(g, (unsigned)i);
+		name = config_setting_name(m);
+		t = config_setting_type(m);
+		for (k = 0; k < nitems(conf_remap_members); k++) {
+			if (strcmp(name, conf_remap_members[k].name) == 0)
+				break;
+		}
+		if (k == nitems(conf_remap_members)) {
+			*cause = conf_msg(w, key, "unknown member \"%s\" "
+			    "(expected match, replace, op, action, icase, "
+			    "last or global)", name);
+			goto fail;
+		}
+		want = conf_remap_members[k].type;
+		if (t != (want == CONF_T_BOOL ? CONFIG_TYPE_BOOL :
+		    CONFIG_TYPE_STRING)) {
+			*cause = conf_msg(w, key, "%s: expected %s, got %s",
+			    name, conf_types[want].expect,
+			    conf_setting_type_name(t));
+			goto fail;
+		}
+		switch (conf_remap_members[k].member) {
+		case CONF_RM_MATCH:
+			r->match = xstrdup(config_setting_get_string(m));
+			break;
+		case CONF_RM_REPLACE:
+			r->replace = xstrdup(config_setting_get_string(m));
+			break;
+		case CONF_RM_OP:
+		case CONF_RM_ACTION:
+			text = config_setting_get_string(m);
+			choices = conf_remap_members[k].choices;
+			if (conf_choice_find(choices, text, &value) == -1) {
+				conf_choice_join(choices, words, sizeof words);
+				*cause = conf_msg(w, key, "%s: \"%s\" is not "
+				    "one of %s", name, text, words);
+				goto fail;
+			}
+			if (conf_remap_members[k].member == CONF_RM_OP)
+				r->ops = (unsigned)value;
+			else
+				r->action = value;
+			break;
+		case CONF_RM_ICASE:
+			r->icase = config_setting_get_bool(m);
+			break;
+		case CONF_RM_LAST:
+			r->last = config_setting_get_bool(m);
+			break;
+		case CONF_RM_GLOBAL:
+			r->global = config_setting_get_bool(m);
+			break;
+		}
+	}
+	if (r->match == NULL) {
+		*cause = conf_msg(w, key, "match is missing");
+		goto fail;
+	}
+	if (r->action == REMAP_REWRITE && r->replace == NULL) {
+		*cause = conf_msg(w, key, "replace is missing (action "
+		    "\"rewrite\" needs it)");
+		goto fail;
+	}
+	if (r->action == REMAP_DENY && r->replace != NULL) {
+		*cause = conf_msg(w, key, "replace is given but action is "
+		    "\"deny\"");
+		goto fail;
+	}
+	return 0;
+
+fail:
+	conf_remap_rule_free(r);
+	return -1;
+}
+
+static void
+conf_remap_rule_free(struct conf_remap_rule *r)
+{
+	free(r->match);
+	free(r->replace);
+	r->match = r->replace = NULL;
+}
+
+static void
+conf_remap_text_free(struct conf_remap_text *rt)
+{
+	size_t	 i;
+
+	for (i = 0; i < rt->n; i++)
+		conf_remap_rule_free(&rt->rules[i]);
+	free(rt->rules);
+	rt->rules = NULL;
+	rt->n = 0;
 }
 
 static int
@@ -1223,6 +1723,57 @@ dump_listen(const struct conf_entry *e, const struct conf *conf, FILE *f)
 		conf_dump_quoted(f, conf->listen[i].text);
 	}
 	fprintf(f, " ];\n");
+}
+
+static void
+dump_acl(const struct conf_entry *e, const struct conf *conf, FILE *f)
+{
+	const struct conf_acl_text	*at;
+	size_t				 i;
+
+	at = (const struct conf_acl_text *)((const char *)CONF_CPRIV(conf) +
+	    e->aux);
+	fprintf(f, "%s = [ ", e->name);
+	for (i = 0; i < at->n; i++) {
+		conf_dump_quoted(f, at->rules[i]);
+		fprintf(f, "%s", i + 1 < at->n ? ", " : " ");
+	}
+	fprintf(f, "];\n");
+}
+
+/* One group a line, every member spelt out. */
+static void
+dump_remap(const struct conf_entry *e, const struct conf *conf, FILE *f)
+{
+	const struct conf_remap_text	*rt;
+	const struct conf_remap_rule	*r;
+	const char			*op, *action;
+	size_t				 i;
+
+	rt = (const struct conf_remap_text *)((const char *)CONF_CPRIV(conf) +
+	    e->aux);
+	if (rt->n == 0) {
+		fprintf(f, "%s = ( );\n", e->name);
+		return;
+	}
+	fprintf(f, "%s = (\n", e->name);
+	for (i = 0; i < rt->n; i++) {
+		r = &rt->rules[i];
+		op = conf_choice_name(conf_remap_ops, (int)r->ops);
+		action = conf_choice_name(conf_remap_actions, r->action);
+		fprintf(f, "  { match = ");
+		conf_dump_quoted(f, r->match);
+		if (r->replace != NULL) {
+			fprintf(f, "; replace = ");
+			conf_dump_quoted(f, r->replace);
+		}
+		fprintf(f, "; op = \"%s\"; action = \"%s\"; icase = %s; "
+		    "last = %s; global = %s; }%s\n", op != NULL ? op : "?",
+		    action != NULL ? action : "?",
+		    r->icase ? "true" : "false", r->last ? "true" : "false",
+		    r->global ? "true" : "false", i + 1 < rt->n ? "," : "");
+	}
+	fprintf(f, ");\n");
 }
 
 /* A libconfig string literal. */

@@ -1,7 +1,9 @@
 /*
  * Unit tests for conf.c: defaults, every key from a file and from the
  * command line, exact "file:line: problem" messages, listen forms,
- * conf_finish, conf_dump and the sample conf/owltftpd.conf.
+ * conf_finish, conf_dump, the access lists and remap rules (parsed,
+ * refused with the group's line, dumped re-readably and working on a
+ * peer address or a file name) and the sample conf/owltftpd.conf.
  *
  * Under valgrind: CK_FORK=no valgrind --leak-check=full ./check_conf
  */
@@ -18,6 +20,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +28,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "conf.h"
 #include "fs.h"
+#include "remap.h"
 #include "xmalloc.h"
 
 #ifndef nitems
@@ -40,7 +45,9 @@ static const char *const keys[] = {
 	"windowsize_max", "timeout_ms", "rto_min_ms", "retries",
 	"max_transfers", "max_transfers_per_client", "request_rate",
 	"request_burst", "unique_root", "port_range", "single_port",
-	"so_rcvbuf", "so_sndbuf", "pid_file", "control_socket",
+	"so_rcvbuf", "so_sndbuf", "read_acl", "write_acl", "remap",
+	"remap_strip_nonprint", "remap_backslash", "remap_lowercase",
+	"pid_file", "control_socket",
 	"control_owner", "control_group", "control_mode", "drain_timeout",
 	"stats_interval_ms", "metrics_listen", "log_level", "log_file",
 };
@@ -71,6 +78,12 @@ static const char default_dump[] =
 	"single_port = false;\n"
 	"so_rcvbuf = 4194304;\n"
 	"so_sndbuf = 4194304;\n"
+	"read_acl = [ ];\n"
+	"write_acl = [ ];\n"
+	"remap = ( );\n"
+	"remap_strip_nonprint = true;\n"
+	"remap_backslash = true;\n"
+	"remap_lowercase = false;\n"
 	"pid_file = \"/run/owltftpd.pid\";\n"
 	"control_socket = \"/run/owltftpd.sock\";\n"
 	"control_owner = \"root\";\n"
@@ -1180,9 +1193,14 @@ START_TEST(test_dump_names_every_key)
 	size_t	 i, n = 0;
 
 	set_ok("group", "tftp");
+	read_ok("remap = ( { match = \"a\"; replace = \"b\"; },\n"
+	    "{ match = \"c\"; action = \"deny\"; } );");
 	text = dump(conf);
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
+		/* remap's groups and closing parenthesis. */
+		if (line[0] == ' ' || strcmp(line, ");") == 0)
+			continue;
 		ck_assert_int_eq(sscanf(line, "%63[a-z_] = ", name), 1);
 		ck_assert_uint_lt(n, nitems(keys));
 		ck_assert_str_eq(name, keys[n]);
@@ -1224,6 +1242,578 @@ START_TEST(test_dump_round_trip)
 	second = dump(again);
 	ck_assert_str_eq(second, first);
 	ck_assert_str_eq(again->root, conf->root);
+	conf_free(again);
+	free(first);
+	free(second);
+}
+END_TEST
+
+/* access lists */
+
+/* acl_allows() on a numeric IPv4 or IPv6 address. */
+static int
+allows(const struct acl *acl, const char *addr)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+
+	memset(&ss, 0, sizeof ss);
+	if (strchr(addr, ':') != NULL) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(1024);
+		ck_assert_int_eq(inet_pton(AF_INET6, addr, &sin6->sin6_addr),
+		    1);
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(1024);
+		ck_assert_int_eq(inet_pton(AF_INET, addr, &sin->sin_addr), 1);
+	}
+	return acl_allows(acl, (struct sockaddr *)&ss);
+}
+
+START_TEST(test_acl_defaults)
+{
+	ck_assert_ptr_nonnull(conf->read_acl);
+	ck_assert_ptr_nonnull(conf->write_acl);
+	ck_assert_uint_eq(acl_count(conf->read_acl), 0);
+	ck_assert_uint_eq(acl_count(conf->write_acl), 0);
+	/* Empty: everyone. */
+	ck_assert_int_eq(allows(conf->read_acl, "192.0.2.1"), 1);
+	ck_assert_int_eq(allows(conf->write_acl, "2001:db8::1"), 1);
+}
+END_TEST
+
+START_TEST(test_acl_list)
+{
+	read_ok("read_acl = [ \"allow 10.0.0.0/8\", \"deny 10.1.0.0/16\",\n"
+	    "    \"allow 2001:db8::/32\" ];\n"
+	    "write_acl = ( \"deny 192.0.2.7\", \"ALLOW\tall\" );\n");
+	ck_assert_uint_eq(acl_count(conf->read_acl), 3);
+	ck_assert_uint_eq(acl_count(conf->write_acl), 2);
+
+	/* First match wins; a non-empty list denies what nothing matches. */
+	ck_assert_int_eq(allows(conf->read_acl, "10.1.2.3"), 1);
+	ck_assert_int_eq(allows(conf->read_acl, "10.255.0.1"), 1);
+	ck_assert_int_eq(allows(conf->read_acl, "192.0.2.1"), 0);
+	ck_assert_int_eq(allows(conf->read_acl, "2001:db8:5::1"), 1);
+	ck_assert_int_eq(allows(conf->read_acl, "2001:db9::1"), 0);
+	/* A mapped IPv4 peer is matched by the IPv4 rules. */
+	ck_assert_int_eq(allows(conf->read_acl, "::ffff:10.9.9.9"), 1);
+	ck_assert_int_eq(allows(conf->read_acl, "::ffff:192.0.2.1"), 0);
+
+	ck_assert_int_eq(allows(conf->write_acl, "192.0.2.7"), 0);
+	ck_assert_int_eq(allows(conf->write_acl, "::ffff:192.0.2.7"), 0);
+	ck_assert_int_eq(allows(conf->write_acl, "192.0.2.8"), 1);
+	ck_assert_int_eq(allows(conf->write_acl, "::1"), 1);
+}
+END_TEST
+
+START_TEST(test_acl_string_and_replace)
+{
+	read_ok("read_acl = \"deny all\";");
+	ck_assert_uint_eq(acl_count(conf->read_acl), 1);
+	ck_assert_int_eq(allows(conf->read_acl, "192.0.2.1"), 0);
+	ck_assert_int_eq(allows(conf->read_acl, "::1"), 0);
+	ck_assert_uint_eq(acl_count(conf->write_acl), 0);
+
+	/* Absent from a later file: kept.  Given: replaced, not appended. */
+	read_ok("port = 70;");
+	ck_assert_uint_eq(acl_count(conf->read_acl), 1);
+	read_ok("read_acl = [ \"allow 192.0.2.0/24\", \"allow ::1\" ];");
+	ck_assert_uint_eq(acl_count(conf->read_acl), 2);
+	ck_assert_int_eq(allows(conf->read_acl, "192.0.2.1"), 1);
+	ck_assert_int_eq(allows(conf->read_acl, "198.51.100.1"), 0);
+	/* An empty list empties it: everyone again. */
+	read_ok("read_acl = [ ];");
+	ck_assert_uint_eq(acl_count(conf->read_acl), 0);
+	ck_assert_int_eq(allows(conf->read_acl, "198.51.100.1"), 1);
+	read_ok("read_acl = ( );");
+	ck_assert_uint_eq(acl_count(conf->read_acl), 0);
+}
+END_TEST
+
+static const struct {
+	const char	*text;
+	const char	*message;
+} bad_acls[] = {
+	{ "read_acl = \"allow 10.0.0.1/8\";",
+	    "read_acl: \"allow 10.0.0.1/8\": host bits set" },
+	{ "write_acl = [ \"allow all\", \"deny 10.0.0.1/8\" ];",
+	    "write_acl: \"deny 10.0.0.1/8\": host bits set" },
+	{ "read_acl = \"permit all\";",
+	    "read_acl: \"permit all\": unknown action" },
+	{ "read_acl = \"allow\";", "read_acl: \"allow\": missing address" },
+	{ "read_acl = \"\";", "read_acl: \"\": empty rule" },
+	{ "read_acl = \"allow localhost\";",
+	    "read_acl: \"allow localhost\": bad address" },
+	{ "read_acl = \"allow 10.0.0.0/33\";",
+	    "read_acl: \"allow 10.0.0.0/33\": bad prefix" },
+	{ "read_acl = \"allow fe80::1%eth0\";",
+	    "read_acl: \"allow fe80::1%eth0\": bad address" },
+	{ "read_acl = \"allow all now\";",
+	    "read_acl: \"allow all now\": trailing garbage" },
+	{ "read_acl = 5;",
+	    "read_acl: expected a string or a list of strings, got an "
+	    "integer" },
+	{ "read_acl = true;",
+	    "read_acl: expected a string or a list of strings, got a "
+	    "boolean" },
+	{ "write_acl = { allow = \"all\"; };",
+	    "write_acl: expected a string or a list of strings, got a group" },
+	{ "read_acl = ( \"allow all\", 1 );",
+	    "read_acl: element 2: expected a string, got an integer" },
+	{ "read_acl = ( \"allow all\", ( \"deny all\" ) );",
+	    "read_acl: element 2: expected a string, got a list" },
+};
+
+START_TEST(test_acl_bad)
+{
+	bad_row(bad_acls[_i].text, bad_acls[_i].message);
+	ck_assert_uint_eq(acl_count(conf->read_acl), 0);
+	ck_assert_uint_eq(acl_count(conf->write_acl), 0);
+}
+END_TEST
+
+START_TEST(test_acl_bad_keeps_old)
+{
+	read_ok("read_acl = \"allow 192.0.2.0/24\";");
+	/*
+	 * The bad rule's own line (libconfig dates an element by the token
+	 * after it, so this holds when a comma follows it), and nothing of
+	 * the file is applied.
+	 */
+	read_fails("write_acl = \"deny all\";\nread_acl = [\n"
+	    "  \"allow 10.0.0.0/8\",\n  \"allow 10.0.0.1/8\",\n"
+	    "  \"deny all\"\n];\n",
+	    "<string>:4: read_acl: \"allow 10.0.0.1/8\": host bits set");
+	ck_assert_uint_eq(acl_count(conf->read_acl), 1);
+	ck_assert_int_eq(allows(conf->read_acl, "192.0.2.9"), 1);
+	ck_assert_int_eq(allows(conf->read_acl, "10.0.0.1"), 0);
+	ck_assert_uint_eq(acl_count(conf->write_acl), 0);
+}
+END_TEST
+
+START_TEST(test_acl_file_error)
+{
+	char	*path, *want;
+
+	path = tmp_file("acl.conf", "# access\n\nread_acl = [ \"allow all\","
+	    " \"allow 10.0.0.1/8\" ];\n");
+	ck_assert_int_eq(conf_read_file(conf, path, 1, &cause), -1);
+	xasprintf(&want, "%s:3: read_acl: \"allow 10.0.0.1/8\": host bits set",
+	    path);
+	ck_assert_str_eq(cause, want);
+	ck_assert_uint_eq(acl_count(conf->read_acl), 0);
+	free(want);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_policy_not_on_command_line)
+{
+	set_fails("read_acl", "allow all", "command line: --read_acl: can "
+	    "only be set in the configuration file");
+	set_fails("write_acl", "deny all", "command line: --write_acl: can "
+	    "only be set in the configuration file");
+	set_fails("remap", "x", "command line: --remap: can only be set in "
+	    "the configuration file");
+	ck_assert_uint_eq(acl_count(conf->read_acl), 0);
+	ck_assert_uint_eq(acl_count(conf->write_acl), 0);
+	ck_assert_uint_eq(remap_count(conf->remap), 0);
+}
+END_TEST
+
+/* remap */
+
+static char	 mapped_buf[REMAP_NAME_MAX];
+
+/* conf->remap applied to in: the result, or "DENIED" or "TOOLONG". */
+static const char *
+mapped(unsigned op, const char *in, const char *client)
+{
+	switch (remap_apply(conf->remap, op, in, client, mapped_buf,
+	    sizeof mapped_buf)) {
+	case REMAP_OK:
+		return mapped_buf;
+	case REMAP_DENIED:
+		return "DENIED";
+	case REMAP_TOOLONG:
+		return "TOOLONG";
+	}
+	return "?";
+}
+
+static const char pxe_rules[] =
+	"remap = (\n"
+	"  { match = \"^/?pxelinux\\\\.cfg/(.*)\"; replace = \"pxe/cfg/\\\\1\";\n"
+	"    op = \"read\"; },\n"
+	"  { match = \"\\\\.\\\\.\"; action = \"deny\"; },\n"
+	"  { match = \"^(.*)$\"; replace = \"clients/\\\\i/\\\\1\";\n"
+	"    op = \"write\"; last = true; },\n"
+	"  { match = \"Q\"; replace = \"k\"; icase = true; global = true;\n"
+	"    op = \"both\"; action = \"rewrite\"; last = false; }\n"
+	");\n";
+
+START_TEST(test_remap_defaults)
+{
+	ck_assert_ptr_nonnull(conf->remap);
+	ck_assert_uint_eq(remap_count(conf->remap), 0);
+	ck_assert_int_eq(conf->remap_strip_nonprint, 1);
+	ck_assert_int_eq(conf->remap_backslash, 1);
+	ck_assert_int_eq(conf->remap_lowercase, 0);
+	/* The built-ins are on: backslashes, trailing garbage. */
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "Boot\\X.EFI\r\n\x7f", NULL),
+	    "Boot/X.EFI");
+	ck_assert_str_eq(mapped(REMAP_OP_WRITE, "a/../b", "192.0.2.1"),
+	    "a/../b");
+}
+END_TEST
+
+START_TEST(test_remap_list)
+{
+	read_ok(pxe_rules);
+	ck_assert_uint_eq(remap_count(conf->remap), 4);
+
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "/pxelinux.cfg/default",
+	    "192.0.2.7"), "pxe/cfg/default");
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "pxelinux.cfg/01-aa", NULL),
+	    "pxe/cfg/01-aa");
+	/* op = "read": not applied to writes; the write rule is last. */
+	ck_assert_str_eq(mapped(REMAP_OP_WRITE, "pxelinux.cfg/x",
+	    "192.0.2.7"), "clients/192.0.2.7/pxelinux.cfg/x");
+	ck_assert_str_eq(mapped(REMAP_OP_WRITE, "log.txt", "2001:db8::1"),
+	    "clients/2001:db8::1/log.txt");
+	/* deny for both. */
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "a/../etc", NULL), "DENIED");
+	ck_assert_str_eq(mapped(REMAP_OP_WRITE, "..", "192.0.2.7"), "DENIED");
+	/* icase + global, reads only get this far. */
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "qQaq", NULL), "kkak");
+	/* The built-ins run first. */
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "pxelinux.cfg\\default\r",
+	    NULL), "pxe/cfg/default");
+}
+END_TEST
+
+START_TEST(test_remap_replace_and_keep)
+{
+	read_ok(pxe_rules);
+	read_ok("retries = 3;");
+	ck_assert_uint_eq(remap_count(conf->remap), 4);
+	read_ok("remap = ( { match = \"^a\"; replace = \"b\"; } );");
+	ck_assert_uint_eq(remap_count(conf->remap), 1);
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "a/pxelinux.cfg/x", NULL),
+	    "b/pxelinux.cfg/x");
+	read_ok("remap = ( );");
+	ck_assert_uint_eq(remap_count(conf->remap), 0);
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "a", NULL), "a");
+}
+END_TEST
+
+/* Each error on the second rule, whose group opens on line 4. */
+static const struct {
+	const char	*group;
+	const char	*message;
+} bad_remaps[] = {
+	{ "{ match = \"a\"; replace = \"b\"; foo = 1; }",
+	    "remap[2]: unknown member \"foo\" (expected match, replace, op, "
+	    "action, icase, last or global)" },
+	{ "{ match = \"a\"; Match = \"b\"; }",
+	    "remap[2]: unknown member \"Match\" (expected match, replace, op, "
+	    "action, icase, last or global)" },
+	{ "{ match = 5; replace = \"b\"; }",
+	    "remap[2]: match: expected a string, got an integer" },
+	{ "{ match = \"a\"; replace = [ \"b\" ]; }",
+	    "remap[2]: replace: expected a string, got an array" },
+	{ "{ match = \"a\"; replace = \"b\"; op = 1; }",
+	    "remap[2]: op: expected a string, got an integer" },
+	{ "{ match = \"a\"; replace = \"b\"; op = \"get\"; }",
+	    "remap[2]: op: \"get\" is not one of read, write, both" },
+	{ "{ match = \"a\"; action = true; }",
+	    "remap[2]: action: expected a string, got a boolean" },
+	{ "{ match = \"a\"; action = \"drop\"; }",
+	    "remap[2]: action: \"drop\" is not one of rewrite, deny" },
+	{ "{ match = \"a\"; replace = \"b\"; icase = \"yes\"; }",
+	    "remap[2]: icase: expected a boolean (true or false), got a "
+	    "string" },
+	{ "{ match = \"a\"; replace = \"b\"; last = 1; }",
+	    "remap[2]: last: expected a boolean (true or false), got an "
+	    "integer" },
+	{ "{ match = \"a\"; replace = \"b\"; global = { }; }",
+	    "remap[2]: global: expected a boolean (true or false), got a "
+	    "group" },
+	{ "{ match = \"a\"; }",
+	    "remap[2]: replace is missing (action \"rewrite\" needs it)" },
+	{ "{ match = \"a\"; action = \"rewrite\"; op = \"write\"; }",
+	    "remap[2]: replace is missing (action \"rewrite\" needs it)" },
+	{ "{ replace = \"b\"; }", "remap[2]: match is missing" },
+	{ "{ }", "remap[2]: match is missing" },
+	{ "{ match = \"a\"; replace = \"b\"; action = \"deny\"; }",
+	    "remap[2]: replace is given but action is \"deny\"" },
+	{ "{ match = \"(a)\"; replace = \"\\\\2\"; }",
+	    "remap[2]: replacement \\2: the regex has 1 group(s)" },
+	{ "{ match = \"a\"; replace = \"\\\\q\"; }",
+	    "remap[2]: replacement has unknown escape \\q" },
+	{ "{ match = \"a\"; replace = \"b\\\\\"; }",
+	    "remap[2]: replacement ends in a lone backslash" },
+	{ "\"a\"", "remap[2]: expected a group, got a string" },
+	{ "( \"a\" )", "remap[2]: expected a group, got a list" },
+};
+
+/* What regcomp() says about a bad regex. */
+static char *
+regex_error(const char *pattern)
+{
+	regex_t	 re;
+	char	 buf[256], *msg;
+	int	 error;
+
+	error = regcomp(&re, pattern, REG_EXTENDED);
+	ck_assert_int_ne(error, 0);
+	(void)regerror(error, &re, buf, sizeof buf);
+	msg = xstrdup(buf);
+	return msg;
+}
+
+/* The same, with "remap[2]: " and what regerror() says about regex. */
+static const struct {
+	const char	*group;
+	const char	*regex;
+} bad_regexes[] = {
+	{ "{ match = \"(a\"; replace = \"b\"; }", "(a" },
+	{ "{ match = \"a{2,1}\"; action = \"deny\"; }", "a{2,1}" },
+	{ "{ match = \"[[:nope:]]\"; action = \"deny\"; icase = true; }",
+	    "[[:nope:]]" },
+	{ "{ match = \"*?\"; replace = \"x\"; op = \"write\"; }", "*?" },
+};
+
+/* A file whose second remap rule is group, on line 4, after port = 70. */
+static char *
+remap_text(const char *group)
+{
+	char	*text;
+
+	xasprintf(&text, "port = 70;\nremap = (\n"
+	    "  { match = \"a\"; replace = \"b\"; },\n"
+	    "  %s,\n"
+	    "  { match = \"c\"; action = \"deny\"; }\n"
+	    ");\n", group);
+	return text;
+}
+
+/* Nothing of the file is applied; the old rules stay. */
+static void
+remap_unchanged(void)
+{
+	ck_assert_int_eq(conf->port, 69);
+	ck_assert_uint_eq(remap_count(conf->remap), 1);
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "old/a", NULL), "new/a");
+}
+
+START_TEST(test_remap_bad)
+{
+	char	*text, *want;
+
+	read_ok("remap = ( { match = \"^old\"; replace = \"new\"; } );");
+	text = remap_text(bad_remaps[_i].group);
+	xasprintf(&want, "<string>:4: %s", bad_remaps[_i].message);
+	read_fails(text, want);
+	remap_unchanged();
+	free(text);
+	free(want);
+}
+END_TEST
+
+START_TEST(test_remap_bad_regex)
+{
+	char	*text, *want, *rx;
+
+	read_ok("remap = ( { match = \"^old\"; replace = \"new\"; } );");
+	text = remap_text(bad_regexes[_i].group);
+	rx = regex_error(bad_regexes[_i].regex);
+	xasprintf(&want, "<string>:4: remap[2]: %s", rx);
+	read_fails(text, want);
+	remap_unchanged();
+	free(rx);
+	free(text);
+	free(want);
+}
+END_TEST
+
+START_TEST(test_remap_bad_shape)
+{
+	char	*rx, *want;
+
+	read_fails("remap = \"a\";",
+	    "<string>:1: remap: expected a list of groups, got a string");
+	read_fails("\nremap = [ \"a\" ];",
+	    "<string>:2: remap: expected a list of groups, got an array");
+	read_fails("remap = { match = \"a\"; replace = \"b\"; };",
+	    "<string>:1: remap: expected a list of groups, got a group");
+	read_fails("remap = true;",
+	    "<string>:1: remap: expected a list of groups, got a boolean");
+	/* The group's line even when the member is further down. */
+	read_fails("remap = (\n{\n  match = \"a\";\n\n  replace = 7;\n} );",
+	    "<string>:2: remap[1]: replace: expected a string, got an "
+	    "integer");
+	rx = regex_error("[");
+	xasprintf(&want, "<string>:2: remap[3]: %s", rx);
+	read_fails("remap = ( { match = \"a\"; replace = \"b\"; },\n"
+	    "{ match = \"b\"; replace = \"c\"; }, { match = \"[\"; "
+	    "action = \"deny\"; } );", want);
+	ck_assert_uint_eq(remap_count(conf->remap), 0);
+	free(rx);
+	free(want);
+}
+END_TEST
+
+START_TEST(test_remap_file_error)
+{
+	char	*path, *inc, *want, *text;
+
+	path = tmp_file("remap.conf", "# rules\nremap = (\n"
+	    "  { match = \"a\"; replace = \"b\"; },\n\n"
+	    "  { match = \"a\"; op = \"read\"; }\n);\n");
+	ck_assert_int_eq(conf_read_file(conf, path, 1, &cause), -1);
+	xasprintf(&want, "%s:5: remap[2]: replace is missing (action "
+	    "\"rewrite\" needs it)", path);
+	ck_assert_str_eq(cause, want);
+	ck_assert_ptr_null(conf->path);
+	free(want);
+	free(path);
+	free(cause);
+	cause = NULL;
+
+	/* A rule in an @include'd file is reported there. */
+	inc = tmp_file("inc.conf", "remap = (\n\n  { match = \")\"; "
+	    "action = \"deny\"; foo = \"x\"; }\n);\n");
+	xasprintf(&text, "retries = 3;\n@include \"%s\"\n", inc);
+	xasprintf(&want, "%s:3: remap[1]: unknown member \"foo\" (expected "
+	    "match, replace, op, action, icase, last or global)", inc);
+	read_fails(text, want);
+	ck_assert_uint_eq(conf->retries, 5);
+	free(text);
+	free(want);
+	free(inc);
+}
+END_TEST
+
+START_TEST(test_remap_builtins)
+{
+	read_ok("remap_lowercase = true;");
+	ck_assert_int_eq(conf->remap_lowercase, 1);
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "BOOT\\X64.EFI\x01", NULL),
+	    "boot/x64.efi");
+
+	read_ok("remap_backslash = false; remap_strip_nonprint = false;");
+	ck_assert_int_eq(conf->remap_backslash, 0);
+	ck_assert_int_eq(conf->remap_strip_nonprint, 0);
+	ck_assert_int_eq(conf->remap_lowercase, 1);
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "BOOT\\X64.EFI\x01", NULL),
+	    "boot\\x64.efi\x01");
+
+	/* New rules get the switches, wherever they are in the file. */
+	read_ok("remap_lowercase = false;\n"
+	    "remap = ( { match = \"^b\"; replace = \"c\"; } );\n"
+	    "remap_backslash = true;\n");
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "b\\B\r", NULL), "c/B\r");
+
+	/* From the command line too. */
+	set_ok("remap_lowercase", "yes");
+	set_ok("remap_strip_nonprint", "on");
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "b\\B\r", NULL), "c/b");
+	set_ok("remap_backslash", "0");
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "b\\B\r", NULL), "c\\b");
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "b\\B\r", NULL), "c\\b");
+	ck_assert_uint_eq(remap_count(conf->remap), 1);
+
+	read_fails("remap_lowercase = \"yes\";", "<string>:1: remap_lowercase: "
+	    "expected a boolean (true or false), got a string");
+	set_fails("remap_backslash", "maybe", "command line: "
+	    "--remap_backslash: \"maybe\" is not one of true, false, yes, no, "
+	    "on, off, 1, 0");
+	ck_assert_int_eq(conf->remap_lowercase, 1);
+	ck_assert_int_eq(conf->remap_backslash, 0);
+}
+END_TEST
+
+/* Every rule file-loaded, dumped, re-read: the same dump, the same rules. */
+START_TEST(test_policy_round_trip)
+{
+	static const char *const names[] = {
+		"pxelinux.cfg/default", "/pxelinux.cfg/01-aa", "a/../b",
+		"xXx", "Q\"q", "tab\there", "back\\slash", "UPPER",
+		"end\r\n",
+	};
+	struct conf	*again, *saved;
+	char		*first, *second, want[REMAP_NAME_MAX];
+	size_t		 i;
+	unsigned	 op;
+
+	read_ok("read_acl = [ \"allow 10.0.0.0/8\", \"deny  ::/0\", "
+	    "\"Allow ALL\" ];\n"
+	    "write_acl = \"deny all\";\n"
+	    "remap_lowercase = true; remap_backslash = false;\n");
+	read_ok(pxe_rules);
+	read_ok("remap = (\n"
+	    "  { match = \"^/?pxelinux\\\\.cfg/(.*)\"; "
+	    "replace = \"pxe/cfg/\\\\1\"; op = \"read\"; },\n"
+	    "  { match = \"\\\\.\\\\.\"; action = \"deny\"; op = \"write\"; },\n"
+	    "  { match = \"\\\"|\\t\"; replace = \"_\\\\\\\\\\\"\\\\0\"; "
+	    "global = true; },\n"
+	    "  { match = \"^(.*)$\"; replace = \"clients/\\\\i/\\\\1\"; "
+	    "op = \"write\"; last = true; icase = true; }\n"
+	    ");\n");
+	first = dump(conf);
+	ck_assert_ptr_nonnull(strstr(first, "read_acl = [ \"allow 10.0.0.0/8\", "
+	    "\"deny  ::/0\", \"Allow ALL\" ];\n"));
+	ck_assert_ptr_nonnull(strstr(first, "write_acl = [ \"deny all\" ];\n"));
+	ck_assert_ptr_nonnull(strstr(first, "remap = (\n"
+	    "  { match = \"^/?pxelinux\\\\.cfg/(.*)\"; replace = "
+	    "\"pxe/cfg/\\\\1\"; op = \"read\"; action = \"rewrite\"; "
+	    "icase = false; last = false; global = false; },\n"
+	    "  { match = \"\\\\.\\\\.\"; op = \"write\"; action = \"deny\"; "
+	    "icase = false; last = false; global = false; },\n"
+	    "  { match = \"\\\"|\\x09\"; replace = \"_\\\\\\\\\\\"\\\\0\"; "
+	    "op = \"both\"; action = \"rewrite\"; icase = false; "
+	    "last = false; global = true; },\n"
+	    "  { match = \"^(.*)$\"; replace = \"clients/\\\\i/\\\\1\"; "
+	    "op = \"write\"; action = \"rewrite\"; icase = true; last = true; "
+	    "global = false; }\n"
+	    ");\n"));
+	ck_assert_ptr_nonnull(strstr(first, "remap_backslash = false;\n"
+	    "remap_lowercase = true;\n"));
+
+	again = conf_new();
+	if (conf_read_string(again, first, &cause) != 0)
+		ck_abort_msg("dump does not parse: %s", cause);
+	second = dump(again);
+	ck_assert_str_eq(second, first);
+
+	/* The re-read lists and rules behave the same. */
+	ck_assert_uint_eq(acl_count(again->read_acl), 3);
+	ck_assert_uint_eq(acl_count(again->write_acl), 1);
+	ck_assert_uint_eq(remap_count(again->remap), 4);
+	ck_assert_int_eq(allows(again->read_acl, "10.2.3.4"), 1);
+	ck_assert_int_eq(allows(again->read_acl, "2001:db8::1"), 0);
+	ck_assert_int_eq(allows(again->read_acl, "192.0.2.1"), 1);
+	ck_assert_int_eq(allows(again->write_acl, "10.2.3.4"), 0);
+	for (op = REMAP_OP_READ; op <= REMAP_OP_WRITE; op <<= 1) {
+		for (i = 0; i < nitems(names); i++) {
+			(void)snprintf(want, sizeof want, "%s",
+			    mapped(op, names[i], "192.0.2.7"));
+			saved = conf;
+			conf = again;
+			ck_assert_str_eq(mapped(op, names[i], "192.0.2.7"),
+			    want);
+			conf = saved;
+		}
+	}
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "A\"B\tc", NULL),
+	    "a_\\\"\"b_\\\"\tc");
+	ck_assert_str_eq(mapped(REMAP_OP_WRITE, "Log.TXT", "192.0.2.7"),
+	    "clients/192.0.2.7/log.txt");
 	conf_free(again);
 	free(first);
 	free(second);
@@ -1386,6 +1976,31 @@ conf_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_dump_names_every_key);
 	tcase_add_test(tc, test_dump_round_trip);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("access lists are read, checked and work");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, test_acl_defaults);
+	tcase_add_test(tc, test_acl_list);
+	tcase_add_test(tc, test_acl_string_and_replace);
+	tcase_add_loop_test(tc, test_acl_bad, 0, (int)nitems(bad_acls));
+	tcase_add_test(tc, test_acl_bad_keeps_old);
+	tcase_add_test(tc, test_acl_file_error);
+	tcase_add_test(tc, test_policy_not_on_command_line);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("remap rules are read, checked and work");
+	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+	tcase_add_test(tc, test_remap_defaults);
+	tcase_add_test(tc, test_remap_list);
+	tcase_add_test(tc, test_remap_replace_and_keep);
+	tcase_add_loop_test(tc, test_remap_bad, 0, (int)nitems(bad_remaps));
+	tcase_add_loop_test(tc, test_remap_bad_regex, 0,
+	    (int)nitems(bad_regexes));
+	tcase_add_test(tc, test_remap_bad_shape);
+	tcase_add_test(tc, test_remap_file_error);
+	tcase_add_test(tc, test_remap_builtins);
+	tcase_add_test(tc, test_policy_round_trip);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sample file documents every key at its default");
