@@ -22,6 +22,7 @@
 #define IO_BATCH_MAX	64		/* datagrams per recvmmsg() */
 #define IO_RECV_BUFSZ	(PKT_HDR_LEN + PKT_DATA_MAX + 1) /* +1 detects oversize */
 #define IO_SEND_MAX	512		/* staged datagrams per flush */
+#define IO_RUN_MAX	64		/* segments in one GSO run */
 #define IO_ARENA_SIZE	(4u << 20)	/* staged bytes per flush */
 
 /* The local end of a datagram: where it arrived, where a reply leaves. */
@@ -58,12 +59,15 @@ int		 io_recv_batch(struct io *, int fd, struct io_dgram **out);
 /*
  * Stage one datagram: io_stage returns a buffer of at least cap bytes
  * (flushing first if the arena is full), io_commit queues its first len
- * bytes for peer from local.  io_stage returns NULL only when a flush
+ * bytes for peer from local.  With segsize != 0 the bytes are a run of
+ * datagrams of segsize bytes (the last may be shorter, at most
+ * IO_RUN_MAX of them): one UDP GSO send (UDP_SEGMENT) where the kernel
+ * can, else one datagram each.  io_stage returns NULL only when a flush
  * could not drain the queue (EAGAIN); the datagram is then dropped and
  * counted, and the retransmit timer recovers.
  */
 uint8_t		*io_stage(struct io *, size_t cap);
-void		 io_commit(struct io *, int fd, size_t len,
+void		 io_commit(struct io *, int fd, size_t len, size_t segsize,
 		    const struct sockaddr *peer, socklen_t peerlen,
 		    const struct io_local *local);
 

@@ -49,6 +49,9 @@
 	X(sendmmsg_calls,	"sendmmsg() calls")			\
 	X(send_dgrams,		"datagrams sent")			\
 	X(send_dropped,		"datagrams dropped on a full send queue") \
+	X(gso_sends,		"UDP GSO sends, each a run of DATA packets") \
+	X(gso_segments,		"DATA packets sent inside GSO sends")	\
+	X(gso_fallback,		"GSO sends the kernel refused (then plain sends)") \
 	X(opt_blksize,		"requests granted blksize")		\
 	X(opt_windowsize,	"requests granted windowsize")		\
 	X(opt_tsize,		"requests granted tsize")		\

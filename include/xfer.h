@@ -61,10 +61,15 @@ enum xfer_result {
 
 struct xfer;
 
-/* Where a transfer's datagrams go: io in the daemon, a capture in tests. */
+/*
+ * Where a transfer's datagrams go: io in the daemon, a capture in tests.
+ * commit() with segsize != 0 hands over a run of datagrams of segsize
+ * bytes each (the last may be shorter), back to back in the buffer.
+ */
 struct xfer_sink {
 	uint8_t	*(*stage)(void *arg, size_t cap);
-	void	 (*commit)(void *arg, const struct xfer *, size_t len);
+	void	 (*commit)(void *arg, const struct xfer *, size_t len,
+		    size_t segsize);
 	void	 *arg;
 };
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,7 +16,8 @@
 
 #include "io.h"
 
-#define IO_CMSG_SPACE	CMSG_SPACE(sizeof(struct in6_pktinfo))
+#define IO_CMSG_SPACE	(CMSG_SPACE(sizeof(struct in6_pktinfo)) + \
+			    CMSG_SPACE(sizeof(uint16_t)))
 
 struct io {
 	struct stats		*stats;
@@ -36,6 +38,7 @@ struct io {
 	size_t			 nsend;		/* staged */
 	size_t			 first;		/* first not yet sent */
 	int			 blocked_fd;	/* EAGAIN on it, -1 if none */
+	int			 gso;		/* UDP_SEGMENT works here */
 	struct mmsghdr		 smsg[IO_SEND_MAX];
 	struct iovec		 siov[IO_SEND_MAX];
 	struct sockaddr_storage	 speer[IO_SEND_MAX];
@@ -44,6 +47,7 @@ struct io {
 		char		 buf[IO_CMSG_SPACE];
 	}			 scmsg[IO_SEND_MAX];
 	int			 sfd[IO_SEND_MAX];
+	uint16_t		 gsosz[IO_SEND_MAX];	/* 0: plain datagram */
 };
 
 struct io *
@@ -55,6 +59,7 @@ io_new(struct stats *stats)
 		return NULL;
 	io->stats = stats;
 	io->blocked_fd = -1;
+	io->gso = 1;	/* until a send says otherwise */
 	io->rbuf = malloc((size_t)IO_BATCH_MAX * IO_RECV_BUFSZ);
 	io->arena = malloc(IO_ARENA_SIZE);
 	if (io->rbuf == NULL || io->arena == NULL) {
@@ -146,7 +151,9 @@ io_stage(struct io *io, size_t cap)
 {
 	if (cap > IO_ARENA_SIZE)
 		return NULL;
-	if (io->nsend == IO_SEND_MAX || io->used + cap > IO_ARENA_SIZE) {
+	/* Room for the worst case: a run split into IO_RUN_MAX datagrams. */
+	if (io->nsend + IO_RUN_MAX > IO_SEND_MAX ||
+	    io->used + cap > IO_ARENA_SIZE) {
 		if (io_flush(io) == -1) {
 			io->stats->send_dropped++;
 			return NULL;
@@ -155,54 +162,67 @@ io_stage(struct io *io, size_t cap)
 	return io->arena + io->used;
 }
 
+/* Control data: the source address (packet info) and a GSO size. */
 static void
-set_source(struct msghdr *mh, void *cbuf, const struct io_local *local)
+set_control(struct msghdr *mh, void *cbuf, const struct io_local *local,
+    uint16_t gso_size)
 {
 	struct cmsghdr	*c;
+	size_t		 space = 0;
 
-	if (local == NULL || local->family == 0) {
+	if ((local == NULL || local->family == 0) && gso_size == 0) {
 		mh->msg_control = NULL;
 		mh->msg_controllen = 0;
 		return;
 	}
+	memset(cbuf, 0, IO_CMSG_SPACE);
 	mh->msg_control = cbuf;
-	if (local->family == AF_INET) {
+	mh->msg_controllen = IO_CMSG_SPACE;
+	c = CMSG_FIRSTHDR(mh);
+	if (local != NULL && local->family == AF_INET) {
 		struct in_pktinfo	 pi;
 
 		memset(&pi, 0, sizeof pi);
 		pi.ipi_spec_dst = local->addr.v4;
-		mh->msg_controllen = CMSG_SPACE(sizeof pi);
-		c = CMSG_FIRSTHDR(mh);
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof pi);
 		memcpy(CMSG_DATA(c), &pi, sizeof pi);
-	} else {
+		space += CMSG_SPACE(sizeof pi);
+		c = CMSG_NXTHDR(mh, c);
+	} else if (local != NULL && local->family == AF_INET6) {
 		struct in6_pktinfo	 pi6;
 
 		memset(&pi6, 0, sizeof pi6);
 		pi6.ipi6_addr = local->addr.v6;
 		pi6.ipi6_ifindex = (unsigned)local->ifindex;
-		mh->msg_controllen = CMSG_SPACE(sizeof pi6);
-		c = CMSG_FIRSTHDR(mh);
 		c->cmsg_level = IPPROTO_IPV6;
 		c->cmsg_type = IPV6_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof pi6);
 		memcpy(CMSG_DATA(c), &pi6, sizeof pi6);
+		space += CMSG_SPACE(sizeof pi6);
+		c = CMSG_NXTHDR(mh, c);
 	}
+	if (gso_size != 0 && c != NULL) {
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof gso_size);
+		memcpy(CMSG_DATA(c), &gso_size, sizeof gso_size);
+		space += CMSG_SPACE(sizeof gso_size);
+	}
+	mh->msg_controllen = space;
 }
 
-void
-io_commit(struct io *io, int fd, size_t len, const struct sockaddr *peer,
-    socklen_t peerlen, const struct io_local *local)
+/* Queue one datagram (or one GSO run) of len bytes at the arena's end. */
+static void
+queue(struct io *io, int fd, size_t off, size_t len, uint16_t gso_size,
+    const struct sockaddr *peer, socklen_t peerlen,
+    const struct io_local *local)
 {
 	size_t		 i = io->nsend;
 	struct msghdr	*mh = &io->smsg[i].msg_hdr;
 
-	if (i == IO_SEND_MAX || io->used + len > IO_ARENA_SIZE ||
-	    peerlen > sizeof io->speer[i])
-		return;		/* io_stage() was not called first */
-	io->siov[i].iov_base = io->arena + io->used;
+	io->siov[i].iov_base = io->arena + off;
 	io->siov[i].iov_len = len;
 	memcpy(&io->speer[i], peer, peerlen);
 	mh->msg_name = &io->speer[i];
@@ -210,10 +230,39 @@ io_commit(struct io *io, int fd, size_t len, const struct sockaddr *peer,
 	mh->msg_iov = &io->siov[i];
 	mh->msg_iovlen = 1;
 	mh->msg_flags = 0;
-	set_source(mh, io->scmsg[i].buf, local);
+	set_control(mh, io->scmsg[i].buf, local, gso_size);
 	io->sfd[i] = fd;
-	io->used += len;
+	io->gsosz[i] = gso_size;
 	io->nsend++;
+}
+
+void
+io_commit(struct io *io, int fd, size_t len, size_t segsize,
+    const struct sockaddr *peer, socklen_t peerlen,
+    const struct io_local *local)
+{
+	size_t	 off = io->used, nseg;
+
+	if (io->nsend + IO_RUN_MAX > IO_SEND_MAX ||
+	    io->used + len > IO_ARENA_SIZE || peerlen > sizeof io->speer[0])
+		return;		/* io_stage() was not called first */
+	io->used += len;
+	if (segsize == 0 || len <= segsize) {
+		queue(io, fd, off, len, 0, peer, peerlen, local);
+		return;
+	}
+	nseg = (len + segsize - 1) / segsize;
+	if (io->gso && nseg <= IO_RUN_MAX && segsize <= UINT16_MAX) {
+		queue(io, fd, off, len, (uint16_t)segsize, peer, peerlen,
+		    local);
+		io->stats->gso_sends++;
+		io->stats->gso_segments += nseg;
+		return;
+	}
+	/* No GSO here: the same bytes, one datagram per segment. */
+	for (; len > 0; off += segsize, len -= segsize < len ? segsize : len)
+		queue(io, fd, off, segsize < len ? segsize : len, 0, peer,
+		    peerlen, local);
 }
 
 int
@@ -235,13 +284,20 @@ io_flush(struct io *io)
 				io->blocked_fd = fd;
 				return -1;
 			}
+			if (io->gsosz[io->first] != 0 && (errno == EIO ||
+			    errno == EINVAL || errno == EOPNOTSUPP)) {
+				/* The path cannot segment: stop asking.  The
+				 * transfer's timer resends these blocks. */
+				io->gso = 0;
+				io->stats->gso_fallback++;
+			}
 			/* This datagram cannot go (unreachable, too big):
 			 * drop it; the transfer's timer decides its fate. */
 			io->stats->send_dropped++;
 			io->first++;
 			continue;
 		}
-		io->stats->send_dgrams += (uint64_t)n;
+		io->stats->send_dgrams += (uint64_t)n;	/* GSO run = one */
 		io->first += (size_t)n;
 	}
 	io->first = io->nsend = io->used = 0;

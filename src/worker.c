@@ -88,12 +88,12 @@ sink_stage(void *arg, size_t cap)
 }
 
 static void
-sink_commit(void *arg, const struct xfer *x, size_t len)
+sink_commit(void *arg, const struct xfer *x, size_t len, size_t segsize)
 {
 	struct worker	*w = arg;
 
-	io_commit(w->io, x->sockfd, len, (const struct sockaddr *)&x->peer,
-	    x->peerlen, &x->local);
+	io_commit(w->io, x->sockfd, len, segsize,
+	    (const struct sockaddr *)&x->peer, x->peerlen, &x->local);
 }
 
 static void

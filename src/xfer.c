@@ -8,6 +8,7 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <arpa/inet.h>
 
@@ -27,6 +28,8 @@
 #define XFER_DALLY_FACTOR	2	/* dally this many timeouts after the
 					   last ACK of an upload */
 #define XFER_ERRMSG_MAX		128
+#define XFER_RUN_MAX		64	/* segments per GSO send (kernel cap) */
+#define XFER_RUN_BYTES		63000	/* bytes per GSO send (< 64 KiB) */
 
 static const char *const state_names[] = {
 #define XFER_X_NAME(name, text)	text,
@@ -112,7 +115,7 @@ send_error_to(struct xfer_ctx *ctx, const struct xfer *x, uint16_t code,
 	if ((buf = ctx->sink.stage(ctx->sink.arg, cap)) == NULL)
 		return;
 	len = pkt_encode_error(buf, cap, code, msg);
-	ctx->sink.commit(ctx->sink.arg, x, len);
+	ctx->sink.commit(ctx->sink.arg, x, len, 0);
 	stats_error_sent(ctx->stats, code);
 }
 
@@ -214,7 +217,7 @@ send_oack(struct xfer_ctx *ctx, struct xfer *x)
 		return;
 	if ((len = opt_encode_oack(&x->opts, buf, cap)) == 0)
 		return;
-	ctx->sink.commit(ctx->sink.arg, x, len);
+	ctx->sink.commit(ctx->sink.arg, x, len, 0);
 }
 
 static void
@@ -226,33 +229,55 @@ send_ack(struct xfer_ctx *ctx, struct xfer *x, uint64_t k)
 	if ((buf = ctx->sink.stage(ctx->sink.arg, PKT_HDR_LEN)) == NULL)
 		return;
 	len = pkt_encode_ack(buf, PKT_HDR_LEN, wire_block(x, k));
-	ctx->sink.commit(ctx->sink.arg, x, len);
+	ctx->sink.commit(ctx->sink.arg, x, len, 0);
 }
 
-/* RRQ: put block k on the wire.  -1 if the file cannot supply it. */
-static int
-send_block(struct xfer_ctx *ctx, struct xfer *x, uint64_t k)
+/* Payload bytes of block k (the last one may be short, even empty). */
+static size_t
+block_len(const struct xfer *x, uint64_t k)
 {
 	uint64_t	 off = (k - 1) * x->opts.blksize;
-	size_t		 want = 0;
+
+	if (off >= x->size)
+		return 0;
+	return x->size - off < x->opts.blksize ? (size_t)(x->size - off) :
+	    x->opts.blksize;
+}
+
+/*
+ * RRQ: blocks from..from+count-1 as one run of equal segments
+ * [hdr|block][hdr|block]..., filled by a single preadv() straight into
+ * the send buffer; the sink sends it as one UDP GSO datagram or splits
+ * it.  -1 if the file cannot supply the blocks.
+ */
+static int
+send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from, size_t count)
+{
+	struct iovec	 iov[XFER_RUN_MAX];
+	size_t		 seg = PKT_HDR_LEN + x->opts.blksize, want = 0, i, len;
 	ssize_t		 n;
 	uint8_t		*buf;
 
-	if (off < x->size)
-		want = x->size - off < x->opts.blksize ?
-		    (size_t)(x->size - off) : x->opts.blksize;
-	if ((buf = ctx->sink.stage(ctx->sink.arg, PKT_HDR_LEN + want)) == NULL)
-		return 0;	/* queue full: the timer resends it */
-	(void)pkt_encode_data_hdr(buf, PKT_HDR_LEN, wire_block(x, k));
+	if ((buf = ctx->sink.stage(ctx->sink.arg, count * seg)) == NULL)
+		return 0;	/* queue full: the timer resends them */
+	for (i = 0; i < count; i++) {
+		(void)pkt_encode_data_hdr(buf + i * seg, PKT_HDR_LEN,
+		    wire_block(x, from + i));
+		iov[i].iov_base = buf + i * seg + PKT_HDR_LEN;
+		iov[i].iov_len = block_len(x, from + i);
+		want += iov[i].iov_len;
+	}
 	if (want > 0) {
 		do
-			n = pread(x->fd, buf + PKT_HDR_LEN, want, (off_t)off);
+			n = preadv(x->fd, iov, (int)count, (off_t)((from - 1) *
+			    x->opts.blksize));
 		while (n == -1 && errno == EINTR);
 		if (n != (ssize_t)want)
 			return -1;	/* read error, or the file shrank */
 	}
-	ctx->sink.commit(ctx->sink.arg, x, PKT_HDR_LEN + want);
-	ctx->stats->data_out++;
+	len = (count - 1) * seg + PKT_HDR_LEN + iov[count - 1].iov_len;
+	ctx->sink.commit(ctx->sink.arg, x, len, count > 1 ? seg : 0);
+	ctx->stats->data_out += count;
 	ctx->stats->bytes_out += want;
 	return 0;
 }
@@ -262,13 +287,23 @@ static enum xfer_result
 send_window(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
 	uint64_t	 k, last = x->acked + x->opts.windowsize;
+	size_t		 seg = PKT_HDR_LEN + x->opts.blksize, run;
 
 	if (last > x->nblocks)
 		last = x->nblocks;
-	for (k = x->acked + 1; k <= last; k++)
-		if (send_block(ctx, x, k) == -1)
+	/* Runs as long as one GSO send can carry. */
+	run = XFER_RUN_BYTES / seg;
+	if (run > XFER_RUN_MAX)
+		run = XFER_RUN_MAX;
+	if (run == 0)
+		run = 1;
+	for (k = x->acked + 1; k <= last; k += run) {
+		size_t	 n = last - k + 1 < run ? (size_t)(last - k + 1) : run;
+
+		if (send_run(ctx, x, k, n) == -1)
 			return fail(ctx, x, TFTP_E_UNDEF, "read error",
 			    XFER_END_ERROR);
+	}
 	x->sent = last;
 	mark_sent(x, now);
 	arm(ctx, x, now);

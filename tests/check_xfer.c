@@ -48,14 +48,21 @@ fake_stage(void *arg, size_t n)
 	return scratch;
 }
 
+/* A run of segments is captured as the datagrams it stands for. */
 static void
-fake_commit(void *arg, const struct xfer *x, size_t len)
+fake_commit(void *arg, const struct xfer *x, size_t len, size_t segsize)
 {
-	ck_assert_uint_lt(ncap, CAP_MAX);
-	cap[ncap].buf = malloc(len == 0 ? 1 : len);
-	memcpy(cap[ncap].buf, scratch, len);
-	cap[ncap].len = len;
-	ncap++;
+	size_t	 off = 0, n;
+
+	do {
+		n = segsize == 0 || len - off < segsize ? len - off : segsize;
+		ck_assert_uint_lt(ncap, CAP_MAX);
+		cap[ncap].buf = malloc(n == 0 ? 1 : n);
+		memcpy(cap[ncap].buf, scratch + off, n);
+		cap[ncap].len = n;
+		ncap++;
+		off += n;
+	} while (off < len);
 }
 
 static void
