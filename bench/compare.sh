@@ -5,6 +5,7 @@
 #   bench/compare.sh [--quick] [--reps N] [--duration S] [--out DIR]
 #                    [--owltftpd PATH] [--owlbench PATH] [--servers "a b c"]
 #                    [--no-strace] [--no-hold] [--no-install]
+#                    [--files "f1m f32m s64k"] [--hold-clients N]
 #
 # Every cell of the matrix is run against every server in turn (the order
 # rotates from one repetition to the next), --reps times; the summary gives
@@ -30,6 +31,7 @@ do_strace=1
 do_hold=1
 do_install=1
 hold_clients=10000
+only_files="f1m f32m s64k"
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -44,7 +46,8 @@ while [ $# -gt 0 ]; do
 	--no-hold) do_hold=0 ;;
 	--hold-clients) hold_clients=$2; shift ;;
 	--no-install) do_install=0 ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	--files) only_files=$2; shift ;;
+	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -161,6 +164,7 @@ start_server() {
 		windowsize_max = 64;
 		uploads = "overwrite";
 		upload_fsync = false;
+		max_transfers = 8192;
 		EOF
 		sh -c "echo \$\$ > $cg/cgroup.procs && exec $owltftpd -F -c $work/owltftpd.conf" \
 			2>>"$out/owltftpd.log" &
@@ -236,14 +240,16 @@ if [ $quick = 1 ]; then
 		"RRQ f1m 512 1468 1" "RRQ f1m 16 8192 16" "RRQ s64k 128 1468 1"
 		"RRQ f32m 16 1468 16" "WRQ f1m 16 1468 16")
 else
-	for f in f1m f32m s64k; do
+	for f in $only_files; do
 		for c in 1 16 128 512; do
 			for b in 512 1468 8192; do
 				for w in 1 16; do cells+=("RRQ $f $c $b $w"); done
 			done
 		done
 	done
-	cells+=("WRQ f1m 16 1468 1" "WRQ f1m 16 1468 16" "WRQ f1m 128 1468 16")
+	case " $only_files " in *" f1m "*)
+		cells+=("WRQ f1m 16 1468 1" "WRQ f1m 16 1468 16" "WRQ f1m 128 1468 16") ;;
+	esac
 fi
 
 results=$out/runs.jsonl

@@ -301,6 +301,7 @@ static struct {
 	double			 t_begin, t_stop, t_hard;
 	char			 lasterr[160];
 	unsigned long		 upver_ok, upver_bad;
+	unsigned long		 strays;
 } G;
 
 static uint8_t *rxbuf[VLEN];
@@ -444,6 +445,40 @@ client_end(struct client *c, int ok, unsigned long *reason)
 		client_start(c, 1);
 }
 
+/*
+ * Client ports come from our own rotation through 10000-32767, below the
+ * kernel's ephemeral range the servers use for their transfer sockets, so a
+ * port comes back only after ~22,000 transfers: a stale packet a server
+ * still sends to an old transfer cannot land on a new one.
+ */
+static void
+bind_port(int fd)
+{
+	static unsigned next;
+	int tries;
+
+	if (next == 0)
+		next = 10000 + (unsigned)(getpid() * 7919u % 22768u);
+	for (tries = 0; tries < 64; tries++) {
+		struct sockaddr_storage a;
+		socklen_t al = G.srvlen;
+
+		memcpy(&a, &G.srv, G.srvlen);
+		if (a.ss_family == AF_INET) {
+			((struct sockaddr_in *)&a)->sin_port = htons((uint16_t)next);
+			((struct sockaddr_in *)&a)->sin_addr.s_addr = htonl(INADDR_ANY);
+		} else {
+			((struct sockaddr_in6 *)&a)->sin6_port = htons((uint16_t)next);
+			((struct sockaddr_in6 *)&a)->sin6_addr = in6addr_any;
+		}
+		if (++next > 32767)
+			next = 10000;
+		if (bind(fd, (struct sockaddr *)&a, al) == 0)
+			return;
+	}
+	/* all taken: let the kernel choose */
+}
+
 static void
 client_start(struct client *c, int send_now)
 {
@@ -468,6 +503,7 @@ client_start(struct client *c, int send_now)
 
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
 	}
+	bind_port(fd);
 	c->fd = fd;
 	c->state = C_REQ;
 	c->connected = 0;
@@ -686,6 +722,30 @@ client_packet(struct client *c, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* The first answer: from the server's host, and OACK, ERROR, DATA 1 or ACK 0. */
+static int
+plausible_first(const struct client *c, const uint8_t *p, size_t len,
+    const struct sockaddr_storage *from)
+{
+	unsigned op;
+
+	if (from->ss_family != G.srv.ss_family || len < 4)
+		return 0;
+	if (from->ss_family == AF_INET) {
+		if (((const struct sockaddr_in *)from)->sin_addr.s_addr !=
+		    ((const struct sockaddr_in *)&G.srv)->sin_addr.s_addr)
+			return 0;
+	} else if (memcmp(&((const struct sockaddr_in6 *)from)->sin6_addr,
+	    &((const struct sockaddr_in6 *)&G.srv)->sin6_addr, 16) != 0)
+		return 0;
+	op = get16(p);
+	if (op == OP_OACK || op == OP_ERROR)
+		return 1;
+	if (c->upload)
+		return op == OP_ACK && get16(p + 2) == 0;
+	return op == OP_DATA && get16(p + 2) == 1;
+}
+
 static void
 client_readable(struct client *c)
 {
@@ -700,6 +760,11 @@ client_readable(struct client *c)
 	if (n <= 0)
 		return;
 	for (i = 0; i < n; i++) {
+		if (c->state == C_REQ && !c->connected &&
+		    !plausible_first(c, rxbuf[i], rxmsg[i].msg_len, &rxaddr[i])) {
+			G.strays++;
+			continue;
+		}
 		if (c->state == C_REQ && !c->connected) {
 			/* the server's transfer ID: lock on to it */
 			if (connect(c->fd, (struct sockaddr *)&rxaddr[i],
@@ -901,6 +966,19 @@ verify_uploads(void)
 	}
 }
 
+/* In place: keep the text printable and free of JSON quoting. */
+static const char *
+json_safe(char *s)
+{
+	char *p;
+
+	for (p = s; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20 ||
+		    (unsigned char)*p > 0x7e)
+			*p = '?';
+	return s;
+}
+
 static int
 run_generator(void)
 {
@@ -1016,6 +1094,9 @@ run_generator(void)
 			    G.ntimes ? G.times[G.ntimes - 1] * 1e3 : 0.0);
 			printf("  retransmits    %lu timer (data/ack), %lu requests, %lu dup-acks, %lu gap-acks\n",
 			    G.retrans, G.req_retrans, G.dup_acks, G.gap_acks);
+			if (G.strays)
+				printf("  strays         %lu packets ignored before a transfer had its server TID\n",
+				    G.strays);
 			printf("  options        %lu OACKs; not granted: blksize %lu, windowsize %lu, tsize %lu\n",
 			    G.oack_seen, G.opt_noblk, G.opt_nowin, G.opt_notsize);
 			if (scpu >= 0)
@@ -1037,7 +1118,8 @@ run_generator(void)
 			    "\"no_blksize\":%lu,\"no_windowsize\":%lu,\"no_tsize\":%lu,"
 			    "\"f_timeout\":%lu,\"f_error\":%lu,\"f_verify\":%lu,\"f_tsize\":%lu,"
 			    "\"server_cpu\":%.4f,\"server_cpu_per_gb\":%.4f,"
-			    "\"own_cpu\":%.4f,\"own_cpu_per_gb\":%.4f,\"upload_bad\":%lu}\n",
+			    "\"own_cpu\":%.4f,\"own_cpu_per_gb\":%.4f,\"upload_bad\":%lu,\"strays\":%lu,"
+			    "\"last_error\":\"%s\"}\n",
 			    G.label ? G.label : "", G.upload ? "WRQ" : "RRQ", G.clients,
 			    G.blksize, G.window, G.tsize, elapsed, G.started, G.ok,
 			    G.failed, G.aborted, (unsigned long long)G.bytes, mbps, tps,
@@ -1047,7 +1129,7 @@ run_generator(void)
 			    G.opt_noblk, G.opt_nowin, G.opt_notsize, G.f_timeout,
 			    G.f_error, G.f_verify, G.f_tsize, scpu,
 			    scpu >= 0 && gb > 0 ? scpu / gb : -1.0, own,
-			    gb > 0 ? own / gb : -1.0, G.upver_bad);
+			    gb > 0 ? own / gb : -1.0, G.upver_bad, G.strays, json_safe(G.lasterr));
 		}
 	}
 	fflush(stdout);
