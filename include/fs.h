@@ -7,6 +7,7 @@
 #ifndef OWL_FS_H
 #define OWL_FS_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <limits.h>
@@ -42,6 +43,13 @@ enum tftp_err	 fs_normalize(const char *name, size_t len, char *out,
  */
 enum tftp_err	 fs_open_read(int rootfd, const char *name, int netascii,
 		    int *fdp, uint64_t *sizep);
+
+/*
+ * fstat() what name (normalized) resolves to beneath the root, without
+ * opening it for reading (O_PATH): to see whether a cached open file
+ * still is what the name means.  -1 with errno.
+ */
+int		 fs_stat(int rootfd, const char *name, struct stat *st);
 
 /* An upload in progress: a temporary file beside its final name. */
 struct fs_upload {

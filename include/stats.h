@@ -52,6 +52,8 @@
 	X(gso_sends,		"UDP GSO sends, each a run of DATA packets") \
 	X(gso_segments,		"DATA packets sent inside GSO sends")	\
 	X(gso_fallback,		"GSO sends the kernel refused (then plain sends)") \
+	X(fcache_hits,		"reads served from the open-file cache")	\
+	X(fcache_misses,	"reads that had to open the file")	\
 	X(opt_blksize,		"requests granted blksize")		\
 	X(opt_windowsize,	"requests granted windowsize")		\
 	X(opt_tsize,		"requests granted tsize")		\

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "acl.h"
+#include "fcache.h"
 #include "fs.h"
 #include "io.h"
 #include "netascii.h"
@@ -89,6 +90,7 @@ struct xfer_ctx {
 	const struct acl	*read_acl;	/* NULL: everyone */
 	const struct acl	*write_acl;
 	const struct remap	*remap;		/* NULL: names as sent */
+	struct fcache		*fcache;	/* NULL: open every time */
 	unsigned		 retries;
 };
 
@@ -110,6 +112,7 @@ struct xfer {
 	int			 oack;		/* options were acknowledged */
 	char			 name[XFER_LOGNAME_MAX];
 	int			 fd;		/* RRQ: file; -1 when none */
+	struct fcache_entry	*fce;		/* fd belongs to the cache */
 	struct fs_upload	 up;		/* WRQ */
 	struct netascii_dec	 nadec;
 
@@ -130,6 +133,7 @@ struct xfer {
 	uint64_t		 sent_at_us;	/* when the pending reply's cause left */
 	int			 rtt_ok;	/* it left once: a valid sample */
 	unsigned		 tries;		/* timeouts in a row */
+	uint64_t		 progress_at;	/* last ACK/DATA that moved on */
 	uint64_t		 retrans;
 	int			 gap_acked;	/* WRQ: gap reported this window */
 	int			 client_counted;	/* in the worker's clients */

@@ -423,7 +423,7 @@ static const struct conf_entry conf_table[] = {
 	  .help = "file name rewriting rules: a list of { match; replace; "
 	  "op; action; icase; last; global; } groups" },
 	{ .name = "remap_strip_nonprint", .type = CONF_T_BOOL, .min = 0,
-	  .max = 1, .dflt = "true", CONF_FIELD(remap_strip_nonprint),
+	  .max = 1, .dflt = "false", CONF_FIELD(remap_strip_nonprint),
 	  .help = "drop a trailing run of control bytes from file names" },
 	{ .name = "remap_backslash", .type = CONF_T_BOOL, .min = 0, .max = 1,
 	  .dflt = "true", CONF_FIELD(remap_backslash),

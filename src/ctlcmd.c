@@ -25,6 +25,7 @@ enum stats_format {
 	FMT_KV,
 	FMT_JSON,
 	FMT_PROMETHEUS,
+	FMT_RESET,		/* no output: set the baseline */
 };
 
 struct stats_req {
@@ -196,7 +197,18 @@ stats_answer(struct master *m, struct master_wait *w, void *arg)
 	size_t			 len;
 	FILE			*fp;
 
-	if (ctl_alive(r->conn)) {
+	if (r->fmt == FMT_RESET) {
+		struct stats	 tot;
+		uint64_t	 active;
+
+		/* Fresh counters first: the baseline must be now, not as of
+		 * the last push.  Worker counters themselves never reset. */
+		memset(&m->baseline, 0, sizeof m->baseline);
+		master_totals(m, &tot, &active);
+		m->baseline = tot;
+		if (ctl_alive(r->conn))
+			ctl_printf(r->conn, "reset=yes\n");
+	} else if (ctl_alive(r->conn)) {
 		fp = mem_open(&buf, &len);
 		if (r->fmt == FMT_JSON)
 			render_json(m, fp);
@@ -216,24 +228,15 @@ cmd_stats(struct ctl_conn *c, int argc, char **argv, void *arg)
 	struct master		*m = arg;
 	struct stats_req	*r;
 	enum stats_format	 fmt = FMT_KV;
-	uint64_t		 active;
 
 	if (argc == 1) {
 		if (strcmp(argv[0], "json") == 0)
 			fmt = FMT_JSON;
 		else if (strcmp(argv[0], "prometheus") == 0)
 			fmt = FMT_PROMETHEUS;
-		else if (strcmp(argv[0], "reset") == 0) {
-			struct stats	 tot;
-
-			/* A baseline here; the workers' counters never go
-			 * back. */
-			memset(&m->baseline, 0, sizeof m->baseline);
-			master_totals(m, &tot, &active);
-			m->baseline = tot;
-			ctl_printf(c, "reset=yes\n");
-			return CTL_DONE;
-		} else {
+		else if (strcmp(argv[0], "reset") == 0)
+			fmt = FMT_RESET;
+		else {
 			ctl_error(c, "usage: stats [json|prometheus|reset]");
 			return CTL_DONE;
 		}

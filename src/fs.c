@@ -424,6 +424,20 @@ fail:
 	return (e);
 }
 
+int
+fs_stat(int rootfd, const char *name, struct stat *st)
+{
+	int	 fd, rc, saved;
+
+	if ((fd = beneath_open(rootfd, name, O_PATH | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fstat(fd, st);
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
+	return rc;
+}
+
 void
 fs_upload_init(struct fs_upload *up)
 {

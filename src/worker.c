@@ -36,6 +36,7 @@
 
 #define WORKER_MTU_CACHE	16		/* interfaces remembered */
 #define WORKER_REFUSAL_LOGS_PER_S 10		/* then "suppressed" */
+#define WORKER_FCACHE_FILES	256		/* hot files kept open */
 #define WORKER_MTU_TTL_US	(10 * 1000000ULL)	/* then asked again */
 
 #define xfer_of_timer(e) \
@@ -51,6 +52,7 @@ struct worker {
 	struct timer_heap	 timers;
 	struct xfer_ctx		 ctx;
 	struct clients		*clients;	/* per-address limits */
+	struct fcache		*fcache;	/* hot files kept open */
 	struct log_limit	 refusal_log;
 	int			 rootfd;
 	uint32_t		 generation;
@@ -435,6 +437,8 @@ send_stats(struct worker *w, int droppable)
 	if (!w->chan_up)
 		return;
 	memset(&cs, 0, sizeof cs);
+	w->stats.fcache_hits = fcache_hits(w->fcache);
+	w->stats.fcache_misses = fcache_misses(w->fcache);
 	cs.stats = w->stats;
 	cs.active = w->tab.active;
 	cs.draining = (uint32_t)w->draining;
@@ -623,6 +627,7 @@ teardown(struct worker *w)
 		(void)close(w->rootfd);
 	xfertab_clear(&w->tab);
 	clients_free(w->clients);
+	fcache_free(w->fcache);
 	timer_heap_clear(&w->timers);
 	io_free(w->io);
 	if (w->base != NULL)
@@ -706,7 +711,8 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	    xfertab_init(&w.tab, share) == -1 ||
 	    timer_heap_init(&w.timers, share) == -1 ||
 	    (w.clients = clients_new(share * 2 + 1024, conf->request_rate,
-	    conf->request_burst)) == NULL) {
+	    conf->request_burst)) == NULL ||
+	    (w.fcache = fcache_new(WORKER_FCACHE_FILES)) == NULL) {
 		log_warnx("out of memory at start");
 		goto out;
 	}
@@ -728,6 +734,7 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	w.ctx.read_acl = conf->read_acl;
 	w.ctx.write_acl = conf->write_acl;
 	w.ctx.remap = conf->remap;
+	w.ctx.fcache = w.fcache;
 	w.ctx.retries = conf->retries;
 	if (setup_events(&w) == -1 ||
 	    chan_open(&w.chan, w.base, chanfd, (uint32_t)slot,

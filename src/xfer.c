@@ -325,6 +325,7 @@ rrq_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 	x->bytes = k * x->opts.blksize < x->size ? k * x->opts.blksize :
 	    x->size;
 	x->tries = 0;
+	x->progress_at = now;
 	rtt_sample(x, now);
 	x->rto_us = adapted_rto(ctx, x);
 	if (x->acked == x->nblocks)
@@ -410,6 +411,7 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	x->expect++;
 	x->gap_acked = 0;
 	x->tries = 0;
+	x->progress_at = now;
 	rtt_sample(x, now);
 	x->rto_us = adapted_rto(ctx, x);
 	if (x->state == XFER_S_OACK_SENT)
@@ -423,6 +425,20 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	}
 	arm(ctx, x, now);
 	return XFER_LIVE;
+}
+
+/*
+ * Open a file to send: through the worker's cache of open files for
+ * octet reads (netascii needs its own translated copy).
+ */
+static enum tftp_err
+open_for_read(struct xfer_ctx *ctx, struct xfer *x, const char *path,
+    uint64_t now)
+{
+	if (ctx->fcache != NULL && !x->netascii)
+		return fcache_open(ctx->fcache, ctx->rootfd, path, now, &x->fd,
+		    &x->size, &x->fce);
+	return fs_open_read(ctx->rootfd, path, x->netascii, &x->fd, &x->size);
 }
 
 /* read_acl for reads, write_acl for writes (empty lists allow all). */
@@ -472,6 +488,7 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	x->op = p->op;
 	x->fd = -1;
 	x->start_us = now;
+	x->progress_at = now;
 	fs_upload_init(&x->up);
 	timer_entry_init(&x->timer);
 	opt_set_init(&x->opts);
@@ -530,16 +547,15 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 			    XFER_END_REFUSED);
 		if (x->op == TFTP_OP_WRQ)
 			(void)strlcpy(path, alt, sizeof path);
-		else if ((e = fs_open_read(ctx->rootfd, alt, x->netascii,
-		    &x->fd, &x->size)) != TFTP_E_NOTFOUND) {
+		else if ((e = open_for_read(ctx, x, alt, now)) !=
+		    TFTP_E_NOTFOUND) {
 			if (e != TFTP_E_NONE)
 				return fail(ctx, x, e, NULL, XFER_END_REFUSED);
 		}
 	}
 	if (x->op == TFTP_OP_RRQ) {
 		if (x->fd == -1)
-			e = fs_open_read(ctx->rootfd, path, x->netascii,
-			    &x->fd, &x->size);
+			e = open_for_read(ctx, x, path, now);
 		if (e != TFTP_E_NONE)
 			return fail(ctx, x, e, NULL, XFER_END_REFUSED);
 		x->nblocks = x->size / x->opts.blksize + 1;
@@ -592,6 +608,7 @@ xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 				return XFER_LIVE;
 			}
 			x->tries = 0;
+			x->progress_at = now;
 			rtt_sample(x, now);
 			x->rto_us = adapted_rto(ctx, x);
 			set_state(x, XFER_S_SENDING);
@@ -628,7 +645,13 @@ xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 
 	if (x->state == XFER_S_DALLY)
 		return finish(x, XFER_END_OK);
-	if (++x->tries > ctx->retries)
+	/*
+	 * Give up after retries timeouts, but never sooner than the client
+	 * would have had without adaptation: a fast-adapted timeout must
+	 * not turn a busy client's pause into a failed transfer.
+	 */
+	if (++x->tries > ctx->retries && now - x->progress_at >=
+	    base_rto(ctx, x) * (ctx->retries + 1))
 		return fail(ctx, x, TFTP_E_UNDEF, "timed out",
 		    XFER_END_TIMEOUT);
 	cap = base_rto(ctx, x) * XFER_RTO_BACKOFF_CAP;
@@ -707,10 +730,12 @@ xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	int	 quiet;
 
 	timer_cancel(ctx->timers, &x->timer);
-	if (x->fd != -1) {
+	if (x->fce != NULL) {
+		fcache_release(ctx->fcache, x->fce);	/* the cache's fd */
+		x->fce = NULL;
+	} else if (x->fd != -1)
 		(void)close(x->fd);
-		x->fd = -1;
-	}
+	x->fd = -1;
 	fs_upload_abort(&x->up);
 	count_end(ctx, x);
 

@@ -81,7 +81,7 @@ static const char default_dump[] =
 	"read_acl = [ ];\n"
 	"write_acl = [ ];\n"
 	"remap = ( );\n"
-	"remap_strip_nonprint = true;\n"
+	"remap_strip_nonprint = false;\n"
 	"remap_backslash = true;\n"
 	"remap_lowercase = false;\n"
 	"pid_file = \"/run/owltftpd.pid\";\n"
@@ -1459,12 +1459,13 @@ START_TEST(test_remap_defaults)
 {
 	ck_assert_ptr_nonnull(conf->remap);
 	ck_assert_uint_eq(remap_count(conf->remap), 0);
-	ck_assert_int_eq(conf->remap_strip_nonprint, 1);
+	ck_assert_int_eq(conf->remap_strip_nonprint, 0);
 	ck_assert_int_eq(conf->remap_backslash, 1);
 	ck_assert_int_eq(conf->remap_lowercase, 0);
-	/* The built-ins are on: backslashes, trailing garbage. */
+	/* Only backslashes are on by default: trailing bytes stay, so
+	 * they reach the file lookup (and fail there) unless asked. */
 	ck_assert_str_eq(mapped(REMAP_OP_READ, "Boot\\X.EFI\r\n\x7f", NULL),
-	    "Boot/X.EFI");
+	    "Boot/X.EFI\r\n\x7f");
 	ck_assert_str_eq(mapped(REMAP_OP_WRITE, "a/../b", "192.0.2.1"),
 	    "a/../b");
 }
@@ -1490,7 +1491,7 @@ START_TEST(test_remap_list)
 	/* icase + global, reads only get this far. */
 	ck_assert_str_eq(mapped(REMAP_OP_READ, "qQaq", NULL), "kkak");
 	/* The built-ins run first. */
-	ck_assert_str_eq(mapped(REMAP_OP_READ, "pxelinux.cfg\\default\r",
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "pxelinux.cfg\\default",
 	    NULL), "pxe/cfg/default");
 }
 END_TEST
@@ -1700,7 +1701,7 @@ END_TEST
 
 START_TEST(test_remap_builtins)
 {
-	read_ok("remap_lowercase = true;");
+	read_ok("remap_lowercase = true; remap_strip_nonprint = true;");
 	ck_assert_int_eq(conf->remap_lowercase, 1);
 	ck_assert_str_eq(mapped(REMAP_OP_READ, "BOOT\\X64.EFI\x01", NULL),
 	    "boot/x64.efi");
