@@ -570,6 +570,16 @@ wait_for_workers() {
 	wait_for "${3:-10}" _workers_gen_are "$1" "$2"
 }
 
+# py_resolve: set PYTHON_EXE to the interpreter python3 really runs; a
+# version manager's shim can cost a second per start on a busy box, so
+# scripts that start many Python clients call this once.
+py_resolve() {
+	[ -n "${PYTHON_EXE:-}" ] && return 0
+	PYTHON_EXE=$(python3 -c 'import sys; print(sys.executable)' \
+	    2>/dev/null)
+	[ -n "$PYTHON_EXE" ] && [ -x "$PYTHON_EXE" ] || PYTHON_EXE=python3
+}
+
 # slow_get NAME OUT DELAY_MS [OPT=VALUE...]: a paced download, so that a
 # transfer is reliably still running seconds later on any machine: RRQ
 # NAME (octet, options default blksize=512), then wait DELAY_MS before
@@ -579,7 +589,8 @@ wait_for_workers() {
 slow_get() {
 	local name=$1 out=$2 delay=$3
 	shift 3
-	timeout -k 2 70 python3 - 127.0.0.1 "$PORT" "$name" "$out" "$delay" \
+	timeout -k 2 70 "${PYTHON_EXE:-python3}" - 127.0.0.1 "$PORT" "$name" \
+	    "$out" "$delay" \
 	    "$@" <<'PYEOF'
 import socket, struct, sys, time
 host, port, name, out, delay = sys.argv[1], int(sys.argv[2]), sys.argv[3], \
@@ -642,4 +653,19 @@ while time.monotonic() < end:
 print("not finished after 60 s")
 sys.exit(2)
 PYEOF
+}
+
+# rawq ARGS...: raw, through PYTHON_EXE (see py_resolve).
+rawq() {
+	timeout -k 2 "${RAW_TIMEOUT:-90}" "${PYTHON_EXE:-python3}" "$RAWTFTP" "$@"
+}
+
+# probeq ARGS...: probe, through PYTHON_EXE; sets REPLY.
+probeq() {
+	local host=127.0.0.1
+	if [ "${1:-}" = --host ]; then
+		host=$2
+		shift 2
+	fi
+	REPLY=$(rawq probe "$host" "$PORT" "$@" 2>&1)
 }

@@ -13,6 +13,7 @@
 . "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
 
 need_cmd curl python3
+py_resolve
 
 SIZES="1 511 512 513 70000 1048576"
 for n in $SIZES; do
@@ -27,7 +28,7 @@ mkfile "$ROOT/big.bin" 1000000
 # OUTFILE.  Sets STALL_PID.
 stall() {
 	rm -f "$T/stall.stop"
-	timeout -k 2 30 python3 - 127.0.0.1 "$PORT" "$1" "$T/stall.stop" \
+	timeout -k 2 30 "$PYTHON_EXE" - 127.0.0.1 "$PORT" "$1" "$T/stall.stop" \
 	    > "$2" 2>&1 <<'EOF' &
 import os, socket, struct, sys, time
 host, port, name, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -124,14 +125,14 @@ SUM=0
 BLOCKS=0
 for n in $SIZES; do
 	for k in 1 2; do
-		raw get 127.0.0.1 "$PORT" "f$n.bin" --expect "$ROOT/f$n.bin" \
+		rawq get 127.0.0.1 "$PORT" "f$n.bin" --expect "$ROOT/f$n.bin" \
 		    > "$T/raw.out" 2>&1 || fail "get f$n.bin: $(cat "$T/raw.out")"
 		N=$((N + 1))
 		SUM=$((SUM + n))
 		BLOCKS=$((BLOCKS + n / 512 + 1))
 	done
 done
-probe rrq no-such-file.bin octet
+probeq rrq no-such-file.bin octet
 expect_reply 'ERROR 1*'
 # want KEY=VALUE...: the kv totals in $S match; sets BAD.
 want() {
@@ -218,7 +219,7 @@ btot=$(awk '$1 == "owltftpd_bytes_out_total" { print $2 }' "$T/prom")
     fail "exit $rc, total '$tot', worker samples/sum '$wsum', bytes '$btot'"
 
 check "stats reset (after a stats): totals 0, later counts from there"
-raw get 127.0.0.1 "$PORT" f511.bin > /dev/null 2>&1 || fail "get f511.bin"
+rawq get 127.0.0.1 "$PORT" f511.bin > /dev/null 2>&1 || fail "get f511.bin"
 wait_for 3 _stats_are rrq=$((N + 2)) || fail "before the reset:$BAD"
 r=$(ctl stats reset)
 rc=$?
@@ -226,7 +227,7 @@ rc=$?
 S=$(ctl stats)
 want rrq=0 bytes_out=0 xfer_ok=0 errors_sent=0 data_out=0 ||
     fail "after the reset:$BAD"
-raw get 127.0.0.1 "$PORT" f513.bin > /dev/null 2>&1 || fail "get f513.bin"
+rawq get 127.0.0.1 "$PORT" f513.bin > /dev/null 2>&1 || fail "get f513.bin"
 wait_for 3 _stats_exact 1 1 513 2 &&
     ok "0 after the reset, then rrq=1 bytes_out=513" ||
     fail "after one download of 513 bytes:$BAD"
@@ -346,7 +347,7 @@ MASTER=$SERVER_PID
     [ "$(cat "$T/owltftpd.pid")" = "$MASTER" ] && ok "new master $MASTER" ||
     fail "status pid $(ctl_val pid status), pid file $(cat \
     "$T/owltftpd.pid")"
-raw get 127.0.0.1 "$PORT" f513.bin --expect "$ROOT/f513.bin" > /dev/null ||
+rawq get 127.0.0.1 "$PORT" f513.bin --expect "$ROOT/f513.bin" > /dev/null ||
     fail "download from the new server failed"
 stop_server
 check "a clean stop removes the pid file and the socket"
@@ -394,7 +395,7 @@ MPORT=$(sed -n 's/.*metrics on [^,]*, port \([0-9]*\).*/\1/p' "$LOG" |
 [ -n "$MPORT" ] && [ "$MPORT" != 0 ] && ok "port $MPORT" ||
     die "no 'metrics on ..., port N' line"
 for n in 1 513 70000; do
-	raw get 127.0.0.1 "$PORT" "f$n.bin" > /dev/null 2>&1 ||
+	rawq get 127.0.0.1 "$PORT" "f$n.bin" > /dev/null 2>&1 ||
 	    fail "get f$n.bin"
 done
 # _metrics_say RRQ BYTES: /metrics answers 200 with those totals (BYTES
@@ -431,7 +432,7 @@ check "log_file: lines go to the file"
 OWLLOG=$T/owl.log
 write_conf "log_file = \"$OWLLOG\""
 start_server
-raw get 127.0.0.1 "$PORT" f1.bin > /dev/null 2>&1 || fail "get f1.bin"
+rawq get 127.0.0.1 "$PORT" f1.bin > /dev/null 2>&1 || fail "get f1.bin"
 _in_log() { grep -aq "$1" "$2" 2>/dev/null; }
 wait_for 3 _in_log 'xfer end.*file=f1\.bin' "$OWLLOG" &&
     ok "xfer end line in $OWLLOG" || fail "not in $OWLLOG: $(cat "$OWLLOG")"
@@ -451,7 +452,7 @@ reopen_case() {
 		return
 	fi
 	sleep 0.3	# the workers reopen on their channel message
-	raw get 127.0.0.1 "$PORT" "$f" > /dev/null 2>&1 || fail "get $f"
+	rawq get 127.0.0.1 "$PORT" "$f" > /dev/null 2>&1 || fail "get $f"
 	if wait_for 3 _in_log "xfer end.*file=$f" "$OWLLOG" &&
 	    ! grep -aq "file=$f" "$moved"; then
 		ok "the download of $f is logged in the new $OWLLOG only"
@@ -465,8 +466,8 @@ reopen_case SIGUSR1 513
 # Both workers must have reopened: one download per source port until
 # each worker has logged one.
 check "log_file: every worker writes to the new file"
-for i in $(seq 1 12); do
-	raw get 127.0.0.1 "$PORT" f512.bin > /dev/null 2>&1 || fail "get f512"
+for _ in $(seq 1 12); do
+	rawq get 127.0.0.1 "$PORT" f512.bin > /dev/null 2>&1 || fail "get f512"
 done
 sleep 0.3
 nw=$(grep -a 'xfer end.*file=f512\.bin' "$OWLLOG" |
@@ -486,7 +487,7 @@ write_conf 'stats_interval_ms = 60000'
 start_server
 S=$(ctl stats)
 for n in 512 513; do
-	raw get 127.0.0.1 "$PORT" "f$n.bin" > /dev/null 2>&1 ||
+	rawq get 127.0.0.1 "$PORT" "f$n.bin" > /dev/null 2>&1 ||
 	    fail "get f$n.bin"
 done
 sleep 0.2	# the last ACK has reached the worker
@@ -498,7 +499,7 @@ want rrq=0 bytes_out=0 xfer_ok=0 errors_sent=0 && ok "all zero" ||
     fail "after the reset:$BAD (the downloads before the reset count)"
 check "stats_interval_ms 60000: later counts start from the reset"
 for n in 70000 1; do
-	raw get 127.0.0.1 "$PORT" "f$n.bin" > /dev/null 2>&1 ||
+	rawq get 127.0.0.1 "$PORT" "f$n.bin" > /dev/null 2>&1 ||
 	    fail "get f$n.bin"
 done
 if wait_for 3 _stats_exact 2 2 70001 $((70000 / 512 + 1 + 1)); then

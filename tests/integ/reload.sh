@@ -19,6 +19,7 @@
 . "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
 
 need_cmd curl python3 cmp
+py_resolve
 
 NLOAD=104		# downloads in flight at the owlctl reload
 NHUP=24			# downloads in flight at the SIGHUP
@@ -101,7 +102,9 @@ snap() {
 
 # not_less BEFORE AFTER: each number of AFTER >= the one in BEFORE.
 not_less() {
-	local b=($1) a=($2)
+	local b a
+	read -r -a b <<< "$1"
+	read -r -a a <<< "$2"
 	[ "${#a[@]}" -eq 2 ] && [ "${#b[@]}" -eq 2 ] &&
 	    [ "${a[0]}" -ge "${b[0]}" ] && [ "${a[1]}" -ge "${b[1]}" ]
 }
@@ -228,7 +231,7 @@ else
 fi
 
 check "(a) after the reload: OACK blksize clamped to 1024, new root served"
-raw get 127.0.0.1 "$PORT" new-only.bin --opt blksize=8192 \
+rawq get 127.0.0.1 "$PORT" new-only.bin --opt blksize=8192 \
     --expect-oack blksize=1024 --expect "$ROOT2/new-only.bin" \
     > "$T/raw.out" 2>&1 && ok "$(grep OACK "$T/raw.out")" ||
     fail "$(cat "$T/raw.out")"
@@ -240,7 +243,7 @@ same "$ROOT2/which.txt" "$OUT/which"
 wait_xfer new-only.bin 'opts="blksize=1024.*result=ok'
 
 check "(a) after the reload: a file only in the old root is not found"
-probe rrq old-only.bin octet
+probeq rrq old-only.bin octet
 EXP_RRQ=$((EXP_RRQ + 1))
 EXP_ERR=$((EXP_ERR + 1))
 EXP_NOTFOUND=$((EXP_NOTFOUND + 1))
@@ -251,7 +254,7 @@ finish_load $NLOAD "$ROOT/big.bin" a
 
 check "(a) old workers exit: owlctl workers shows generation 2 only"
 if wait_for_workers 2 2 10; then
-	ok "$(echo $(ctl_workers | awk '{ print $2 "/gen" $3 }'))"
+	ok "$(ctl_workers | awk '{ print $2 "/gen" $3 }' | tr '\n' ' ')"
 else
 	fail "workers: $(ctl_workers | tr '\n' ';')"
 fi
@@ -283,12 +286,12 @@ not_less "$BEFORE" "$AFTER" && ok "rrq bytes_out: $BEFORE -> $AFTER" ||
     fail "rrq bytes_out went from '$BEFORE' to '$AFTER'"
 
 check "SIGHUP: new requests see blksize_max = 1400 and the third root"
-raw get 127.0.0.1 "$PORT" third.bin --opt blksize=8192 \
+rawq get 127.0.0.1 "$PORT" third.bin --opt blksize=8192 \
     --expect-oack blksize=1400 --expect "$ROOT3/third.bin" \
     > "$T/raw.out" 2>&1 && ok "$(grep OACK "$T/raw.out")" ||
     fail "$(cat "$T/raw.out")"
 got 30000
-probe rrq new-only.bin octet
+probeq rrq new-only.bin octet
 EXP_RRQ=$((EXP_RRQ + 1))
 EXP_ERR=$((EXP_ERR + 1))
 EXP_NOTFOUND=$((EXP_NOTFOUND + 1))
@@ -327,7 +330,7 @@ err=$(kv_get "$st" reload.error)
     ok "reload.error=$err" || fail "status: $(echo $st)"
 
 check "(b) the old config keeps serving (blksize 1400, third root)"
-raw get 127.0.0.1 "$PORT" third.bin --opt blksize=8192 \
+rawq get 127.0.0.1 "$PORT" third.bin --opt blksize=8192 \
     --expect-oack blksize=1400 --expect "$ROOT3/third.bin" \
     > "$T/raw.out" 2>&1 && ok "$(grep OACK "$T/raw.out")" ||
     fail "$(cat "$T/raw.out")"
@@ -364,7 +367,7 @@ st=$(ctl -r status)
 [ $rc -eq 0 ] && [ "$(kv_get "$st" generation)" = 4 ] &&
     ! printf '%s\n' "$st" | grep -q '^reload\.error=' &&
     ok "$out" || fail "exit $rc ($out); status: $(echo $st)"
-raw get 127.0.0.1 "$PORT" third.bin --opt blksize=8192 \
+rawq get 127.0.0.1 "$PORT" third.bin --opt blksize=8192 \
     --expect-oack blksize=512 --expect "$ROOT3/third.bin" \
     > "$T/raw.out" 2>&1 || fail "$(cat "$T/raw.out")"
 got 30000

@@ -13,6 +13,7 @@
 . "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
 
 need_cmd curl python3 cmp
+py_resolve
 
 NLOAD=16
 BIG=262144		# 512 blocks of 512 bytes, paced: ~3 s each
@@ -114,7 +115,7 @@ par_gets() {
 	local i p pids=
 	NBAD=0
 	for i in $(seq 1 "$1"); do
-		raw get 127.0.0.1 "$PORT" small.bin --expect "$ROOT/small.bin" \
+		rawq get 127.0.0.1 "$PORT" small.bin --expect "$ROOT/small.bin" \
 		    > "$T/raw-$i.out" 2>&1 &
 		pids="$pids $!"
 	done
@@ -161,7 +162,7 @@ check "the other slot was never respawned"
 [ "$(pid_in_slot "$OSLOT")" = "$OTHER" ] &&
     ! grep -aq "worker\[$OSLOT\] respawning" "$LOG" && ok ||
     fail "worker[$OSLOT]: $(grep -a "worker\[$OSLOT\]" "$LOG" | tail -n 3)"
-raw get 127.0.0.1 "$PORT" small.bin --expect "$ROOT/small.bin" \
+rawq get 127.0.0.1 "$PORT" small.bin --expect "$ROOT/small.bin" \
     > /dev/null 2>&1 || fail "a download after the crashes failed"
 
 # ---------------------------------------------------------------- fatal
@@ -198,7 +199,7 @@ check "with slot $OSLOT fatal, every request is still answered (none lost)"
 # the kernel hands to the fatal slot's socket must not vanish.
 pids=
 for i in $(seq 1 12); do
-	raw probe 127.0.0.1 "$PORT" rrq small.bin octet --wait 1500 \
+	rawq probe 127.0.0.1 "$PORT" rrq small.bin octet --wait 1500 \
 	    > "$T/probe-$i.out" 2>&1 &
 	pids="$pids $!"
 done

@@ -12,6 +12,7 @@
 . "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
 
 need_cmd curl python3 cmp
+py_resolve
 
 BIG=262144		# 512 blocks of 512 bytes
 DELAY=10		# ms before each ACK: a download takes >= 5 s
@@ -31,7 +32,6 @@ load() {
 		slow_get big.bin "$OUT/$2-$i" $DELAY > "$T/$2-$i.err" 2>&1 &
 		LOADPIDS="$LOADPIDS $!"
 	done
-	LOAD_T0=$(now_ms)
 }
 
 _live_ge() {
@@ -109,7 +109,7 @@ graceful() {
  listed: $(ctl -r transfers | grep -c '\.file=big\.bin$')"
 	fi
 	check "graceful stop ($how): a new request is not served"
-	probe rrq small.bin octet --wait 1000
+	probeq rrq small.bin octet --wait 1000
 	if ! alive || ! _live_ge 1; then
 		fail "the downloads ended before the probe was over: no test"
 	elif [ "$REPLY" = NONE ] || [[ $REPLY == ERROR* ]]; then
@@ -146,7 +146,7 @@ fast() {
 	kids=$(workers 2)
 	check "fast stop ($how): $NLOAD downloads and an upload in flight"
 	load $NLOAD "$label"
-	raw put 127.0.0.1 "$PORT" "up-$label.bin" "$T/upload.bin" \
+	rawq put 127.0.0.1 "$PORT" "up-$label.bin" "$T/upload.bin" \
 	    --stop-after 3 --opt timeout=30 > "$T/put.out" 2>&1 ||
 	    fail "raw put: $(cat "$T/put.out")"
 	in_flight $NLOAD
@@ -206,7 +206,7 @@ start_server
 # stall: an RRQ with timeout=30 answered with an OACK that the client
 # never acknowledges: the transfer would live for minutes.
 check "drain_timeout 2: a reloaded worker with a stalled client exits in ~2 s"
-probe rrq big.bin octet timeout=30 blksize=512 --keep
+probeq rrq big.bin octet timeout=30 blksize=512 --keep
 [[ $REPLY == OACK* ]] || fail "no OACK: $REPLY"
 stalled=$(ctl -r transfers | sed -n 's/^transfer\.0\.pid=//p')
 [ -n "$stalled" ] || fail "owlctl transfers does not list the stalled one"
@@ -227,7 +227,7 @@ grep -aq 'drain timeout: ending 1 transfers' "$LOG" &&
 grep -aq 'killing them' "$LOG" && fail "the master had to SIGKILL"
 
 check "drain_timeout 2: a graceful stop with a stalled client ends in ~2 s"
-probe rrq big.bin octet timeout=30 blksize=512 --keep
+probeq rrq big.bin octet timeout=30 blksize=512 --keep
 [[ $REPLY == OACK* ]] || fail "no OACK: $REPLY"
 kids=$(children_of "$SERVER_PID")
 t0=$(now_ms)
