@@ -1114,6 +1114,563 @@ SCENARIOS = {
 }
 
 
+# ---------------------------------------------------------------- policy,
+# abuse and limits scenarios (tests/integ/policy.sh, abuse.sh, diskfull.sh)
+
+class SrcSession(Session):
+    """A Session bound to a chosen source address (any 127.0.0.x works on
+    Linux loopback).  With listen_tid the server's TID must be its listen
+    port (single_port): replies from any other port are strays."""
+
+    def __init__(self, host, port, src=None, listen_tid=False, timeout=2.0):
+        Session.__init__(self, host, port, timeout)
+        if src:
+            self.sock.close()
+            self.sock = socket.socket(self.family, socket.SOCK_DGRAM)
+            self.sock.bind((src, 0))
+            self.sock.settimeout(timeout)
+        if listen_tid:
+            self.tid = self.server
+
+    def local_port(self):
+        return self.sock.getsockname()[1]
+
+
+def port_range_arg(text):
+    lo, hi = text.split(":", 1)
+    return int(lo), int(hi)
+
+
+def first_reply(s, wait):
+    """The first datagram to s within wait seconds as (Packet, addr)."""
+    return s.recv_any(wait)
+
+
+def sc_xget(a, c):
+    """Download (like get) from a chosen source address; optionally the
+    replies must come from the listen port (single_port) or from a TID
+    port within --tid-range.  Prints tid=PORT."""
+    s = SrcSession(a.host, a.port, a.src, a.single_port)
+    try:
+        r = get(s, b(a.name), a.mode, parse_opts(a.opt), deadline=a.deadline)
+    except TftpError as e:
+        if a.expect_error is not None:
+            c.expect(e.code in a.expect_error,
+                     "RRQ %r from %s refused with ERROR %d %r"
+                     % (a.name, a.src or "any", e.code, e.msg),
+                     "want a code in %s" % (a.expect_error,))
+            return
+        c.fail("RRQ %r from %s: ERROR %d %r" % (a.name, a.src or "any",
+                                                e.code, e.msg))
+        return
+    print("tid=%d got %d bytes, blksize %d, windowsize %d%s" % (
+        s.tid[1], len(r.data), r.blksize, r.windowsize,
+        ", " + str(r.oack) if r.oack else ""))
+    if a.expect_error is not None:
+        c.fail("RRQ %r should be refused with ERROR %s, %d bytes came"
+               % (a.name, a.expect_error, len(r.data)))
+        return
+    if a.single_port:
+        c.expect(not s.strays, "every reply came from the listen port %d"
+                 % a.port, "also from %s" % sorted(set(
+                     ad[1] for _, ad in s.strays)))
+    if a.tid_range:
+        lo, hi = a.tid_range
+        c.expect(lo <= s.tid[1] <= hi, "TID port %d is in %d:%d"
+                 % (s.tid[1], lo, hi))
+    if a.out:
+        with open(a.out, "wb") as f:
+            f.write(r.data)
+    if a.expect:
+        want = read_file(a.expect)
+        c.expect(r.data == want, "content equals %s" % a.expect,
+                 "got %d bytes, want %d" % (len(r.data), len(want)))
+    for kv in a.expect_oack or []:
+        k, v = kv.split("=", 1)
+        got = r.oack.optdict().get(k.lower()) if r.oack else None
+        c.expect(got == v, "OACK has %s=%s" % (k, v), "got %r" % got)
+
+
+def sc_xput(a, c):
+    """Upload (like put) from a chosen source address, optionally through
+    the listen port (single_port)."""
+    content = read_file(a.file)
+    s = SrcSession(a.host, a.port, a.src, a.single_port)
+    try:
+        o = put(s, b(a.name), content, "octet", parse_opts(a.opt),
+                stop_after=a.stop_after, deadline=a.deadline)
+    except TftpError as e:
+        if a.expect_error is not None:
+            c.expect(e.code in a.expect_error,
+                     "WRQ %r from %s refused with ERROR %d %r"
+                     % (a.name, a.src or "any", e.code, e.msg),
+                     "want a code in %s" % (a.expect_error,))
+            return
+        c.fail("WRQ %r from %s: ERROR %d %r" % (a.name, a.src or "any",
+                                                e.code, e.msg))
+        return
+    if a.expect_error is not None:
+        c.fail("WRQ %r should have ended with ERROR %s but did not"
+               % (a.name, a.expect_error))
+        return
+    c.ok("upload of %r (%d bytes) from %s, TID %d%s%s" % (
+        a.name, len(content), a.src or "any", s.tid[1],
+        " (stopped after %d blocks)" % a.stop_after
+        if a.stop_after is not None else "", ", " + str(o) if o else ""))
+    if a.single_port:
+        c.expect(not s.strays, "every reply came from the listen port %d"
+                 % a.port, "also from %s" % sorted(set(
+                     ad[1] for _, ad in s.strays)))
+
+
+def sc_xprobe(a, c):
+    """probe from a chosen source address: one request, the first reply
+    (or NONE) on one line; the transfer is then ended."""
+    s = SrcSession(a.host, a.port, a.src)
+    op = OP_WRQ if a.op == "wrq" else OP_RRQ
+    s.send_req(request(op, b(a.name), a.mode, parse_opts(a.opt)))
+    p = s.recv(a.wait / 1000.0)
+    if p is None:
+        print("NONE")
+        return
+    print(str(p))
+    if p.bad:
+        c.fail("malformed reply: %s" % p.bad)
+    if p.op in (OP_OACK, OP_DATA, OP_ACK):
+        end_transfer(s)
+
+
+def sc_tids(a, c):
+    """count downloads of a small file, each from a fresh port: print the
+    distinct TID ports seen; with --range each must be inside it."""
+    want = read_file(a.expect)
+    ports = {}
+    for i in range(a.count):
+        s = SrcSession(a.host, a.port, a.src)
+        try:
+            r = get(s, a.name)
+        except (TftpError, Failure) as e:
+            c.fail("download %d failed: %s" % (i + 1, e))
+            s.close()
+            continue
+        if r.data != want:
+            c.fail("download %d: %d bytes, want %d" % (i + 1, len(r.data),
+                                                       len(want)))
+        ports[s.tid[1]] = ports.get(s.tid[1], 0) + 1
+        s.close()
+    print("tid ports: %s" % " ".join("%d(x%d)" % kv
+                                     for kv in sorted(ports.items())))
+    c.expect(sum(ports.values()) == a.count, "%d downloads complete"
+             % a.count, "only %d" % sum(ports.values()))
+    if a.range:
+        lo, hi = a.range
+        out = [p for p in ports if not lo <= p <= hi]
+        c.expect(not out, "every TID port is in %d:%d" % (lo, hi),
+                 "outside: %s" % out)
+    if a.distinct is not None:
+        c.expect(len(ports) == a.distinct, "%d distinct TID ports (one per "
+                 "worker)" % a.distinct, "saw %d" % len(ports))
+
+
+def sc_burst(a, c):
+    """count requests back to back from one socket (one address and
+    port) for a missing file; count the answers.  Prints answered=N.
+    With --again M: after --pause seconds, M more from the same socket."""
+    s = SrcSession(a.host, a.port, a.src)
+    for i in range(a.count):
+        s.send_req(rrq("%s-%d" % (a.name, i)))
+    got = s.quiet(a.wait / 1000.0)
+    answered = len(got)
+    kinds = {}
+    for p, _ in got:
+        kinds[str(p)] = kinds.get(str(p), 0) + 1
+    print("answered=%d of %d: %s" % (answered, a.count, ", ".join(
+        "%s x%d" % kv for kv in sorted(kinds.items())) or "nothing"))
+    if a.expect is not None:
+        c.expect(answered == a.expect, "exactly %d of %d requests answered"
+                 % (a.expect, a.count), "%d were" % answered)
+    if a.again:
+        time.sleep(a.pause)
+        for i in range(a.again):
+            s.send_req(rrq("%s-again-%d" % (a.name, i)))
+        later = len(s.quiet(a.wait / 1000.0))
+        print("after %.2f s: answered=%d of %d" % (a.pause, later, a.again))
+        if a.expect_again is not None:
+            c.expect(later == a.expect_again, "after %.2f s exactly %d of "
+                     "%d more requests answered" % (a.pause, a.expect_again,
+                                                   a.again),
+                     "%d were" % later)
+    s.close()
+
+
+def sc_hold(a, c):
+    """count RRQs, each from a fresh port of --src, answered by nobody:
+    print one line per request ("req N: REPLY tid=PORT"); then, while
+    they are all still held, optional --then requests from other
+    addresses ("then ADDR: REPLY tid=PORT"); then end every live
+    transfer with a client ERROR."""
+    socks = []
+    try:
+        for i in range(a.count):
+            s = SrcSession(a.host, a.port, a.src)
+            socks.append(s)
+            s.send_req(rrq(a.name, "octet", parse_opts(a.opt)))
+            got = first_reply(s, a.wait / 1000.0)
+            if got is None:
+                print("req %d: NONE" % (i + 1))
+                continue
+            p, addr = got
+            s.tid = addr
+            print("req %d: %s tid=%d" % (i + 1, p, addr[1]))
+        for src in a.then or []:
+            s = SrcSession(a.host, a.port, src)
+            socks.append(s)
+            s.send_req(rrq(a.name, "octet", parse_opts(a.opt)))
+            got = first_reply(s, a.wait / 1000.0)
+            if got is None:
+                print("then %s: NONE" % src)
+                continue
+            p, addr = got
+            s.tid = addr
+            print("then %s: %s tid=%d" % (src, p, addr[1]))
+        sys.stdout.flush()
+        if a.hold > 0:
+            time.sleep(a.hold)
+    finally:
+        for s in socks:
+            if s.tid is not None:
+                try:
+                    end_transfer(s)
+                except OSError:
+                    pass
+            s.close()
+
+
+def sc_amp(a, c):
+    """Amplification guard: an RRQ from a client that never answers (as
+    a spoofed one would).  Every datagram that arrives within --listen
+    seconds is counted: with options only the OACK (the same bytes each
+    time), without options only DATA 1; at most retries+1 of them, and
+    at most one final ERROR."""
+    s = SrcSession(a.host, a.port, a.src)
+    opts = parse_opts(a.opt)
+    s.send_req(rrq(a.name, "octet", opts))
+    got = s.quiet(a.listen)
+    pkts = [p for p, _ in got]
+    errs = [p for p in pkts if p.op == OP_ERROR]
+    main = [p for p in pkts if p.op != OP_ERROR]
+    total = sum(len(p.raw) for p in pkts)
+    print("%d datagrams, %d bytes: %s" % (len(pkts), total, ", ".join(
+        str(p) for p in pkts[:12])))
+    want_op = OP_OACK if opts else OP_DATA
+    if not c.expect(main and main[0].op == want_op, "the first reply is %s"
+                    % ("the OACK" if opts else "DATA 1"),
+                    "got %s" % (main[0] if main else "nothing")):
+        return
+    first = main[0]
+    c.expect(all(p.raw == first.raw for p in main),
+             "every non-ERROR datagram is the same %s (%d bytes)"
+             % (OPNAMES[want_op], len(first.raw)),
+             "got %s" % [str(p) for p in main if p.raw != first.raw][:5])
+    c.expect(not [p for p in main if p.op == OP_DATA] or not opts,
+             "no DATA before the client's first ACK",
+             "%d DATA packets" % len([p for p in main if p.op == OP_DATA]))
+    if not opts:
+        c.expect(all(p.op == OP_DATA and p.block == 1 for p in main),
+                 "only DATA 1 (no window opened)",
+                 "blocks %s" % [p.block for p in main])
+    c.expect(len(main) <= a.retries + 1, "%d sends <= retries+1 = %d"
+             % (len(main), a.retries + 1), "%d sends" % len(main))
+    c.expect(len(errs) <= 1, "at most one final ERROR (%d)" % len(errs),
+             "%d ERRORs" % len(errs))
+    bound = (a.retries + 1) * len(first.raw) + \
+        sum(len(e.raw) for e in errs[:1])
+    c.expect(total <= bound, "%d bytes sent <= (retries+1) x %d + the "
+             "final ERROR = %d" % (total, len(first.raw), bound))
+    c.expect(len(first.raw) <= a.max_packet, "the packet (%d bytes) is at "
+             "most %d bytes" % (len(first.raw), a.max_packet))
+
+
+def sc_tinyerr(a, c):
+    """ERROR packets of 0-3 bytes, then a huge ERROR full of format
+    directives and control bytes, to a live download.  The short ones
+    are dropped (the transfer goes on), the huge one ends it."""
+    want = read_file(a.expect)
+    s = SrcSession(a.host, a.port)
+    s.send_req(rrq(a.name, "octet", [("timeout", a.timeout)]))
+    p = s.recv(5.0)
+    if p is not None and p.op == OP_OACK:
+        s.send(ack(0))
+        p = s.recv(5.0)
+    if not c.expect(p is not None and p.op == OP_DATA and p.block == 1,
+                    "transfer started (DATA 1)", "got %s" % p):
+        return
+    got = bytearray(p.payload)
+    n = 1
+    for label, dgram in (("0-byte", b""), ("1-byte", b"\x00"),
+                         ("2-byte ERROR opcode", b"\x00\x05"),
+                         ("3-byte ERROR", b"\x00\x05\x00")):
+        s.sock.sendto(dgram, s.tid)
+        s.send(ack(n))
+        q = s.recv(3.0)
+        if not c.expect(q is not None and q.op == OP_DATA and
+                        q.block == n + 1, "%s datagram to the transfer is "
+                        "dropped: ACK %d brings DATA %d" % (label, n, n + 1),
+                        "got %s" % q):
+            return
+        got += q.payload
+        n += 1
+    msg = (b"%n%s%x%p" * 7000)[:a.size]
+    msg = b"\x1b[31m\r\n%n%s\x07" + msg[20:]
+    big = struct.pack("!HH", OP_ERROR, 0) + msg + b"\0"
+    s.sock.sendto(big, s.tid)
+    print("sent a %d-byte ERROR with %%n%%s%%x%%p and control bytes"
+          % len(big))
+    extra = s.quiet(a.quiet / 1000.0)
+    c.expect(not extra, "after the huge ERROR the server sends nothing "
+             "(%d ms)" % a.quiet, "got %s" % [str(x) for x, _ in extra][:4])
+    c.expect(bytes(got) == want[:len(got)], "the %d blocks received were "
+             "intact" % n)
+
+
+def sc_manyopts(a, c):
+    """An RRQ whose unknown options would make an OACK that fits no
+    packet: count options with namelen-byte names, the known ones after
+    the first --before of them.  The OACK must carry only known options and be well formed."""
+    opts = [("x%03d" % i + "y" * (a.namelen - 4), "1")
+            for i in range(a.count)]
+    known = [("blksize", "1024"), ("tsize", "0"), ("timeout", "3"),
+             ("windowsize", "4")]
+    opts = opts[:a.before] + known + opts[a.before:]
+    req = rrq(a.name, "octet", opts)
+    s = SrcSession(a.host, a.port)
+    s.send_req(req)
+    print("sent a %d-byte RRQ with %d options" % (len(req), len(opts)))
+    p = s.recv(3.0)
+    if p is None:
+        c.ok("no answer (dropped)")
+        return
+    print(str(p)[:200])
+    if p.op == OP_ERROR:
+        c.expect(not p.bad and p.code in (0, 4, 8), "ERROR %d %s"
+                 % (p.code, p.msg), "bad ERROR %s" % p)
+        return
+    if p.op == OP_DATA and p.block == 1 and not p.bad:
+        c.ok("DATA 1: every option ignored")
+        end_transfer(s)
+        return
+    if not c.expect(p.op == OP_OACK and not p.bad, "a well-formed OACK",
+                    "got %s" % p):
+        return
+    names = [k.lower() for k, _ in p.opts]
+    c.expect(set(names) <= {"blksize", "tsize", "timeout", "windowsize",
+                            "utimeout", "rollover"},
+             "the OACK (%d bytes) carries only known options: %s"
+             % (len(p.raw), " ".join(names)),
+             "unknown: %s" % [x for x in names if x.startswith("x")][:3])
+    c.expect(len(p.raw) <= 512, "the OACK is at most 512 bytes",
+             "%d bytes" % len(p.raw))
+    end_transfer(s)
+
+
+def sc_samesrc(a, c):
+    """Concurrent requests from one address:port, all in one go: RRQ
+    NAME x copies, a WRQ and an RRQ for another name.  Exactly one
+    transfer starts (one TID, one first reply); it completes intact."""
+    want = read_file(a.expect)
+    s = SrcSession(a.host, a.port)
+    req = rrq(a.name, "octet", [("timeout", a.timeout)])
+    s.send_req(req)
+    for _ in range(a.copies - 1):
+        s.send_req(req)
+    s.send_req(wrq("samesrc-upload.bin"))
+    s.send_req(rrq(a.other, "octet"))
+    got = s.quiet(a.quiet / 1000.0)
+    tids = set(ad[:2] for _, ad in got)
+    print("replies: %s" % ", ".join("%s from %d" % (p, ad[1])
+                                    for p, ad in got[:10]))
+    if not c.expect(len(got) == 1 and got[0][0].op == OP_OACK,
+                    "%d requests in one go: one OACK, nothing else "
+                    "(%d ms)" % (a.copies + 2, a.quiet),
+                    "%d replies from %d TIDs" % (len(got), len(tids))):
+        if not got:
+            return
+    s.tid = got[0][1]
+    s.send(ack(0))
+    data_ = bytearray()
+    n = 0
+    for _ in range(len(want) // 512 + 3):
+        p = s.recv(3.0)
+        if p is None or p.op != OP_DATA or p.block != n + 1:
+            c.fail("expected DATA %d, got %s" % (n + 1, p))
+            return
+        n += 1
+        data_ += p.payload
+        s.send(ack(n))
+        if len(p.payload) < 512:
+            break
+    c.expect(bytes(data_) == want, "the one transfer completes intact",
+             "got %d bytes" % len(data_))
+    extra = s.quiet(a.quiet / 1000.0)
+    c.expect(not extra, "no second transfer afterwards",
+             "got %s" % [str(x) for x, _ in extra][:4])
+
+
+def sc_spoof(a, c):
+    """A flood as if from spoofed sources: an RRQ from each of --ports
+    ports on each of --addrs addresses (127.0.0.A..B), never answered.
+    Prints sent=, answered=, data=, errors=, silent=."""
+    lo, hi = port_range_arg(a.addrs)
+    socks = []
+    sent = 0
+    try:
+        for i in range(lo, hi + 1):
+            for _ in range(a.ports):
+                s = SrcSession(a.host, a.port, "127.0.0.%d" % i)
+                socks.append(s)
+                s.send_req(rrq(a.name, "octet"))
+                sent += 1
+        deadline = time.monotonic() + a.wait / 1000.0
+        data_, errors, silent = 0, 0, 0
+        for s in socks:
+            got = s.recv_any(max(0.001, deadline - time.monotonic()))
+            if got is None:
+                silent += 1
+            elif got[0].op == OP_DATA:
+                data_ += 1
+            elif got[0].op == OP_ERROR:
+                errors += 1
+        print("sent=%d answered=%d data=%d errors=%d silent=%d"
+              % (sent, data_ + errors, data_, errors, silent))
+    finally:
+        for s in socks:
+            s.close()
+
+
+MORE_SCENARIOS = {
+    "xget": sc_xget,
+    "xput": sc_xput,
+    "xprobe": sc_xprobe,
+    "tids": sc_tids,
+    "burst": sc_burst,
+    "hold": sc_hold,
+    "amp": sc_amp,
+    "tinyerr": sc_tinyerr,
+    "manyopts": sc_manyopts,
+    "samesrc": sc_samesrc,
+    "spoof": sc_spoof,
+}
+SCENARIOS.update(MORE_SCENARIOS)
+
+
+def add_more_parsers(sub):
+    """The CLI of MORE_SCENARIOS."""
+    def new(name, doc):
+        p = sub.add_parser(name, help=doc)
+        p.add_argument("host")
+        p.add_argument("port", type=int)
+        return p
+
+    p = new("xget", "download from a chosen source address")
+    p.add_argument("name")
+    p.add_argument("--src", help="source address to bind")
+    p.add_argument("--single-port", action="store_true",
+                   help="replies must come from the listen port")
+    p.add_argument("--tid-range", type=port_range_arg, help="LO:HI")
+    p.add_argument("--mode", default="octet")
+    p.add_argument("--opt", action="append", help="option name=value")
+    p.add_argument("--out")
+    p.add_argument("--expect", help="file the content must equal")
+    p.add_argument("--expect-oack", action="append", help="name=value")
+    p.add_argument("--expect-error", type=int_list)
+    p.add_argument("--deadline", type=float, default=60.0)
+
+    p = new("xput", "upload from a chosen source address")
+    p.add_argument("name")
+    p.add_argument("file")
+    p.add_argument("--src")
+    p.add_argument("--single-port", action="store_true")
+    p.add_argument("--opt", action="append")
+    p.add_argument("--stop-after", type=int)
+    p.add_argument("--expect-error", type=int_list)
+    p.add_argument("--deadline", type=float, default=60.0)
+
+    p = new("xprobe", "probe from a chosen source address")
+    p.add_argument("op", choices=("rrq", "wrq"))
+    p.add_argument("name")
+    p.add_argument("mode")
+    p.add_argument("opt", nargs="*", help="name=value")
+    p.add_argument("--src")
+    p.add_argument("--wait", type=int, default=2000, help="ms")
+
+    p = new("tids", "TID ports of many downloads")
+    p.add_argument("name")
+    p.add_argument("--expect", required=True)
+    p.add_argument("--count", type=int, default=40)
+    p.add_argument("--src")
+    p.add_argument("--range", type=port_range_arg, help="LO:HI")
+    p.add_argument("--distinct", type=int,
+                   help="how many distinct TID ports must be seen")
+
+    p = new("burst", "back-to-back requests from one address:port")
+    p.add_argument("name", help="a missing file (a prefix)")
+    p.add_argument("--src")
+    p.add_argument("--count", type=int, default=10)
+    p.add_argument("--wait", type=int, default=1000, help="ms")
+    p.add_argument("--expect", type=int, help="answers wanted")
+    p.add_argument("--pause", type=float, default=0.0,
+                   help="s before the --again requests")
+    p.add_argument("--again", type=int, default=0,
+                   help="more requests from the same socket after --pause")
+    p.add_argument("--expect-again", type=int)
+
+    p = new("hold", "hold silent downloads open")
+    p.add_argument("name")
+    p.add_argument("--src")
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--opt", action="append")
+    p.add_argument("--then", action="append",
+                   help="one more request from this address")
+    p.add_argument("--wait", type=int, default=2000, help="ms per reply")
+    p.add_argument("--hold", type=float, default=0.0, help="s")
+
+    p = new("amp", "amplification guard")
+    p.add_argument("name")
+    p.add_argument("--src")
+    p.add_argument("--opt", action="append")
+    p.add_argument("--retries", type=int, required=True)
+    p.add_argument("--listen", type=float, default=4.0, help="s")
+    p.add_argument("--max-packet", type=int, default=65468)
+
+    p = new("tinyerr", "tiny and huge ERRORs to a live transfer")
+    p.add_argument("name")
+    p.add_argument("--expect", required=True)
+    p.add_argument("--size", type=int, default=61440)
+    p.add_argument("--timeout", type=int, default=5, help="option, s")
+    p.add_argument("--quiet", type=int, default=1500, help="ms")
+
+    p = new("manyopts", "an OACK that would not fit")
+    p.add_argument("name")
+    p.add_argument("--count", type=int, default=200)
+    p.add_argument("--namelen", type=int, default=250)
+    p.add_argument("--before", type=int, default=20,
+                   help="unknown options before the known ones")
+
+    p = new("samesrc", "concurrent requests from one address:port")
+    p.add_argument("name")
+    p.add_argument("other", help="another existing file")
+    p.add_argument("--expect", required=True)
+    p.add_argument("--copies", type=int, default=5)
+    p.add_argument("--timeout", type=int, default=5, help="option, s")
+    p.add_argument("--quiet", type=int, default=600, help="ms")
+
+    p = new("spoof", "a flood from many addresses and ports")
+    p.add_argument("name")
+    p.add_argument("--addrs", default="2:17", help="A:B for 127.0.0.A-B")
+    p.add_argument("--ports", type=int, default=16)
+    p.add_argument("--wait", type=int, default=2000, help="ms")
+
+
 def int_list(text):
     return tuple(int(x) for x in text.split(","))
 
@@ -1226,6 +1783,7 @@ def build_parser():
     p.add_argument("name", help="an existing file")
     p.add_argument("--expect", help="its content")
     p.add_argument("--wait", type=int, default=300, help="ms per case")
+    add_more_parsers(sub)
     return ap
 
 
