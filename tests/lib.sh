@@ -655,6 +655,55 @@ sys.exit(2)
 PYEOF
 }
 
+# ---------------------------------------------------------------- counters,
+# source addresses (policy.sh, abuse.sh, diskfull.sh)
+
+# stat_total NAME: total.NAME from "owlctl stats" (the workers are asked
+# for fresh counters first); empty if owlctl fails.
+stat_total() {
+	local s
+	s=$(ctl stats 2>/dev/null) || return 1
+	kv_get "$s" "total.$1"
+}
+
+_stat_is() {
+	[ "$(stat_total "$1")" = "$2" ]
+}
+
+# expect_stat NAME VALUE [SECONDS]: wait (bounded, default 3 s) until
+# total.NAME is VALUE; ok or fail with the value seen.
+expect_stat() {
+	if wait_for "${3:-3}" _stat_is "$1" "$2"; then
+		ok "total.$1=$2"
+		return 0
+	fi
+	fail "total.$1 is $(stat_total "$1"), want $2"
+	return 1
+}
+
+# probe_from SRC OP NAME MODE [OPT=VAL]...: probe (above) with the
+# request sent from source address SRC (any 127.0.0.x on loopback).
+probe_from() {
+	local src=$1
+	shift
+	REPLY=$(raw xprobe 127.0.0.1 "$PORT" --src "$src" "$@" 2>&1 |
+	    sed 1d | tr '\n' ' ')
+	REPLY=${REPLY% }
+}
+
+# pid_with_file PATTERN: the PIDs (one a line) of processes that have a
+# file whose path matches the extended regex PATTERN open.
+pid_with_file() {
+	local d p
+	for d in /proc/[0-9]*/fd; do
+		p=${d#/proc/}
+		p=${p%/fd}
+		if ls -l "$d" 2>/dev/null | grep -qE -- "$1"; then
+			echo "$p"
+		fi
+	done
+}
+
 # rawq ARGS...: raw, through PYTHON_EXE (see py_resolve).
 rawq() {
 	timeout -k 2 "${RAW_TIMEOUT:-90}" "${PYTHON_EXE:-python3}" "$RAWTFTP" "$@"
