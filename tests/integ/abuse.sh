@@ -309,6 +309,12 @@ if ! command -v valgrind > /dev/null 2>&1; then
 	echo "note: valgrind is not installed, the leak check is skipped"
 	finish
 fi
+if grep -aq '__asan_init\|__lsan_init' "$REAL_OWLTFTPD"; then
+	# ASan and valgrind do not mix; LeakSanitizer already checked every
+	# phase above (stop_server fails on a sanitizer report in the log).
+	echo "note: a sanitizer build: LeakSanitizer replaces valgrind here"
+	finish
+fi
 cat > "$T/vg-owltftpd" <<EOF
 #!/bin/sh
 exec valgrind --leak-check=full --error-exitcode=99 --trace-children=yes \
