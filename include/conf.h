@@ -89,6 +89,8 @@ struct conf {
 	char			*metrics_listen;	/* "" = off */
 
 	/* logging */
+	int			 log_format;	/* 0 text, 1 json */
+	char			*audit_file;	/* "" = none */
 	int			 log_level;	/* syslog priority */
 	char			*log_file;	/* "" = stderr or syslog */
 };

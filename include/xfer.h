@@ -139,6 +139,7 @@ struct xfer {
 	int			 client_counted;	/* in the worker's clients */
 	enum xfer_end_result	 result;
 	uint16_t		 errcode;	/* sent or received, for the log */
+	const char		*errmsg;	/* static text of an ERROR we sent */
 };
 
 /*

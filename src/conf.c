@@ -305,6 +305,12 @@ static const struct {
 	{ "global", CONF_RM_GLOBAL, CONF_T_BOOL, NULL },
 };
 
+static const struct conf_choice conf_log_formats[] = {
+	{ "text", 0 },
+	{ "json", 1 },
+	{ NULL, 0 }
+};
+
 static const struct conf_choice conf_log_levels[] = {
 	{ "error", LOG_ERR },
 	{ "warning", LOG_WARNING },
@@ -460,6 +466,14 @@ static const struct conf_entry conf_table[] = {
 	  .max = 79, .dflt = "", CONF_FIELD(metrics_listen),
 	  .help = "ADDR:PORT serving Prometheus metrics at /metrics "
 	  "(empty: off)" },
+	{ .name = "log_format", .type = CONF_T_CHOICE, .dflt = "text",
+	  .choices = conf_log_formats, CONF_FIELD(log_format),
+	  .help = "text: key=value lines; json: one JSON object per event "
+	  "(docs/logging.md)" },
+	{ .name = "audit_file", .type = CONF_T_STRING, .min = 0,
+	  .max = PATH_MAX - 1, .dflt = "", CONF_FIELD(audit_file),
+	  .help = "write JSON audit events to this file, reopened on "
+	  "SIGUSR1 (empty: none)" },
 	{ .name = "log_level", .type = CONF_T_CHOICE, .dflt = "info",
 	  .choices = conf_log_levels, CONF_FIELD(log_level),
 	  .help = "least severe message logged: error, warning, notice, "

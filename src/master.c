@@ -27,6 +27,7 @@
 
 #include <event2/event.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "ctl.h"
 #include "ctlcmd.h"
@@ -293,7 +294,7 @@ cmp_int(const void *a, const void *b)
 static void
 child_cleanup(struct master *m, struct listenset *ls, int slot, int keepfd)
 {
-	int	 keep[CONF_LISTEN_MAX + 4], n = 0, i, from = 3;
+	int	 keep[CONF_LISTEN_MAX + 5], n = 0, i, from = 3;
 	size_t	 a;
 
 	/*
@@ -308,6 +309,8 @@ child_cleanup(struct master *m, struct listenset *ls, int slot, int keepfd)
 		keep[n++] = ls->fd[(size_t)slot * ls->nlisten + a];
 	if (log_file_fd() != -1)
 		keep[n++] = log_file_fd();
+	if (audit_fd() != -1)
+		keep[n++] = audit_fd();
 	qsort(keep, (size_t)n, sizeof keep[0], cmp_int);
 	closelog();	/* its socket would be closed under it */
 	for (i = 0; i < n; i++) {
@@ -318,6 +321,27 @@ child_cleanup(struct master *m, struct listenset *ls, int slot, int keepfd)
 	}
 	(void)close_range((unsigned)from, ~0U, 0);
 	log_reopen_syslog();
+}
+
+/* A master event for the audit log: worker_start, worker_exit. */
+static void
+audit_worker(const char *event, const struct master *m, int slot,
+    pid_t pid, uint32_t generation, int status)
+{
+	struct audit_buf	 b;
+
+	if (!audit_wanted())
+		return;
+	audit_begin(&b, event);
+	audit_i64(&b, "slot", slot);
+	audit_i64(&b, "pid", pid);
+	audit_u64(&b, "generation", generation);
+	if (status != -1 && WIFEXITED(status))
+		audit_i64(&b, "exit_code", WEXITSTATUS(status));
+	else if (status != -1 && WIFSIGNALED(status))
+		audit_i64(&b, "signal", WTERMSIG(status));
+	(void)m;
+	audit_emit(&b);
 }
 
 static int
@@ -368,6 +392,7 @@ spawn(struct master *m, struct listenset *ls, int slot)
 	m->procs = p;
 	log_debug("worker[%d] started, pid %ld, generation %u", slot,
 	    (long)pid, m->generation);
+	audit_worker("worker_start", m, slot, pid, m->generation, -1);
 	return 0;
 }
 
@@ -394,6 +419,7 @@ proc_exited(struct master *m, struct wproc *p, int status)
 	if (p->chan.fd != -1)
 		chan_drain(&p->chan);
 	stats_add(&m->retired, &p->last.stats);
+	audit_worker("worker_exit", m, p->slot, p->pid, p->generation, status);
 	if (clean && (!current || m->stopping))
 		log_debug("worker[%d] pid %ld exited", p->slot, (long)p->pid);
 	else if (WIFEXITED(status))
@@ -523,6 +549,21 @@ spawn_all(struct master *m)
 
 /* Reload, stop, reopen -------------------------------------------------- */
 
+static void
+audit_reload(const struct master *m, const char *error)
+{
+	struct audit_buf	 b;
+
+	if (!audit_wanted())
+		return;
+	audit_begin(&b, "reload");
+	audit_u64(&b, "generation", m->generation);
+	audit_str(&b, "result", error == NULL ? "ok" : "error");
+	if (error != NULL)
+		audit_str(&b, "error", error);
+	audit_emit(&b);
+}
+
 int
 master_reload(struct master *m, char **cause)
 {
@@ -578,12 +619,14 @@ master_reload(struct master *m, char **cause)
 	slots_new(m, (size_t)conf->workers);
 	log_info("reload: generation %u, %zu workers started", m->generation,
 	    spawn_all(m));
+	audit_reload(m, NULL);
 	return 0;
 fail:
 	log_warnx("reload failed, keeping the running configuration: %s",
 	    *cause);
 	free(m->reload_error);
 	m->reload_error = xstrdup(*cause);
+	audit_reload(m, *cause);
 	return -1;
 }
 
@@ -641,6 +684,8 @@ master_reopen(struct master *m)
 
 	if (log_reopen() == -1)
 		log_warn("reopen log file");
+	if (audit_reopen() == -1)
+		log_warn("reopen audit file");
 	for (p = m->procs; p != NULL; p = p->next)
 		tell(p, CHAN_T_REOPEN, 0);
 	log_info("log files reopened");
@@ -878,6 +923,20 @@ raise_nofile(const struct conf *conf)
 		    (unsigned long long)rl.rlim_cur, conf->max_transfers);
 }
 
+static void
+audit_server(const struct master *m, const char *event)
+{
+	struct audit_buf	 b;
+
+	if (!audit_wanted())
+		return;
+	audit_begin(&b, event);
+	audit_str(&b, "version", PACKAGE_VERSION);
+	audit_i64(&b, "pid", getpid());
+	audit_u64(&b, "generation", m->generation);
+	audit_emit(&b);
+}
+
 static uid_t
 worker_uid(const struct conf *conf)
 {
@@ -975,6 +1034,13 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 		    strerror(errno));
 		goto out;
 	}
+	if (audit_init(conf->audit_file, conf->log_format ? AUDIT_JSON :
+	    AUDIT_TEXT, worker_uid(conf)) == -1) {
+		xasprintf(&cause, "audit file %s: %s", conf->audit_file,
+		    strerror(errno));
+		goto out;
+	}
+	audit_server(&m, "server_start");
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		if ((m.sig_ev[i] = evsignal_new(m.base, sigs[i], signal_cb,
 		    &m)) == NULL || evsignal_add(m.sig_ev[i], NULL) == -1) {
@@ -995,6 +1061,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 		forget_proc(&m, pid, status);
 	}
 	log_info("exiting");
+	audit_server(&m, "server_stop");
 	rc = m.failed ? 1 : 0;
 out:
 	if (cause != NULL) {

@@ -19,6 +19,7 @@
 
 #include <event2/event.h>
 
+#include "audit.h"
 #include "chan.h"
 #include "clients.h"
 #include "compat.h"
@@ -227,13 +228,25 @@ blksize_limit(struct worker *w, const struct io_local *local, int fd,
 /* Refusals are logged, but at most a few a second: floods happen. */
 static void
 refusal(struct worker *w, const struct sockaddr *peer, uint64_t now,
-    const char *why)
+    const char *why, int code)
 {
-	char	 name[64];
+	struct audit_buf	 b;
+	char			 name[64];
 
-	if (log_limit_ok(&w->refusal_log, now, WORKER_REFUSAL_LOGS_PER_S))
-		log_info("request from %s refused: %s", sock_ntop(peer, name,
-		    sizeof name), why);
+	if (!log_limit_ok(&w->refusal_log, now, WORKER_REFUSAL_LOGS_PER_S))
+		return;
+	(void)sock_ntop(peer, name, sizeof name);
+	if (audit_wanted()) {
+		audit_begin(&b, "refused");
+		audit_str(&b, "peer", name);
+		audit_str(&b, "result", code == -1 ? "dropped" : "refused");
+		if (code != -1)
+			audit_u64(&b, "error_code", (uint64_t)code);
+		audit_str(&b, "error", why);
+		audit_emit(&b);
+	}
+	if (!audit_json_log())
+		log_info("request from %s refused: %s", name, why);
 }
 
 static void
@@ -258,7 +271,7 @@ handle_request(struct worker *w, const struct io_dgram *d,
 	 */
 	if (!clients_take(w->clients, peer, now)) {
 		w->stats.rate_limited++;
-		refusal(w, peer, now, "over request_rate: dropped");
+		refusal(w, peer, now, "over request_rate", -1);
 		return;
 	}
 	if (w->conf->max_transfers_per_client != 0 &&
@@ -266,7 +279,8 @@ handle_request(struct worker *w, const struct io_dgram *d,
 	    w->conf->max_transfers_per_client) {
 		w->stats.client_limited++;
 		w->stats.refused++;
-		refusal(w, peer, now, "over max_transfers_per_client");
+		refusal(w, peer, now, "too many transfers from your address",
+		    TFTP_E_UNDEF);
 		stateless_error(w, d, fd, TFTP_E_UNDEF,
 		    "too many transfers from your address");
 		return;
@@ -274,7 +288,7 @@ handle_request(struct worker *w, const struct io_dgram *d,
 	if ((x = xfertab_alloc(&w->tab, peer, d->peerlen)) == NULL) {
 		w->stats.server_busy++;
 		w->stats.refused++;
-		refusal(w, peer, now, "no room: server busy");
+		refusal(w, peer, now, "server busy", TFTP_E_UNDEF);
 		stateless_error(w, d, fd, TFTP_E_UNDEF, "server busy");
 		return;
 	}
@@ -477,6 +491,8 @@ on_reopen(struct chan *c, const struct chan_hdr *h, const void *body,
 {
 	if (log_reopen() == -1)
 		log_warn("reopen log file");
+	if (audit_reopen() == -1)
+		log_warn("reopen audit file");
 }
 
 static void
@@ -675,6 +691,7 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	int		 rc = WORKER_EXIT_ERROR;
 
 	log_set_role("worker[%d]", slot);
+	audit_set_worker(slot);
 	memset(&w, 0, sizeof w);
 	w.conf = conf;
 	w.slot = slot;

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "compat.h"
 #include "log.h"
 #include "sock.h"
@@ -133,6 +134,7 @@ fail(struct xfer_ctx *ctx, struct xfer *x, uint16_t code, const char *msg,
 {
 	send_error_to(ctx, x, code, msg);
 	x->errcode = code;
+	x->errmsg = msg != NULL ? msg : pkt_err_str(code);
 	return finish(x, r);
 }
 
@@ -723,6 +725,49 @@ count_end(struct xfer_ctx *ctx, const struct xfer *x)
 	}
 }
 
+/*
+ * The audit event of a finished transfer ("transfer"), or of a request
+ * refused before any data moved ("refused").
+ */
+static void
+audit_transfer(const struct xfer *x, uint64_t now)
+{
+	const struct opt_set	*o = &x->opts;
+	struct audit_buf	 b;
+	char			 peer[64];
+
+	audit_begin(&b, x->result == XFER_END_REFUSED ? "refused" :
+	    "transfer");
+	audit_str(&b, "peer", sock_ntop((const struct sockaddr *)&x->peer,
+	    peer, sizeof peer));
+	audit_str(&b, "file", x->name);
+	audit_str(&b, "op", x->op == TFTP_OP_RRQ ? "rrq" : "wrq");
+	audit_str(&b, "mode", x->netascii ? "netascii" : "octet");
+	audit_obj_begin(&b, "options");
+	if (o->accepted & OPT_F_BLKSIZE)
+		audit_u64(&b, "blksize", o->blksize);
+	if (o->accepted & OPT_F_TSIZE)
+		audit_u64(&b, "tsize", o->tsize);
+	if (o->accepted & OPT_F_TIMEOUT)
+		audit_u64(&b, "timeout", o->timeout_s);
+	if (o->accepted & OPT_F_UTIMEOUT)
+		audit_u64(&b, "utimeout", o->timeout_us);
+	if (o->accepted & OPT_F_WINDOWSIZE)
+		audit_u64(&b, "windowsize", o->windowsize);
+	if (o->accepted & OPT_F_ROLLOVER)
+		audit_u64(&b, "rollover", o->rollover);
+	audit_obj_end(&b);
+	audit_u64(&b, "bytes", x->bytes);
+	audit_u64(&b, "duration_ms", (now - x->start_us) / 1000);
+	audit_u64(&b, "retransmits", x->retrans);
+	audit_str(&b, "result", result_names[x->result]);
+	audit_u64(&b, "error_code", x->result == XFER_END_OK ? 0 :
+	    x->errcode);
+	if (x->errmsg != NULL && x->result != XFER_END_OK)
+		audit_str(&b, "error", x->errmsg);
+	audit_emit(&b);
+}
+
 void
 xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
@@ -742,7 +787,9 @@ xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	/* A peer ERROR right after our OACK is how UEFI firmware ends a
 	 * tsize probe: routine, so only at debug level. */
 	quiet = x->result == XFER_END_PEER_ERROR && x->oack && x->bytes == 0;
-	if (log_enabled(quiet ? LOG_DEBUG : LOG_INFO)) {
+	if (audit_wanted())
+		audit_transfer(x, now);
+	if (!audit_json_log() && log_enabled(quiet ? LOG_DEBUG : LOG_INFO)) {
 		opt_format(&x->opts, opts, sizeof opts);
 		(void)sock_ntop((struct sockaddr *)&x->peer, peer, sizeof peer);
 		(void)log_escape(x->name, strlen(x->name), name, sizeof name);

@@ -49,7 +49,8 @@ static const char *const keys[] = {
 	"remap_strip_nonprint", "remap_backslash", "remap_lowercase",
 	"pid_file", "control_socket",
 	"control_owner", "control_group", "control_mode", "drain_timeout",
-	"stats_interval_ms", "metrics_listen", "log_level", "log_file",
+	"stats_interval_ms", "metrics_listen", "log_format", "audit_file",
+	"log_level", "log_file",
 };
 
 static const char default_dump[] =
@@ -92,6 +93,8 @@ static const char default_dump[] =
 	"drain_timeout = 300;\n"
 	"stats_interval_ms = 1000;\n"
 	"metrics_listen = \"\";\n"
+	"log_format = \"text\";\n"
+	"audit_file = \"\";\n"
 	"log_level = \"info\";\n"
 	"log_file = \"\";\n";
 

@@ -1,0 +1,324 @@
+/*
+ * The audit log.  A line is built in a fixed buffer (no allocation) and
+ * written with one write() to an O_APPEND file, so lines from the master
+ * and every worker never interleave.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "compat.h"
+#include "log.h"
+
+static int			 audit_fd_ = -1;
+static char			 audit_path[4096];
+static enum audit_format	 audit_format_ = AUDIT_TEXT;
+static uid_t			 audit_owner = (uid_t)-1;
+static int			 audit_worker = -1;	/* -1: the master */
+
+static int
+open_file(const char *path)
+{
+	int	 fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0640);
+	if (fd != -1 && audit_owner != (uid_t)-1 && geteuid() == 0)
+		(void)fchown(fd, audit_owner, (gid_t)-1);
+	return fd;
+}
+
+int
+audit_init(const char *path, enum audit_format format, uid_t owner)
+{
+	audit_format_ = format;
+	audit_owner = owner;
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	(void)strlcpy(audit_path, path, sizeof audit_path);
+	if ((audit_fd_ = open_file(path)) == -1)
+		return -1;
+	return 0;
+}
+
+int
+audit_reopen(void)
+{
+	int	 fd;
+
+	if (audit_fd_ == -1)
+		return 0;
+	if ((fd = open_file(audit_path)) == -1)
+		return -1;
+	(void)close(audit_fd_);
+	audit_fd_ = fd;
+	return 0;
+}
+
+int
+audit_fd(void)
+{
+	return audit_fd_;
+}
+
+int
+audit_wanted(void)
+{
+	return audit_fd_ != -1 || audit_format_ == AUDIT_JSON;
+}
+
+int
+audit_json_log(void)
+{
+	return audit_format_ == AUDIT_JSON;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most len), 0 if invalid. */
+static size_t
+utf8_len(const unsigned char *s, size_t len)
+{
+	size_t		 n, i;
+	uint32_t	 cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and beyond U+10FFFF are not UTF-8. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+size_t
+audit_escape(const char *s, size_t len, char *out, size_t outlen)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i = 0, o = 0, n;
+
+	while (i < len) {
+		char	 esc[7];
+		size_t	 elen = 0;
+
+		if (u[i] == '"' || u[i] == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)u[i];
+			elen = 2;
+			n = 1;
+		} else if (u[i] < 0x20 || u[i] == 0x7f ||
+		    (n = utf8_len(u + i, len - i)) == 0) {
+			/*
+			 * Control bytes, and bytes that are not UTF-8, as
+			 * \u00XX: the line stays valid JSON and the byte
+			 * value can be read back.
+			 */
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[u[i] >> 4];
+			esc[5] = hex[u[i] & 0xf];
+			elen = 6;
+			n = 1;
+		}
+		if (elen > 0) {
+			if (o + elen >= outlen)
+				break;
+			memcpy(out + o, esc, elen);
+			o += elen;
+		} else {
+			if (o + n >= outlen)
+				break;
+			memcpy(out + o, u + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	if (outlen > 0)
+		out[o] = '\0';
+	return o;
+}
+
+/* Bytes kept free for the closing braces of open objects and the NUL. */
+#define AUDIT_SLACK	8
+
+static size_t
+room(const struct audit_buf *b)
+{
+	/* A closing brace may already have taken some of the slack. */
+	if (b->len + AUDIT_SLACK >= sizeof b->buf)
+		return 0;
+	return sizeof b->buf - AUDIT_SLACK - b->len;
+}
+
+static void
+add(struct audit_buf *b, const char *s, size_t n)
+{
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+}
+
+/* Start a member if it and need more bytes fit; 0 (and truncated) if not. */
+static int
+key(struct audit_buf *b, const char *k, size_t need)
+{
+	size_t	 klen = strlen(k);
+
+	if (b->skip > 0)
+		return 0;
+	if (room(b) < klen + 4 + need) {
+		b->truncated = 1;
+		return 0;
+	}
+	if (!b->first)
+		add(b, ",", 1);
+	b->first = 0;
+	add(b, "\"", 1);
+	add(b, k, klen);
+	add(b, "\":", 2);
+	return 1;
+}
+
+void
+audit_set_worker(int slot)
+{
+	audit_worker = slot;
+}
+
+void
+audit_begin(struct audit_buf *b, const char *event)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 stamp[80];
+
+	b->len = 0;
+	b->first = 1;
+	b->truncated = 0;
+	b->depth = 0;
+	b->skip = 0;
+	add(b, "{", 1);
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)gmtime_r(&ts.tv_sec, &tm);
+	(void)snprintf(stamp, sizeof stamp,
+	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    ts.tv_nsec / 1000000);
+	audit_str(b, "ts", stamp);
+	audit_str(b, "event", event);
+	audit_i64(b, "worker", audit_worker);
+}
+
+void
+audit_strn(struct audit_buf *b, const char *k, const char *s, size_t len)
+{
+	size_t	 n;
+
+	/* At least the quotes; the value is cut to what is left. */
+	if (!key(b, k, 2))
+		return;
+	add(b, "\"", 1);
+	/* key() left room for both quotes; audit_escape() keeps one byte
+	 * of what it is given for its NUL, which the closing quote takes. */
+	n = audit_escape(s, len, b->buf + b->len, room(b));
+	b->len += n;
+	add(b, "\"", 1);
+}
+
+void
+audit_str(struct audit_buf *b, const char *k, const char *s)
+{
+	audit_strn(b, k, s, strlen(s));
+}
+
+void
+audit_u64(struct audit_buf *b, const char *k, uint64_t v)
+{
+	char	 num[24];
+	int	 n = snprintf(num, sizeof num, "%" PRIu64, v);
+
+	if (key(b, k, (size_t)n))
+		add(b, num, (size_t)n);
+}
+
+void
+audit_i64(struct audit_buf *b, const char *k, int64_t v)
+{
+	char	 num[24];
+	int	 n = snprintf(num, sizeof num, "%" PRId64, v);
+
+	if (key(b, k, (size_t)n))
+		add(b, num, (size_t)n);
+}
+
+void
+audit_obj_begin(struct audit_buf *b, const char *k)
+{
+	/* An object that does not fit is left out whole, members too. */
+	if (b->skip > 0 || !key(b, k, 2)) {
+		b->skip++;
+		return;
+	}
+	add(b, "{", 1);
+	b->depth++;
+	b->first = 1;
+}
+
+void
+audit_obj_end(struct audit_buf *b)
+{
+	if (b->skip > 0) {
+		b->skip--;
+		return;
+	}
+	if (b->depth == 0)
+		return;
+	b->buf[b->len++] = '}';		/* the slack keeps room for it */
+	b->depth--;
+	b->first = 0;
+}
+
+const char *
+audit_end(struct audit_buf *b)
+{
+	b->skip = 0;
+	while (b->depth > 0)
+		audit_obj_end(b);
+	b->buf[b->len++] = '}';
+	b->buf[b->len] = '\0';
+	return b->buf;
+}
+
+void
+audit_emit(struct audit_buf *b)
+{
+	(void)audit_end(b);
+	if (audit_fd_ != -1) {
+		b->buf[b->len] = '\n';
+		(void)write(audit_fd_, b->buf, b->len + 1);
+		b->buf[b->len] = '\0';
+	}
+	if (audit_format_ == AUDIT_JSON)
+		log_info("%s", b->buf);
+}
