@@ -39,7 +39,8 @@ struct remap	*remap_new(void);
 void		 remap_free(struct remap *);
 /*
  * Built-in switches applied, in this order, before the rules:
- * strip_nonprint: drop a trailing run of bytes < 0x20 or == 0x7f (some UEFI
+ * strip_nonprint: drop a trailing run of bytes < 0x20, 0x7f, or bytes that
+ * do not end a valid UTF-8 character, such as 0xff (some UEFI
  * firmware appends garbage); backslash: '\\' -> '/'; lowercase: ASCII
  * lowercase.  Defaults: strip_nonprint 1, backslash 1, lowercase 0.
  */

@@ -691,6 +691,16 @@ conf_finish(struct conf *conf, char **cause)
 			ncpu = CONF_WORKERS_MAX;
 		conf->workers = (int)ncpu;
 	}
+	/* Each worker needs a port, twice over while a reload drains. */
+	if (conf->port_lo != 0 &&
+	    conf->port_hi - conf->port_lo + 1 < 2 * conf->workers) {
+		xasprintf(cause, "%s: port_range: %d ports for %d workers (each "
+		    "worker needs one, and old and new workers overlap during "
+		    "a reload: give at least %d)", conf->path != NULL ?
+		    conf->path : "command line", conf->port_hi - conf->port_lo +
+		    1, conf->workers, 2 * conf->workers);
+		return -1;
+	}
 	conf_sync(conf);
 	return 0;
 }

@@ -114,6 +114,11 @@ fs_normalize(const char *name, size_t len, char *out, size_t outlen)
 	}
 	if (memchr(name, '\0', len) != NULL || len > FS_PATH_MAX)
 		goto fail;
+	/* Control bytes name nothing a client should reach (and hide in
+	 * logs and terminals): refused for reads and writes alike. */
+	for (i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			goto fail;
 
 	o = 0;
 	comp = 0;		/* where the current component starts in out */

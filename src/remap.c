@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <regex.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,7 @@ static char		*regex_cause(int, const regex_t *);
 static int		 parse_replace(struct rule *, const char *, char **);
 static void		 add_lit(struct rule *, size_t, size_t);
 static int		 is_nonprint(unsigned char);
+static int		 ends_in_utf8(const unsigned char *, size_t);
 static int		 append(struct name *, const char *, size_t);
 static int		 expand(const struct rule *, const char *,
 			    const regmatch_t *, size_t, const char *, size_t,
@@ -313,6 +315,37 @@ is_nonprint(unsigned char c)
 	return c < 0x20 || c == 0x7f;
 }
 
+/*
+ * Does the name of len bytes end in a complete, valid UTF-8 character
+ * of two to four bytes?  Then its last byte is not garbage: "café" keeps
+ * its é, while a stray 0xff that some firmware appends goes.
+ */
+static int
+ends_in_utf8(const unsigned char *s, size_t len)
+{
+	size_t		 n, i, start;
+	uint32_t	 cp;
+
+	for (n = 1; n <= 4 && n <= len; n++)
+		if ((s[len - n] & 0xc0) != 0x80)
+			break;
+	if (n > 4 || n > len || n < 2)
+		return 0;
+	start = len - n;
+	if (n == 2 && s[start] >= 0xc2 && s[start] <= 0xdf)
+		cp = s[start] & 0x1f;
+	else if (n == 3 && (s[start] & 0xf0) == 0xe0)
+		cp = s[start] & 0x0f;
+	else if (n == 4 && s[start] >= 0xf0 && s[start] <= 0xf4)
+		cp = s[start] & 0x07;
+	else
+		return 0;
+	for (i = start + 1; i < len; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	return !((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff);
+}
+
 /* Append len bytes, keeping room for the NUL.  -1 if they do not fit. */
 static int
 append(struct name *nm, const char *s, size_t len)
@@ -464,7 +497,9 @@ remap_apply(const struct remap *rm, unsigned op, const char *in,
 
 	len = strlen(in);
 	if (rm->strip_nonprint)
-		while (len > 0 && is_nonprint((unsigned char)in[len - 1]))
+		while (len > 0 && (is_nonprint((unsigned char)in[len - 1]) ||
+		    ((unsigned char)in[len - 1] >= 0x80 &&
+		    !ends_in_utf8((const unsigned char *)in, len))))
 			len--;
 	if (len >= cap) {
 		result = REMAP_TOOLONG;

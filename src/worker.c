@@ -714,7 +714,13 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 		goto out;
 	}
 	if (!conf->single_port && open_transfer_sockets(&w) == -1) {
-		log_warn("transfer socket");
+		if (errno == EADDRINUSE && conf->port_lo != 0) {
+			/* Respawning cannot free a port: do not loop. */
+			log_warnx("transfer socket: no free port in port_range "
+			    "%s", conf->port_range);
+			rc = WORKER_EXIT_FATAL;
+		} else
+			log_warn("transfer socket");
 		goto out;
 	}
 	if (priv_drop(conf, &w.rootfd, &cause) == -1) {

@@ -443,6 +443,22 @@ open_for_read(struct xfer_ctx *ctx, struct xfer *x, const char *path,
 	return fs_open_read(ctx->rootfd, path, x->netascii, &x->fd, &x->size);
 }
 
+/* Is the first component of path an address, i.e. a unique_root dir? */
+static int
+names_client_dir(const char *path)
+{
+	char		 first[INET6_ADDRSTRLEN + 1];
+	unsigned char	 addr[sizeof(struct in6_addr)];
+	size_t		 n = strcspn(path, "/");
+
+	if (n >= sizeof first)
+		return 0;
+	memcpy(first, path, n);
+	first[n] = '\0';
+	return inet_pton(AF_INET, first, addr) == 1 ||
+	    inet_pton(AF_INET6, first, addr) == 1;
+}
+
 /* read_acl for reads, write_acl for writes (empty lists allow all). */
 static int
 policy_allows(const struct xfer_ctx *ctx, const struct xfer *x)
@@ -556,6 +572,10 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		}
 	}
 	if (x->op == TFTP_OP_RRQ) {
+		/* The fallback to root must not reach other clients' dirs. */
+		if (x->fd == -1 && ctx->unique_root && names_client_dir(path))
+			return fail(ctx, x, TFTP_E_ACCESS, "access denied",
+			    XFER_END_REFUSED);
 		if (x->fd == -1)
 			e = open_for_read(ctx, x, path, now);
 		if (e != TFTP_E_NONE)

@@ -191,7 +191,13 @@ START_TEST(test_strip_nonprint)
 	expect(rm, RD, "a\x01" "b", NULL, "a\x01" "b");
 	expect(rm, RD, "a\x01 ", NULL, "a\x01 ");
 	expect(rm, RD, "caf\xc3\xa9", NULL, "caf\xc3\xa9");
-	expect(rm, RD, "a\xff", NULL, "a\xff");
+	expect(rm, RD, "caf\xc3\xa9\x01", NULL, "caf\xc3\xa9");
+	/* Bytes that end no UTF-8 character are firmware garbage too. */
+	expect(rm, RD, "a\xff", NULL, "a");
+	expect(rm, RD, "pxelinux.0\x01\xff\xfe", NULL, "pxelinux.0");
+	expect(rm, RD, "a\xc3", NULL, "a");
+	expect(rm, RD, "a\xe2\x82\xac", NULL, "a\xe2\x82\xac");
+	expect(rm, RD, "a\xe2\x82", NULL, "a");
 	expect(rm, RD, "\x01\x02\x7f", NULL, "");
 	expect(rm, RD, "", NULL, "");
 	remap_set_builtins(rm, 0, 0, 0);

@@ -69,7 +69,7 @@ check "another address is unaffected: 5 of 5 answered"
 raw burst 127.0.0.1 "$PORT" missing2 --src 127.0.0.2 --count 5 --wait 1000 \
     --expect 5 || fail "127.0.0.2 was limited"
 check "the drops are logged (rate-limited log)"
-n=$(grep -ac 'over request_rate: dropped' "$LOG")
+n=$(grep -ac 'refused: over request_rate' "$LOG")
 [ "$n" -ge 1 ] && [ "$n" -le 8 ] && ok "$n log lines" ||
     fail "$n 'over request_rate' log lines (want 1..8)"
 check "a normal download from 127.0.0.3 works"
@@ -98,8 +98,8 @@ grep -qE '^then 127.0.0.2: DATA 1 ' "$T/hold" && ok "127.0.0.2 served" ||
 expect_stat client_limited 1
 expect_stat refused 1
 check "the refusal is logged"
-grep -aq 'over max_transfers_per_client' "$LOG" && ok ||
-    fail "no 'over max_transfers_per_client' in the log"
+grep -aq 'refused: too many transfers from your address' "$LOG" && ok ||
+    fail "no 'refused: too many transfers from your address' in the log"
 check "once they end, 127.0.0.1 is served again"
 wait_for 5 _stat_is xfer_peer_error 4 || true
 probe rrq f.bin octet
@@ -140,8 +140,8 @@ expect_stat server_busy "$nbusy"
 expect_stat refused "$nbusy"
 expect_stat error_sent_undef "$nbusy"
 check "the refusal is logged"
-grep -aq 'no room: server busy' "$LOG" && ok ||
-    fail "no 'no room: server busy' in the log"
+grep -aq 'refused: server busy' "$LOG" && ok ||
+    fail "no 'refused: server busy' in the log"
 stop_server
 
 # ================================================================ hostile
