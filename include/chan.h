@@ -16,8 +16,13 @@
 
 #include "stats.h"
 
-/* Bump when any struct below changes. */
-#define CHAN_VERSION		1
+/*
+ * Bump when any struct below changes, struct stats (STATS_FIELDS)
+ * included: it travels inside CHAN_T_STATS.  Master and workers are
+ * always the same binary, so this guards against a stale worker that
+ * outlived an upgrade, not against old peers.
+ */
+#define CHAN_VERSION		2
 
 enum chan_type {
 	/* master -> worker */

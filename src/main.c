@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,8 @@ main(int argc, char **argv)
 {
 	struct option		 longopts[N_OVERRIDES + 3];
 	static struct conf_source src;	/* lives as long as the server */
+	static char		 abspath[PATH_MAX + 1];
+	char			 cwd[PATH_MAX];
 	struct conf		*conf;
 	char			*cause = NULL;
 	size_t			 i;
@@ -106,6 +109,10 @@ main(int argc, char **argv)
 	log_init(LOG_DEST_STDERR, LOG_INFO, "owltftpd");
 	if (src.path == NULL)
 		src.path = CONF_DEFAULT_PATH;
+	else if (src.path[0] != '/' && getcwd(cwd, sizeof cwd) != NULL &&
+	    snprintf(abspath, sizeof abspath, "%s/%s", cwd, src.path) <
+	    (int)sizeof abspath)
+		src.path = abspath;	/* a reload after detaching runs in / */
 	if ((conf = conf_build(&src, &cause)) == NULL) {
 		(void)fprintf(stderr, "owltftpd: %s\n", cause);
 		free(cause);
@@ -120,8 +127,9 @@ main(int argc, char **argv)
 		conf_free(conf);
 		return 0;
 	}
-	log_init(foreground ? LOG_DEST_STDERR : LOG_DEST_SYSLOG,
-	    conf->log_level, "owltftpd");
+	/* Standard error until the master has detached: startup errors
+	 * must reach whoever started it. */
+	log_init(LOG_DEST_STDERR, conf->log_level, "owltftpd");
 	log_libevent_init();
 	rc = master_run(conf, &src, foreground);
 	return rc;

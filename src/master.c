@@ -588,10 +588,17 @@ master_reload(struct master *m, char **cause)
 		goto fail;
 	}
 	if (strcmp(conf->control_socket, m->conf->control_socket) != 0 ||
+	    strcmp(conf->control_owner, m->conf->control_owner) != 0 ||
+	    strcmp(conf->control_group, m->conf->control_group) != 0 ||
+	    conf->control_mode != m->conf->control_mode ||
 	    strcmp(conf->pid_file, m->conf->pid_file) != 0 ||
-	    strcmp(conf->metrics_listen, m->conf->metrics_listen) != 0)
-		log_warnx("reload: control_socket, pid_file and "
-		    "metrics_listen keep their old values until a restart");
+	    strcmp(conf->metrics_listen, m->conf->metrics_listen) != 0 ||
+	    strcmp(conf->log_file, m->conf->log_file) != 0 ||
+	    strcmp(conf->audit_file, m->conf->audit_file) != 0 ||
+	    conf->log_format != m->conf->log_format)
+		log_warnx("reload: the control socket, pid_file, "
+		    "metrics_listen, log_file, audit_file and log_format keep "
+		    "their running values until a restart");
 
 	/* Retire the old generation: it finishes its transfers. */
 	for (p = m->procs; p != NULL; p = p->next)
@@ -820,6 +827,56 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 }
 
 /*
+ * Leave the terminal like daemon(3), but let the starting process wait
+ * for our word: it exits 0 once we are serving, 1 if startup failed
+ * after the fork (its error went to the terminal first).
+ */
+static int
+detach(int *notify)
+{
+	int	 p[2];
+	char	 c = '1';	/* no word at all: the child died */
+	pid_t	 pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		(void)close(p[0]);
+		(void)close(p[1]);
+		return -1;
+	}
+	if (pid != 0) {
+		(void)close(p[1]);
+		while (read(p[0], &c, 1) == -1 && errno == EINTR)
+			;
+		_exit(c == '0' ? 0 : 1);
+	}
+	(void)close(p[0]);
+	if (setsid() == -1 || chdir("/") == -1) {
+		(void)close(p[1]);
+		return -1;
+	}
+	*notify = p[1];
+	return 0;
+}
+
+static void
+detach_done(int notify, int failed)
+{
+	int	 fd;
+
+	if (!failed && (fd = open("/dev/null", O_RDWR)) != -1) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			(void)close(fd);
+	}
+	(void)write(notify, failed ? "1" : "0", 1);
+	(void)close(notify);
+}
+
+/*
  * Take the pid file's lock: a live server holds it, a dead one's file
  * is just a file.  Returns the locked descriptor, or -1 with *cause.
  */
@@ -985,7 +1042,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 	struct master		 m;
 	char			*cause = NULL;
 	size_t			 i;
-	int			 rc = 1;
+	int			 rc = 1, notify = -1;
 
 	log_set_role("master");
 	memset(&m, 0, sizeof m);
@@ -1017,8 +1074,8 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 		    metrics_port(m.metrics));
 	}
 	if (!foreground) {
-		if (daemon(0, 0) == -1) {
-			xasprintf(&cause, "daemon: %s", strerror(errno));
+		if (detach(&notify) == -1) {
+			xasprintf(&cause, "detach: %s", strerror(errno));
 			goto out;
 		}
 		(void)event_reinit(m.base);
@@ -1047,6 +1104,17 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 			xasprintf(&cause, "cannot watch signals");
 			goto out;
 		}
+	if (notify != -1) {
+		/*
+		 * Everything that can fail at startup is done: tell the
+		 * starting process, and leave the terminal before forking
+		 * workers, which would inherit it.
+		 */
+		detach_done(notify, 0);
+		notify = -1;
+		if (conf->log_file[0] == '\0')
+			log_init(LOG_DEST_SYSLOG, conf->log_level, "owltftpd");
+	}
 	slots_new(&m, (size_t)conf->workers);
 	log_info("started %zu workers", spawn_all(&m));
 	if (m.procs != NULL)
@@ -1068,6 +1136,8 @@ out:
 		log_warnx("%s", cause);
 		free(cause);
 	}
+	if (notify != -1)
+		detach_done(notify, 1);	/* the starting process exits 1 */
 	cleanup(&m);
 	return rc;
 }
