@@ -223,8 +223,7 @@ cleanup() {
 		[ -d "$cg" ] || continue
 		# stray children (tftpd-hpa forks, which we started) die with it
 		for pid in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-		sleep 0.2
-		rmdir "$cg" 2>/dev/null
+		for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$cg" 2>/dev/null && break; sleep 0.3; done
 	done
 	rm -rf "$work"
 }
@@ -299,6 +298,15 @@ cat "$out/machine.txt" | tee -a "$log"
 
 for s in $servers; do start_server "$s" || servers=${servers/$s/}; done
 
+# Another load on the machine makes every figure noisy: say so up front.
+busy=$(awk -v n="$(nproc)" '{ print ($1 > n / 2) ? 1 : 0 }' /proc/loadavg)
+if [ "$busy" = 1 ]; then
+	say "WARNING: load average $(cut -d' ' -f1-3 /proc/loadavg) before the run: other work is"
+	say "running on this machine; the figures will be noisy (see the load per cell in run.log)."
+	echo "busy: load $(cut -d' ' -f1-3 /proc/loadavg) at start" >>"$out/machine.txt"
+	ps -eo pcpu,comm --sort=-pcpu | head -8 >>"$log"
+fi
+
 t0=$(date +%s)
 srv=($servers)
 ncell=0
@@ -313,7 +321,7 @@ for cell in "${cells[@]}"; do
 			run_one "$s" "$op" "$f" "$c" "$b" "$w" "$rep"
 		done
 	done
-	say "[$(( $(date +%s) - t0 ))s] cell $ncell/${#cells[@]}: $op $f c=$c b=$b w=$w done"
+	say "[$(( $(date +%s) - t0 ))s] cell $ncell/${#cells[@]}: $op $f c=$c b=$b w=$w done (load $(cut -d' ' -f1-3 /proc/loadavg))"
 done
 
 # ---- 10,000 concurrent transfers held (owltftpd and the reflector) -----------
