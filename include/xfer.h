@@ -28,7 +28,8 @@
 	X(OACK_SENT,	"oack_sent")	/* waiting for ACK 0 / DATA 1 */	\
 	X(SENDING,	"sending")	/* RRQ: window out, waiting for ACK */	\
 	X(RECEIVING,	"receiving")	/* WRQ: waiting for DATA */	\
-	X(DALLY,	"dally")	/* WRQ done: re-ACK a repeated last DATA */ \
+	X(DALLY,	"dally")	/* WRQ done and reported: re-ACK a	\
+					   repeated last DATA */		\
 	X(DONE,		"done")		/* finished, to be released */
 
 enum xfer_state {
@@ -137,6 +138,7 @@ struct xfer {
 	uint64_t		 retrans;
 	int			 gap_acked;	/* WRQ: gap reported this window */
 	int			 client_counted;	/* in the worker's clients */
+	int			 reported;	/* summary logged and counted */
 	enum xfer_end_result	 result;
 	uint16_t		 errcode;	/* sent or received, for the log */
 	const char		*errmsg;	/* static text of an ERROR we sent */

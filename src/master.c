@@ -956,15 +956,18 @@ cleanup(struct master *m)
 }
 
 /*
- * Each transfer may hold a file open: make room for max_transfers of
- * them per worker (children inherit the limit), raising the hard limit
- * too when we are root.
+ * Each transfer may hold two descriptors (an upload: its directory and
+ * its temporary file): make room for twice a worker's share of
+ * max_transfers, plus the open-file cache and the sockets (children
+ * inherit the limit), raising the hard limit too when we are root.
  */
 static void
 raise_nofile(const struct conf *conf)
 {
 	struct rlimit	 rl;
-	rlim_t		 want = (rlim_t)conf->max_transfers + 256;
+	rlim_t		 share = ((rlim_t)conf->max_transfers +
+			    (rlim_t)conf->workers - 1) / (rlim_t)conf->workers;
+	rlim_t		 want = 2 * share + 512;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
 		return;
@@ -975,9 +978,10 @@ raise_nofile(const struct conf *conf)
 		log_warn("setrlimit RLIMIT_NOFILE %llu",
 		    (unsigned long long)want);
 	else if (rl.rlim_cur < want)
-		log_warnx("open files limited to %llu: fewer than %u "
+		log_warnx("open files limited to %llu: fewer than %llu "
 		    "transfers per worker may have files open",
-		    (unsigned long long)rl.rlim_cur, conf->max_transfers);
+		    (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)share);
 }
 
 static void

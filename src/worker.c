@@ -110,6 +110,28 @@ end_xfer(struct worker *w, struct xfer *x, uint64_t now)
 
 static void	 write_cb(evutil_socket_t, short, void *);
 
+/*
+ * Transfers still moving data.  A finished upload dallying for a repeated
+ * last DATA does not hold up a drain: it is already on disk and reported.
+ * Only asked while draining, so the walk over the pool is rare.
+ */
+static size_t
+unfinished(const struct worker *w)
+{
+	size_t	 i, n = 0;
+
+	if (w->tab.active == 0)
+		return 0;
+	for (i = 0; i < w->tab.cap; i++) {
+		enum xfer_state	 st = w->tab.pool[i].state;
+
+		if (st != XFER_S_IDLE && st != XFER_S_DONE &&
+		    st != XFER_S_DALLY)
+			n++;
+	}
+	return n;
+}
+
 /* After every batch: send, re-arm the timer, maybe finish draining. */
 static void
 after_batch(struct worker *w)
@@ -144,7 +166,7 @@ after_batch(struct worker *w)
 			(void)event_add(w->timer_ev, &tv);
 		}
 	}
-	if (w->draining && w->tab.active == 0 && !w->exiting) {
+	if (w->draining && !w->exiting && unfinished(w) == 0) {
 		w->exiting = 1;
 		(void)event_base_loopbreak(w->base);
 	}

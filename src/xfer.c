@@ -26,6 +26,7 @@
 #include "xfer.h"
 
 #define XFER_RTO_BACKOFF_CAP	8	/* backoff stops at 8x the base */
+#define XFER_DALLY_MIN_US	8000000	/* common client timers are 5 s */
 #define XFER_DALLY_FACTOR	2	/* dally this many timeouts after the
 					   last ACK of an upload */
 #define XFER_ERRMSG_MAX		128
@@ -360,11 +361,14 @@ wrq_store(struct xfer_ctx *ctx, struct xfer *x, const uint8_t *data,
 	return XFER_LIVE;
 }
 
+static void	 report(struct xfer_ctx *, struct xfer *, uint64_t);
+
 static enum xfer_result
 wrq_last(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
 	uint8_t		 tail[1];
 	size_t		 n;
+	uint64_t	 dally;
 	enum tftp_err	 e;
 
 	if (x->netascii && (n = netascii_decode_finish(&x->nadec, tail)) > 0 &&
@@ -376,9 +380,18 @@ wrq_last(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		return fail(ctx, x, e, NULL, XFER_END_ERROR);
 	send_ack(ctx, x, x->expect - 1);
 	x->result = XFER_END_OK;
+	/* The upload is done: report it now, not when the dally ends. */
+	report(ctx, x, now);
 	set_state(x, XFER_S_DALLY);
-	timer_set(ctx->timers, &x->timer,
-	    now + XFER_DALLY_FACTOR * base_rto(ctx, x));
+	/*
+	 * Stay to ACK a repeated last DATA (our final ACK may be lost) for
+	 * as long as clients take to resend: their own timers, often 5 s,
+	 * not ours.
+	 */
+	dally = XFER_DALLY_FACTOR * base_rto(ctx, x);
+	if (dally < XFER_DALLY_MIN_US)
+		dally = XFER_DALLY_MIN_US;
+	timer_set(ctx->timers, &x->timer, now + dally);
 	return XFER_LIVE;
 }
 
@@ -505,6 +518,7 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 
 	x->op = p->op;
 	x->fd = -1;
+	x->reported = 0;
 	x->start_us = now;
 	x->progress_at = now;
 	fs_upload_init(&x->up);
@@ -788,20 +802,16 @@ audit_transfer(const struct xfer *x, uint64_t now)
 	audit_emit(&b);
 }
 
-void
-xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+/* Count the outcome and write the summary line and audit event, once. */
+static void
+report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
 	char	 peer[64], name[XFER_LOGNAME_MAX * 4 + 1], opts[160];
 	int	 quiet;
 
-	timer_cancel(ctx->timers, &x->timer);
-	if (x->fce != NULL) {
-		fcache_release(ctx->fcache, x->fce);	/* the cache's fd */
-		x->fce = NULL;
-	} else if (x->fd != -1)
-		(void)close(x->fd);
-	x->fd = -1;
-	fs_upload_abort(&x->up);
+	if (x->reported)
+		return;
+	x->reported = 1;
 	count_end(ctx, x);
 
 	/* A peer ERROR right after our OACK is how UEFI firmware ends a
@@ -824,5 +834,19 @@ xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		    result_names[x->result], x->result == XFER_END_OK ? 0 :
 		    x->errcode);
 	}
+}
+
+void
+xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
+	timer_cancel(ctx->timers, &x->timer);
+	if (x->fce != NULL) {
+		fcache_release(ctx->fcache, x->fce);	/* the cache's fd */
+		x->fce = NULL;
+	} else if (x->fd != -1)
+		(void)close(x->fd);
+	x->fd = -1;
+	fs_upload_abort(&x->up);
+	report(ctx, x, now);
 	x->state = XFER_S_DONE;
 }
