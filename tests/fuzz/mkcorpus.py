@@ -219,6 +219,19 @@ def main():
         "escapes": b'root = "/srv/\\x01\\"q\\\\";\n',
         "set-listen": b'listen = "0.0.0.0";\0listen\0[::1]:69',
         "set-missing-value": b"\0root",
+        "acl": b'read_acl = [ "allow 192.0.2.0/24", "allow 2001:db8::/32",'
+               b' "deny all" ];\nwrite_acl = "deny all";\n',
+        "acl-bad": b'read_acl = [ "allow 192.0.2.0/33", "permit ::1" ];\n',
+        "remap": b'remap = (\n'
+                 b'  { match = "^/?pxelinux\\\\.cfg/(.*)";'
+                 b' replace = "pxe/cfg/\\\\1"; op = "read"; },\n'
+                 b'  { match = "\\\\.\\\\."; action = "deny"; },\n'
+                 b'  { match = "^(.*)$"; replace = "clients/\\\\i/\\\\1";'
+                 b' op = "write"; last = true; icase = true;'
+                 b' global = false; }\n);\n'
+                 b"remap_strip_nonprint = true;\nremap_lowercase = true;\n",
+        "remap-bad": b'remap = ( { match = "("; }, { replace = "x"; },'
+                     b' { match = "a"; replace = "\\\\9"; op = "up"; } );\n',
     }.items():
         write("fuzz_conf", name, text)
     return 0
