@@ -46,6 +46,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void	 check(int, const char *, int);
 static char	*xdup(const char *, size_t);
+static int	 utf8_tail(const unsigned char *, size_t);
 static size_t	 builtin_model(const char *, int, int, int, char *);
 static int	 regex_ok(const char *);
 static void	 apply_all(const struct remap *, unsigned, const char *,
@@ -76,17 +77,61 @@ xdup(const char *s, size_t len)
 	return p;
 }
 
-/* The built-ins as include/remap.h documents them; out holds strlen + 1. */
+/*
+ * Whether s (len bytes) ends in one complete, valid UTF-8 character of
+ * two to four bytes: the right lead byte for the number of continuation
+ * bytes, no overlong form, no surrogate, nothing above U+10FFFF.
+ */
+static int
+utf8_tail(const unsigned char *s, size_t len)
+{
+	size_t		 k, i, need;
+	uint32_t	 cp, min;
+
+	for (k = 1; k <= len && k <= 4; k++)
+		if ((s[len - k] & 0xc0) != 0x80)
+			break;
+	if (k > len || k > 4)
+		return 0;
+	if (s[len - k] >= 0xc2 && s[len - k] <= 0xdf) {
+		need = 2;
+		cp = s[len - k] & 0x1f;
+		min = 0x80;
+	} else if (s[len - k] >= 0xe0 && s[len - k] <= 0xef) {
+		need = 3;
+		cp = s[len - k] & 0x0f;
+		min = 0x800;
+	} else if (s[len - k] >= 0xf0 && s[len - k] <= 0xf4) {
+		need = 4;
+		cp = s[len - k] & 0x07;
+		min = 0x10000;
+	} else
+		return 0;
+	if (k != need)
+		return 0;
+	for (i = len - k + 1; i < len; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	return cp >= min && (cp < 0xd800 || cp > 0xdfff) && cp <= 0x10ffff;
+}
+
+/*
+ * The built-ins as include/remap.h documents them; out holds strlen + 1.
+ * strip_nonprint drops trailing bytes below 0x20, 0x7f, and bytes of
+ * 0x80 and above that do not end a valid UTF-8 character.
+ */
 static size_t
 builtin_model(const char *in, int strip, int backslash, int lower, char *out)
 {
-	size_t		 len = strlen(in), i;
-	unsigned char	 c;
+	const unsigned char	*u = (const unsigned char *)in;
+	size_t			 len = strlen(in), i;
+	unsigned char		 c;
 
-	if (strip)
-		while (len > 0 && ((unsigned char)in[len - 1] < 0x20 ||
-		    (unsigned char)in[len - 1] == 0x7f))
-			len--;
+	while (strip && len > 0) {
+		c = u[len - 1];
+		if (c >= 0x20 && c != 0x7f && (c < 0x80 || utf8_tail(u, len)))
+			break;
+		len--;
+	}
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)in[i];
 		if (backslash && c == '\\')
