@@ -136,6 +136,7 @@ ok
 ok0=$(ctl_val total.xfer_ok stats)
 fail0=$(ctl_val total.xfer_failed stats)
 ret0=$(ctl_val total.retrans stats)
+tmo0=$(ctl_val total.xfer_timeout stats)
 
 check "$COUNT transfers (RRQ and WRQ, window 1/16, blksize 512/1468/8192)" \
     "all in flight at once"
@@ -192,15 +193,27 @@ fi
 no_temp_files "$ROOT"
 
 check "soak: the server counted every transfer ok, none failed"
-wait_for 20 _idle || fail "transfers.active still" \
-    "$(ctl_val transfers.active stats) 20 s after the run"
+# A download's final ACK lost in an overflowing socket buffer (this runs
+# on a loaded 2-core machine) leaves the server resending to a client
+# that has finished and gone: with retries = 10 the server gives up on it
+# after about 37 s (timeouts doubling from 50 ms, capped at 8 s).  That
+# is a server-side timeout for a transfer the client completed, so it is
+# allowed, rarely, and only as a timeout: never a failure of any other
+# kind, and never more than a handful.
+wait_for 45 _idle || fail "transfers.active still" \
+    "$(ctl_val transfers.active stats) 45 s after the run"
 ok1=$(ctl_val total.xfer_ok stats)
 fail1=$(ctl_val total.xfer_failed stats)
+tmo1=$(ctl_val total.xfer_timeout stats)
 ret1=$(ctl_val total.retrans stats)
 echo "    total.xfer_ok +$((ok1 - ok0)), total.xfer_failed" \
-    "+$((fail1 - fail0)), total.retrans +$((ret1 - ret0))"
-if [ $((ok1 - ok0)) -ne "$COUNT" ] || [ "$fail1" -ne "$fail0" ]; then
-	fail "want xfer_ok +$COUNT and no xfer_failed"
+    "+$((fail1 - fail0)) (timeouts +$((tmo1 - tmo0))), total.retrans" \
+    "+$((ret1 - ret0))"
+if [ $((ok1 - ok0 + tmo1 - tmo0)) -ne "$COUNT" ] ||
+    [ $((fail1 - fail0)) -ne $((tmo1 - tmo0)) ] ||
+    [ $((tmo1 - tmo0)) -gt 5 ]; then
+	fail "want xfer_ok +$COUNT (or a few lost final ACKs as timeouts)" \
+	    "and no other failure"
 else
 	ok
 fi
