@@ -249,6 +249,105 @@ parse_replace(struct rule *r, const char *replace, char **cause)
 	return 0;
 }
 
+/*
+ * glibc's regcomp() copies the parse tree of a repeated expression for
+ * every repetition operator applied to it, so "a++++++++" or nested
+ * "((a+)+)+" grow it exponentially: 22 stacked operators take 3 GB.
+ * A configuration line must not be able to take the master down, so
+ * refuse stacked operators, repeated groups nested more than
+ * REMAP_REPEAT_DEPTH deep, bounds above REMAP_BOUND_MAX and patterns
+ * longer than REMAP_PATTERN_MAX.  Real file-name patterns need none.
+ */
+#define REMAP_PATTERN_MAX	1024
+#define REMAP_BOUND_MAX		255
+#define REMAP_REPEAT_DEPTH	3
+#define REMAP_GROUPS_MAX	32
+
+static int
+regex_too_costly(const char *re, char **cause)
+{
+	int	 depth[REMAP_GROUPS_MAX + 1];	/* repeats inside each group */
+	int	 level = 0, last_rep = 0, last_close = 0, inner = 0;
+	size_t	 i;
+
+	if (strlen(re) > REMAP_PATTERN_MAX) {
+		xasprintf(cause, "regex longer than %d bytes", REMAP_PATTERN_MAX);
+		return 1;
+	}
+	depth[0] = 0;
+	for (i = 0; re[i] != '\0'; i++) {
+		char	 c = re[i];
+		int	 rep = c == '*' || c == '+' || c == '?' || c == '{';
+
+		if (c == '\\' && re[i + 1] != '\0') {
+			i++;
+			last_rep = last_close = 0;
+			continue;
+		}
+		if (c == '[') {
+			/* A bracket expression: skip to its end. */
+			i++;
+			if (re[i] == '^')
+				i++;
+			if (re[i] == ']')
+				i++;
+			while (re[i] != '\0' && re[i] != ']')
+				i++;
+			if (re[i] == '\0')
+				break;	/* regcomp() reports it */
+			last_rep = last_close = 0;
+			continue;
+		}
+		if (rep && last_rep) {
+			xasprintf(cause, "stacked repetition operators at "
+			    "offset %zu", i);
+			return 1;
+		}
+		if (c == '{') {
+			unsigned long	 n = 0;
+			size_t		 j = i + 1;
+
+			for (; re[j] != '\0' && re[j] != '}'; j++)
+				if (re[j] >= '0' && re[j] <= '9' &&
+				    (n = n * 10 + (unsigned long)(re[j] - '0')) >
+				    REMAP_BOUND_MAX) {
+					xasprintf(cause, "repetition bound above "
+					    "%d at offset %zu", REMAP_BOUND_MAX,
+					    i);
+					return 1;
+				} else if (re[j] == ',')
+					n = 0;
+			i = re[j] == '\0' ? j - 1 : j;
+		}
+		if (rep) {
+			/* A repeated group multiplies what is inside it. */
+			int	 weight = last_close ? inner + 1 : 1;
+
+			if (weight > REMAP_REPEAT_DEPTH) {
+				xasprintf(cause, "repeated groups nested more "
+				    "than %d deep", REMAP_REPEAT_DEPTH);
+				return 1;
+			}
+			if (weight > depth[level])
+				depth[level] = weight;
+		} else if (c == '(') {
+			if (level == REMAP_GROUPS_MAX) {
+				xasprintf(cause, "groups nested more than %d "
+				    "deep", REMAP_GROUPS_MAX);
+				return 1;
+			}
+			depth[++level] = 0;
+		} else if (c == ')' && level > 0) {
+			inner = depth[level--];
+			if (inner > depth[level])
+				depth[level] = inner;
+		}
+		last_rep = rep;
+		last_close = c == ')';
+	}
+	return 0;
+}
+
 int
 remap_add(struct remap *rm, const char *match, const char *replace,
     unsigned ops, enum remap_action action, int icase, int last, int global,
@@ -275,6 +374,8 @@ remap_add(struct remap *rm, const char *match, const char *replace,
 		return -1;
 	}
 
+	if (regex_too_costly(match, cause))
+		return -1;
 	r = xcalloc(1, sizeof *r);
 	flags = REG_EXTENDED;
 	if (icase)

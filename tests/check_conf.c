@@ -1588,7 +1588,7 @@ static const struct {
 	{ "{ match = \"a{2,1}\"; action = \"deny\"; }", "a{2,1}" },
 	{ "{ match = \"[[:nope:]]\"; action = \"deny\"; icase = true; }",
 	    "[[:nope:]]" },
-	{ "{ match = \"*?\"; replace = \"x\"; op = \"write\"; }", "*?" },
+	{ "{ match = \"+x\"; replace = \"x\"; op = \"write\"; }", "+x" },
 };
 
 /* A file whose second remap rule is group, on line 4, after port = 70. */

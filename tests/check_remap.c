@@ -180,6 +180,37 @@ pxe_rules(void)
 
 /* builtins */
 
+/* Patterns whose compilation would eat the machine are refused. */
+START_TEST(test_costly_regex_refused)
+{
+	static const char *const bad[] = {
+		"a++", "a+++++++++++++++++++++++", "x*?", "(((a+)+)+)+",
+		"a{1,256}", "a{300}",
+	};
+	static const char *const good[] = {
+		"((a+)+)+", "a{1,255}", "^/?pxelinux\\.cfg/(.*)$", "[+*]+",
+		"a\\+\\+", "(a|b)*c+", "x*",
+	};
+	struct remap	*rm = remap_new();
+	char		*cause;
+	size_t		 i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cause = NULL;
+		ck_assert_msg(remap_add(rm, bad[i], "y", RD, REMAP_REWRITE, 0,
+		    0, 0, &cause) == -1, "accepted %s", bad[i]);
+		ck_assert_ptr_nonnull(cause);
+		free(cause);
+	}
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		cause = NULL;
+		ck_assert_msg(remap_add(rm, good[i], "y", RD, REMAP_REWRITE, 0,
+		    0, 0, &cause) == 0, "refused %s: %s", good[i], cause);
+	}
+	remap_free(rm);
+}
+END_TEST
+
 START_TEST(test_strip_nonprint)
 {
 	struct remap	*rm;
@@ -863,6 +894,7 @@ remap_suite(void)
 
 	tc = tcase_create("builtins clean up names before the rules");
 	tcase_add_test(tc, test_strip_nonprint);
+	tcase_add_test(tc, test_costly_regex_refused);
 	tcase_add_test(tc, test_backslash);
 	tcase_add_test(tc, test_lowercase);
 	tcase_add_test(tc, test_builtin_defaults);
