@@ -6,6 +6,7 @@
 #                    [--owltftpd PATH] [--owlbench PATH] [--servers "a b c"]
 #                    [--no-strace] [--no-hold] [--no-install]
 #                    [--files "f1m f32m s64k"] [--hold-clients N]
+#                    [--reflector-workers N]   (default 2, as owltftpd's workers)
 #
 # Every cell of the matrix is run against every server in turn (the order
 # rotates from one repetition to the next), --reps times; the summary gives
@@ -31,6 +32,7 @@ do_strace=1
 do_hold=1
 do_install=1
 hold_clients=10000
+refl_workers=2
 only_files="f1m f32m s64k"
 
 while [ $# -gt 0 ]; do
@@ -47,7 +49,8 @@ while [ $# -gt 0 ]; do
 	--hold-clients) hold_clients=$2; shift ;;
 	--no-install) do_install=0 ;;
 	--files) only_files=$2; shift ;;
-	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+	--reflector-workers) refl_workers=$2; shift ;;
+	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
 	*) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -164,7 +167,7 @@ start_server() {
 		windowsize_max = 64;
 		uploads = "overwrite";
 		upload_fsync = false;
-		max_transfers = 8192;
+		max_transfers = 16384;
 		EOF
 		sh -c "echo \$\$ > $cg/cgroup.procs && exec $owltftpd -F -c $work/owltftpd.conf" \
 			2>>"$out/owltftpd.log" &
@@ -191,7 +194,7 @@ start_server() {
 	reflector)
 		port=$(free_port)
 		sh -c "echo \$\$ > $cg/cgroup.procs && exec $owlbench --reflector -l 127.0.0.1 -p $port \
-			-r $root --workers 1 --max-time 7200" >>"$out/reflector.log" 2>&1 &
+			-r $root --workers $refl_workers --max-time 7200" >>"$out/reflector.log" 2>&1 &
 		;;
 	esac
 	PID[$name]=$!
@@ -293,6 +296,7 @@ supports() {	# server op
 	echo "atftpd: $(basename "$(ls /var/tmp/owlbench-atftpd/atftpd_*.deb 2>/dev/null | head -1)" .deb)"
 	echo "dnsmasq: $(dpkg-query -W -f '${Version}' dnsmasq-base 2>/dev/null)"
 	echo "matrix: ${#cells[@]} cells x $reps reps, ${duration}s per run, servers: $servers"
+	echo "reflector: $refl_workers process(es); owltftpd: 2 workers"
 } >"$out/machine.txt"
 cat "$out/machine.txt" | tee -a "$log"
 

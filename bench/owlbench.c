@@ -451,14 +451,54 @@ client_end(struct client *c, int ok, unsigned long *reason)
  * port comes back only after ~22,000 transfers: a stale packet a server
  * still sends to an old transfer cannot land on a new one.
  */
+static unsigned port_next;
+
+/*
+ * The rotation goes on from one owlbench process to the next (a state file,
+ * OWLBENCH_PORTFILE, default /tmp/owlbench-ports), so the clients of a run
+ * do not take the ports of the previous run's cut transfers, which a server
+ * may still be retransmitting to.
+ */
+static const char *
+port_file(void)
+{
+	const char *p = getenv("OWLBENCH_PORTFILE");
+
+	return p && *p ? p : "/tmp/owlbench-ports";
+}
+
+static void
+port_load(void)
+{
+	FILE *fp = fopen(port_file(), "r");
+	unsigned v = 0;
+
+	if (fp) {
+		if (fscanf(fp, "%u", &v) != 1)
+			v = 0;
+		fclose(fp);
+	}
+	port_next = v >= 10000 && v <= 32767 ? v :
+	    10000 + (unsigned)(getpid() * 7919u % 22768u);
+}
+
+static void
+port_save(void)
+{
+	FILE *fp = fopen(port_file(), "w");
+
+	if (fp) {
+		fprintf(fp, "%u\n", port_next);
+		fclose(fp);
+	}
+}
+
 static void
 bind_port(int fd)
 {
-	static unsigned next;
+	unsigned next = port_next;
 	int tries;
 
-	if (next == 0)
-		next = 10000 + (unsigned)(getpid() * 7919u % 22768u);
 	for (tries = 0; tries < 64; tries++) {
 		struct sockaddr_storage a;
 		socklen_t al = G.srvlen;
@@ -473,9 +513,12 @@ bind_port(int fd)
 		}
 		if (++next > 32767)
 			next = 10000;
-		if (bind(fd, (struct sockaddr *)&a, al) == 0)
+		if (bind(fd, (struct sockaddr *)&a, al) == 0) {
+			port_next = next;
 			return;
+		}
 	}
+	port_next = next;
 	/* all taken: let the kernel choose */
 }
 
@@ -636,7 +679,15 @@ client_packet(struct client *c, const uint8_t *p, size_t len)
 	if (c->state == C_REQ) {
 		r = client_first(c, p, len);
 		if (r < 0) {
-			snprintf(G.lasterr, sizeof G.lasterr, "bad first reply op %u", op);
+			char opts[96];
+			size_t i, n = len - 2 < sizeof opts - 1 ? len - 2 : sizeof opts - 1;
+
+			/* show the options as name=value pairs */
+			for (i = 0; i < n; i++)
+				opts[i] = p[2 + i] ? (char)p[2 + i] : ' ';
+			opts[n] = 0;
+			snprintf(G.lasterr, sizeof G.lasterr, "bad first reply op %u block %u len %zu: %s",
+			    op, get16(p + 2), len, op == OP_OACK ? opts : "");
 			client_end(c, 0, &G.f_error);
 			return 1;
 		}
@@ -992,6 +1043,7 @@ run_generator(void)
 	if ((G.ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		die("epoll_create1: %s", strerror(errno));
 	G.cl = xcalloc(G.clients, sizeof *G.cl);
+	port_load();
 	scpu0 = server_cpu();
 	cpu0 = cpu_self();
 	G.now = G.t_begin = now_mono();
@@ -1063,6 +1115,7 @@ run_generator(void)
 		}
 	}
 	elapsed = G.now - G.t_begin;
+	port_save();
 	cpu1 = cpu_self();
 	scpu1 = server_cpu();
 	if (G.upload && G.verify_upload && G.root)

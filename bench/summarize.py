@@ -263,7 +263,7 @@ def charts(d, summary, servers):
             script += (f"set output '{png}'\nset title \"{title}\"\nset logscale x 2\n"
                        f"set xlabel 'concurrent clients'\nset ylabel '{ylabel}'\n"
                        "set key outside right\nset grid\nset datafile missing '?'\n"
-                       "set yrange [0:*]\nset xtics (1,16,128,512)\n"
+                       "set yrange [0:*]\nset xrange [0.8:700]\nset xtics (1,16,128,512)\n"
                        "plot " + ", ".join(plots) + "\n")
             try:
                 subprocess.run(["gnuplot"], input=script.encode(), check=False,
