@@ -376,7 +376,7 @@ static const struct conf_entry conf_table[] = {
 	  .dflt = "1000", CONF_FIELD(timeout_ms),
 	  .help = "first retransmit timeout when the client asks none" },
 	{ .name = "rto_min_ms", .type = CONF_T_INT, .min = 1, .max = 60000,
-	  .dflt = "50", CONF_FIELD(rto_min_ms),
+	  .dflt = "200", CONF_FIELD(rto_min_ms),
 	  .help = "floor of the retransmit timeout once it adapts to the "
 	  "measured round trip" },
 	{ .name = "retries", .type = CONF_T_INT, .min = 1, .max = 100,

@@ -282,10 +282,16 @@ handle_request(struct worker *w, const struct io_dgram *d,
 
 	if (fd == -1)
 		return;
-	if (xfertab_lookup(&w->tab, peer) != NULL) {
-		/* The client retransmitted its request: it is being served. */
-		w->stats.dup_request++;
-		return;
+	if ((x = xfertab_lookup(&w->tab, peer)) != NULL) {
+		if (xfer_same_request(x, p)) {
+			/* The client repeated its request: it is served. */
+			w->stats.dup_request++;
+			return;
+		}
+		/* Another request from the same port: the client has given
+		 * the old transfer up (ports get reused). */
+		xfer_supersede(x);
+		end_xfer(w, x, now);
 	}
 	/*
 	 * Over the rate the request is dropped without a word: an answer

@@ -720,6 +720,25 @@ xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	return XFER_LIVE;
 }
 
+int
+xfer_same_request(const struct xfer *x, const struct pkt *p)
+{
+	int	 netascii;
+
+	if (parse_mode(p->u.req.mode, &netascii) == -1)
+		netascii = -1;
+	return x->op == p->op && netascii == x->netascii &&
+	    strncmp(x->name, p->u.req.file, sizeof x->name - 1) == 0;
+}
+
+void
+xfer_supersede(struct xfer *x)
+{
+	/* No ERROR: it would reach the new transfer's client. */
+	x->errmsg = "superseded by a new request from the same port";
+	(void)finish(x, XFER_END_ABORTED);
+}
+
 void
 xfer_abort(struct xfer_ctx *ctx, struct xfer *x, uint16_t code,
     const char *msg)

@@ -791,6 +791,38 @@ START_TEST(remap_rewrites_and_denies)
 }
 END_TEST
 
+START_TEST(same_request_is_recognised)
+{
+	static uint8_t	 buf[256];
+	struct pkt	 p;
+	size_t		 len;
+
+	write_file("f", "x", 1);
+	(void)request(TFTP_OP_RRQ, "f", "octet", NULL, 0, 0);
+	len = pkt_encode_req(buf, sizeof buf, TFTP_OP_RRQ, "f", "OCTET", NULL,
+	    0);
+	ck_assert_int_eq(pkt_decode(buf, len, &p), PKT_OK);
+	ck_assert(xfer_same_request(&xf, &p));
+	len = pkt_encode_req(buf, sizeof buf, TFTP_OP_RRQ, "g", "octet", NULL,
+	    0);
+	ck_assert_int_eq(pkt_decode(buf, len, &p), PKT_OK);
+	ck_assert(!xfer_same_request(&xf, &p));
+	len = pkt_encode_req(buf, sizeof buf, TFTP_OP_WRQ, "f", "octet", NULL,
+	    0);
+	ck_assert_int_eq(pkt_decode(buf, len, &p), PKT_OK);
+	ck_assert(!xfer_same_request(&xf, &p));
+	len = pkt_encode_req(buf, sizeof buf, TFTP_OP_RRQ, "f", "netascii",
+	    NULL, 0);
+	ck_assert_int_eq(pkt_decode(buf, len, &p), PKT_OK);
+	ck_assert(!xfer_same_request(&xf, &p));
+	/* A superseded transfer ends without sending anything. */
+	xfer_supersede(&xf);
+	ck_assert_int_eq(xf.result, XFER_END_ABORTED);
+	xfer_end(&ctx, &xf, 1);
+	ck_assert_uint_eq(ncap, 1);		/* just the DATA 1 */
+}
+END_TEST
+
 START_TEST(rrq_netascii_sends_translated_bytes)
 {
 	struct pkt_opt	 o[] = { { "tsize", "0" } };
@@ -853,6 +885,7 @@ xfer_suite(void)
 	tcase_add_test(req, bad_requests_get_the_right_error);
 	tcase_add_test(req, access_lists_refuse_with_error_2);
 	tcase_add_test(req, remap_rewrites_and_denies);
+	tcase_add_test(req, same_request_is_recognised);
 	suite_add_tcase(s, req);
 	return s;
 }
