@@ -160,8 +160,9 @@ enum xfer_result xfer_timeout(struct xfer_ctx *, struct xfer *,
 		    uint64_t now);
 /*
  * Is req the request x was started for (a retransmission of it)?  A
- * different request from the same address and port means the client
- * gave x up: xfer_supersede() ends it without a word.
+ * different request from the same address and port, once x has been
+ * idle a while, means the client gave x up: xfer_supersede() ends it
+ * without a word.
  */
 int		 xfer_same_request(const struct xfer *, const struct pkt *req);
 void		 xfer_supersede(struct xfer *);

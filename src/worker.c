@@ -38,6 +38,7 @@
 #define WORKER_MTU_CACHE	16		/* interfaces remembered */
 #define WORKER_REFUSAL_LOGS_PER_S 10		/* then "suppressed" */
 #define WORKER_FCACHE_FILES	256		/* hot files kept open */
+#define WORKER_SUPERSEDE_IDLE_US 100000		/* see handle_request() */
 #define WORKER_MTU_TTL_US	(10 * 1000000ULL)	/* then asked again */
 
 #define xfer_of_timer(e) \
@@ -283,13 +284,18 @@ handle_request(struct worker *w, const struct io_dgram *d,
 	if (fd == -1)
 		return;
 	if ((x = xfertab_lookup(&w->tab, peer)) != NULL) {
-		if (xfer_same_request(x, p)) {
-			/* The client repeated its request: it is served. */
+		/*
+		 * The same request again is a repeat: it is being served.
+		 * Another one from the same port, once the old transfer has
+		 * been idle a while, means the client gave it up (a PXE ROM
+		 * that rebooted and reused its port): it replaces it.  A
+		 * burst of different requests in one go stays one transfer.
+		 */
+		if (xfer_same_request(x, p) ||
+		    now - x->progress_at < WORKER_SUPERSEDE_IDLE_US) {
 			w->stats.dup_request++;
 			return;
 		}
-		/* Another request from the same port: the client has given
-		 * the old transfer up (ports get reused). */
 		xfer_supersede(x);
 		end_xfer(w, x, now);
 	}
