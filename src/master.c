@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include <event2/event.h>
 
 #include "audit.h"
+#include "compat.h"
 #include "conf.h"
 #include "ctl.h"
 #include "ctlcmd.h"
@@ -1045,6 +1047,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 				    SIGHUP, SIGUSR1 };
 	struct master		 m;
 	char			*cause = NULL;
+	char			 pidpath[PATH_MAX];
 	size_t			 i;
 	int			 rc = 1, notify = -1;
 
@@ -1061,6 +1064,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 	if (conf->pid_file[0] != '\0' &&
 	    (m.pidfd = pidfile_lock(conf->pid_file, &cause)) == -1)
 		goto out;
+	(void)strlcpy(pidpath, conf->pid_file, sizeof pidpath);
 	if ((m.base = event_base_new()) == NULL) {
 		xasprintf(&cause, "event_base_new failed");
 		goto out;
@@ -1135,6 +1139,16 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 	log_info("exiting");
 	audit_server(&m, "server_stop");
 	rc = m.failed ? 1 : 0;
+	/*
+	 * A served run ends here: take the files others look at away and
+	 * leave.  Freeing the rest would only delay the exit that init
+	 * systems and owlctl stop wait for; the kernel takes it all back.
+	 */
+	ctl_free(m.ctl);		/* removes the socket it made */
+	if (m.pidfd != -1)
+		(void)unlink(pidpath);	/* the one locked at startup */
+	(void)fflush(NULL);
+	_exit(rc);
 out:
 	if (cause != NULL) {
 		log_warnx("%s", cause);
