@@ -73,7 +73,6 @@ void		 io_commit(struct io *, int fd, size_t len, size_t segsize,
 
 /* Send what is staged.  0 when drained, -1 if some remain (EAGAIN). */
 int		 io_flush(struct io *);
-size_t		 io_pending(const struct io *);
 /* Descriptor the pending queue is blocked on, for an EV_WRITE wait. */
 int		 io_blocked_fd(const struct io *);
 

@@ -305,12 +305,6 @@ io_flush(struct io *io)
 	return 0;
 }
 
-size_t
-io_pending(const struct io *io)
-{
-	return io->nsend - io->first;
-}
-
 int
 io_blocked_fd(const struct io *io)
 {
