@@ -21,6 +21,7 @@ struct remap;
 #define CONF_DEFAULT_PATH	SYSCONFDIR "/owltftpd/owltftpd.conf"
 #define CONF_LISTEN_MAX		16
 #define CONF_WORKERS_MAX	64
+#define CONF_MCAST_POOL_MAX	65536	/* groups in multicast.address_range */
 
 struct conf_listen {
 	struct sockaddr_storage	 addr;	/* port filled in (may be 0) */
@@ -87,6 +88,15 @@ struct conf {
 	int			 drain_timeout;	/* seconds */
 	int			 stats_interval_ms;
 	char			*metrics_listen;	/* "" = off */
+
+	/* RFC 2090 multicast (the group multicast = { ... } in the file) */
+	int			 mcast_enable;
+	char			*mcast_range;	/* "ADDR-ADDR" */
+	uint32_t		 mcast_first;	/* parsed, host byte order */
+	uint32_t		 mcast_last;
+	int			 mcast_port;
+	int			 mcast_ttl;
+	char			*mcast_interface;	/* "" = request's */
 
 	/* logging */
 	int			 log_format;	/* 0 text, 1 json */

@@ -28,7 +28,10 @@ enum opt_flag {
 	OPT_F_UTIMEOUT = 1 << 3,
 	OPT_F_WINDOWSIZE = 1 << 4,
 	OPT_F_ROLLOVER = 1 << 5,
+	OPT_F_MULTICAST = 1 << 6,	/* RFC 2090; the caller grants it */
 };
+
+#define OPT_MULTICAST_MAX	32	/* "ADDR,PORT,MC" with its NUL */
 
 struct opt_limits {
 	unsigned	 blksize_max;		/* 8..65464 */
@@ -46,6 +49,7 @@ struct opt_set {
 	uint8_t		 rollover;	/* block number after 65535 (0 or 1) */
 	uint8_t		 timeout_s;	/* timeout option as asked (seconds),
 					   echoed in the OACK; 0 = not asked */
+	char		 multicast[OPT_MULTICAST_MAX];	/* the OACK's value */
 };
 
 /* Defaults for a request without options. */
@@ -55,7 +59,9 @@ void		 opt_set_init(struct opt_set *);
  * Negotiate the options of a decoded RRQ/WRQ.  Returns TFTP_E_NONE and
  * fills out, or the error code to refuse the request with (*why gets a
  * static message).  Unknown options are ignored; a repeated option keeps
- * its first value; names compare case-insensitively.
+ * its first value; names compare case-insensitively.  multicast (RFC
+ * 2090) is marked accepted when asked for; the caller grants it by
+ * filling out->multicast, or clears the flag.
  */
 enum tftp_err	 opt_negotiate(const struct pkt *req,
 		    const struct opt_limits *lim, struct opt_set *out,

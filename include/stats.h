@@ -57,7 +57,11 @@
 	X(opt_blksize,		"requests granted blksize")		\
 	X(opt_windowsize,	"requests granted windowsize")		\
 	X(opt_tsize,		"requests granted tsize")		\
-	X(opt_timeout,		"requests granted timeout or utimeout")
+	X(opt_timeout,		"requests granted timeout or utimeout") \
+	X(mcast_sessions,	"multicast sessions started (RFC 2090), one group each") \
+	X(mcast_clients,	"clients that joined a multicast session") \
+	X(mcast_blocks,		"DATA packets sent to a multicast group") \
+	X(mcast_master_changes,	"times another client was made master client")
 
 struct stats {
 #define STATS_X_FIELD(name, help)	uint64_t name;

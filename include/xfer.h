@@ -16,6 +16,7 @@
 #include "fcache.h"
 #include "fs.h"
 #include "io.h"
+#include "mcast.h"
 #include "netascii.h"
 #include "opt.h"
 #include "pkt.h"
@@ -28,6 +29,8 @@
 	X(OACK_SENT,	"oack_sent")	/* waiting for ACK 0 / DATA 1 */	\
 	X(SENDING,	"sending")	/* RRQ: window out, waiting for ACK */	\
 	X(RECEIVING,	"receiving")	/* WRQ: waiting for DATA */	\
+	X(MC_WAIT,	"mc_wait")	/* RRQ multicast: listening to	\
+					   the group until made master */ \
 	X(DALLY,	"dally")	/* WRQ done and reported: re-ACK a	\
 					   repeated last DATA */		\
 	X(DONE,		"done")		/* finished, to be released */
@@ -72,6 +75,10 @@ struct xfer_sink {
 	uint8_t	*(*stage)(void *arg, size_t cap);
 	void	 (*commit)(void *arg, const struct xfer *, size_t len,
 		    size_t segsize);
+	/* The same, to another destination: a multicast group. */
+	void	 (*commit_to)(void *arg, const struct xfer *,
+		    const struct sockaddr *to, socklen_t tolen, size_t len,
+		    size_t segsize);
 	void	 *arg;
 };
 
@@ -92,6 +99,7 @@ struct xfer_ctx {
 	const struct acl	*write_acl;
 	const struct remap	*remap;		/* NULL: names as sent */
 	struct fcache		*fcache;	/* NULL: open every time */
+	struct mcast		*mcast;		/* NULL: RFC 2090 off */
 	unsigned		 retries;
 };
 
@@ -116,6 +124,12 @@ struct xfer {
 	struct fcache_entry	*fce;		/* fd belongs to the cache */
 	struct fs_upload	 up;		/* WRQ */
 	struct netascii_dec	 nadec;
+
+	/* RFC 2090: the session and its clients in join order */
+	struct mcast_session	*mc;		/* NULL: unicast */
+	struct xfer		*mc_next, *mc_prev;
+	int			 mc_master;	/* its ACKs drive the session */
+	int			 mc_promoted;	/* made master after joining */
 
 	/* progress, in absolute block numbers (block 1 is the first) */
 	uint64_t		 size;		/* RRQ: bytes to send */
@@ -166,6 +180,8 @@ enum xfer_result xfer_timeout(struct xfer_ctx *, struct xfer *,
  */
 int		 xfer_same_request(const struct xfer *, const struct pkt *req);
 void		 xfer_supersede(struct xfer *);
+/* The request x was started for came again (xfer_same_request()). */
+void		 xfer_repeat(struct xfer_ctx *, struct xfer *);
 /* Stop it now (shutdown): ERROR to the peer, no partial upload kept. */
 void		 xfer_abort(struct xfer_ctx *, struct xfer *, uint16_t code,
 		    const char *msg);

@@ -36,6 +36,7 @@
 #include "conf.h"
 #include "fs.h"
 #include "log.h"
+#include "mcast.h"
 #include "remap.h"
 #include "xmalloc.h"
 
@@ -73,6 +74,8 @@ struct conf_entry {
 	size_t				 size;
 	size_t				 aux;	/* in struct conf_priv: the
 						   text kept for conf_dump() */
+	/* CONF_T_STRING: a further check; -1 and *why if it fails */
+	int				(*check)(const char *, const char **);
 	const char			*help;	/* one line */
 };
 
@@ -167,7 +170,8 @@ static int	 conf_from_setting(const struct conf_entry *,
 		    const config_setting_t *, const char *,
 		    struct conf_value *, char **);
 static int	 conf_parse(const config_setting_t *, const char *,
-		    const struct conf_entry **, struct conf_value *, char **);
+		    const char *, const struct conf_entry **,
+		    struct conf_value *, char **);
 static void	 conf_value_init(struct conf_value *);
 static void	 conf_value_clear(struct conf_value *);
 static void	 conf_sync(struct conf *);
@@ -319,6 +323,20 @@ static const struct conf_choice conf_log_levels[] = {
 	{ "debug", LOG_DEBUG },
 	{ NULL, 0 }
 };
+
+static int
+conf_check_mcast_range(const char *text, const char **why)
+{
+	uint32_t	 first, last;
+
+	if (mcast_parse_range(text, &first, &last, why) == -1)
+		return -1;
+	if (last - first >= CONF_MCAST_POOL_MAX) {
+		*why = "is more than 65536 addresses";
+		return -1;
+	}
+	return 0;
+}
 
 /* Used when listen is never set. */
 static const char *const conf_listen_defaults[] = { "0.0.0.0", "::" };
@@ -482,6 +500,27 @@ static const struct conf_entry conf_table[] = {
 	  .max = PATH_MAX - 1, .dflt = "", CONF_FIELD(log_file),
 	  .help = "log to this file, reopened on SIGUSR1 (empty: standard "
 	  "error with -F, syslog otherwise)" },
+	/* "multicast.X" is the member X of the group multicast = { }. */
+	{ .name = "multicast.enable", .type = CONF_T_BOOL, .min = 0, .max = 1,
+	  .dflt = "false", CONF_FIELD(mcast_enable),
+	  .help = "grant the RFC 2090 multicast option to read requests "
+	  "that ask for it" },
+	{ .name = "multicast.address_range", .type = CONF_T_STRING, .min = 1,
+	  .max = 31, .dflt = "239.255.0.1-239.255.0.254",
+	  CONF_FIELD(mcast_range), .check = conf_check_mcast_range,
+	  .help = "ADDR or ADDR-ADDR: the IPv4 groups handed out, one per "
+	  "file being served" },
+	{ .name = "multicast.port", .type = CONF_T_INT, .min = 1,
+	  .max = 65535, .dflt = "1758", CONF_FIELD(mcast_port),
+	  .help = "destination UDP port of multicast DATA (1758 is "
+	  "tftp-mcast)" },
+	{ .name = "multicast.ttl", .type = CONF_T_INT, .min = 1, .max = 255,
+	  .dflt = "1", CONF_FIELD(mcast_ttl),
+	  .help = "time to live of multicast DATA (1: this link only)" },
+	{ .name = "multicast.interface", .type = CONF_T_STRING, .min = 0,
+	  .max = 15, .dflt = "", CONF_FIELD(mcast_interface),
+	  .help = "interface multicast DATA leaves by (empty: the one the "
+	  "request came in on)" },
 };
 
 #define CONF_NENTRIES	(sizeof conf_table / sizeof conf_table[0])
@@ -659,6 +698,10 @@ conf_finish(struct conf *conf, char **cause)
 		    "command line", conf->port_range);
 		return -1;
 	}
+	/* Checked when it was set: cannot fail. */
+	if (mcast_parse_range(conf->mcast_range, &conf->mcast_first,
+	    &conf->mcast_last, &why) == -1)
+		fatalx("multicast.address_range: %s", why);
 	if (conf->metrics_listen[0] != '\0') {
 		struct conf_listen	 ml;
 
@@ -705,13 +748,48 @@ conf_finish(struct conf *conf, char **cause)
 	return 0;
 }
 
+/* Group members ("group.key") are written inside "group = { ... };". */
 void
 conf_dump(const struct conf *conf, FILE *f)
 {
 	const struct conf_entry	*e;
+	const char		*dot;
+	char			*text = NULL, *line, *save;
+	size_t			 len = 0, glen = 0;
+	const char		*group = NULL;
+	FILE			*mem;
 
-	for (e = conf_table; e < conf_table + CONF_NENTRIES; e++)
-		conf_types[e->type].dump(e, conf, f);
+	for (e = conf_table; e < conf_table + CONF_NENTRIES; e++) {
+		dot = strchr(e->name, '.');
+		if (group != NULL && (dot == NULL || (size_t)(dot - e->name) !=
+		    glen || strncmp(e->name, group, glen) != 0)) {
+			fprintf(f, "};\n");
+			group = NULL;
+		}
+		if (dot == NULL) {
+			conf_types[e->type].dump(e, conf, f);
+			continue;
+		}
+		if (group == NULL) {
+			group = e->name;
+			glen = (size_t)(dot - e->name);
+			fprintf(f, "%.*s = {\n", (int)glen, group);
+		}
+		if ((mem = open_memstream(&text, &len)) == NULL)
+			fatal("open_memstream");
+		conf_types[e->type].dump(e, conf, mem);
+		(void)fclose(mem);
+		for (line = strtok_r(text, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			if (strncmp(line, e->name, glen + 1) == 0)
+				line += glen + 1;
+			fprintf(f, "\t%s\n", line);
+		}
+		free(text);
+		text = NULL;
+	}
+	if (group != NULL)
+		fprintf(f, "};\n");
 }
 
 const char *
@@ -948,19 +1026,32 @@ conf_from_setting(const struct conf_entry *e, const config_setting_t *s,
 	}
 }
 
-/* Find the entry for one top-level setting and parse its value into v. */
+/* Find the entry for one setting, named name, and parse its value. */
 static int
-conf_parse(const config_setting_t *s, const char *label,
+conf_parse(const config_setting_t *s, const char *name, const char *label,
     const struct conf_entry **ep, struct conf_value *v, char **cause)
 {
 	struct conf_where	 w;
 
-	if ((*ep = conf_find(config_setting_name(s))) == NULL) {
+	if ((*ep = conf_find(name)) == NULL) {
 		conf_where_setting(&w, s, label);
-		*cause = conf_msg(&w, config_setting_name(s), "unknown key");
+		*cause = conf_msg(&w, name, "unknown key");
 		return -1;
 	}
 	return conf_from_setting(*ep, s, label, v, cause);
+}
+
+/* Is name the group part of some "group.key" entry? */
+static int
+conf_is_group(const char *name)
+{
+	const struct conf_entry	*e;
+	size_t			 len = strlen(name);
+
+	for (e = conf_table; e < conf_table + CONF_NENTRIES; e++)
+		if (strncmp(e->name, name, len) == 0 && e->name[len] == '.')
+			return 1;
+	return 0;
 }
 
 /*
@@ -974,7 +1065,9 @@ conf_read_text(struct conf *conf, const char *text, const char *label,
 {
 	config_t		 cfg;
 	config_setting_t	*root;
-	const struct conf_entry	*entries[CONF_NENTRIES];
+	/* One more than the keys: a setting past them all is a repeat or
+	 * unknown, and gets its error from conf_parse(). */
+	const struct conf_entry	*entries[CONF_NENTRIES + 1];
 	struct conf_value	*values;
 	const char		*file;
 	int			 n, rc = -1;
@@ -983,7 +1076,7 @@ conf_read_text(struct conf *conf, const char *text, const char *label,
 	if (conf_scan_ints(text, label, cause) == -1)
 		return -1;
 
-	values = xcalloc(CONF_NENTRIES, sizeof *values);
+	values = xcalloc(CONF_NENTRIES + 1, sizeof *values);
 	config_init(&cfg);
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
 		file = config_error_file(&cfg) != NULL ?
@@ -995,12 +1088,42 @@ conf_read_text(struct conf *conf, const char *text, const char *label,
 	root = config_root_setting(&cfg);
 	n = config_setting_length(root);
 	for (i = 0; i < (size_t)n; i++) {
-		if (i == CONF_NENTRIES)
-			fatalx("conf: more settings than keys");
-		nvalues = i + 1;	/* values[] is zeroed: initialised */
-		if (conf_parse(config_setting_get_elem(root, (unsigned)i),
-		    label, &entries[i], &values[i], cause) == -1)
-			goto out;
+		config_setting_t	*s = config_setting_get_elem(root,
+					    (unsigned)i);
+		const char		*name = config_setting_name(s);
+		struct conf_where	 w;
+		int			 j, m = 1;
+
+		if (conf_is_group(name)) {
+			if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+				conf_where_setting(&w, s, label);
+				*cause = conf_msg(&w, name, "expected a group "
+				    "{ ... }");
+				goto out;
+			}
+			m = config_setting_length(s);
+		}
+		for (j = 0; j < m; j++) {
+			config_setting_t	*c = s;
+			char			 qname[64];
+
+			if (conf_is_group(name)) {
+				c = config_setting_get_elem(s, (unsigned)j);
+				(void)snprintf(qname, sizeof qname, "%s.%s",
+				    name, config_setting_name(c));
+			} else
+				(void)snprintf(qname, sizeof qname, "%s",
+				    name);
+			if (nvalues == CONF_NENTRIES + 1)
+				fatalx("conf: more settings than keys");
+			/* values[] is zeroed: initialised */
+			if (conf_parse(c, qname, label, &entries[nvalues],
+			    &values[nvalues], cause) == -1) {
+				nvalues++;
+				goto out;
+			}
+			nvalues++;
+		}
 	}
 	for (i = 0; i < nvalues; i++)
 		conf_store(conf, entries[i], &values[i]);
@@ -1581,7 +1704,8 @@ static int
 text_string(const struct conf_entry *e, const char *text,
     const struct conf_where *w, struct conf_value *v, char **cause)
 {
-	size_t	 len = strlen(text);
+	size_t		 len = strlen(text);
+	const char	*why;
 
 	if (len < (size_t)e->min) {
 		*cause = conf_msg(w, e->name, "must not be empty");
@@ -1590,6 +1714,10 @@ text_string(const struct conf_entry *e, const char *text,
 	if (len > (size_t)e->max) {
 		*cause = conf_msg(w, e->name, "is longer than %lld characters",
 		    e->max);
+		return -1;
+	}
+	if (e->check != NULL && e->check(text, &why) == -1) {
+		*cause = conf_msg(w, e->name, "\"%s\" %s", text, why);
 		return -1;
 	}
 	v->str = text;

@@ -162,10 +162,14 @@ io_stage(struct io *io, size_t cap)
 	return io->arena + io->used;
 }
 
-/* Control data: the source address (packet info) and a GSO size. */
+/*
+ * Control data: the source address (packet info) and a GSO size.  To an
+ * IPv4 group the interface is named too: a group has no route to pick
+ * one, and the DATA must leave where the clients asked.
+ */
 static void
 set_control(struct msghdr *mh, void *cbuf, const struct io_local *local,
-    uint16_t gso_size)
+    uint16_t gso_size, int to_group)
 {
 	struct cmsghdr	*c;
 	size_t		 space = 0;
@@ -184,6 +188,8 @@ set_control(struct msghdr *mh, void *cbuf, const struct io_local *local,
 
 		memset(&pi, 0, sizeof pi);
 		pi.ipi_spec_dst = local->addr.v4;
+		if (to_group)
+			pi.ipi_ifindex = local->ifindex;
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof pi);
@@ -230,7 +236,9 @@ queue(struct io *io, int fd, size_t off, size_t len, uint16_t gso_size,
 	mh->msg_iov = &io->siov[i];
 	mh->msg_iovlen = 1;
 	mh->msg_flags = 0;
-	set_control(mh, io->scmsg[i].buf, local, gso_size);
+	set_control(mh, io->scmsg[i].buf, local, gso_size,
+	    peer->sa_family == AF_INET && IN_MULTICAST(ntohl(
+	    ((const struct sockaddr_in *)peer)->sin_addr.s_addr)));
 	io->sfd[i] = fd;
 	io->gsosz[i] = gso_size;
 	io->nsend++;

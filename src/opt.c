@@ -25,8 +25,9 @@ struct opt_entry {
 	enum tftp_err	(*parse)(const char *val, const struct pkt *req,
 			    const struct opt_limits *lim, struct opt_set *out,
 			    const char **why);
-	/* The granted value echoed in the OACK. */
+	/* The granted value echoed in the OACK: a number, or text. */
 	uint64_t	(*granted)(const struct opt_set *set);
+	const char	*(*granted_text)(const struct opt_set *set);
 };
 
 static int		 parse_num(const char *, uint64_t *);
@@ -51,6 +52,9 @@ static enum tftp_err	 parse_windowsize(const char *, const struct pkt *,
 static enum tftp_err	 parse_rollover(const char *, const struct pkt *,
 			    const struct opt_limits *, struct opt_set *,
 			    const char **);
+static enum tftp_err	 parse_multicast(const char *, const struct pkt *,
+			    const struct opt_limits *, struct opt_set *,
+			    const char **);
 
 static uint64_t		 granted_blksize(const struct opt_set *);
 static uint64_t		 granted_tsize(const struct opt_set *);
@@ -58,16 +62,21 @@ static uint64_t		 granted_timeout(const struct opt_set *);
 static uint64_t		 granted_utimeout(const struct opt_set *);
 static uint64_t		 granted_windowsize(const struct opt_set *);
 static uint64_t		 granted_rollover(const struct opt_set *);
+static const char	*granted_multicast(const struct opt_set *);
 
 /* Order here is the order of the OACK and of opt_format(). */
 static const struct opt_entry opt_table[] = {
-	{ "blksize", OPT_F_BLKSIZE, parse_blksize, granted_blksize },
-	{ "tsize", OPT_F_TSIZE, parse_tsize, granted_tsize },
-	{ "timeout", OPT_F_TIMEOUT, parse_timeout, granted_timeout },
-	{ "utimeout", OPT_F_UTIMEOUT, parse_utimeout, granted_utimeout },
+	{ "blksize", OPT_F_BLKSIZE, parse_blksize, granted_blksize, NULL },
+	{ "tsize", OPT_F_TSIZE, parse_tsize, granted_tsize, NULL },
+	{ "timeout", OPT_F_TIMEOUT, parse_timeout, granted_timeout, NULL },
+	{ "utimeout", OPT_F_UTIMEOUT, parse_utimeout, granted_utimeout,
+	    NULL },
 	{ "windowsize", OPT_F_WINDOWSIZE, parse_windowsize,
-	    granted_windowsize },
-	{ "rollover", OPT_F_ROLLOVER, parse_rollover, granted_rollover },
+	    granted_windowsize, NULL },
+	{ "rollover", OPT_F_ROLLOVER, parse_rollover, granted_rollover,
+	    NULL },
+	{ "multicast", OPT_F_MULTICAST, parse_multicast, NULL,
+	    granted_multicast },
 };
 
 #define OPT_NENTRIES	(sizeof(opt_table) / sizeof(opt_table[0]))
@@ -244,6 +253,18 @@ parse_rollover(const char *val, const struct pkt *req,
 	return TFTP_E_NONE;
 }
 
+/*
+ * RFC 2090 asks with an empty value; any value is taken as the same
+ * wish.  Whether it is granted (never for a WRQ) is the caller's call.
+ */
+static enum tftp_err
+parse_multicast(const char *val, const struct pkt *req,
+    const struct opt_limits *lim, struct opt_set *out, const char **why)
+{
+	out->multicast[0] = '\0';
+	return TFTP_E_NONE;
+}
+
 static uint64_t
 granted_blksize(const struct opt_set *set)
 {
@@ -280,6 +301,23 @@ granted_rollover(const struct opt_set *set)
 	return set->rollover;
 }
 
+static const char *
+granted_multicast(const struct opt_set *set)
+{
+	return set->multicast;
+}
+
+/* The granted value as text: its own, or buf holding the number. */
+static const char *
+granted_str(const struct opt_entry *e, const struct opt_set *set, char *buf,
+    size_t cap)
+{
+	if (e->granted_text != NULL)
+		return e->granted_text(set);
+	(void)snprintf(buf, cap, "%" PRIu64, e->granted(set));
+	return buf;
+}
+
 void
 opt_set_init(struct opt_set *set)
 {
@@ -290,6 +328,7 @@ opt_set_init(struct opt_set *set)
 	set->tsize = 0;
 	set->rollover = 0;
 	set->timeout_s = 0;
+	set->multicast[0] = '\0';
 }
 
 /*
@@ -339,10 +378,9 @@ opt_encode_oack(const struct opt_set *set, uint8_t *buf, size_t cap)
 	for (i = 0; i < OPT_NENTRIES; i++) {
 		if ((set->accepted & opt_table[i].flag) == 0)
 			continue;
-		(void)snprintf(vals[n], sizeof(vals[n]), "%" PRIu64,
-		    opt_table[i].granted(set));
 		opts[n].name = opt_table[i].name;
-		opts[n].value = vals[n];
+		opts[n].value = granted_str(&opt_table[i], set, vals[n],
+		    sizeof vals[n]);
 		n++;
 	}
 	if (n == 0)
@@ -354,6 +392,7 @@ opt_encode_oack(const struct opt_set *set, uint8_t *buf, size_t cap)
 void
 opt_format(const struct opt_set *set, char *out, size_t cap)
 {
+	char	 val[U64_STR_LEN];
 	size_t	 i, off = 0;
 	int	 n;
 
@@ -363,9 +402,9 @@ opt_format(const struct opt_set *set, char *out, size_t cap)
 	for (i = 0; i < OPT_NENTRIES; i++) {
 		if ((set->accepted & opt_table[i].flag) == 0)
 			continue;
-		n = snprintf(out + off, cap - off, "%s%s=%" PRIu64,
+		n = snprintf(out + off, cap - off, "%s%s=%s",
 		    off == 0 ? "" : " ", opt_table[i].name,
-		    opt_table[i].granted(set));
+		    granted_str(&opt_table[i], set, val, sizeof val));
 		if (n < 0 || (size_t)n >= cap - off)
 			return;
 		off += (size_t)n;

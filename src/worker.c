@@ -10,6 +10,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <net/if.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -26,6 +29,7 @@
 #include "fs.h"
 #include "io.h"
 #include "log.h"
+#include "mcast.h"
 #include "pkt.h"
 #include "priv.h"
 #include "sock.h"
@@ -55,6 +59,8 @@ struct worker {
 	struct xfer_ctx		 ctx;
 	struct clients		*clients;	/* per-address limits */
 	struct fcache		*fcache;	/* hot files kept open */
+	struct mcast		*mcast;		/* RFC 2090 sessions, or NULL */
+	int			 mcast_ifindex;	/* 0: the request's interface */
 	struct log_limit	 refusal_log;
 	int			 rootfd;
 	uint32_t		 generation;
@@ -98,6 +104,18 @@ sink_commit(void *arg, const struct xfer *x, size_t len, size_t segsize)
 
 	io_commit(w->io, x->sockfd, len, segsize,
 	    (const struct sockaddr *)&x->peer, x->peerlen, &x->local);
+}
+
+static void
+sink_commit_to(void *arg, const struct xfer *x, const struct sockaddr *to,
+    socklen_t tolen, size_t len, size_t segsize)
+{
+	struct worker	*w = arg;
+	struct io_local	 local = x->local;
+
+	if (w->mcast_ifindex != 0)
+		local.ifindex = w->mcast_ifindex;
+	io_commit(w->io, x->sockfd, len, segsize, to, tolen, &local);
 }
 
 static void
@@ -291,8 +309,12 @@ handle_request(struct worker *w, const struct io_dgram *d,
 		 * that rebooted and reused its port): it replaces it.  A
 		 * burst of different requests in one go stays one transfer.
 		 */
-		if (xfer_same_request(x, p) ||
-		    now - x->progress_at < WORKER_SUPERSEDE_IDLE_US) {
+		if (xfer_same_request(x, p)) {
+			w->stats.dup_request++;
+			xfer_repeat(&w->ctx, x);
+			return;
+		}
+		if (now - x->progress_at < WORKER_SUPERSEDE_IDLE_US) {
 			w->stats.dup_request++;
 			return;
 		}
@@ -447,14 +469,14 @@ abort_all(struct worker *w, const char *why)
 	uint64_t	 now = timer_now_us();
 	size_t		 i;
 
-	for (i = 0; i < w->tab.cap; i++) {
-		struct xfer	*x = &w->tab.pool[i];
-
-		if (x->state == XFER_S_IDLE)
-			continue;
-		xfer_abort(&w->ctx, x, TFTP_E_UNDEF, why);
-		end_xfer(w, x, now);
-	}
+	/* All stopped before any ends: no multicast client is made
+	 * master on its way out. */
+	for (i = 0; i < w->tab.cap; i++)
+		if (w->tab.pool[i].state != XFER_S_IDLE)
+			xfer_abort(&w->ctx, &w->tab.pool[i], TFTP_E_UNDEF, why);
+	for (i = 0; i < w->tab.cap; i++)
+		if (w->tab.pool[i].state != XFER_S_IDLE)
+			end_xfer(w, &w->tab.pool[i], now);
 	(void)io_flush(w->io);
 }
 
@@ -677,11 +699,48 @@ teardown(struct worker *w)
 		(void)close(w->rootfd);
 	xfertab_clear(&w->tab);
 	clients_free(w->clients);
+	mcast_free(w->mcast);
 	fcache_free(w->fcache);
 	timer_heap_clear(&w->timers);
 	io_free(w->io);
 	if (w->base != NULL)
 		event_base_free(w->base);
+}
+
+/*
+ * RFC 2090: this worker's share of the group pool, and the TTL on every
+ * IPv4 socket DATA may leave by (the listen sockets with single_port).
+ */
+static int
+setup_multicast(struct worker *w)
+{
+	const struct conf	*conf = w->conf;
+	struct mcast_pool_conf	 pc;
+	unsigned char		 ttl = (unsigned char)conf->mcast_ttl;
+	size_t			 i;
+
+	if (conf->mcast_interface[0] != '\0' &&
+	    (w->mcast_ifindex = (int)if_nametoindex(conf->mcast_interface)) ==
+	    0)
+		log_warnx("multicast.interface %s: no such interface; DATA "
+		    "leaves by the requests' interfaces", conf->mcast_interface);
+	for (i = 0; i < w->nlisten; i++) {
+		int	 fd = conf->single_port ? w->listenfd[i] : w->xfd4;
+
+		if (fd != -1 && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL,
+		    &ttl, sizeof ttl) == -1 && errno != ENOPROTOOPT) {
+			log_warn("multicast: IP_MULTICAST_TTL");
+			return -1;
+		}
+	}
+	memset(&pc, 0, sizeof pc);
+	pc.first = conf->mcast_first;
+	pc.last = conf->mcast_last;
+	pc.port = (uint16_t)conf->mcast_port;
+	pc.slot = (unsigned)w->slot;
+	pc.nslots = (unsigned)conf->workers;
+	w->mcast = mcast_new(&pc);
+	return 0;
 }
 
 static int
@@ -775,6 +834,7 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	}
 	w.ctx.sink.stage = sink_stage;
 	w.ctx.sink.commit = sink_commit;
+	w.ctx.sink.commit_to = sink_commit_to;
 	w.ctx.sink.arg = &w;
 	w.ctx.timers = &w.timers;
 	w.ctx.stats = &w.stats;
@@ -793,6 +853,9 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	w.ctx.remap = conf->remap;
 	w.ctx.fcache = w.fcache;
 	w.ctx.retries = conf->retries;
+	if (conf->mcast_enable && setup_multicast(&w) == -1)
+		goto out;
+	w.ctx.mcast = w.mcast;
 	if (setup_events(&w) == -1 ||
 	    chan_open(&w.chan, w.base, chanfd, (uint32_t)slot,
 	    worker_handlers, on_master_gone, &w) == -1) {

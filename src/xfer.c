@@ -213,12 +213,20 @@ adapted_rto(const struct xfer_ctx *ctx, const struct xfer *x)
 static void
 send_oack(struct xfer_ctx *ctx, struct xfer *x)
 {
-	uint8_t	*buf;
-	size_t	 len, cap = 512;
+	const struct opt_set	*set = &x->opts;
+	struct opt_set		 only;
+	uint8_t			*buf;
+	size_t			 len, cap = 512;
 
+	if (x->mc_promoted) {
+		/* A new master client has the other options already. */
+		only = x->opts;
+		only.accepted = OPT_F_MULTICAST;
+		set = &only;
+	}
 	if ((buf = ctx->sink.stage(ctx->sink.arg, cap)) == NULL)
 		return;
-	if ((len = opt_encode_oack(&x->opts, buf, cap)) == 0)
+	if ((len = opt_encode_oack(set, buf, cap)) == 0)
 		return;
 	ctx->sink.commit(ctx->sink.arg, x, len, 0);
 }
@@ -279,15 +287,28 @@ send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from, size_t count)
 			return -1;	/* read error, or the file shrank */
 	}
 	len = (count - 1) * seg + PKT_HDR_LEN + iov[count - 1].iov_len;
-	ctx->sink.commit(ctx->sink.arg, x, len, count > 1 ? seg : 0);
+	if (x->mc != NULL) {
+		const struct sockaddr	*group;
+		socklen_t		 grouplen;
+
+		group = mcast_group(x, &grouplen);
+		ctx->sink.commit_to(ctx->sink.arg, x, group, grouplen, len,
+		    count > 1 ? seg : 0);
+		ctx->stats->mcast_blocks += count;
+	} else
+		ctx->sink.commit(ctx->sink.arg, x, len, count > 1 ? seg : 0);
 	ctx->stats->data_out += count;
 	ctx->stats->bytes_out += want;
 	return 0;
 }
 
-/* RRQ: send the window that starts after the last ACKed block. */
+/*
+ * RRQ: send blocks first.. up to the end of the window that starts after
+ * the last ACKed block.
+ */
 static enum xfer_result
-send_window(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+send_window_from(struct xfer_ctx *ctx, struct xfer *x, uint64_t first,
+    uint64_t now)
 {
 	uint64_t	 k, last = x->acked + x->opts.windowsize;
 	size_t		 seg = PKT_HDR_LEN + x->opts.blksize, run;
@@ -300,7 +321,7 @@ send_window(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		run = XFER_RUN_MAX;
 	if (run == 0)
 		run = 1;
-	for (k = x->acked + 1; k <= last; k += run) {
+	for (k = first; k <= last; k += run) {
 		size_t	 n = last - k + 1 < run ? (size_t)(last - k + 1) : run;
 
 		if (send_run(ctx, x, k, n) == -1)
@@ -311,6 +332,67 @@ send_window(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	mark_sent(x, now);
 	arm(ctx, x, now);
 	return XFER_LIVE;
+}
+
+/* RRQ: send the window that starts after the last ACKed block. */
+static enum xfer_result
+send_window(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
+	return send_window_from(ctx, x, x->acked + 1, now);
+}
+
+/*
+ * RFC 2090: the master client's ACK n asks for block n + 1 on, wherever
+ * that is: a new master asks for the first block it missed.  Within the
+ * window an ACK slides it and only the blocks not yet sent leave, since
+ * other clients hear every resend too; the same ACK again waits for the
+ * timer (the Sorcerer's Apprentice).  Block numbers do not wrap: a
+ * session has at most 65535 blocks.
+ */
+static enum xfer_result
+mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
+{
+	uint64_t	 k = w, first;
+
+	if (k > x->nblocks) {
+		ctx->stats->bad_packet++;
+		return XFER_LIVE;
+	}
+	if (x->state == XFER_S_SENDING && k == x->acked) {
+		ctx->stats->dup_ack++;
+		return XFER_LIVE;
+	}
+	if (x->state == XFER_S_SENDING && k > x->acked && k < x->sent)
+		first = x->sent + 1;
+	else
+		first = k + 1;
+	x->acked = k;
+	x->bytes = k * x->opts.blksize < x->size ? k * x->opts.blksize :
+	    x->size;
+	x->tries = 0;
+	x->progress_at = now;
+	rtt_sample(x, now);
+	x->rto_us = adapted_rto(ctx, x);
+	if (k == x->nblocks)
+		return finish(x, XFER_END_OK);
+	set_state(x, XFER_S_SENDING);
+	return send_window_from(ctx, x, first, now);
+}
+
+/* x takes over as master client: its OACK with mc=1 asks it to ACK. */
+static void
+mc_promote(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
+	x->mc_promoted = 1;
+	x->acked = x->sent = 0;
+	x->tries = 0;
+	x->progress_at = now;
+	x->rto_us = base_rto(ctx, x);
+	ctx->stats->mcast_master_changes++;
+	send_oack(ctx, x);
+	set_state(x, XFER_S_OACK_SENT);
+	mark_sent(x, now);
+	arm(ctx, x, now);
 }
 
 static enum xfer_result
@@ -596,7 +678,13 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 			return fail(ctx, x, e, NULL, XFER_END_REFUSED);
 		x->nblocks = x->size / x->opts.blksize + 1;
 		x->opts.tsize = x->size;
+		/* Multicast when it can; unicast, without a word, when not. */
+		if ((x->opts.accepted & OPT_F_MULTICAST) != 0 &&
+		    (ctx->mcast == NULL || x->netascii ||
+		    mcast_join(ctx->mcast, x) == -1))
+			x->opts.accepted &= ~OPT_F_MULTICAST;
 	} else {
+		x->opts.accepted &= ~OPT_F_MULTICAST;
 		e = fs_upload_begin(ctx->rootfd, path, ctx->uploads,
 		    ctx->umask, &x->up);
 		if (e != TFTP_E_NONE)
@@ -607,9 +695,19 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	count_options(ctx, &x->opts);
 	x->oack = x->opts.accepted != 0;
 	x->rto_us = base_rto(ctx, x);
+	if (x->mc != NULL) {
+		ctx->stats->mcast_clients++;
+		if (x->mc_master)
+			ctx->stats->mcast_sessions++;
+	}
 
 	if (x->oack) {
 		send_oack(ctx, x);
+		if (x->mc != NULL && !x->mc_master) {
+			/* It listens to the group; an OACK gives it its turn. */
+			set_state(x, XFER_S_MC_WAIT);
+			return XFER_LIVE;
+		}
 		set_state(x, XFER_S_OACK_SENT);
 		mark_sent(x, now);
 		arm(ctx, x, now);
@@ -638,6 +736,8 @@ xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	}
 	switch (x->state) {
 	case XFER_S_OACK_SENT:
+		if (x->mc != NULL && p->op == TFTP_OP_ACK)
+			return mc_ack(ctx, x, p->u.ack.block, now);
 		if (x->op == TFTP_OP_RRQ) {
 			if (p->op != TFTP_OP_ACK || p->u.ack.block != 0) {
 				ctx->stats->dup_ack++;
@@ -654,8 +754,21 @@ xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 			return wrq_data(ctx, x, p, now);
 		break;
 	case XFER_S_SENDING:
+		if (p->op == TFTP_OP_ACK && x->mc != NULL)
+			return mc_ack(ctx, x, p->u.ack.block, now);
 		if (p->op == TFTP_OP_ACK)
 			return rrq_ack(ctx, x, p->u.ack.block, now);
+		break;
+	case XFER_S_MC_WAIT:
+		/* Any client may end by ACKing the last block (RFC 2090). */
+		if (p->op == TFTP_OP_ACK && p->u.ack.block == x->nblocks) {
+			x->bytes = x->size;
+			return finish(x, XFER_END_OK);
+		}
+		if (p->op == TFTP_OP_ACK) {
+			ctx->stats->dup_ack++;
+			return XFER_LIVE;
+		}
 		break;
 	case XFER_S_RECEIVING:
 		if (p->op == TFTP_OP_DATA)
@@ -729,6 +842,15 @@ xfer_same_request(const struct xfer *x, const struct pkt *p)
 		netascii = -1;
 	return x->op == p->op && netascii == x->netascii &&
 	    strncmp(x->name, p->u.req.file, sizeof x->name - 1) == 0;
+}
+
+void
+xfer_repeat(struct xfer_ctx *ctx, struct xfer *x)
+{
+	/* A waiting multicast client lost its OACK: nothing else would
+	 * tell it the group.  Other transfers' timers answer repeats. */
+	if (x->state == XFER_S_MC_WAIT)
+		send_oack(ctx, x);
 }
 
 void
@@ -868,4 +990,10 @@ xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	fs_upload_abort(&x->up);
 	report(ctx, x, now);
 	x->state = XFER_S_DONE;
+	if (x->mc != NULL) {
+		struct xfer	*next = mcast_leave(ctx->mcast, x);
+
+		if (next != NULL)
+			mc_promote(ctx, next, now);
+	}
 }

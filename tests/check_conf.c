@@ -50,7 +50,7 @@ static const char *const keys[] = {
 	"pid_file", "control_socket",
 	"control_owner", "control_group", "control_mode", "drain_timeout",
 	"stats_interval_ms", "metrics_listen", "log_format", "audit_file",
-	"log_level", "log_file",
+	"log_level", "log_file", "multicast",
 };
 
 static const char default_dump[] =
@@ -96,7 +96,14 @@ static const char default_dump[] =
 	"log_format = \"text\";\n"
 	"audit_file = \"\";\n"
 	"log_level = \"info\";\n"
-	"log_file = \"\";\n";
+	"log_file = \"\";\n"
+	"multicast = {\n"
+	"\tenable = false;\n"
+	"\taddress_range = \"239.255.0.1-239.255.0.254\";\n"
+	"\tport = 1758;\n"
+	"\tttl = 1;\n"
+	"\tinterface = \"\";\n"
+	"};\n";
 
 
 static struct conf	*conf;
@@ -1201,8 +1208,9 @@ START_TEST(test_dump_names_every_key)
 	text = dump(conf);
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		/* remap's groups and closing parenthesis. */
-		if (line[0] == ' ' || strcmp(line, ");") == 0)
+		/* remap's groups and closing parenthesis; group members. */
+		if (line[0] == ' ' || line[0] == '\t' ||
+		    strcmp(line, ");") == 0 || strcmp(line, "};") == 0)
 			continue;
 		ck_assert_int_eq(sscanf(line, "%63[a-z_] = ", name), 1);
 		ck_assert_uint_lt(n, nitems(keys));

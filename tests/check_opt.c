@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -382,6 +383,47 @@ START_TEST(test_rollover)
 }
 END_TEST
 
+/*
+ * RFC 2090: marked accepted whatever the value (the caller grants or
+ * clears it); the OACK echoes the value the caller wrote.
+ */
+START_TEST(test_multicast)
+{
+	static const char *const kv[] = {
+		"blksize", "1024", "MultiCast", "",
+	};
+	static const uint8_t want[] = "\0\6" "blksize\0" "1024\0"
+	    "multicast\0" "239.255.0.7,1758,1\0";
+	struct opt_set	 set;
+	struct pkt	 p;
+	uint8_t		 buf[96];
+	char		 text[96];
+
+	mkreq(&p, TFTP_OP_RRQ, kv, 2);
+	ck_assert_int_eq(opt_negotiate(&p, &lim_wide, &set, NULL),
+	    TFTP_E_NONE);
+	ck_assert_uint_eq(set.accepted, OPT_F_BLKSIZE | OPT_F_MULTICAST);
+	ck_assert_str_eq(set.multicast, "");
+	(void)snprintf(set.multicast, sizeof set.multicast,
+	    "239.255.0.7,1758,1");
+	ck_assert_uint_eq(opt_encode_oack(&set, buf, sizeof(buf)),
+	    sizeof(want) - 1);
+	ck_assert_mem_eq(buf, want, sizeof(want) - 1);
+	opt_format(&set, text, sizeof text);
+	ck_assert_str_eq(text, "blksize=1024 multicast=239.255.0.7,1758,1");
+
+	/* Cleared by the caller: not in the OACK. */
+	set.accepted &= ~OPT_F_MULTICAST;
+	ck_assert_uint_eq(opt_encode_oack(&set, buf, sizeof(buf)),
+	    sizeof("\0\6" "blksize\0" "1024\0") - 1);
+
+	/* A value is not refused; the wish is the same. */
+	ck_assert_int_eq(nego1(TFTP_OP_RRQ, "multicast", "1", &lim_wide,
+	    &set, NULL), TFTP_E_NONE);
+	ck_assert_uint_eq(set.accepted, OPT_F_MULTICAST);
+}
+END_TEST
+
 START_TEST(test_duplicates_first_wins)
 {
 	static const char *const dup[] = {
@@ -425,7 +467,7 @@ START_TEST(test_unknown_ignored)
 {
 	static const char *const kv[] = {
 		"foo", "bar", "blk", "512", "blksize2", "512", "", "1",
-		"multicast", "", "blksize", "1000", "tsizex", "garbage",
+		"mcast", "", "blksize", "1000", "tsizex", "garbage",
 	};
 	struct opt_set	 set;
 	struct pkt	 p;
@@ -614,6 +656,10 @@ opt_suite(void)
 
 	tc = tcase_create("rollover is 0 or 1");
 	tcase_add_test(tc, test_rollover);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("multicast is left to the caller");
+	tcase_add_test(tc, test_multicast);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("negotiate matches names and keeps the first");

@@ -1,0 +1,76 @@
+/*
+ * RFC 2090 multicast sessions of one worker: one session per file being
+ * served by multicast, each with its own group from the configured pool
+ * and the list of its clients in the order they joined.  The oldest one
+ * is the master client, the only one whose ACKs drive the transfer.
+ *
+ * The transfers themselves stay in xfer.c; this module only keeps the
+ * bookkeeping: which session a client belongs to, which group a session
+ * streams to and who acknowledges next.
+ */
+#ifndef OWL_MCAST_H
+#define OWL_MCAST_H
+
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct xfer;
+struct mcast;
+struct mcast_session;
+
+/* Longest "ADDR,PORT,MC" value of the OACK's multicast option. */
+#define MCAST_OPTVAL_MAX	32
+
+/* Files beyond this are served by unicast: RFC 2090 ACKs are 16-bit. */
+#define MCAST_BLOCKS_MAX	65535
+
+struct mcast_pool_conf {
+	uint32_t	 first;		/* host byte order, inclusive */
+	uint32_t	 last;
+	uint16_t	 port;
+	unsigned	 slot;		/* this worker's share of the pool: */
+	unsigned	 nslots;	/* addresses i with i % nslots == slot */
+};
+
+/*
+ * Parse "A.B.C.D" or "A.B.C.D-E.F.G.H" (IPv4 multicast, first <= last)
+ * into *first and *last.  -1 with *why set if it is not one.
+ */
+int		 mcast_parse_range(const char *, uint32_t *first,
+		    uint32_t *last, const char **why);
+
+struct mcast	*mcast_new(const struct mcast_pool_conf *);
+void		 mcast_free(struct mcast *);
+
+/*
+ * Put x (an RRQ whose file is open in x->fd, its blksize negotiated)
+ * into the session of its file, starting one with a free group if there
+ * is none.  A client that asked for a larger blksize joins a session
+ * running with a smaller one and gets that size.  Sets x->mc, x->mc_master
+ * and the OACK value in x->opts.  -1: no session for it (IPv6 client,
+ * file too large, pool exhausted): serve it by unicast.
+ */
+int		 mcast_join(struct mcast *, struct xfer *x);
+
+/*
+ * Take x out of its session.  If x was the master client, the next
+ * oldest client that is still waiting becomes master and is returned, for
+ * the caller to send it the OACK with mc=1; NULL otherwise.  The last
+ * client to leave ends the session and frees its group.
+ */
+struct xfer	*mcast_leave(struct mcast *, struct xfer *x);
+
+/* The group a client's DATA goes to. */
+const struct sockaddr *mcast_group(const struct xfer *x, socklen_t *len);
+
+/* Rewrite x->opts' multicast value for its current role. */
+void		 mcast_set_optval(struct xfer *x);
+
+/* Live sessions and their clients, for owlctl status. */
+size_t		 mcast_sessions(const struct mcast *);
+
+#endif
