@@ -931,6 +931,8 @@ audit_transfer(const struct xfer *x, uint64_t now)
 		audit_u64(&b, "windowsize", o->windowsize);
 	if (o->accepted & OPT_F_ROLLOVER)
 		audit_u64(&b, "rollover", o->rollover);
+	if (o->accepted & OPT_F_MULTICAST)
+		audit_str(&b, "multicast", o->multicast);
 	audit_obj_end(&b);
 	audit_u64(&b, "bytes", x->bytes);
 	audit_u64(&b, "duration_ms", (now - x->start_us) / 1000);
