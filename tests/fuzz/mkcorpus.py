@@ -67,6 +67,8 @@ MADE = {
     "huge-number": req(WRQ, "f", "octet", "tsize",
                        "99999999999999999999"),
     "unknown-opt": req(RRQ, "f", "mail", "multicast", "", "x", "y"),
+    "multicast": req(RRQ, "f", "octet", "multicast", "", "blksize", "1024",
+                     "tsize", "0"),
     "many-opts": req(RRQ, "f", "octet",
                      *[s for i in range(34) for s in ("o%d" % i, str(i))]),
     "dotdot": req(RRQ, "../../etc/passwd", "octet"),
@@ -213,6 +215,12 @@ def main():
         "wrong-type": b'port = "69";\nchroot = 1;\n',
         "unknown-key": b"no_such_key = 1;\n",
         "group": b"tftp = { root = \"/srv\"; };\n",
+        "multicast": b'multicast = { enable = true; address_range ='
+                     b' "239.255.0.1-239.255.0.9"; port = 1758; ttl = 4;'
+                     b' interface = "eth0"; };\n',
+        "multicast-bad": b'multicast = { address_range = "10.0.0.1";'
+                         b' enabled = 1; };\nmulticast = 1;\n',
+        "set-multicast": b"\0multicast.port\0" b"1759",
         "syntax-error": b'root = "/srv/tftp"\nport = ;\n',
         "comments": b"/* c */ // c\n# c\nworkers = 2; /* unterminated",
         "octal": b'umask = "0777";\ncontrol_mode = "8";\n',
