@@ -1,0 +1,597 @@
+#!/usr/bin/env python3
+"""Raw RFC 2090 (TFTP multicast option) client for owltftpd's tests.
+
+    python3 mcastclient.py get SERVER PORT FILE --out PATH
+        [--blksize N] [--windowsize N] [--tsize] [--expect PATH]
+        [--ack-delay-ms N] [--vanish-after N] [--error-after N]
+        [--progress FILE] [--timeout S] [--src ADDR] [--ack-timeout S]
+        [--unicast-ok]
+
+Sends an RRQ (octet) with the option multicast="" (and blksize,
+windowsize, tsize when given), then plays an RFC 2090 client:
+
+  * the OACK's multicast=ADDR,PORT,MC names the group; the client joins
+    it on the interface that faces the server and receives the group's
+    DATA (only from the server's transfer address:port, the TID of the
+    OACK; anything else is counted as a stray and ignored);
+  * blocks are recorded in any order; the file is complete once the
+    short block (the last one) and every block before it are present;
+  * while master (MC=1) it ACKs the block just before its first hole:
+    at once on becoming master, after each window of DATA, and again
+    when the server goes quiet; a non-master never sends anything;
+  * a later OACK (multicast=ADDR,PORT,MC, empty fields meaning
+    "unchanged") switches the group and/or the master role;
+  * it ends when it has every block and, as master, has ACKed the last
+    one.  A non-master with every block waits to be made master, as an
+    RFC client does.
+
+--ack-delay-ms N  waits N ms before each ACK (a slow master, so that a
+                  transfer lasts long enough for others to join)
+--progress FILE   keeps FILE holding the number of distinct blocks held
+--vanish-after N  as master with at least N blocks, go silent and exit 3
+                  (a master that disappears mid-transfer)
+--error-after N   as master with at least N blocks, send ERROR 0 and exit
+                  4 (a master that gives up mid-transfer)
+--unicast-ok      an OACK without multicast (the server serves this
+                  request by unicast) is not a failure: the file is then
+                  fetched by plain RFC 1350/7440 unicast
+
+Prints one summary line ("mcastclient: ok ..." or "mcastclient: FAIL
+..."), and "FAIL: why" lines for failures.  Exit status: 0 the file is
+complete (and byte-exact with --expect), 1 a failure (ERROR from the
+server, bad packet, content mismatch), 2 the --timeout deadline passed,
+3 vanished on purpose, 4 sent an ERROR on purpose.  Every wait is
+bounded by the deadline.  Standard library only.
+"""
+
+import argparse
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+OP_RRQ, OP_WRQ, OP_DATA, OP_ACK, OP_ERROR, OP_OACK = 1, 2, 3, 4, 5, 6
+PROGRESS_EVERY = 0.05   # s between --progress updates
+
+
+class Fail(Exception):
+    """The transfer failed; the message says why."""
+
+
+class Deadline(Exception):
+    """The overall --timeout passed."""
+
+
+# ---------------------------------------------------------------- packets
+
+def pack_rrq(name, opts):
+    out = struct.pack("!H", OP_RRQ) + os.fsencode(name) + b"\0octet\0"
+    for k, v in opts:
+        out += k.encode() + b"\0" + v.encode() + b"\0"
+    return out
+
+
+def pack_ack(block):
+    return struct.pack("!HH", OP_ACK, block & 0xFFFF)
+
+
+def pack_error(code, msg):
+    return struct.pack("!HH", OP_ERROR, code) + msg.encode() + b"\0"
+
+
+def unpack(raw):
+    """(op, block_or_code, payload_or_opts) or None if unparseable.
+
+    DATA -> (3, block, payload); ERROR -> (5, code, message);
+    OACK -> (6, None, {name: value}); anything else (op, None, raw).
+    """
+    if len(raw) < 2:
+        return None
+    (op,) = struct.unpack("!H", raw[:2])
+    if op in (OP_DATA, OP_ERROR, OP_ACK):
+        if len(raw) < 4:
+            return None
+        (n,) = struct.unpack("!H", raw[2:4])
+        body = raw[4:]
+        if op == OP_ERROR:
+            body = body.rstrip(b"\0").decode("latin-1")
+        return op, n, body
+    if op == OP_OACK:
+        parts = raw[2:].split(b"\0")
+        if parts and parts[-1] == b"":
+            parts.pop()
+        if len(parts) % 2:
+            return None
+        opts = {}
+        for i in range(0, len(parts), 2):
+            opts[parts[i].decode("latin-1").lower()] = \
+                parts[i + 1].decode("latin-1")
+        return op, None, opts
+    return op, None, raw
+
+
+def parse_mc(value, old):
+    """multicast=ADDR,PORT,MC -> (addr, port, mc).
+
+    RFC 2090 lets a later OACK leave ADDR and PORT empty ("unchanged");
+    old is the (addr, port) in force, or None before the first one.
+    """
+    f = value.split(",")
+    if len(f) != 3 or f[2] not in ("0", "1"):
+        raise Fail("malformed multicast option %r" % value)
+    addr, port = f[0], f[1]
+    if not addr or not port:
+        if old is None:
+            raise Fail("first multicast option %r lacks the group" % value)
+        addr = addr or old[0]
+        port = port or str(old[1])
+    try:
+        first_octet = socket.inet_aton(addr)[0]
+        port = int(port)
+    except (OSError, ValueError):
+        raise Fail("malformed multicast option %r" % value)
+    if first_octet & 0xF0 != 0xE0:         # 224.0.0.0/4
+        raise Fail("multicast option %r: %s is not a multicast address"
+                   % (value, addr))
+    if not 0 < port < 65536:
+        raise Fail("multicast option %r: bad port" % value)
+    return addr, port, int(f[2])
+
+
+# ---------------------------------------------------------------- the client
+
+class Client:
+    def __init__(self, a):
+        self.a = a
+        self.t0 = time.monotonic()
+        self.end = self.t0 + a.timeout
+        self.server = (socket.gethostbyname(a.server), a.port)
+        self.u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.u.bind((a.src or "0.0.0.0", 0))
+        self.g = None               # the group socket
+        self.group = None           # (addr, port) joined
+        self.groups = []            # every group joined, for the summary
+        self.local = None           # interface address the group is on
+        self.tid = None             # server's transfer (addr, port)
+        self.blksize = 512
+        self.windowsize = 1
+        self.tsize = None
+        self.blocks = {}            # block number -> payload; its keys
+                                    # are the bitmap of blocks held
+        self.last = None            # number of the short (final) block
+        self.contig = 0             # every block 1..contig is held
+        self.master = False
+        self.master_at = []         # distinct blocks held on each mc=1
+        self.oacks = 0
+        self.from_group = 0         # DATA packets taken from the group
+        self.from_unicast = 0       # DATA packets taken by unicast
+        self.first_group = None     # first block number seen on the group
+        self.strays = 0             # packets from anyone but the TID
+        self.acked = None           # last ACK sent
+        self.acks = 0
+        self.window_end = 0         # block that completes the window
+        self.last_ack_time = 0.0
+        self.done = False
+        self.mode = "multicast"
+        self.progress_time = 0.0
+        self.progress_count = -1
+        self.first_data = None      # a DATA that answered the RRQ itself
+
+    # ------------------------------------------------------------ helpers
+
+    def left(self):
+        t = self.end - time.monotonic()
+        if t <= 0:
+            raise Deadline()
+        return t
+
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
+    def interface_address(self):
+        """Our address on the interface that faces the server.
+
+        A connected UDP socket asks the routing table, sends nothing.
+        """
+        if self.a.src:
+            return self.a.src
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.connect(self.server)
+            return s.getsockname()[0]
+        finally:
+            s.close()
+
+    def join(self, addr, port):
+        """Receive addr:port: bind it (shared) and join on our interface."""
+        if self.group == (addr, port):
+            return
+        self.leave()
+        g = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        g.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Bound to the group address, the socket gets that group's
+        # datagrams only (not every group the host has joined).
+        g.bind((addr, port))
+        self.local = self.interface_address()
+        mreq = socket.inet_aton(addr) + socket.inet_aton(self.local)
+        g.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+        self.g = g
+        self.group = (addr, port)
+        self.groups.append("%s:%d" % self.group)
+
+    def leave(self):
+        if self.g is not None:
+            try:
+                mreq = socket.inet_aton(self.group[0]) + \
+                    socket.inet_aton(self.local)
+                self.g.setsockopt(socket.IPPROTO_IP,
+                                  socket.IP_DROP_MEMBERSHIP, mreq)
+            except OSError:
+                pass
+            self.g.close()
+        self.g = None
+        self.group = None
+
+    def progress(self, force=False):
+        """Publish the count of distinct blocks (atomically, throttled)."""
+        if not self.a.progress or len(self.blocks) == self.progress_count:
+            return
+        now = time.monotonic()
+        if not force and now - self.progress_time < PROGRESS_EVERY:
+            return
+        tmp = self.a.progress + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % len(self.blocks))
+        os.replace(tmp, self.a.progress)
+        self.progress_time = now
+        self.progress_count = len(self.blocks)
+
+    def complete(self):
+        return self.last is not None and self.contig >= self.last
+
+    # ------------------------------------------------------------ sending
+
+    def send_ack(self, n):
+        """ACK n to the TID: "send me n+1 on" (a window of them)."""
+        if self.a.ack_delay_ms:
+            time.sleep(self.a.ack_delay_ms / 1000.0)
+        self.u.sendto(pack_ack(n), self.tid)
+        self.acked = n
+        self.acks += 1
+        self.window_end = n + self.windowsize
+        self.last_ack_time = time.monotonic()
+        if self.last is not None and n == self.last and self.complete():
+            self.done = True
+
+    def maybe_vanish(self):
+        """--vanish-after / --error-after: a master that leaves early."""
+        if not self.master:
+            return
+        n = self.a.vanish_after
+        if n is not None and len(self.blocks) >= n:
+            self.progress(force=True)
+            print("mcastclient: vanished as master with %d blocks "
+                  "(acked %s) after %.2fs"
+                  % (len(self.blocks), self.acked, self.elapsed()))
+            sys.stdout.flush()
+            os._exit(3)     # no ERROR, no cleanup: gone
+        n = self.a.error_after
+        if n is not None and len(self.blocks) >= n:
+            self.progress(force=True)
+            self.u.sendto(pack_error(0, "mcastclient quits"), self.tid)
+            print("mcastclient: sent ERROR as master with %d blocks "
+                  "(acked %s) after %.2fs"
+                  % (len(self.blocks), self.acked, self.elapsed()))
+            sys.stdout.flush()
+            os._exit(4)
+
+    # ------------------------------------------------------------ receiving
+
+    def wait(self, timeout):
+        """Next (raw, addr, from_group) within timeout s, or None."""
+        socks = [self.u] + ([self.g] if self.g is not None else [])
+        r, _, _ = select.select(socks, [], [], max(0.0, timeout))
+        if not r:
+            return None
+        s = r[0]
+        raw, addr = s.recvfrom(70000)
+        return raw, addr, s is self.g
+
+    def on_data(self, n, payload, from_group):
+        if len(payload) > self.blksize:
+            raise Fail("DATA %d carries %d bytes, blksize is %d"
+                       % (n, len(payload), self.blksize))
+        if n == 0:
+            raise Fail("DATA with block number 0")
+        if from_group:
+            self.from_group += 1
+            if self.first_group is None:
+                self.first_group = n
+        else:
+            self.from_unicast += 1
+        if len(payload) < self.blksize:
+            if self.last is not None and self.last != n:
+                raise Fail("two short blocks: %d and %d" % (self.last, n))
+            self.last = n
+        elif self.last is not None and n > self.last:
+            raise Fail("DATA %d after the final block %d" % (n, self.last))
+        if n not in self.blocks:
+            self.blocks[n] = payload
+            while self.contig + 1 in self.blocks:
+                self.contig += 1
+        elif self.blocks[n] != payload:
+            raise Fail("DATA %d came twice with different content" % n)
+        self.progress()
+        if not self.master:
+            return
+        self.maybe_vanish()
+        # The window is over when its final block (or the file's) came,
+        # or when what we hold reaches past it; then ask for the rest.
+        if n >= self.window_end or n == self.last or \
+                self.contig >= self.window_end:
+            self.send_ack(self.contig)
+
+    def on_oack(self, opts):
+        self.oacks += 1
+        if self.oacks == 1:
+            self.blksize = int(opts.get("blksize", "512"))
+            self.windowsize = int(opts.get("windowsize", "1"))
+            if "tsize" in opts:
+                self.tsize = int(opts["tsize"])
+        if "multicast" not in opts:
+            if self.oacks == 1:
+                self.mode = "unicast"
+                return
+            raise Fail("a later OACK without multicast: %r" % opts)
+        addr, port, mc = parse_mc(opts["multicast"], self.group)
+        self.join(addr, port)
+        if mc == 1:
+            # Becoming master: ask for the first block we lack (ACK the
+            # one before it); holding everything, ACK the last and end.
+            # The same OACK again means our ACK was lost: ACK again.
+            if not self.master:
+                self.master_at.append(len(self.blocks))
+            self.master = True
+            self.maybe_vanish()
+            self.send_ack(self.contig)
+        else:
+            self.master = False
+
+    def handle(self, raw, addr, from_group):
+        p = unpack(raw)
+        if addr != self.tid:
+            self.strays += 1
+            return
+        if p is None:
+            raise Fail("unparseable packet from the server: %r" % raw[:32])
+        op, n, body = p
+        if op == OP_ERROR:
+            raise Fail("server sent ERROR %d %s" % (n, body))
+        if op == OP_OACK:
+            if from_group:
+                raise Fail("OACK arrived on the group, not by unicast")
+            self.on_oack(body)
+        elif op == OP_DATA:
+            self.on_data(n, body, from_group)
+        else:
+            raise Fail("unexpected opcode %d from the server" % op)
+
+    # ------------------------------------------------------------ the run
+
+    def request(self):
+        """Send the RRQ; the first answer from the server sets the TID."""
+        opts = [("multicast", "")]
+        if self.a.blksize:
+            opts.append(("blksize", str(self.a.blksize)))
+        if self.a.windowsize:
+            opts.append(("windowsize", str(self.a.windowsize)))
+        if self.a.tsize:
+            opts.append(("tsize", "0"))
+        req = pack_rrq(self.a.file, opts)
+        for _ in range(5):
+            self.u.sendto(req, self.server)
+            until = time.monotonic() + min(2.0, self.left())
+            while time.monotonic() < until:
+                got = self.wait(until - time.monotonic())
+                if got is None:
+                    break
+                raw, addr, _ = got
+                if addr[0] != self.server[0]:
+                    self.strays += 1
+                    continue
+                if addr[1] == self.server[1]:
+                    raise Fail("reply from the listen port %d, not a "
+                               "transfer port" % addr[1])
+                self.tid = addr
+                p = unpack(raw)
+                if p is not None and p[0] == OP_DATA:
+                    # No OACK at all: the server ignored every option.
+                    self.mode = "unicast"
+                    self.first_data = raw
+                    return
+                if p is None or p[0] not in (OP_OACK, OP_ERROR):
+                    raise Fail("first reply is not an OACK: %r" % raw[:32])
+                self.handle(raw, addr, False)
+                return
+        raise Fail("no answer to the RRQ")
+
+    def run_multicast(self):
+        while not self.done:
+            if self.master:
+                quiet = self.a.ack_timeout - \
+                    (time.monotonic() - self.last_ack_time)
+                if quiet <= 0:
+                    # Nothing moved: ask again (a lost ACK or DATA).
+                    self.send_ack(self.contig)
+                    continue
+            else:
+                quiet = 1.0
+            got = self.wait(min(quiet, self.left()))
+            if got is not None:
+                self.handle(*got)
+
+    def run_unicast(self):
+        """The server declined multicast: RFC 1350/7440 by unicast."""
+        if self.a.vanish_after is not None or \
+                self.a.error_after is not None:
+            raise Fail("--vanish-after and --error-after need multicast")
+        self.master = True
+        if self.first_data is None:
+            self.send_ack(0)        # the OACK is acknowledged with ACK 0
+        got = None
+        if self.first_data is not None:
+            got = (self.first_data, self.tid, False)
+        while not self.done:
+            if got is None:
+                quiet = self.a.ack_timeout - \
+                    (time.monotonic() - self.last_ack_time)
+                if quiet <= 0:
+                    self.send_ack(self.contig)
+                    continue
+                got = self.wait(min(quiet, self.left()))
+                if got is None:
+                    continue
+            raw, addr, _ = got
+            got = None
+            p = unpack(raw)
+            if addr != self.tid:
+                self.strays += 1
+                continue
+            if p is None or p[0] not in (OP_DATA, OP_ERROR):
+                raise Fail("unexpected packet in a unicast transfer")
+            if p[0] == OP_ERROR:
+                raise Fail("server sent ERROR %d %s" % (p[1], p[2]))
+            # Unicast block numbers wrap after 65535: only the next one
+            # in order is taken; a gap is mended by the silence timer.
+            absolute = self.contig + 1
+            if p[1] == absolute & 0xFFFF:
+                self.on_data(absolute, p[2], False)
+
+    def run(self):
+        self.request()
+        if self.mode == "unicast":
+            if not self.a.unicast_ok:
+                raise Fail("the OACK has no multicast option")
+            self.run_unicast()
+        else:
+            self.run_multicast()
+        self.progress(force=True)
+
+    def content(self):
+        return b"".join(self.blocks[n] for n in range(1, self.last + 1))
+
+    def summary(self, verdict):
+        master = ",".join(str(n) for n in self.master_at) or "never"
+        return ("mcastclient: %s file=%s mode=%s group=%s tid=%s "
+                "blksize=%d windowsize=%d blocks=%d last=%s "
+                "from_group=%d from_unicast=%d first_group_block=%s "
+                "master_at=%s final_ack=%s acks=%d oacks=%d strays=%d "
+                "time=%.2fs"
+                % (verdict, self.a.file, self.mode,
+                   ",".join(self.groups) or "-",
+                   "%s:%d" % self.tid if self.tid else "-",
+                   self.blksize, self.windowsize, len(self.blocks),
+                   self.last, self.from_group, self.from_unicast,
+                   self.first_group, master, self.acked, self.acks,
+                   self.oacks, self.strays, self.elapsed()))
+
+    def abort(self):
+        """Tell the server we give up (a polite client ends with ERROR)."""
+        if self.tid is not None:
+            try:
+                self.u.sendto(pack_error(0, "mcastclient gives up"),
+                              self.tid)
+            except OSError:
+                pass
+
+
+def check_content(c, a):
+    """Write --out, compare with --expect; returns a failure or None."""
+    got = c.content()
+    if a.out:
+        with open(a.out, "wb") as f:
+            f.write(got)
+    if c.tsize is not None and c.tsize != len(got):
+        return "tsize was %d, received %d bytes" % (c.tsize, len(got))
+    if a.expect:
+        with open(a.expect, "rb") as f:
+            want = f.read()
+        if got != want:
+            at = next((i for i in range(min(len(got), len(want)))
+                       if got[i] != want[i]), min(len(got), len(want)))
+            return ("content differs from %s: %d bytes received, %d "
+                    "expected, first difference at byte %d (block %d)"
+                    % (a.expect, len(got), len(want), at,
+                       at // c.blksize + 1))
+    return None
+
+
+def cmd_get(a):
+    c = Client(a)
+    try:
+        c.run()
+    except Fail as e:
+        c.abort()
+        print("FAIL: %s" % e)
+        print(c.summary("FAIL"))
+        return 1
+    except Deadline:
+        c.abort()
+        c.progress(force=True)
+        print("FAIL: not finished within %.0f s (master=%s, have %d "
+              "blocks, first hole %d, last %s)"
+              % (a.timeout, c.master, len(c.blocks), c.contig + 1, c.last))
+        print(c.summary("FAIL"))
+        return 2
+    except OSError as e:
+        print("FAIL: socket error: %s" % e)
+        print(c.summary("FAIL"))
+        return 1
+    finally:
+        c.leave()
+    why = check_content(c, a)
+    if why:
+        print("FAIL: %s" % why)
+        print(c.summary("FAIL"))
+        return 1
+    print(c.summary("ok"))
+    return 0
+
+
+def build_parser():
+    ap = argparse.ArgumentParser(prog="mcastclient.py",
+                                 description="RFC 2090 multicast TFTP "
+                                 "test client")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("get", help="download FILE through multicast")
+    p.add_argument("server")
+    p.add_argument("port", type=int)
+    p.add_argument("file")
+    p.add_argument("--out", help="where to write the file")
+    p.add_argument("--expect", help="file the content must equal")
+    p.add_argument("--blksize", type=int)
+    p.add_argument("--windowsize", type=int)
+    p.add_argument("--tsize", action="store_true", help="ask for tsize")
+    p.add_argument("--ack-delay-ms", type=int, default=0)
+    p.add_argument("--vanish-after", type=int, metavar="N")
+    p.add_argument("--error-after", type=int, metavar="N")
+    p.add_argument("--progress", metavar="FILE")
+    p.add_argument("--timeout", type=float, default=60.0,
+                   help="overall deadline, s")
+    p.add_argument("--ack-timeout", type=float, default=1.0,
+                   help="s of silence before a master re-ACKs")
+    p.add_argument("--src", help="local address to bind")
+    p.add_argument("--unicast-ok", action="store_true",
+                   help="an OACK without multicast is not a failure")
+    return ap
+
+
+def main(argv):
+    a = build_parser().parse_args(argv)
+    return cmd_get(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
