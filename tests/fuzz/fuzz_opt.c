@@ -47,10 +47,14 @@ static const struct {
 	{ "utimeout", OPT_F_UTIMEOUT },
 	{ "windowsize", OPT_F_WINDOWSIZE },
 	{ "rollover", OPT_F_ROLLOVER },
+	{ "multicast", OPT_F_MULTICAST },	/* any value; text granted */
 };
 #define NKNOWN		(sizeof(known) / sizeof(known[0]))
 #define ALL_FLAGS	(OPT_F_BLKSIZE | OPT_F_TSIZE | OPT_F_TIMEOUT | \
-			 OPT_F_UTIMEOUT | OPT_F_WINDOWSIZE | OPT_F_ROLLOVER)
+			 OPT_F_UTIMEOUT | OPT_F_WINDOWSIZE | OPT_F_ROLLOVER | \
+			 OPT_F_MULTICAST)
+/* What the server writes when it grants multicast (RFC 2090). */
+#define MCAST_VALUE	"239.255.0.1,1758,1"
 
 /* What the model expects opt_negotiate() to do. */
 struct expect {
@@ -147,6 +151,10 @@ model(const struct pkt *req, const struct opt_limits *lim,
 		if ((k = model_index(o->name)) == -1 ||
 		    (x->accepted & known[k].flag) != 0)
 			continue;
+		if (known[k].flag == OPT_F_MULTICAST) {
+			x->accepted |= OPT_F_MULTICAST;	/* the caller decides */
+			continue;
+		}
 		if (model_num(o->value, &v) == -1) {
 			x->err = TFTP_E_OPTNEG;
 			return;
@@ -280,6 +288,7 @@ check_set(const struct pkt *req, const struct opt_limits *lim,
 		CHECK(set->rollover == x->value[5]);
 	else
 		CHECK(set->rollover == 0);
+	CHECK(set->multicast[0] == '\0');	/* the caller fills it */
 }
 
 /* The OACK in exact-size buffers from 0 bytes up, then decoded back. */
@@ -323,7 +332,11 @@ check_oack(const struct opt_set *set)
 			continue;
 		CHECK(j < q.u.oack.nopts);
 		CHECK(strcmp(q.u.oack.opts[j].name, known[i].name) == 0);
-		(void)snprintf(val, sizeof(val), "%" PRIu64, granted(set, i));
+		if (known[i].flag == OPT_F_MULTICAST)
+			(void)snprintf(val, sizeof(val), "%s", set->multicast);
+		else
+			(void)snprintf(val, sizeof(val), "%" PRIu64,
+			    granted(set, i));
 		CHECK(strcmp(q.u.oack.opts[j].value, val) == 0);
 		j++;
 	}
@@ -370,6 +383,9 @@ one(const struct pkt *req, const struct opt_limits *lim, uint64_t fsize)
 		return;
 	if (req->op == TFTP_OP_RRQ && (set.accepted & OPT_F_TSIZE))
 		set.tsize = fsize;	/* as the server does */
+	if (set.accepted & OPT_F_MULTICAST)
+		(void)snprintf(set.multicast, sizeof(set.multicast), "%s",
+		    MCAST_VALUE);
 	check_oack(&set);
 	check_format(&set);
 }
