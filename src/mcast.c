@@ -151,16 +151,22 @@ blksize_fits(const struct mcast_session *s, const struct xfer *x)
 	    s->blksize < x->opts.blksize);
 }
 
+/* The session of the file at the client's own blksize, else the
+ * largest smaller one it may take. */
 static struct mcast_session *
 session_find(struct mcast *m, const struct stat *st, const struct xfer *x)
 {
-	struct mcast_session	*s;
+	struct mcast_session	*s, *best = NULL;
 
-	for (s = m->sessions; s != NULL; s = s->next)
-		if (same_file(s, st) && blksize_fits(s, x) &&
-		    s->head != NULL)
+	for (s = m->sessions; s != NULL; s = s->next) {
+		if (!same_file(s, st) || !blksize_fits(s, x) || s->head == NULL)
+			continue;
+		if (s->blksize == x->opts.blksize)
 			return s;
-	return NULL;
+		if (best == NULL || s->blksize > best->blksize)
+			best = s;
+	}
+	return best;
 }
 
 static struct mcast_session *

@@ -344,10 +344,13 @@ send_window(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 /*
  * RFC 2090: the master client's ACK n asks for block n + 1 on, wherever
  * that is: a new master asks for the first block it missed.  Within the
- * window an ACK slides it and only the blocks not yet sent leave, since
- * other clients hear every resend too; the same ACK again waits for the
- * timer (the Sorcerer's Apprentice).  Block numbers do not wrap: a
- * session has at most 65535 blocks.
+ * window an ACK slides it and only the blocks not yet sent leave: masters
+ * such as atftp ACK every block they get, and resending what is in flight
+ * would send each block windowsize times to every client.  The same ACK
+ * again while later blocks are out means the master is past a gap: the
+ * window is resent from there once, further repeats wait for the timer
+ * (the Sorcerer's Apprentice).  Block numbers do not wrap: a session has
+ * at most 65535 blocks.
  */
 static enum xfer_result
 mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
@@ -359,9 +362,20 @@ mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 		return XFER_LIVE;
 	}
 	if (x->state == XFER_S_SENDING && k == x->acked) {
+		if (x->sent > k && !x->mc_resent) {
+			enum xfer_result	 r;
+
+			x->mc_resent = 1;
+			x->retrans += x->sent - k;
+			ctx->stats->retrans += x->sent - k;
+			r = send_window_from(ctx, x, k + 1, now);
+			x->rtt_ok = 0;	/* Karn: no sample from a resend */
+			return r;
+		}
 		ctx->stats->dup_ack++;
 		return XFER_LIVE;
 	}
+	x->mc_resent = 0;
 	if (x->state == XFER_S_SENDING && k > x->acked && k < x->sent)
 		first = x->sent + 1;
 	else
