@@ -14,7 +14,8 @@
 #  1. one atftp client (--option multicast): byte-exact; its OACK names
 #     a group of the pool with mc=1; mcast_sessions and mcast_blocks grow
 #     and a bystander in another namespace, joined to every group of the
-#     pool, sees every block arrive on the group from the server.
+#     pool, sees every block arrive on the group from the server, with
+#     the configured TTL.
 #  2. one file, three clients: a slow raw master (windowsize 4, 10 ms per
 #     ACK), then once it holds 200 blocks a raw late joiner (with tsize)
 #     and atftp.  All three byte-exact, one session (same group, same
@@ -33,8 +34,11 @@
 #     in the OACK (65535 blocks still do); with enable = false a request
 #     with multicast gets an OACK without it and the raw client falls
 #     back to unicast, byte-exact.
-#  5. workers = 2: clients of one file may land on either worker; every
-#     client still gets the file, and two sessions never share a group.
+#  5. workers = 2 (and interface = "br0"): clients of one file may land
+#     on either worker; every client still gets the file, and two
+#     sessions never share a group.
+#  6. shutdown during a session: master and waiting client both get an
+#     ERROR, nobody is made master on the way out, exit status 0.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
 
@@ -48,8 +52,11 @@ POOL_LO=239.255.77.1
 POOL_HI=239.255.77.20
 MC_PORT=1758
 POOL_RE='239\.255\.77\.([1-9]|1[0-9]|20)'
+# TTL 4, not the kernel's default of 1, so that the bystander can see
+# the setting applied (a bridge does not route: the TTL arrives as sent).
+MC_TTL=4
 MC_CONF="multicast = { enable = true; address_range = \"$POOL_LO-$POOL_HI\";
-    port = $MC_PORT; ttl = 1; interface = \"\"; }"
+    port = $MC_PORT; ttl = $MC_TTL; interface = \"\"; }"
 COUNTERS="mcast_sessions mcast_clients mcast_blocks mcast_master_changes"
 
 P=owmc$$-				# every namespace we create
@@ -127,12 +134,14 @@ in_ns() {
 
 # The bystander: joins every group of the pool on port MC_PORT and
 # counts what arrives on each, until STOPFILE exists or SECONDS pass:
-# one "GROUP from=ADDR:PORT packets=N data=D blocks=B" line per group
-# that saw anything.  Written once, used for the topology check and to
+# one "GROUP from=ADDR:PORT packets=N data=D blocks=B ttl=T[,T...]" line
+# per group and sender seen.  Written once, used for the topology check and to
 # see DATA on the wire.
 cat > "$T/sniff.py" <<'PYEOF'
 import os, select, socket, struct, sys, time
 local, lo, hi, port, stop, secs, ready = sys.argv[1:8]
+IP_RECVTTL = getattr(socket, "IP_RECVTTL", 12)     # Linux values
+IP_TTL = getattr(socket, "IP_TTL", 2)
 first = struct.unpack("!I", socket.inet_aton(lo))[0]
 last = struct.unpack("!I", socket.inet_aton(hi))[0]
 socks = {}
@@ -143,22 +152,27 @@ for a in range(first, last + 1):
     s.bind((grp, int(port)))     # this group's datagrams only
     s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
                  socket.inet_aton(grp) + socket.inet_aton(local))
+    s.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
     socks[s] = grp
 open(ready, "w").close()
-seen = {}                        # (group, source) -> [packets, data, blocks]
+seen = {}               # (group, source) -> [packets, data, blocks, ttls]
 end = time.monotonic() + float(secs)
 while time.monotonic() < end and not os.path.exists(stop):
     r, _, _ = select.select(list(socks), [], [], 0.05)
     for s in r:
-        raw, src = s.recvfrom(70000)
-        st = seen.setdefault((socks[s], src), [0, 0, set()])
+        raw, anc, _, src = s.recvmsg(70000, 64)
+        st = seen.setdefault((socks[s], src), [0, 0, set(), set()])
         st[0] += 1
+        for level, kind, val in anc:
+            if level == socket.IPPROTO_IP and kind == IP_TTL:
+                st[3].add(int.from_bytes(val[:4], sys.byteorder))
         if len(raw) >= 4 and raw[:2] == b"\0\3":
             st[1] += 1
             st[2].add(struct.unpack("!H", raw[2:4])[0])
-for (g, src), (n, d, b) in sorted(seen.items()):
-    print("%s from=%s:%d packets=%d data=%d blocks=%d"
-          % (g, src[0], src[1], n, d, len(b)))
+for (g, src), (n, d, b, t) in sorted(seen.items()):
+    print("%s from=%s:%d packets=%d data=%d blocks=%d ttl=%s"
+          % (g, src[0], src[1], n, d, len(b),
+             ",".join(str(x) for x in sorted(t))))
 PYEOF
 
 SNIFF_PID=
@@ -383,6 +397,9 @@ line=$(grep "^$grp from=$SRV:" "$T/sniff.out")
 nb=$(echo "$line" | sed -n 's/.* blocks=\([0-9]*\).*/\1/p')
 [ -n "$grp" ] && [ "${nb:-0}" -eq 293 ] && ok "$line" ||
     fail "group '$grp': bystander saw: $(cat "$T/sniff.out")"
+check "1: the group's DATA has the configured TTL ($MC_TTL)"
+[[ $line == *" ttl=$MC_TTL" ]] && ok "${line##* }" ||
+    fail "want ttl=$MC_TTL: $line"
 check "1: the transfer is logged as ok with multicast in its options"
 wait_xfer one.bin 'peer=10\.77\.0\.11:.*result=ok' 1 5
 
@@ -594,8 +611,9 @@ stop_server
 
 # ================================================================ case 5
 echo "=== 5: two workers"
+# The interface named, this time, rather than taken from the request.
 write_conf "listen = [ \"$SRV\" ]" 'workers = 2' 'timeout_ms = 300' \
-    'retries = 3' "$MC_CONF"
+    'retries = 3' "${MC_CONF/interface = \"\"/interface = \"br0\"}"
 start_server
 workers 2 > /dev/null
 snap
@@ -631,5 +649,36 @@ nsess=$(delta mcast_sessions)
 [ "$nsess" -ge "${#TID_OF[@]}" ] && ok "mcast_sessions +$nsess" ||
     fail "mcast_sessions +$nsess, but the clients saw ${#TID_OF[@]} group(s)"
 delta_is mcast_clients 4
+stop_server
+
+# ================================================================ case 6
+echo "=== 6: shutdown during a session"
+write_conf "listen = [ \"$SRV\" ]" 'workers = 1' "$MC_CONF"
+start_server
+check "6: a slow master and a waiting client on big.bin"
+mc_start m6 1 big.bin --blksize 1024 --ack-delay-ms 10 --timeout 20
+P_M=$MC_PID
+wait_blocks m6 50
+mc_start j6 2 big.bin --blksize 1024 --timeout 20
+P_J=$MC_PID
+wait_blocks j6 1 && ok "both in the session"
+stop_server
+check "6: both clients got an ERROR from the server, nobody was made master"
+for c in m6 j6; do
+	if [ "$c" = m6 ]; then reap "$P_M"; else reap "$P_J"; fi
+	rc=$?
+	if [ "$rc" -eq 1 ] && grep -q '^FAIL: server sent ERROR' "$T/$c.out"; then
+		ok "$c: $(grep -m1 '^FAIL: server sent ERROR' "$T/$c.out")"
+	else
+		fail "$c exited with $rc: $(tail -n 2 "$T/$c.out")"
+	fi
+done
+[ "$(field j6 master_at)" = never ] && ok "j6 never master" ||
+    fail "j6 was made master during the shutdown: $(summary j6)"
+re='peer=10\.77\.0\.12:.*multicast=[^ ]*,0".*result=aborted'
+xfer_lines big.bin | grep -q "$re" &&
+    ok "logged as aborted while waiting (mc=0)" ||
+    fail "the waiting client's line: $(xfer_lines big.bin |
+	grep 'peer=10\.77\.0\.12:')"
 
 finish
