@@ -165,6 +165,7 @@ class Client:
         self.master = False
         self.master_at = []         # distinct blocks held on each mc=1
         self.oacks = 0
+        self.mc_values = []         # every multicast option value received
         self.from_group = 0         # DATA packets taken from the group
         self.from_unicast = 0       # DATA packets taken by unicast
         self.first_group = None     # first block number seen on the group
@@ -345,6 +346,7 @@ class Client:
                 self.mode = "unicast"
                 return
             raise Fail("a later OACK without multicast: %r" % opts)
+        self.mc_values.append(opts["multicast"])
         addr, port, mc = parse_mc(opts["multicast"], self.group)
         self.join(addr, port)
         if mc == 1:
@@ -487,15 +489,16 @@ class Client:
         return ("mcastclient: %s file=%s mode=%s group=%s tid=%s "
                 "blksize=%d windowsize=%d blocks=%d last=%s "
                 "from_group=%d from_unicast=%d first_group_block=%s "
-                "master_at=%s final_ack=%s acks=%d oacks=%d strays=%d "
-                "time=%.2fs"
+                "master_at=%s final_ack=%s acks=%d oacks=%d mc_values=%s "
+                "strays=%d time=%.2fs"
                 % (verdict, self.a.file, self.mode,
                    ",".join(self.groups) or "-",
                    "%s:%d" % self.tid if self.tid else "-",
                    self.blksize, self.windowsize, len(self.blocks),
                    self.last, self.from_group, self.from_unicast,
                    self.first_group, master, self.acked, self.acks,
-                   self.oacks, self.strays, self.elapsed()))
+                   self.oacks, ";".join(self.mc_values) or "-",
+                   self.strays, self.elapsed()))
 
     def abort(self):
         """Tell the server we give up (a polite client ends with ERROR)."""

@@ -30,10 +30,10 @@
 #     whole file.  3b: a master that quits with an ERROR hands over at
 #     once (logged peer_error, nothing times out).
 #  4. unicast is unaffected: a plain download during case 2 (above) and
-#     after; a netascii request, a file of 65536 blocks get no multicast
-#     in the OACK (65535 blocks still do); with enable = false a request
-#     with multicast gets an OACK without it and the raw client falls
-#     back to unicast, byte-exact.
+#     after; a netascii request, an IPv6 client (if the kernel has IPv6),
+#     a file of 65536 blocks get no multicast in the OACK (65535 blocks
+#     still do); with enable = false a request with multicast gets an
+#     OACK without it and the raw client falls back to unicast.
 #  5. workers = 2 (and interface = "br0"): clients of one file may land
 #     on either worker; every client still gets the file, and two
 #     sessions never share a group.
@@ -115,6 +115,16 @@ for i in 1 2 3 4; do
 	    ip -n "$c" link set eth0 up &&
 	    ip -n "$c" route add 224.0.0.0/4 dev eth0 ||
 	    mc_skip "cannot configure the veth pair of $c"
+done
+# IPv6 too if the kernel has it (nodad: usable at once), for the one
+# check that an IPv6 client is served by unicast.
+SRV6=fd77::1
+HAVE_V6=1
+ip -n "$NS_S" addr add "$SRV6/64" dev br0 nodad 2>/dev/null || HAVE_V6=0
+for i in 1 2 3 4; do
+	[ "$HAVE_V6" = 1 ] || break
+	ip -n "$(ns_client "$i")" addr add "fd77::1$i/64" dev eth0 nodad \
+	    2>/dev/null || HAVE_V6=0
 done
 
 cat > "$T/ns-owltftpd" <<EOF
@@ -366,10 +376,16 @@ atftp_done() {
 
 # ================================================================ server
 
-write_conf "listen = [ \"$SRV\" ]" 'workers = 1' 'timeout_ms = 300' \
-    'retries = 3' "$MC_CONF"
-start_server
 # lib.sh's clients talk to 127.0.0.1: ours run in the client namespaces.
+LISTEN="listen = [ \"$SRV\" ]"
+nlisten=1
+if [ "$HAVE_V6" = 1 ]; then
+	LISTEN="listen = [ \"$SRV\", \"$SRV6\" ]"
+	nlisten=2
+fi
+write_conf "$LISTEN" 'workers = 1' 'timeout_ms = 300' 'retries = 3' \
+    "$MC_CONF"
+NLISTEN=$nlisten start_server
 
 # ================================================================ case 1
 echo "=== 1: one atftp client"
@@ -460,6 +476,10 @@ ma=$(field j2 master_at)
     [ "${ma%%,*}" -gt 0 ] 2>/dev/null && [ "$(field j2 final_ack)" = "$NB" ] &&
     ok "first group block $fb, made master holding $ma blocks" ||
     fail "$(summary j2)"
+check "2: the OACK that made it master named the group and port in full"
+want="${g1%:*},$MC_PORT,0;${g1%:*},$MC_PORT,1"
+[ "$(field j2 mc_values)" = "$want" ] && ok "multicast=${want//;/ then }" ||
+    fail "want the values $want, got $(field j2 mc_values)"
 check "2: atftp was made master (a second OACK with mc=1) and ACKed the last block"
 grep -q 'received OACK <mc = 1>' "$T/at2.out" &&
     grep -q "sent ACK <block: $NB>" "$T/at2.out" && ok ||
@@ -570,6 +590,18 @@ probe_ns() {
 check "4: a netascii request with multicast gets an OACK without it"
 probe_ns 1 rrq one.bin netascii multicast= blksize=1024
 oack_has blksize=1024 && oack_lacks multicast
+check "4: an IPv6 client asking for multicast gets an OACK without it"
+if [ "$HAVE_V6" = 1 ]; then
+	REPLY=$(in_ns 1 "$PYTHON_EXE" "$RAWTFTP" probe "$SRV6" "$PORT" rrq \
+	    one.bin octet multicast= blksize=1024 2>&1)
+	oack_has blksize=1024 && oack_lacks multicast
+	in_ns 1 "$PYTHON_EXE" "$RAWTFTP" get "$SRV6" "$PORT" one.bin \
+	    --opt multicast= --opt blksize=1024 --expect "$ROOT/one.bin" \
+	    > "$T/v6.out" 2>&1 && ok "IPv6 download with multicast asked" ||
+	    fail "$(grep FAIL "$T/v6.out" | head -n 3)"
+else
+	ok "(no IPv6 in this kernel: not checked)"
+fi
 check "4: a file of 65535 blocks (blksize 8) still gets multicast"
 probe_ns 1 rrq b65535.bin octet multicast= blksize=8
 oack_has blksize=8 && [[ $REPLY =~ multicast=$POOL_RE,$MC_PORT,1 ]] ||
