@@ -14,6 +14,9 @@
 
 #include <event2/event.h>
 
+#include <sys/socket.h>
+
+#include "io.h"
 #include "stats.h"
 
 /*
@@ -22,7 +25,7 @@
  * always the same binary, so this guards against a stale worker that
  * outlived an upgrade, not against old peers.
  */
-#define CHAN_VERSION		2
+#define CHAN_VERSION		3
 
 enum chan_type {
 	/* master -> worker */
@@ -31,11 +34,13 @@ enum chan_type {
 	CHAN_T_REOPEN,		/* reopen log files */
 	CHAN_T_STATS_REQ,	/* send a STATS now */
 	CHAN_T_XFERS_REQ,	/* list live transfers */
+	CHAN_T_REQUEST,		/* a request another worker handed over */
 	/* worker -> master */
 	CHAN_T_HELLO = 100,	/* up and serving */
 	CHAN_T_STATS,
 	CHAN_T_DRAINED,		/* transfers finished: about to exit */
 	CHAN_T_XFERS,
+	CHAN_T_HANDOFF,		/* a request for another worker */
 	CHAN_T_MAX
 };
 
@@ -86,6 +91,23 @@ struct chan_xfers {
 	uint32_t		 last;	/* 1 on the final message */
 	uint32_t		 pad;
 	struct chan_xfer_rec	 rec[CHAN_XFERS_PER_MSG];
+};
+
+/*
+ * A request received by one worker and served by another (RFC 2090: the
+ * worker that owns the file's multicast session).  The same struct goes
+ * worker -> master (HANDOFF) and master -> worker (REQUEST).
+ */
+#define CHAN_REQUEST_MAX	1024	/* larger requests are served locally */
+
+struct chan_request {
+	uint32_t		 slot;		/* the worker it is for */
+	uint32_t		 len;		/* of dgram[] */
+	uint32_t		 peerlen;
+	uint32_t		 pad;
+	struct sockaddr_storage	 peer;
+	struct io_local		 local;
+	uint8_t			 dgram[CHAN_REQUEST_MAX];
 };
 
 struct chan;

@@ -70,7 +70,14 @@ const struct sockaddr *mcast_group(const struct xfer *x, socklen_t *len);
 /* Rewrite x->opts' multicast value for its current role. */
 void		 mcast_set_optval(struct xfer *x);
 
-/* Live sessions and their clients, for owlctl status. */
+/*
+ * The worker slot that owns multicast requests for file name (as the
+ * client sent it) among nslots: all of a file's clients meet in one
+ * session there, whichever worker their request reached.
+ */
+unsigned	 mcast_owner(const char *name, size_t len, unsigned nslots);
+
+/* Live sessions, for tests. */
 size_t		 mcast_sessions(const struct mcast *);
 
 #endif

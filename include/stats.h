@@ -61,7 +61,8 @@
 	X(mcast_sessions,	"multicast sessions started (RFC 2090), one group each") \
 	X(mcast_clients,	"clients that joined a multicast session") \
 	X(mcast_blocks,		"DATA packets sent to a multicast group") \
-	X(mcast_master_changes,	"times another client was made master client")
+	X(mcast_master_changes,	"times another client was made master client") \
+	X(mcast_handoffs,	"multicast requests passed to the worker that owns their file")
 
 struct stats {
 #define STATS_X_FIELD(name, help)	uint64_t name;

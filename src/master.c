@@ -268,11 +268,35 @@ on_xfers(struct chan *c, const struct chan_hdr *h, const void *body,
 	wait_check(m);
 }
 
+/*
+ * A worker passes on a request that belongs to another slot: relay it
+ * to that slot's worker of the current generation, if it is serving.
+ * Droppable like the datagram it is: the client asks again.
+ */
+static void
+on_handoff(struct chan *c, const struct chan_hdr *h, const void *body,
+    void *arg)
+{
+	struct wproc			*p = arg, *q;
+	struct master			*m = p->m;
+	const struct chan_request	*rq = body;
+
+	for (q = m->procs; q != NULL; q = q->next)
+		if (q->generation == m->generation && q->slot ==
+		    (int)rq->slot && q->hello && !q->retiring)
+			break;
+	if (q == NULL || chan_send(&q->chan, CHAN_T_REQUEST, rq, sizeof *rq,
+	    1) == -1)
+		log_debug("request for worker[%u] dropped: not serving",
+		    rq->slot);
+}
+
 static const struct chan_handler master_handlers[] = {
 	{ CHAN_T_HELLO, sizeof(struct chan_hello), on_hello },
 	{ CHAN_T_STATS, sizeof(struct chan_stats), on_stats },
 	{ CHAN_T_DRAINED, 0, on_drained },
 	{ CHAN_T_XFERS, sizeof(struct chan_xfers), on_xfers },
+	{ CHAN_T_HANDOFF, sizeof(struct chan_request), on_handoff },
 	{ 0, 0, NULL }
 };
 

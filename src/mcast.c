@@ -306,6 +306,19 @@ mcast_set_optval(struct xfer *x)
 	    x->mc_master ? 1 : 0);
 }
 
+unsigned
+mcast_owner(const char *name, size_t len, unsigned nslots)
+{
+	uint32_t	 h = 2166136261u;	/* FNV-1a */
+	size_t		 i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (uint8_t)name[i];
+		h *= 16777619u;
+	}
+	return nslots > 1 ? h % nslots : 0;
+}
+
 size_t
 mcast_sessions(const struct mcast *m)
 {

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -290,6 +291,44 @@ refusal(struct worker *w, const struct sockaddr *peer, uint64_t now,
 		log_info("request from %s refused: %s", name, why);
 }
 
+/*
+ * RFC 2090: a request for multicast belongs to the worker that owns its
+ * file, so that all of the file's clients share one session and one
+ * group.  Another worker's is passed on through the master; the owner
+ * answers from its own transfer socket, where the client's ACKs then go.
+ * Not with single_port: the client's ACKs would come back here.
+ */
+static int
+hand_off(struct worker *w, const struct io_dgram *d, const struct pkt *p)
+{
+	struct chan_request	 rq;
+	unsigned		 owner;
+	size_t			 i;
+
+	if (w->mcast == NULL || w->conf->single_port || w->conf->workers < 2 ||
+	    !w->chan_up || p->op != TFTP_OP_RRQ || d->len > sizeof rq.dgram)
+		return 0;
+	for (i = 0; i < p->u.req.nopts; i++)
+		if (strcasecmp(p->u.req.opts[i].name, "multicast") == 0)
+			break;
+	if (i == p->u.req.nopts)
+		return 0;
+	owner = mcast_owner(p->u.req.file, p->u.req.filelen,
+	    (unsigned)w->conf->workers);
+	if (owner == (unsigned)w->slot)
+		return 0;
+	memset(&rq, 0, sizeof rq);
+	rq.slot = owner;
+	rq.len = (uint32_t)d->len;
+	rq.peerlen = d->peerlen;
+	rq.peer = d->peer;
+	rq.local = d->local;
+	memcpy(rq.dgram, d->buf, d->len);
+	(void)chan_send(&w->chan, CHAN_T_HANDOFF, &rq, sizeof rq, 1);
+	w->stats.mcast_handoffs++;
+	return 1;
+}
+
 static void
 handle_request(struct worker *w, const struct io_dgram *d,
     const struct pkt *p, int listenfd, uint64_t now)
@@ -386,7 +425,8 @@ dgram_batch(struct worker *w, int fd, int is_listen)
 		}
 		request = p.op == TFTP_OP_RRQ || p.op == TFTP_OP_WRQ;
 		if (is_listen && request) {
-			handle_request(w, &d[i], &p, fd, now);
+			if (!hand_off(w, &d[i], &p))
+				handle_request(w, &d[i], &p, fd, now);
 			continue;
 		}
 		if (is_listen && !w->conf->single_port) {
@@ -607,12 +647,42 @@ on_xfers_req(struct chan *c, const struct chan_hdr *h, const void *body,
 	free(m);
 }
 
+/* A request another worker received for a file whose session is ours. */
+static void
+on_request(struct chan *c, const struct chan_hdr *h, const void *body,
+    void *arg)
+{
+	struct worker			*w = arg;
+	const struct chan_request	*rq = body;
+	uint8_t				 buf[CHAN_REQUEST_MAX];
+	struct io_dgram			 d;
+	struct pkt			 p;
+
+	if (w->draining || rq->len > sizeof buf ||
+	    rq->peerlen > sizeof d.peer)
+		return;
+	memcpy(buf, rq->dgram, rq->len);
+	memset(&d, 0, sizeof d);
+	d.buf = buf;
+	d.len = rq->len;
+	d.peer = rq->peer;
+	d.peerlen = rq->peerlen;
+	d.local = rq->local;
+	if (pkt_decode(d.buf, d.len, &p) != PKT_OK || p.op != TFTP_OP_RRQ) {
+		w->stats.bad_packet++;
+		return;
+	}
+	handle_request(w, &d, &p, -1, timer_now_us());
+	after_batch(w);
+}
+
 static const struct chan_handler worker_handlers[] = {
 	{ CHAN_T_QUIT, sizeof(struct chan_quit), on_quit },
 	{ CHAN_T_TERMINATE, 0, on_terminate },
 	{ CHAN_T_REOPEN, 0, on_reopen },
 	{ CHAN_T_STATS_REQ, 0, on_stats_req },
 	{ CHAN_T_XFERS_REQ, sizeof(struct chan_xfers_req), on_xfers_req },
+	{ CHAN_T_REQUEST, sizeof(struct chan_request), on_request },
 	{ 0, 0, NULL }
 };
 
