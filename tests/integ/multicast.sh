@@ -34,9 +34,11 @@
 #     a file of 65536 blocks get no multicast in the OACK (65535 blocks
 #     still do); with enable = false a request with multicast gets an
 #     OACK without it and the raw client falls back to unicast.
-#  5. workers = 2 (and interface = "br0"): clients of one file may land
-#     on either worker; every client still gets the file, and two
-#     sessions never share a group.
+#  5. workers = 2 (and interface = "br0"): SO_REUSEPORT spreads the
+#     clients of one file over both workers, yet they form one session
+#     (the worker that owns the file serves them all): four overlapping
+#     clients share one group and TID, twelve downloads from fresh ports
+#     all come from one TID, and mcast_handoffs grows.
 #  6. shutdown during a session: master and waiting client both get an
 #     ERROR, nobody is made master on the way out, exit status 0.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -57,7 +59,8 @@ POOL_RE='239\.255\.77\.([1-9]|1[0-9]|20)'
 MC_TTL=4
 MC_CONF="multicast = { enable = true; address_range = \"$POOL_LO-$POOL_HI\";
     port = $MC_PORT; ttl = $MC_TTL; interface = \"\"; }"
-COUNTERS="mcast_sessions mcast_clients mcast_blocks mcast_master_changes"
+COUNTERS="mcast_sessions mcast_clients mcast_blocks mcast_master_changes
+    mcast_handoffs"
 
 P=owmc$$-				# every namespace we create
 NS_S=${P}s
@@ -232,6 +235,7 @@ mkfile "$ROOT/one.bin" 300000			# 293 blocks of 1024
 mkfile "$ROOT/big.bin" 1048576			# 1025 blocks, the last empty
 mkfile "$ROOT/v.bin" 600000			# 586 blocks
 mkfile "$ROOT/w2.bin" 400000			# 391 blocks
+mkfile "$ROOT/s5.bin" 20000			# 20 blocks
 mkfile "$ROOT/b65535.bin" $((65534 * 8 + 7))	# 65535 blocks of 8
 mkfile "$ROOT/b65536.bin" $((65535 * 8))	# 65536 blocks of 8
 
@@ -650,37 +654,54 @@ start_server
 workers 2 > /dev/null
 snap
 check "5: four clients of w2.bin at once with two workers: all byte-exact"
+# The first one is slow and the others start once it is under way, so
+# that all four overlap: whichever worker SO_REUSEPORT gives a request
+# to, the file's owner serves it.
 pids=()
 for i in 1 2 3 4; do
-	mc_start w5$i "$i" w2.bin --blksize 1024 --ack-delay-ms 4 \
-	    --expect "$ROOT/w2.bin" --timeout 30
+	if [ "$i" = 1 ]; then
+		mc_start w51 1 w2.bin --blksize 1024 --ack-delay-ms 6 \
+		    --expect "$ROOT/w2.bin" --timeout 25
+		pids+=("$MC_PID")
+		wait_blocks w51 20
+		continue
+	fi
+	mc_start "w5$i" "$i" w2.bin --blksize 1024 --expect "$ROOT/w2.bin" \
+	    --timeout 25
 	pids+=("$MC_PID")
 done
 for i in 1 2 3 4; do
 	reap "${pids[$((i - 1))]}"
 	mc_done "w5$i" $? "$ROOT/w2.bin"
 done
-check "5: clients sharing a group share a session (the same server TID)"
-bad=
-declare -A TID_OF
-for i in 1 2 3 4; do
-	g=$(field "w5$i" group)
-	t=$(field "w5$i" tid)
-	[ -n "$g" ] || continue		# failed above
-	if [ -n "${TID_OF[$g]:-}" ] && [ "${TID_OF[$g]}" != "$t" ]; then
-		bad="$bad $g:${TID_OF[$g]}/$t"
-	fi
-	TID_OF[$g]=$t
-done
-[ -z "$bad" ] && ok "${#TID_OF[@]} group(s): $(for g in "${!TID_OF[@]}"; do
-    printf '%s<-%s ' "$g" "${TID_OF[$g]}"; done)" ||
-    fail "one group, two senders:$bad"
-# Each group seen is a session; a client that came after its worker's
-# session ended (a slow start) may have made one more.
-nsess=$(delta mcast_sessions)
-[ "$nsess" -ge "${#TID_OF[@]}" ] && ok "mcast_sessions +$nsess" ||
-    fail "mcast_sessions +$nsess, but the clients saw ${#TID_OF[@]} group(s)"
+check "5: one session: all four had the same group and server TID, one was master first"
+views=$(for i in 1 2 3 4; do
+	echo "$(field "w5$i" group)<-$(field "w5$i" tid)"
+done | sort -u)
+firsts=$(for i in 1 2 3 4; do
+	v=$(field "w5$i" mc_values)
+	echo "${v%%;*}"
+done | sed -n 's/.*,//p' | sort | tr -d '\n')
+[ "$(echo "$views" | wc -l)" -eq 1 ] && [ "$firsts" = 0001 ] &&
+    ok "$views, first OACKs mc=$firsts" ||
+    fail "groups<-TIDs: $(echo "$views" | tr '\n' ' '); first mc values: $firsts"
+delta_is mcast_sessions 1
 delta_is mcast_clients 4
+check "5: 12 downloads from fresh ports: one TID (the owner's), requests handed over"
+tids=
+for n in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	i=$(((n - 1) % 4 + 1))
+	in_ns "$i" "$PYTHON_EXE" "$MCAST" get "$SRV" "$PORT" s5.bin \
+	    --blksize 1024 --expect "$ROOT/s5.bin" --timeout 10 \
+	    > "$T/s5.out" 2>&1 || fail "download $n: $(tail -n 2 "$T/s5.out")"
+	tids="$tids $(sed -n 's/.* tid=\([^ ]*\) .*/\1/p' "$T/s5.out")"
+done
+ntid=$(echo "$tids" | tr ' ' '\n' | grep . | sort -u | wc -l)
+first=${tids# }
+[ "$ntid" -eq 1 ] && ok "all 12 from ${first%% *}" || fail "$ntid TIDs:$tids"
+# SO_REUSEPORT picks a worker by hashing the client's port: 12 fresh
+# ports all landing on the owner has a chance of 1 in 4096.
+delta_ge mcast_handoffs 1
 stop_server
 
 # ================================================================ case 6
