@@ -334,6 +334,19 @@ send_window_from(struct xfer_ctx *ctx, struct xfer *x, uint64_t first,
 	return XFER_LIVE;
 }
 
+/* RRQ: the peer has blocks up to k; the round trip taught us something. */
+static void
+acked_to(struct xfer_ctx *ctx, struct xfer *x, uint64_t k, uint64_t now)
+{
+	x->acked = k;
+	x->bytes = k * x->opts.blksize < x->size ? k * x->opts.blksize :
+	    x->size;
+	x->tries = 0;
+	x->progress_at = now;
+	rtt_sample(x, now);
+	x->rto_us = adapted_rto(ctx, x);
+}
+
 /* RRQ: send the window that starts after the last ACKed block. */
 static enum xfer_result
 send_window(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
@@ -380,13 +393,7 @@ mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 		first = x->sent + 1;
 	else
 		first = k + 1;
-	x->acked = k;
-	x->bytes = k * x->opts.blksize < x->size ? k * x->opts.blksize :
-	    x->size;
-	x->tries = 0;
-	x->progress_at = now;
-	rtt_sample(x, now);
-	x->rto_us = adapted_rto(ctx, x);
+	acked_to(ctx, x, k, now);
 	if (k == x->nblocks)
 		return finish(x, XFER_END_OK);
 	set_state(x, XFER_S_SENDING);
@@ -420,13 +427,7 @@ rrq_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 		ctx->stats->dup_ack++;
 		return XFER_LIVE;
 	}
-	x->acked = k;
-	x->bytes = k * x->opts.blksize < x->size ? k * x->opts.blksize :
-	    x->size;
-	x->tries = 0;
-	x->progress_at = now;
-	rtt_sample(x, now);
-	x->rto_us = adapted_rto(ctx, x);
+	acked_to(ctx, x, k, now);
 	if (x->acked == x->nblocks)
 		return finish(x, XFER_END_OK);
 	/*
