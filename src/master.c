@@ -270,8 +270,10 @@ on_xfers(struct chan *c, const struct chan_hdr *h, const void *body,
 
 /*
  * A worker passes on a request that belongs to another slot: relay it
- * to that slot's worker of the current generation, if it is serving.
- * Droppable like the datagram it is: the client asks again.
+ * to that slot's worker of the current generation.  If that one is not
+ * serving (respawning, or failed for good) the sender serves it itself:
+ * a second session beats no answer.  Droppable like the datagram it is:
+ * the client asks again.
  */
 static void
 on_handoff(struct chan *c, const struct chan_hdr *h, const void *body,
@@ -285,6 +287,8 @@ on_handoff(struct chan *c, const struct chan_hdr *h, const void *body,
 		if (q->generation == m->generation && q->slot ==
 		    (int)rq->slot && q->hello && !q->retiring)
 			break;
+	if (q == NULL && !p->retiring)
+		q = p;
 	if (q == NULL || chan_send(&q->chan, CHAN_T_REQUEST, rq, sizeof *rq,
 	    1) == -1)
 		log_debug("request for worker[%u] dropped: not serving",
