@@ -162,6 +162,12 @@ for a in range(first, last + 1):
     grp = socket.inet_ntoa(struct.pack("!I", a))
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Room for a whole file's DATA: on a busy machine this process may
+    # not run for a while, and a full buffer drops (root may force it).
+    try:
+        s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)   # SO_RCVBUFFORCE
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind((grp, int(port)))     # this group's datagrams only
     s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
                  socket.inet_aton(grp) + socket.inet_aton(local))
@@ -388,7 +394,7 @@ if [ "$HAVE_V6" = 1 ]; then
 	nlisten=2
 fi
 write_conf "$LISTEN" 'workers = 1' 'timeout_ms = 300' 'retries = 3' \
-    "$MC_CONF"
+    "$MC_CONF" "audit_file = \"$T/audit.json\""
 NLISTEN=$nlisten start_server
 
 # ================================================================ case 1
@@ -422,6 +428,28 @@ check "1: the group's DATA has the configured TTL ($MC_TTL)"
     fail "want ttl=$MC_TTL: $line"
 check "1: the transfer is logged as ok with multicast in its options"
 wait_xfer one.bin 'peer=10\.77\.0\.11:.*result=ok' 1 5
+check "1: the audit event names the group in options.multicast"
+audit_mc() {
+	python3 - "$T/audit.json" "$POOL_RE,$MC_PORT,1" <<'PY'
+import json, re, sys
+want = re.compile(sys.argv[2] + "$")
+for line in open(sys.argv[1]):
+    ev = json.loads(line)
+    if ev.get("event") == "transfer" and ev.get("file") == "one.bin" \
+            and ev.get("result") == "ok":
+        mc = ev.get("options", {}).get("multicast", "")
+        if want.match(mc):
+            print("options=%s" % json.dumps(ev["options"]))
+            sys.exit(0)
+sys.exit(1)
+PY
+}
+if wait_for 5 audit_mc > /dev/null; then
+	ok "$(audit_mc)"
+else
+	fail "no ok transfer of one.bin with options.multicast in" \
+	    "$(grep -a one.bin "$T/audit.json" | head -n 2)"
+fi
 
 # ================================================================ case 2
 echo "=== 2: a slow master, a late joiner and atftp on one file"
