@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +23,6 @@ struct remap;
 #define CONF_DEFAULT_PATH	SYSCONFDIR "/owltftpd/owltftpd.conf"
 #define CONF_LISTEN_MAX		16
 #define CONF_WORKERS_MAX	64
-#define CONF_MCAST_POOL_MAX	65536	/* groups in multicast.address_range */
 
 struct conf_listen {
 	struct sockaddr_storage	 addr;	/* port filled in (may be 0) */
@@ -94,6 +95,9 @@ struct conf {
 	char			*mcast_range;	/* "ADDR-ADDR" */
 	uint32_t		 mcast_first;	/* parsed, host byte order */
 	uint32_t		 mcast_last;
+	char			*mcast_range6;	/* "" = none */
+	struct in6_addr		 mcast_first6;	/* parsed */
+	uint32_t		 mcast_count6;	/* 0: no IPv6 groups */
 	int			 mcast_port;
 	int			 mcast_ttl;
 	char			*mcast_interface;	/* "" = request's */

@@ -22,15 +22,16 @@ struct xfer;
 struct mcast;
 struct mcast_session;
 
-/* Longest "ADDR,PORT,MC" value of the OACK's multicast option. */
-#define MCAST_OPTVAL_MAX	32
+#define MCAST_POOL_MAX		65536	/* groups in a family's pool */
 
 /* Files beyond this are served by unicast: RFC 2090 ACKs are 16-bit. */
 #define MCAST_BLOCKS_MAX	65535
 
 struct mcast_pool_conf {
-	uint32_t	 first;		/* host byte order, inclusive */
+	uint32_t	 first;		/* IPv4, host byte order, inclusive */
 	uint32_t	 last;
+	struct in6_addr	 first6;	/* IPv6: count6 groups from first6 */
+	uint32_t	 count6;	/* 0: IPv6 clients get unicast */
 	uint16_t	 port;
 	unsigned	 slot;		/* this worker's share of the pool: */
 	unsigned	 nslots;	/* addresses i with i % nslots == slot */
@@ -43,6 +44,13 @@ struct mcast_pool_conf {
 int		 mcast_parse_range(const char *, uint32_t *first,
 		    uint32_t *last, const char **why);
 
+/*
+ * The same for IPv6 (ff00::/8): the addresses may differ only in their
+ * last 32 bits, at most MCAST_POOL_MAX of them; *count of them.
+ */
+int		 mcast_parse_range6(const char *, struct in6_addr *first,
+		    uint32_t *count, const char **why);
+
 struct mcast	*mcast_new(const struct mcast_pool_conf *);
 void		 mcast_free(struct mcast *);
 
@@ -51,8 +59,8 @@ void		 mcast_free(struct mcast *);
  * into the session of its file, starting one with a free group if there
  * is none.  A client that asked for a larger blksize joins a session
  * running with a smaller one and gets that size.  Sets x->mc, x->mc_master
- * and the OACK value in x->opts.  -1: no session for it (IPv6 client,
- * file too large, pool exhausted): serve it by unicast.
+ * and the OACK value in x->opts.  -1: no session for it (no pool of
+ * its family, file too large, pool exhausted): serve it by unicast.
  */
 int		 mcast_join(struct mcast *, struct xfer *x);
 

@@ -31,7 +31,7 @@ enum opt_flag {
 	OPT_F_MULTICAST = 1 << 6,	/* RFC 2090; the caller grants it */
 };
 
-#define OPT_MULTICAST_MAX	32	/* "ADDR,PORT,MC" with its NUL */
+#define OPT_MULTICAST_MAX	64	/* "ADDR,PORT,MC" with its NUL */
 
 struct opt_limits {
 	unsigned	 blksize_max;		/* 8..65464 */

@@ -331,11 +331,22 @@ conf_check_mcast_range(const char *text, const char **why)
 
 	if (mcast_parse_range(text, &first, &last, why) == -1)
 		return -1;
-	if (last - first >= CONF_MCAST_POOL_MAX) {
+	if (last - first >= MCAST_POOL_MAX) {
 		*why = "is more than 65536 addresses";
 		return -1;
 	}
 	return 0;
+}
+
+static int
+conf_check_mcast_range6(const char *text, const char **why)
+{
+	struct in6_addr	 first;
+	uint32_t	 count;
+
+	if (text[0] == '\0')
+		return 0;
+	return mcast_parse_range6(text, &first, &count, why);
 }
 
 /* Used when listen is never set. */
@@ -510,6 +521,11 @@ static const struct conf_entry conf_table[] = {
 	  CONF_FIELD(mcast_range), .check = conf_check_mcast_range,
 	  .help = "ADDR or ADDR-ADDR: the IPv4 groups handed out, one per "
 	  "file being served" },
+	{ .name = "multicast.address_range6", .type = CONF_T_STRING,
+	  .min = 0, .max = 95, .dflt = "", CONF_FIELD(mcast_range6),
+	  .check = conf_check_mcast_range6,
+	  .help = "ADDR or ADDR-ADDR: the IPv6 groups handed out (empty: "
+	  "IPv6 clients are served by unicast)" },
 	{ .name = "multicast.port", .type = CONF_T_INT, .min = 1,
 	  .max = 65535, .dflt = "1758", CONF_FIELD(mcast_port),
 	  .help = "destination UDP port of multicast DATA (1758 is "
@@ -702,6 +718,11 @@ conf_finish(struct conf *conf, char **cause)
 	if (mcast_parse_range(conf->mcast_range, &conf->mcast_first,
 	    &conf->mcast_last, &why) == -1)
 		fatalx("multicast.address_range: %s", why);
+	conf->mcast_count6 = 0;
+	if (conf->mcast_range6[0] != '\0' && mcast_parse_range6(
+	    conf->mcast_range6, &conf->mcast_first6, &conf->mcast_count6,
+	    &why) == -1)
+		fatalx("multicast.address_range6: %s", why);
 	if (conf->metrics_listen[0] != '\0') {
 		struct conf_listen	 ml;
 

@@ -30,15 +30,23 @@ struct mcast_session {
 	uint64_t		 size;
 	struct timespec		 mtime;
 	uint16_t		 blksize;
-	uint32_t		 index;		/* in the pool */
-	struct sockaddr_in	 group;
+	int			 family;	/* of the group and clients */
+	uint32_t		 index;		/* in the family's pool */
+	struct sockaddr_storage	 group;
+	socklen_t		 grouplen;
 	struct xfer		*head, *tail;	/* clients, oldest first */
 	struct xfer		*master;
 };
 
+/* The groups of one family: which are in use, by index. */
+struct mcast_pool {
+	uint8_t			*used;
+	uint32_t		 n;		/* 0: none of this family */
+};
+
 struct mcast {
 	struct mcast_pool_conf	 conf;
-	uint8_t			*used;		/* per pool index */
+	struct mcast_pool	 v4, v6;
 	struct mcast_session	*sessions;
 	size_t			 nsessions;
 };
@@ -84,6 +92,61 @@ mcast_parse_range(const char *s, uint32_t *first, uint32_t *last,
 	return 0;
 }
 
+/* The low 32 bits of an IPv6 address, as a number. */
+static uint32_t
+low32(const struct in6_addr *a)
+{
+	return (uint32_t)a->s6_addr[12] << 24 | (uint32_t)a->s6_addr[13] << 16 |
+	    (uint32_t)a->s6_addr[14] << 8 | a->s6_addr[15];
+}
+
+static int
+parse_one6(const char *s, size_t len, struct in6_addr *out)
+{
+	char	 buf[INET6_ADDRSTRLEN];
+
+	if (len == 0 || len >= sizeof buf)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET6, buf, out) == 1 ? 0 : -1;
+}
+
+int
+mcast_parse_range6(const char *s, struct in6_addr *first, uint32_t *count,
+    const char **why)
+{
+	const char	*dash = strchr(s, '-');
+	struct in6_addr	 last;
+
+	if (parse_one6(s, dash != NULL ? (size_t)(dash - s) : strlen(s),
+	    first) == -1 || (dash != NULL && parse_one6(dash + 1,
+	    strlen(dash + 1), &last) == -1)) {
+		*why = "expected ADDR or ADDR-ADDR (IPv6)";
+		return -1;
+	}
+	if (dash == NULL)
+		last = *first;
+	if (!IN6_IS_ADDR_MULTICAST(first) || !IN6_IS_ADDR_MULTICAST(&last)) {
+		*why = "not a multicast address (ff00::/8)";
+		return -1;
+	}
+	if (memcmp(first->s6_addr, last.s6_addr, 12) != 0) {
+		*why = "the addresses differ beyond their last 32 bits";
+		return -1;
+	}
+	if (low32(first) > low32(&last)) {
+		*why = "the first address is above the last";
+		return -1;
+	}
+	if (low32(&last) - low32(first) >= MCAST_POOL_MAX) {
+		*why = "is more than 65536 addresses";
+		return -1;
+	}
+	*count = low32(&last) - low32(first) + 1;
+	return 0;
+}
+
 struct mcast *
 mcast_new(const struct mcast_pool_conf *conf)
 {
@@ -92,7 +155,10 @@ mcast_new(const struct mcast_pool_conf *conf)
 	m->conf = *conf;
 	if (m->conf.nslots == 0)
 		m->conf.nslots = 1;
-	m->used = xcalloc((size_t)(conf->last - conf->first) + 1, 1);
+	m->v4.n = conf->last - conf->first + 1;
+	m->v4.used = xcalloc(m->v4.n, 1);
+	if ((m->v6.n = conf->count6) != 0)
+		m->v6.used = xcalloc(m->v6.n, 1);
 	return m;
 }
 
@@ -107,19 +173,27 @@ mcast_free(struct mcast *m)
 		next = s->next;
 		free(s);
 	}
-	free(m->used);
+	free(m->v4.used);
+	free(m->v6.used);
 	free(m);
+}
+
+static struct mcast_pool *
+pool_of(struct mcast *m, int family)
+{
+	return family == AF_INET6 ? &m->v6 : &m->v4;
 }
 
 /* A free group of this worker's share; -1 if all are in use. */
 static int
-take_group(struct mcast *m, uint32_t *index)
+take_group(struct mcast *m, int family, uint32_t *index)
 {
-	uint32_t	 n = m->conf.last - m->conf.first + 1, i;
+	struct mcast_pool	*p = pool_of(m, family);
+	uint32_t		 i;
 
-	for (i = m->conf.slot; i < n; i += m->conf.nslots) {
-		if (!m->used[i]) {
-			m->used[i] = 1;
+	for (i = m->conf.slot; i < p->n; i += m->conf.nslots) {
+		if (!p->used[i]) {
+			p->used[i] = 1;
 			*index = i;
 			return 0;
 		}
@@ -159,7 +233,8 @@ session_find(struct mcast *m, const struct stat *st, const struct xfer *x)
 	struct mcast_session	*s, *best = NULL;
 
 	for (s = m->sessions; s != NULL; s = s->next) {
-		if (!same_file(s, st) || !blksize_fits(s, x) || s->head == NULL)
+		if (!same_file(s, st) || !blksize_fits(s, x) ||
+		    s->family != x->peer.ss_family || s->head == NULL)
 			continue;
 		if (s->blksize == x->opts.blksize)
 			return s;
@@ -175,7 +250,7 @@ session_new(struct mcast *m, const struct stat *st, const struct xfer *x)
 	struct mcast_session	*s;
 	uint32_t		 index;
 
-	if (take_group(m, &index) == -1)
+	if (take_group(m, x->peer.ss_family, &index) == -1)
 		return NULL;
 	s = xcalloc(1, sizeof *s);
 	s->dev = st->st_dev;
@@ -184,9 +259,27 @@ session_new(struct mcast *m, const struct stat *st, const struct xfer *x)
 	s->mtime = st->st_mtim;
 	s->blksize = x->opts.blksize;
 	s->index = index;
-	s->group.sin_family = AF_INET;
-	s->group.sin_addr.s_addr = htonl(m->conf.first + index);
-	s->group.sin_port = htons(m->conf.port);
+	s->family = x->peer.ss_family;
+	if (s->family == AF_INET6) {
+		struct sockaddr_in6	*g6 = (struct sockaddr_in6 *)&s->group;
+		uint32_t		 low = low32(&m->conf.first6) + index;
+
+		g6->sin6_family = AF_INET6;
+		g6->sin6_addr = m->conf.first6;
+		g6->sin6_addr.s6_addr[12] = (uint8_t)(low >> 24);
+		g6->sin6_addr.s6_addr[13] = (uint8_t)(low >> 16);
+		g6->sin6_addr.s6_addr[14] = (uint8_t)(low >> 8);
+		g6->sin6_addr.s6_addr[15] = (uint8_t)low;
+		g6->sin6_port = htons(m->conf.port);
+		s->grouplen = sizeof *g6;
+	} else {
+		struct sockaddr_in	*g4 = (struct sockaddr_in *)&s->group;
+
+		g4->sin_family = AF_INET;
+		g4->sin_addr.s_addr = htonl(m->conf.first + index);
+		g4->sin_port = htons(m->conf.port);
+		s->grouplen = sizeof *g4;
+	}
 	s->next = m->sessions;
 	m->sessions = s;
 	m->nsessions++;
@@ -203,7 +296,7 @@ session_free(struct mcast *m, struct mcast_session *s)
 			*pp = s->next;
 			break;
 		}
-	m->used[s->index] = 0;
+	pool_of(m, s->family)->used[s->index] = 0;
 	m->nsessions--;
 	free(s);
 }
@@ -215,7 +308,8 @@ mcast_join(struct mcast *m, struct xfer *x)
 	struct stat		 st;
 	uint64_t		 nblocks;
 
-	if (x->peer.ss_family != AF_INET || x->fd == -1 ||
+	if ((x->peer.ss_family != AF_INET && x->peer.ss_family != AF_INET6) ||
+	    pool_of(m, x->peer.ss_family)->n == 0 || x->fd == -1 ||
 	    fstat(x->fd, &st) == -1)
 		return -1;
 	/* Checked again below: a session's blksize may be smaller. */
@@ -289,21 +383,29 @@ mcast_leave(struct mcast *m, struct xfer *x)
 const struct sockaddr *
 mcast_group(const struct xfer *x, socklen_t *len)
 {
-	*len = sizeof x->mc->group;
+	*len = x->mc->grouplen;
 	return (const struct sockaddr *)&x->mc->group;
 }
 
 void
 mcast_set_optval(struct xfer *x)
 {
-	char	 addr[INET_ADDRSTRLEN];
+	const struct mcast_session	*s = x->mc;
+	char				 addr[INET6_ADDRSTRLEN];
+	const void			*a;
+	unsigned			 port;
 
-	if (inet_ntop(AF_INET, &x->mc->group.sin_addr, addr,
-	    sizeof addr) == NULL)
+	if (s->family == AF_INET6) {
+		a = &((const struct sockaddr_in6 *)&s->group)->sin6_addr;
+		port = ntohs(((const struct sockaddr_in6 *)&s->group)->sin6_port);
+	} else {
+		a = &((const struct sockaddr_in *)&s->group)->sin_addr;
+		port = ntohs(((const struct sockaddr_in *)&s->group)->sin_port);
+	}
+	if (inet_ntop(s->family, a, addr, sizeof addr) == NULL)
 		addr[0] = '\0';
 	(void)snprintf(x->opts.multicast, sizeof x->opts.multicast,
-	    "%s,%u,%d", addr, (unsigned)ntohs(x->mc->group.sin_port),
-	    x->mc_master ? 1 : 0);
+	    "%s,%u,%d", addr, port, x->mc_master ? 1 : 0);
 }
 
 unsigned

@@ -787,6 +787,7 @@ setup_multicast(struct worker *w)
 	const struct conf	*conf = w->conf;
 	struct mcast_pool_conf	 pc;
 	unsigned char		 ttl = (unsigned char)conf->mcast_ttl;
+	int			 hops = conf->mcast_ttl;
 	size_t			 i;
 
 	if (conf->mcast_interface[0] != '\0' &&
@@ -795,17 +796,28 @@ setup_multicast(struct worker *w)
 		log_warnx("multicast.interface %s: no such interface; DATA "
 		    "leaves by the requests' interfaces", conf->mcast_interface);
 	for (i = 0; i < w->nlisten; i++) {
-		int	 fd = conf->single_port ? w->listenfd[i] : w->xfd4;
+		int	 fd4 = conf->single_port ? w->listenfd[i] : w->xfd4;
+		int	 fd6 = conf->single_port ? w->listenfd[i] : w->xfd6;
 
-		if (fd != -1 && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL,
-		    &ttl, sizeof ttl) == -1 && errno != ENOPROTOOPT) {
+		/* A socket of the other family refuses the option. */
+		if (fd4 != -1 && setsockopt(fd4, IPPROTO_IP, IP_MULTICAST_TTL,
+		    &ttl, sizeof ttl) == -1 && errno != ENOPROTOOPT &&
+		    errno != EINVAL) {
 			log_warn("multicast: IP_MULTICAST_TTL");
+			return -1;
+		}
+		if (fd6 != -1 && setsockopt(fd6, IPPROTO_IPV6,
+		    IPV6_MULTICAST_HOPS, &hops, sizeof hops) == -1 &&
+		    errno != ENOPROTOOPT && errno != EINVAL) {
+			log_warn("multicast: IPV6_MULTICAST_HOPS");
 			return -1;
 		}
 	}
 	memset(&pc, 0, sizeof pc);
 	pc.first = conf->mcast_first;
 	pc.last = conf->mcast_last;
+	pc.first6 = conf->mcast_first6;
+	pc.count6 = conf->mcast_count6;
 	pc.port = (uint16_t)conf->mcast_port;
 	pc.slot = (unsigned)w->slot;
 	pc.nslots = (unsigned)conf->workers;

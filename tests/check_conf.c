@@ -100,6 +100,7 @@ static const char default_dump[] =
 	"multicast = {\n"
 	"\tenable = false;\n"
 	"\taddress_range = \"239.255.0.1-239.255.0.254\";\n"
+	"\taddress_range6 = \"\";\n"
 	"\tport = 1758;\n"
 	"\tttl = 1;\n"
 	"\tinterface = \"\";\n"

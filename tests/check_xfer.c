@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <check.h>
 #include <dirent.h>
@@ -1427,6 +1428,62 @@ START_TEST(mc_falls_back_for_ipv6)
 }
 END_TEST
 
+/* With address_range6, IPv6 clients get a group of their own family. */
+START_TEST(mc_ipv6_uses_its_pool)
+{
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&cl[0].peer;
+	struct sockaddr_in6	 want;
+	struct mcast_pool_conf	 pc;
+
+	mcast_free(ctx.mcast);
+	memset(&pc, 0, sizeof pc);
+	pc.first = MC_GROUP1;
+	pc.last = MC_GROUP4;
+	ck_assert_int_eq(inet_pton(AF_INET6, "ff15::9:fffe", &pc.first6), 1);
+	pc.count6 = 4;		/* ff15::9:fffe .. ff15::a:1: a carry */
+	pc.port = MC_PORT;
+	pc.nslots = 2;
+	pc.slot = 1;
+	ctx.mcast = mcast_new(&pc);
+
+	memset(&cl[0], 0, sizeof cl[0]);
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(5000);
+	sin6->sin6_addr = in6addr_loopback;
+	cl[0].peerlen = sizeof *sin6;
+	write_file("f", pattern, 3000);
+	(void)rrq_on(&cl[0], "f", mc_opts, 2, 0);
+	expect_oack(0, &cl[0], 2, "ff15::9:ffff,1758,1");
+	(void)ack_on(&cl[0], 0, 1 * MS);
+	memset(&want, 0, sizeof want);
+	want.sin6_family = AF_INET6;
+	want.sin6_port = htons(MC_PORT);
+	ck_assert_int_eq(inet_pton(AF_INET6, "ff15::9:ffff", &want.sin6_addr),
+	    1);
+	ck_assert_int_ne(cap[1].group, 0);
+	ck_assert_uint_eq(cap[1].tolen, sizeof want);
+	ck_assert_mem_eq(&cap[1].to, &want, sizeof want);
+	expect_data(1, 1, MC_BS);
+
+	/* An IPv4 client of the same file has its own session. */
+	(void)rrq_on(&cl[1], "f", mc_opts, 2, 2 * MS);
+	expect_oack(2, &cl[1], 2, "239.255.0.2,1758,1");
+	ck_assert_uint_eq(mcast_sessions(ctx.mcast), 2);
+	ck_assert_uint_eq(stats.mcast_sessions, 2);
+
+	/* The next IPv6 group of this worker's share crosses into ::a:. */
+	write_file("g", pattern, 3000);
+	sin6 = (struct sockaddr_in6 *)&cl[2].peer;
+	memset(&cl[2], 0, sizeof cl[2]);
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(5002);
+	sin6->sin6_addr = in6addr_loopback;
+	cl[2].peerlen = sizeof *sin6;
+	(void)rrq_on(&cl[2], "g", mc_opts, 2, 3 * MS);
+	expect_oack(3, &cl[2], 2, "ff15::a:1,1758,1");
+}
+END_TEST
+
 START_TEST(mc_falls_back_when_pool_is_exhausted)
 {
 	mc_pool(MC_GROUP1, MC_GROUP1, 0, 1);
@@ -1715,6 +1772,7 @@ xfer_suite(void)
 	tcase_add_test(mc, mc_falls_back_without_table);
 	tcase_add_test(mc, mc_falls_back_for_netascii);
 	tcase_add_test(mc, mc_falls_back_for_ipv6);
+	tcase_add_test(mc, mc_ipv6_uses_its_pool);
 	tcase_add_test(mc, mc_falls_back_when_pool_is_exhausted);
 	tcase_add_test(mc, mc_falls_back_for_too_many_blocks);
 	tcase_add_test(mc, mc_not_for_wrq);

@@ -296,7 +296,7 @@ static void
 check_oack(const struct opt_set *set)
 {
 	uint8_t		 room[OACK_ROOM], *buf;
-	char		 val[32];
+	char		 val[OPT_MULTICAST_MAX];
 	struct pkt	 q;
 	size_t		 n, m, cap, i, j;
 	static const size_t tiny[] = { 0, 1, 2, 3, 4, 8, 16 };
