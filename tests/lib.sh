@@ -285,6 +285,7 @@ stop_server() {
 	[ -n "$pid" ] || return 0
 	check "stop the server with SIG$sig: exit 0, no worker left"
 	kids=$(children_of "$pid")
+	STOP_LINE=$(wc -l < "$LOG")
 	t0=$(now_ms)
 	kill -s "$sig" "$pid" 2>/dev/null
 	if ! wait_for "$STOP_TIMEOUT" exited "$pid"; then
@@ -311,6 +312,23 @@ stop_server() {
 	fi
 	[ "$FAILS" -ne "$f0" ] || ok "exit status 0 after ${STOP_MS} ms"
 	return 0
+}
+
+# stopped_on_its_own: after a fast stop, every worker left by itself:
+# the master's SIGKILL safety net (5 s) was not needed and no worker
+# died of a signal.  This, not a wall-clock bound, is what "promptly"
+# means here: the machines that run the tests are shared and noisy.
+# Only the log since the stop counts (STOP_LINE, set by stop_server).
+stopped_on_its_own() {
+	local since
+	since=$(tail -n +"$((${STOP_LINE:-0} + 1))" "$LOG")
+	if grep -aqE 'did not stop in time|killed by signal' <<< "$since"; then
+		fail "a worker had to be killed: $(grep -aE \
+		    'did not stop in time|killed by signal' <<< "$since" |
+		    head -n 2)"
+		return 1
+	fi
+	ok "the workers left by themselves (exit after ${STOP_MS:-?} ms)"
 }
 
 # alive: the server we started is still running.

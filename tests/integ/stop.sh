@@ -17,7 +17,6 @@ py_resolve
 BIG=262144		# 512 blocks of 512 bytes
 DELAY=10		# ms before each ACK: a download takes >= 5 s
 NLOAD=16
-PROMPT_MS=3000		# a fast stop: within 3 s
 mkfile "$ROOT/big.bin" $BIG
 mkfile "$ROOT/curl.bin" 20000000
 mkfile "$ROOT/small.bin" 3000
@@ -157,7 +156,8 @@ fast() {
 	CURLPID=$!
 	_curl_live() { ctl -r transfers | grep -q '\.file=curl\.bin$'; }
 	wait_for 5 _curl_live || fail "the curl download is not in flight"
-	check "fast stop ($how): the master exits 0 within $PROMPT_MS ms"
+	check "fast stop ($how): the master exits, no worker needs killing"
+	STOP_LINE=$(wc -l < "$LOG")
 	t0=$(now_ms)
 	case $how in
 	TERM)	kill -s TERM "$SERVER_PID" ;;
@@ -166,10 +166,11 @@ fast() {
 		[ $rc -eq 0 ] && [ "$(kv_get "$r" stopping)" = now ] ||
 		    fail "owlctl $how: exit $rc: $r" ;;
 	esac
+	# Every download here takes >= 5 s: a stop that drained them would
+	# still be running, or would need the master's SIGKILL at 5 s.
 	if wait_for 5 exited "$SERVER_PID"; then
-		ms=$(($(now_ms) - t0))
-		[ $ms -le $PROMPT_MS ] && ok "exited after $ms ms" ||
-		    fail "took $ms ms"
+		STOP_MS=$(($(now_ms) - t0))
+		stopped_on_its_own
 	else
 		fail "still running 5 s after the stop"
 	fi
@@ -183,7 +184,7 @@ fast() {
 	wait "$CURLPID"
 	rc=$?
 	ms=$(($(now_ms) - t0))
-	[ $NERR -eq $NLOAD ] && [ $ms -le 5000 ] && [ $rc -ne 0 ] &&
+	[ $NERR -eq $NLOAD ] && [ $rc -ne 0 ] &&
 	    ok "$NERR of $NLOAD: $(head -n 1 "$T/$label-1.err"); curl: exit\
  $rc $(tail -n 1 "$T/$label-curl.err"); all within $ms ms" ||
 	    fail "$NERR of $NLOAD got an ERROR, $NFAIL failed otherwise\
@@ -214,7 +215,9 @@ t0=$(now_ms)
 ctl reload > /dev/null || fail "owlctl reload failed"
 if [ -n "$stalled" ] && wait_for 6 exited "$stalled"; then
 	ms=$(($(now_ms) - t0))
-	[ $ms -ge 1500 ] && [ $ms -le 4000 ] &&
+	# Not before drain_timeout; how long after is the machine's business
+	# (the log below says the drain timer ended it).
+	[ $ms -ge 1500 ] &&
 	    ok "the old worker $stalled exited after $ms ms" ||
 	    fail "the old worker $stalled exited after $ms ms (want ~2000)"
 else
@@ -234,7 +237,7 @@ t0=$(now_ms)
 kill -s QUIT "$SERVER_PID"
 if wait_for 8 exited "$SERVER_PID"; then
 	ms=$(($(now_ms) - t0))
-	[ $ms -ge 1500 ] && [ $ms -le 4000 ] &&
+	[ $ms -ge 1500 ] &&
 	    ok "the master exited after $ms ms" ||
 	    fail "the master exited after $ms ms (want ~2000)"
 else
