@@ -31,7 +31,9 @@ TEST_NAME=$(basename "$0" .sh)
 RAWTFTP=$TESTS_SRCDIR/rawtftp.py
 CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-30}	# seconds, for every client run
 START_TIMEOUT=10			# seconds to wait for "listening on"
-STOP_TIMEOUT=5				# seconds to wait for exit after a signal
+# Seconds to wait for exit after a signal: a guard against a hang, not a
+# speed check (a loaded CI disk has stalled an unlink for seconds).
+STOP_TIMEOUT=20
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/owltftpd-$TEST_NAME.XXXXXX") || exit 99
 chmod 755 "$T"		# workers may run as nobody and must reach root/
@@ -300,7 +302,7 @@ stop_server() {
 		fail "server exited with status $rc after SIG$sig (want 0)"
 	fi
 	for k in $kids; do
-		if ! wait_for 3 exited "$k"; then
+		if ! wait_for 10 exited "$k"; then
 			fail "worker $k still running after the master exited"
 			kill -s KILL "$k" 2>/dev/null
 		fi

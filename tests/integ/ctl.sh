@@ -333,7 +333,7 @@ kill -s KILL "$MASTER"
 { wait "$MASTER"; } 2>/dev/null
 SERVER_PID=
 for w in $WK; do
-	wait_for 5 exited "$w" || { fail "worker $w still running"; \
+	wait_for 15 exited "$w" || { fail "worker $w still running"; \
 	    kill -s KILL "$w"; }
 done
 [ -e "$T/owltftpd.pid" ] && [ -S "$CTL_SOCK" ] &&

@@ -122,10 +122,10 @@ graceful() {
 	    fail "$NOK identical, $NERR got an ERROR ($(cat "$T/$label"-*.err |
 	    grep -m1 ERROR)), $NFAIL failed, $NDIFF differ"
 	check "graceful stop ($how): the master exits 0 once they are done"
-	if wait_for 5 exited "$SERVER_PID"; then
+	if wait_for 20 exited "$SERVER_PID"; then
 		ok "exited $(($(now_ms) - t0)) ms after the stop"
 	else
-		fail "still running 5 s after the downloads ended"
+		fail "still running 20 s after the downloads ended"
 	fi
 	grep -aq 'graceful stop' "$LOG" || fail "no 'graceful stop' logged"
 	grep -aq 'drain timeout\|killing them' "$LOG" &&
@@ -166,13 +166,13 @@ fast() {
 		[ $rc -eq 0 ] && [ "$(kv_get "$r" stopping)" = now ] ||
 		    fail "owlctl $how: exit $rc: $r" ;;
 	esac
-	# Every download here takes >= 5 s: a stop that drained them would
-	# still be running, or would need the master's SIGKILL at 5 s.
-	if wait_for 5 exited "$SERVER_PID"; then
+	# A bound against a hang only: that the downloads were cut rather
+	# than drained is checked below (every client got an ERROR).
+	if wait_for 20 exited "$SERVER_PID"; then
 		STOP_MS=$(($(now_ms) - t0))
 		stopped_on_its_own
 	else
-		fail "still running 5 s after the stop"
+		fail "still running 20 s after the stop"
 	fi
 	grep -aq 'fast stop' "$LOG" || fail "no 'fast stop' logged"
 	stop_server TERM
@@ -213,7 +213,7 @@ stalled=$(ctl -r transfers | sed -n 's/^transfer\.0\.pid=//p')
 [ -n "$stalled" ] || fail "owlctl transfers does not list the stalled one"
 t0=$(now_ms)
 ctl reload > /dev/null || fail "owlctl reload failed"
-if [ -n "$stalled" ] && wait_for 6 exited "$stalled"; then
+if [ -n "$stalled" ] && wait_for 20 exited "$stalled"; then
 	ms=$(($(now_ms) - t0))
 	# Not before drain_timeout; how long after is the machine's business
 	# (the log below says the drain timer ended it).
@@ -221,7 +221,7 @@ if [ -n "$stalled" ] && wait_for 6 exited "$stalled"; then
 	    ok "the old worker $stalled exited after $ms ms" ||
 	    fail "the old worker $stalled exited after $ms ms (want ~2000)"
 else
-	fail "the old worker $stalled still runs 6 s after the reload"
+	fail "the old worker $stalled still runs 20 s after the reload"
 fi
 wait_for_workers 2 2 3 || fail "workers: $(ctl_workers | tr '\n' ';')"
 grep -aq 'drain timeout: ending 1 transfers' "$LOG" &&
@@ -235,13 +235,13 @@ probeq rrq big.bin octet timeout=30 blksize=512 --keep
 kids=$(children_of "$SERVER_PID")
 t0=$(now_ms)
 kill -s QUIT "$SERVER_PID"
-if wait_for 8 exited "$SERVER_PID"; then
+if wait_for 20 exited "$SERVER_PID"; then
 	ms=$(($(now_ms) - t0))
 	[ $ms -ge 1500 ] &&
 	    ok "the master exited after $ms ms" ||
 	    fail "the master exited after $ms ms (want ~2000)"
 else
-	fail "the master still runs 8 s after SIGQUIT"
+	fail "the master still runs 20 s after SIGQUIT"
 fi
 [ "$(grep -ac 'drain timeout: ending 1 transfers' "$LOG")" -eq 2 ] ||
     fail "no second 'drain timeout: ending 1 transfers' in the log"
