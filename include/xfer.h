@@ -130,7 +130,6 @@ struct xfer {
 	struct xfer		*mc_next, *mc_prev;
 	int			 mc_master;	/* its ACKs drive the session */
 	int			 mc_promoted;	/* made master after joining */
-	int			 mc_resent;	/* window resent on a repeated ACK */
 
 	/* progress, in absolute block numbers (block 1 is the first) */
 	uint64_t		 size;		/* RRQ: bytes to send */

@@ -755,6 +755,26 @@ conf_finish(struct conf *conf, char **cause)
 			ncpu = CONF_WORKERS_MAX;
 		conf->workers = (int)ncpu;
 	}
+	/*
+	 * A file's session lives in the worker a hash picks: each needs a
+	 * group of its own share of each pool, or its files are unicast.
+	 */
+	if (conf->mcast_enable && conf->mcast_last - conf->mcast_first + 1 <
+	    (uint32_t)conf->workers) {
+		xasprintf(cause, "%s: multicast.address_range: %u addresses for "
+		    "%d workers (each worker needs one)", conf->path != NULL ?
+		    conf->path : "command line", conf->mcast_last -
+		    conf->mcast_first + 1, conf->workers);
+		return -1;
+	}
+	if (conf->mcast_enable && conf->mcast_count6 != 0 &&
+	    conf->mcast_count6 < (uint32_t)conf->workers) {
+		xasprintf(cause, "%s: multicast.address_range6: %u addresses "
+		    "for %d workers (each worker needs one)", conf->path !=
+		    NULL ? conf->path : "command line", conf->mcast_count6,
+		    conf->workers);
+		return -1;
+	}
 	/* Each worker needs a port, twice over while a reload drains. */
 	if (conf->port_lo != 0 &&
 	    conf->port_hi - conf->port_lo + 1 < 2 * conf->workers) {

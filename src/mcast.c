@@ -31,6 +31,7 @@ struct mcast_session {
 	struct timespec		 mtime;
 	uint16_t		 blksize;
 	int			 family;	/* of the group and clients */
+	int			 ifindex;	/* where its clients' requests came */
 	uint32_t		 index;		/* in the family's pool */
 	struct sockaddr_storage	 group;
 	socklen_t		 grouplen;
@@ -83,6 +84,10 @@ mcast_parse_range(const char *s, uint32_t *first, uint32_t *last,
 		*last = *first;
 	if (!IN_MULTICAST(*first) || !IN_MULTICAST(*last)) {
 		*why = "not a multicast address (224.0.0.0/4)";
+		return -1;
+	}
+	if ((*first & 0xffffff00u) == 0xe0000000u) {
+		*why = "is in 224.0.0.0/24, kept for local network control";
 		return -1;
 	}
 	if (*first > *last) {
@@ -225,8 +230,12 @@ blksize_fits(const struct mcast_session *s, const struct xfer *x)
 	    s->blksize < x->opts.blksize);
 }
 
-/* The session of the file at the client's own blksize, else the
- * largest smaller one it may take. */
+/*
+ * The session of the file, for clients on the interface the request came
+ * in on (the group's DATA leaves by one interface), at the client's own
+ * blksize, else the largest smaller one it may take without going past
+ * the block limit.
+ */
 static struct mcast_session *
 session_find(struct mcast *m, const struct stat *st, const struct xfer *x)
 {
@@ -234,7 +243,9 @@ session_find(struct mcast *m, const struct stat *st, const struct xfer *x)
 
 	for (s = m->sessions; s != NULL; s = s->next) {
 		if (!same_file(s, st) || !blksize_fits(s, x) ||
-		    s->family != x->peer.ss_family || s->head == NULL)
+		    s->family != x->peer.ss_family ||
+		    s->ifindex != x->local.ifindex || s->head == NULL ||
+		    (uint64_t)st->st_size / s->blksize + 1 > MCAST_BLOCKS_MAX)
 			continue;
 		if (s->blksize == x->opts.blksize)
 			return s;
@@ -260,6 +271,7 @@ session_new(struct mcast *m, const struct stat *st, const struct xfer *x)
 	s->blksize = x->opts.blksize;
 	s->index = index;
 	s->family = x->peer.ss_family;
+	s->ifindex = x->local.ifindex;
 	if (s->family == AF_INET6) {
 		struct sockaddr_in6	*g6 = (struct sockaddr_in6 *)&s->group;
 		uint32_t		 low = low32(&m->conf.first6) + index;
@@ -312,18 +324,12 @@ mcast_join(struct mcast *m, struct xfer *x)
 	    pool_of(m, x->peer.ss_family)->n == 0 || x->fd == -1 ||
 	    fstat(x->fd, &st) == -1)
 		return -1;
-	/* Checked again below: a session's blksize may be smaller. */
 	if (x->nblocks > MCAST_BLOCKS_MAX)
 		return -1;
 	if ((s = session_find(m, &st, x)) == NULL &&
 	    (s = session_new(m, &st, x)) == NULL)
 		return -1;
 	nblocks = (uint64_t)st.st_size / s->blksize + 1;
-	if (nblocks > MCAST_BLOCKS_MAX) {
-		if (s->head == NULL)
-			session_free(m, s);
-		return -1;
-	}
 	x->opts.blksize = s->blksize;
 	x->nblocks = nblocks;
 	x->mc = s;

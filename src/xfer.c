@@ -32,6 +32,7 @@
 #define XFER_ERRMSG_MAX		128
 #define XFER_RUN_MAX		64	/* segments per GSO send (kernel cap) */
 #define XFER_RUN_BYTES		63000	/* bytes per GSO send (< 64 KiB) */
+#define XFER_MC_PROMOTE_TRIES	2	/* OACK resends to a new master client */
 
 static const char *const state_names[] = {
 #define XFER_X_NAME(name, text)	text,
@@ -145,10 +146,15 @@ arm(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	timer_set(ctx->timers, &x->timer, now + x->rto_us);
 }
 
+/*
+ * The client's timeout, else ours.  A multicast client's own timeout
+ * would also hold up every other client of its session (a silent one
+ * asking for 255 s could stall it for an hour): there ours governs.
+ */
 static uint64_t
 base_rto(const struct xfer_ctx *ctx, const struct xfer *x)
 {
-	if (x->opts.timeout_us != 0)
+	if (x->opts.timeout_us != 0 && x->mc == NULL)
 		return x->opts.timeout_us;
 	return (uint64_t)ctx->timeout_ms * 1000;
 }
@@ -356,14 +362,14 @@ send_window(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 
 /*
  * RFC 2090: the master client's ACK n asks for block n + 1 on, wherever
- * that is: a new master asks for the first block it missed.  Within the
- * window an ACK slides it and only the blocks not yet sent leave: masters
- * such as atftp ACK every block they get, and resending what is in flight
- * would send each block windowsize times to every client.  The same ACK
- * again while later blocks are out means the master is past a gap: the
- * window is resent from there once, further repeats wait for the timer
- * (the Sorcerer's Apprentice).  Block numbers do not wrap: a session has
- * at most 65535 blocks.
+ * that is: a new master, just sent its OACK, asks for the first block it
+ * missed.  After that its ACKs only move forward.  Within the window an
+ * ACK slides it and only the blocks not yet sent leave: masters such as
+ * atftp ACK every block they get, and resending what is in flight would
+ * send each block windowsize times to every client.  The same ACK again,
+ * or an older one (reordered, or forged to make us stream), changes
+ * nothing and is not progress: only the timer resends (the Sorcerer's
+ * Apprentice).  Block numbers do not wrap: a session has at most 65535.
  */
 static enum xfer_result
 mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
@@ -374,22 +380,11 @@ mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 		ctx->stats->bad_packet++;
 		return XFER_LIVE;
 	}
-	if (x->state == XFER_S_SENDING && k == x->acked) {
-		if (x->sent > k && !x->mc_resent) {
-			enum xfer_result	 r;
-
-			x->mc_resent = 1;
-			x->retrans += x->sent - k;
-			ctx->stats->retrans += x->sent - k;
-			r = send_window_from(ctx, x, k + 1, now);
-			x->rtt_ok = 0;	/* Karn: no sample from a resend */
-			return r;
-		}
+	if (x->state == XFER_S_SENDING && k <= x->acked) {
 		ctx->stats->dup_ack++;
 		return XFER_LIVE;
 	}
-	x->mc_resent = 0;
-	if (x->state == XFER_S_SENDING && k > x->acked && k < x->sent)
+	if (x->state == XFER_S_SENDING && k < x->sent)
 		first = x->sent + 1;
 	else
 		first = k + 1;
@@ -817,6 +812,15 @@ xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	if (++x->tries > ctx->retries && now - x->progress_at >=
 	    base_rto(ctx, x) * (ctx->retries + 1))
 		return fail(ctx, x, TFTP_E_UNDEF, "timed out",
+		    XFER_END_TIMEOUT);
+	/*
+	 * RFC 2090: a client made master must answer "in a timely manner"
+	 * or the next one is asked; a forged joiner (nothing tells it from
+	 * a silent real one) must not hold the session up for long.
+	 */
+	if (x->state == XFER_S_OACK_SENT && x->mc_promoted &&
+	    x->tries > XFER_MC_PROMOTE_TRIES)
+		return fail(ctx, x, TFTP_E_UNDEF, "no answer as master client",
 		    XFER_END_TIMEOUT);
 	cap = base_rto(ctx, x) * XFER_RTO_BACKOFF_CAP;
 	x->rto_us = x->rto_us * 2 > cap ? cap : x->rto_us * 2;

@@ -1833,6 +1833,61 @@ START_TEST(test_policy_round_trip)
 }
 END_TEST
 
+/* the multicast = { } group */
+
+START_TEST(test_multicast_group)
+{
+	char	addr[INET6_ADDRSTRLEN];
+
+	read_ok("workers = 2;\nmulticast = { enable = true; address_range = "
+	    "\"239.1.2.3-239.1.2.10\";\n  address_range6 = "
+	    "\"ff15::9:1-ff15::9:20\"; port = 1759; ttl = 4;\n"
+	    "  interface = \"br0\"; };\n");
+	ck_assert_int_eq(conf->mcast_enable, 1);
+	ck_assert_int_eq(conf->mcast_port, 1759);
+	ck_assert_int_eq(conf->mcast_ttl, 4);
+	ck_assert_str_eq(conf->mcast_interface, "br0");
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	ck_assert_uint_eq(conf->mcast_first, 0xef010203u);
+	ck_assert_uint_eq(conf->mcast_last, 0xef01020au);
+	ck_assert_uint_eq(conf->mcast_count6, 32);
+	ck_assert_ptr_nonnull(inet_ntop(AF_INET6, &conf->mcast_first6, addr,
+	    sizeof addr));
+	ck_assert_str_eq(addr, "ff15::9:1");
+
+	read_fails("multicast = 1;", "<string>:1: multicast: expected a "
+	    "group { ... }");
+	read_fails("\nmulticast = { enabled = true; };",
+	    "<string>:2: multicast.enabled: unknown key");
+	read_fails("multicast = { address_range = \"10.0.0.1\"; };",
+	    "<string>:1: multicast.address_range: \"10.0.0.1\" not a "
+	    "multicast address (224.0.0.0/4)");
+	read_fails("multicast = { address_range = \"224.0.0.5\"; };",
+	    "<string>:1: multicast.address_range: \"224.0.0.5\" is in "
+	    "224.0.0.0/24, kept for local network control");
+	read_fails("multicast = { address_range = \"239.0.0.9-239.0.0.1\"; };",
+	    "<string>:1: multicast.address_range: \"239.0.0.9-239.0.0.1\" "
+	    "the first address is above the last");
+	read_fails("multicast = { address_range6 = \"ff15::1-ff16::1\"; };",
+	    "<string>:1: multicast.address_range6: \"ff15::1-ff16::1\" "
+	    "the addresses differ beyond their last 32 bits");
+	read_fails("multicast = { address_range6 = \"ff15::1-ff15::1:1\"; };",
+	    "<string>:1: multicast.address_range6: \"ff15::1-ff15::1:1\" "
+	    "is more than 65536 addresses");
+	/* A failed file changed nothing. */
+	ck_assert_int_eq(conf->mcast_port, 1759);
+
+	/* Every worker needs a group of each configured family. */
+	read_ok("workers = 4;\nmulticast = { address_range = "
+	    "\"239.1.2.3-239.1.2.5\"; address_range6 = \"\"; };");
+	ck_assert_int_eq(conf_finish(conf, &cause), -1);
+	ck_assert_str_eq(cause, "command line: multicast.address_range: 3 "
+	    "addresses for 4 workers (each worker needs one)");
+	free(cause);
+	cause = NULL;
+}
+END_TEST
+
 /* the sample file */
 
 START_TEST(test_sample_parses)
@@ -2014,6 +2069,11 @@ conf_suite(void)
 	tcase_add_test(tc, test_remap_file_error);
 	tcase_add_test(tc, test_remap_builtins);
 	tcase_add_test(tc, test_policy_round_trip);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("the multicast group");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_multicast_group);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sample file documents every key at its default");

@@ -1125,43 +1125,58 @@ START_TEST(mc_window_goes_to_group)
 	for (i = 0; i < 4; i++)
 		expect_group_data(5 + i, MC_GROUP1, (uint16_t)(5 + i), MC_BS,
 		    MC_BS);
-	(void)ack_on(&cl[0], 4, 3 * MS);	/* repeated: 5..8 once more */
-	ck_assert_uint_eq(ncap, 13);
-	expect_group_data(9, MC_GROUP1, 5, MC_BS, MC_BS);
-	(void)ack_on(&cl[0], 4, 3 * MS);		/* again: nothing */
-	ck_assert_uint_eq(ncap, 13);
+	(void)ack_on(&cl[0], 4, 3 * MS);		/* duplicate: nothing */
+	ck_assert_uint_eq(ncap, 9);
 	(void)ack_on(&cl[0], 8, 4 * MS);
-	ck_assert_uint_eq(ncap, 16);
-	expect_group_data(13, MC_GROUP1, 9, MC_BS, MC_BS);
-	expect_group_data(14, MC_GROUP1, 10, MC_BS, MC_BS);
-	expect_group_data(15, MC_GROUP1, 11, 100, MC_BS);
+	ck_assert_uint_eq(ncap, 12);
+	expect_group_data(9, MC_GROUP1, 9, MC_BS, MC_BS);
+	expect_group_data(10, MC_GROUP1, 10, MC_BS, MC_BS);
+	expect_group_data(11, MC_GROUP1, 11, 100, MC_BS);
 	ck_assert_int_eq(ack_on(&cl[0], 11, 5 * MS), XFER_FINISHED);
 	ck_assert_int_eq(cl[0].result, XFER_END_OK);
 	ck_assert_uint_eq(cl[0].bytes, 10 * MC_BS + 100);
-	ck_assert_uint_eq(stats.mcast_blocks, 15);	/* 4 resent */
+	ck_assert_uint_eq(stats.mcast_blocks, 11);
 	ck_assert_uint_eq(stats.dup_ack, 1);
 }
 END_TEST
 
-/* RFC 2090: an ACK n of the master is a request for block n + 1 on. */
+/*
+ * RFC 2090: a master's first ACK asks for any block on (here 3: it has
+ * 1..3 from the group already); later ones only move forward.  An older
+ * ACK (reordered, or forged to make us stream) is neither a resend nor
+ * progress: a master that alternates ACKs cannot keep a session alive.
+ */
 START_TEST(mc_master_ack_asks_for_any_block)
 {
+	uint64_t	 t;
+
 	write_file("f", pattern, 5 * MC_BS + 1);	/* 6 blocks */
 	(void)rrq_on(&cl[0], "f", mc_opts, 2, 0);
-	(void)ack_on(&cl[0], 0, 1 * MS);
-	(void)ack_on(&cl[0], 1, 2 * MS);
-	(void)ack_on(&cl[0], 2, 3 * MS);
-	ck_assert_uint_eq(ncap, 4);
-	expect_group_data(3, MC_GROUP1, 3, MC_BS, MC_BS);
-	/* It missed 2 after all: block 2 again, to the group. */
-	ck_assert_int_eq(ack_on(&cl[0], 1, 4 * MS), XFER_LIVE);
-	ck_assert_uint_eq(ncap, 5);
-	expect_group_data(4, MC_GROUP1, 2, MC_BS, MC_BS);
+	(void)ack_on(&cl[0], 3, 1 * MS);
+	ck_assert_uint_eq(ncap, 2);
+	expect_group_data(1, MC_GROUP1, 4, MC_BS, MC_BS);
+	(void)ack_on(&cl[0], 4, 2 * MS);
+	ck_assert_uint_eq(ncap, 3);
+	expect_group_data(2, MC_GROUP1, 5, MC_BS, MC_BS);
+	/* Older and repeated ACKs: nothing leaves. */
+	ck_assert_int_eq(ack_on(&cl[0], 1, 3 * MS), XFER_LIVE);
+	ck_assert_int_eq(ack_on(&cl[0], 4, 3 * MS), XFER_LIVE);
+	ck_assert_uint_eq(ncap, 3);
+	ck_assert_uint_eq(stats.dup_ack, 2);
+	ck_assert_uint_eq(cl[0].acked, 4);
 	/* Past the end of the file: ignored. */
-	ck_assert_int_eq(ack_on(&cl[0], 7, 5 * MS), XFER_LIVE);
-	ck_assert_uint_eq(ncap, 5);
+	ck_assert_int_eq(ack_on(&cl[0], 7, 4 * MS), XFER_LIVE);
+	ck_assert_uint_eq(ncap, 3);
 	ck_assert_uint_eq(stats.bad_packet, 1);
-	ck_assert_uint_eq(cl[0].acked, 1);
+	/* Alternating old ACKs is not progress: the master is given up. */
+	for (t = 5; t < 60000; t += 100) {
+		if (cl[0].state == XFER_S_DONE || cl[0].state == XFER_S_IDLE)
+			break;
+		(void)ack_on(&cl[0], (t / 100) % 2 ? 1 : 4, t * MS);
+		(void)tick_all(t * MS);
+	}
+	ck_assert_int_eq(cl[0].result, XFER_END_TIMEOUT);
+	ck_assert_uint_lt(t, 20000);	/* ms: within the default schedule */
 }
 END_TEST
 
@@ -1303,14 +1318,21 @@ START_TEST(mc_master_timeout_promotes_next)
 END_TEST
 
 /* RFC 2090: a new master that does not answer its OACK is passed over. */
+/*
+ * A client made master that stays silent is passed over soon, on our
+ * timeout, not its own: this one asked for 255 s (a forged joiner could),
+ * which must not hold the session up for an hour.
+ */
 START_TEST(mc_silent_new_master_is_passed_over)
 {
+	struct pkt_opt	 slow[] = { { "blksize", "1024" }, { "multicast", "" },
+			    { "timeout", "255" } };
 	uint64_t	 t = 1 * MS;
 	size_t		 i, n = 0, first;
 
 	write_file("f", pattern, 3000);
 	(void)rrq_on(&cl[0], "f", mc_opts, 2, 0);
-	(void)rrq_on(&cl[1], "f", mc_opts, 2, 0);
+	(void)rrq_on(&cl[1], "f", slow, 3, 0);
 	(void)rrq_on(&cl[2], "f", mc_opts, 2, 0);
 	(void)ack_on(&cl[0], 0, t);
 	/* The master gives up with an ERROR: the next one is asked. */
@@ -1327,6 +1349,8 @@ START_TEST(mc_silent_new_master_is_passed_over)
 		n = tick_all(t += 500 * MS);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(cl[1].result, XFER_END_TIMEOUT);
+	ck_assert_uint_eq(cl[1].retrans, 2);
+	ck_assert_uint_lt(t, 10000 * MS);
 	ck_assert_uint_eq(ncap - first, cl[1].retrans + 2);
 	for (i = first; i < ncap - 2; i++)
 		expect_oack(i, &cl[1], 1, "239.255.0.1,1758,1");
@@ -1565,6 +1589,23 @@ START_TEST(mc_session_blksize_rules_who_joins)
 }
 END_TEST
 
+/* DATA leaves by one interface: clients of another get their own group. */
+START_TEST(mc_session_is_per_interface)
+{
+	write_file("f", pattern, 3000);
+	cl[0].local.ifindex = 3;
+	cl[1].local.ifindex = 3;
+	cl[2].local.ifindex = 4;
+	(void)rrq_on(&cl[0], "f", mc_opts, 2, 0);
+	(void)rrq_on(&cl[1], "f", mc_opts, 2, 0);
+	(void)rrq_on(&cl[2], "f", mc_opts, 2, 0);
+	expect_oack(0, &cl[0], 2, "239.255.0.1,1758,1");
+	expect_oack(1, &cl[1], 2, "239.255.0.1,1758,0");
+	expect_oack(2, &cl[2], 2, "239.255.0.2,1758,1");
+	ck_assert_uint_eq(mcast_sessions(ctx.mcast), 2);
+}
+END_TEST
+
 START_TEST(mc_pool_is_partitioned_by_slot)
 {
 	mc_pool(MC_GROUP1, MC_GROUP4, 1, 2);	/* indexes 1 and 3 */
@@ -1678,12 +1719,12 @@ START_TEST(mc_shutdown_promotes_nobody)
 END_TEST
 
 /*
- * With windowsize 4 the master has 5..8 out and ACKs 6: it may just be
- * a master that ACKs every block (atftp), so the window slides and only
- * 9 and 10 leave.  The same ACK 6 again says it is past a gap: 7..10 are
- * resent at once, and only once; more repeats wait for the timer.
+ * With windowsize 4 the master has 5..8 out and ACKs 6: it may be a
+ * master that ACKs every block (atftp), so the window slides and only 9
+ * and 10 leave.  Repeats of ACK 6 (7 was lost, or a DATA came twice) send
+ * nothing; the timer resends the window from 7, once per timeout.
  */
-START_TEST(mc_repeated_ack_resends_from_the_gap)
+START_TEST(mc_repeated_ack_waits_for_the_timer)
 {
 	struct pkt_opt	 o[] = { { "blksize", "1024" }, { "windowsize", "4" },
 			    { "multicast", "" } };
@@ -1698,14 +1739,20 @@ START_TEST(mc_repeated_ack_resends_from_the_gap)
 	expect_group_data(9, MC_GROUP1, 9, MC_BS, MC_BS);
 	expect_group_data(10, MC_GROUP1, 10, MC_BS, MC_BS);
 	(void)ack_on(&cl[0], 6, 4 * MS);		/* 7 was lost */
+	(void)ack_on(&cl[0], 6, 5 * MS);
+	ck_assert_uint_eq(ncap, 11);
+	ck_assert_uint_eq(stats.dup_ack, 2);
+	/* The timer (the default 1 s) resends 7..10 to the group. */
+	ck_assert_uint_eq(tick_all(1100 * MS), 0);
 	ck_assert_uint_eq(ncap, 15);
 	expect_group_data(11, MC_GROUP1, 7, MC_BS, MC_BS);
 	expect_group_data(12, MC_GROUP1, 8, MC_BS, MC_BS);
 	expect_group_data(13, MC_GROUP1, 9, MC_BS, MC_BS);
 	expect_group_data(14, MC_GROUP1, 10, MC_BS, MC_BS);
-	(void)ack_on(&cl[0], 6, 5 * MS);		/* once only */
-	ck_assert_uint_eq(ncap, 15);
 	ck_assert_uint_eq(stats.retrans, 4);
+	(void)ack_on(&cl[0], 10, 1200 * MS);
+	ck_assert_uint_eq(ncap, 16);
+	expect_group_data(15, MC_GROUP1, 11, 100, MC_BS);
 }
 END_TEST
 
@@ -1778,10 +1825,11 @@ xfer_suite(void)
 	tcase_add_test(mc, mc_not_for_wrq);
 	tcase_add_test(mc, mc_session_blksize_rules_who_joins);
 	tcase_add_test(mc, mc_pool_is_partitioned_by_slot);
+	tcase_add_test(mc, mc_session_is_per_interface);
 	tcase_add_test(mc, mc_session_ends_with_its_last_client);
 	tcase_add_test(mc, mc_new_version_of_file_gets_own_session);
 	tcase_add_test(mc, mc_shutdown_promotes_nobody);
-	tcase_add_test(mc, mc_repeated_ack_resends_from_the_gap);
+	tcase_add_test(mc, mc_repeated_ack_waits_for_the_timer);
 	suite_add_tcase(s, mc);
 	return s;
 }
