@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "suite_main.h"
 #include "acl.h"
 
 #define RULES_MAX	4
@@ -426,11 +427,5 @@ acl_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(acl_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(acl_suite());
 }

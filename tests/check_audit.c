@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "suite_main.h"
 #include "audit.h"
 
 /* A strict little JSON checker: objects, strings, integers. */
@@ -161,11 +162,5 @@ audit_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(audit_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(audit_suite());
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "suite_main.h"
 #include "clients.h"
 
 #define SEC		1000000ULL	/* µs */
@@ -626,11 +627,5 @@ clients_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(clients_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(clients_suite());
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "suite_main.h"
 #include "fcache.h"
 #include "fs.h"
 
@@ -195,11 +196,5 @@ fcache_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(fcache_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(fcache_suite());
 }

@@ -52,6 +52,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "suite_main.h"
 #include "fs.h"
 #include "pkt.h"
 
@@ -1403,12 +1404,5 @@ fs_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(fs_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return check_run(fs_suite());
 }

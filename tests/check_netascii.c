@@ -13,6 +13,7 @@
 
 #include <check.h>
 
+#include "suite_main.h"
 #include "netascii.h"
 
 #define LIT(s)		((const uint8_t *)(s)), (sizeof(s) - 1)
@@ -394,12 +395,5 @@ netascii_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(netascii_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(netascii_suite());
 }

@@ -12,6 +12,7 @@
 
 #include <check.h>
 
+#include "suite_main.h"
 #include "opt.h"
 #include "pkt.h"
 
@@ -685,12 +686,5 @@ opt_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(opt_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(opt_suite());
 }

@@ -15,6 +15,7 @@
 
 #include <check.h>
 
+#include "suite_main.h"
 #include "pkt.h"
 
 /* A string literal as (bytes, length without the literal's own NUL). */
@@ -735,12 +736,5 @@ pkt_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(pkt_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(pkt_suite());
 }

@@ -13,6 +13,7 @@
 
 #include <check.h>
 
+#include "suite_main.h"
 #include "remap.h"
 
 #define RD		REMAP_OP_READ
@@ -958,12 +959,5 @@ remap_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(remap_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(remap_suite());
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "suite_main.h"
 #include "stats.h"
 
 /* Every field is a uint64_t in STATS_FIELDS order: view it as an array. */
@@ -525,11 +526,5 @@ stats_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(stats_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(stats_suite());
 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "suite_main.h"
 #include "timer.h"
 
 #define N	64
@@ -116,11 +117,5 @@ timer_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(timer_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(timer_suite());
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "suite_main.h"
 #include "fs.h"
 #include "mcast.h"
 #include "pkt.h"
@@ -1837,11 +1838,5 @@ xfer_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(xfer_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(xfer_suite());
 }
