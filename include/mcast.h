@@ -75,9 +75,6 @@ struct xfer	*mcast_leave(struct mcast *, struct xfer *x);
 /* The group a client's DATA goes to. */
 const struct sockaddr *mcast_group(const struct xfer *x, socklen_t *len);
 
-/* Rewrite x->opts' multicast value for its current role. */
-void		 mcast_set_optval(struct xfer *x);
-
 /*
  * The worker slot that owns multicast requests for file name (as the
  * client sent it) among nslots: all of a file's clients meet in one

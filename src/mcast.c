@@ -52,6 +52,8 @@ struct mcast {
 	size_t			 nsessions;
 };
 
+static void	 set_optval(struct xfer *);
+
 static int
 parse_one(const char *s, size_t len, uint32_t *out)
 {
@@ -343,7 +345,7 @@ mcast_join(struct mcast *m, struct xfer *x)
 	x->mc_master = s->master == NULL;
 	if (x->mc_master)
 		s->master = x;
-	mcast_set_optval(x);
+	set_optval(x);
 	return 0;
 }
 
@@ -375,7 +377,7 @@ mcast_leave(struct mcast *m, struct xfer *x)
 		if (next != NULL) {
 			s->master = next;
 			next->mc_master = 1;
-			mcast_set_optval(next);
+			set_optval(next);
 		}
 	}
 	x->mc = NULL;
@@ -393,8 +395,9 @@ mcast_group(const struct xfer *x, socklen_t *len)
 	return (const struct sockaddr *)&x->mc->group;
 }
 
-void
-mcast_set_optval(struct xfer *x)
+/* x->opts' multicast value for its current role. */
+static void
+set_optval(struct xfer *x)
 {
 	const struct mcast_session	*s = x->mc;
 	char				 addr[INET6_ADDRSTRLEN];

@@ -261,8 +261,7 @@ static enum tftp_err
 parse_multicast(const char *val, const struct pkt *req,
     const struct opt_limits *lim, struct opt_set *out, const char **why)
 {
-	out->multicast[0] = '\0';
-	return TFTP_E_NONE;
+	return TFTP_E_NONE;	/* out->multicast stays "" until granted */
 }
 
 static uint64_t

@@ -384,10 +384,8 @@ mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 		ctx->stats->dup_ack++;
 		return XFER_LIVE;
 	}
-	if (x->state == XFER_S_SENDING && k < x->sent)
-		first = x->sent + 1;
-	else
-		first = k + 1;
+	/* sent is 0 until a master's first window: then any k goes. */
+	first = (k > x->sent ? k : x->sent) + 1;
 	acked_to(ctx, x, k, now);
 	if (k == x->nblocks)
 		return finish(x, XFER_END_OK);
