@@ -34,7 +34,6 @@ struct audit_buf {
 	char	 buf[AUDIT_LINE_MAX];
 	size_t	 len;
 	int	 first;		/* no member written yet at this level */
-	int	 truncated;
 	int	 depth;		/* nested objects open */
 	int	 skip;		/* objects being left out (no room) */
 };

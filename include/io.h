@@ -22,7 +22,8 @@
 #define IO_BATCH_MAX	64		/* datagrams per recvmmsg() */
 #define IO_RECV_BUFSZ	(PKT_HDR_LEN + PKT_DATA_MAX + 1) /* +1 detects oversize */
 #define IO_SEND_MAX	512		/* staged datagrams per flush */
-#define IO_RUN_MAX	64		/* segments in one GSO run */
+#define IO_RUN_MAX	64		/* segments in one GSO run (kernel cap) */
+#define IO_RUN_BYTES	63000		/* bytes in one GSO run (< 64 KiB) */
 #define IO_ARENA_SIZE	(4u << 20)	/* staged bytes per flush */
 
 /* The local end of a datagram: where it arrived, where a reply leaves. */

@@ -9,6 +9,9 @@
 
 #include <sys/types.h>
 
+/* Longest message logged whole: a JSON event (AUDIT_LINE_MAX) fits. */
+#define LOG_MSG_MAX	4608
+
 enum log_dest {
 	LOG_DEST_STDERR,
 	LOG_DEST_SYSLOG,

@@ -161,6 +161,9 @@ audit_escape(const char *s, size_t len, char *out, size_t outlen)
 }
 
 /* Bytes kept free for the closing braces of open objects and the NUL. */
+/* With log_format = "json" an event goes through the log whole. */
+_Static_assert(AUDIT_LINE_MAX < LOG_MSG_MAX, "a JSON event must fit a log line");
+
 #define AUDIT_SLACK	8
 
 static size_t
@@ -179,7 +182,7 @@ add(struct audit_buf *b, const char *s, size_t n)
 	b->len += n;
 }
 
-/* Start a member if it and need more bytes fit; 0 (and truncated) if not. */
+/* Start a member if it and need more bytes fit; 0 (left out) if not. */
 static int
 key(struct audit_buf *b, const char *k, size_t need)
 {
@@ -187,10 +190,8 @@ key(struct audit_buf *b, const char *k, size_t need)
 
 	if (b->skip > 0)
 		return 0;
-	if (room(b) < klen + 4 + need) {
-		b->truncated = 1;
+	if (room(b) < klen + 4 + need)
 		return 0;
-	}
 	if (!b->first)
 		add(b, ",", 1);
 	b->first = 0;
@@ -215,7 +216,6 @@ audit_begin(struct audit_buf *b, const char *event)
 
 	b->len = 0;
 	b->first = 1;
-	b->truncated = 0;
 	b->depth = 0;
 	b->skip = 0;
 	add(b, "{", 1);
@@ -252,24 +252,28 @@ audit_str(struct audit_buf *b, const char *k, const char *s)
 	audit_strn(b, k, s, strlen(s));
 }
 
+/* A member whose value is the number already formatted in num. */
+static void
+number(struct audit_buf *b, const char *k, const char *num, int n)
+{
+	if (n > 0 && key(b, k, (size_t)n))
+		add(b, num, (size_t)n);
+}
+
 void
 audit_u64(struct audit_buf *b, const char *k, uint64_t v)
 {
 	char	 num[24];
-	int	 n = snprintf(num, sizeof num, "%" PRIu64, v);
 
-	if (key(b, k, (size_t)n))
-		add(b, num, (size_t)n);
+	number(b, k, num, snprintf(num, sizeof num, "%" PRIu64, v));
 }
 
 void
 audit_i64(struct audit_buf *b, const char *k, int64_t v)
 {
 	char	 num[24];
-	int	 n = snprintf(num, sizeof num, "%" PRId64, v);
 
-	if (key(b, k, (size_t)n))
-		add(b, num, (size_t)n);
+	number(b, k, num, snprintf(num, sizeof num, "%" PRId64, v));
 }
 
 void

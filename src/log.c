@@ -123,7 +123,8 @@ static void	 vlog(int, const char *, va_list, const char *)
 static void
 vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 {
-	char		 msg[2048], line[2300], stamp[32];
+	/* Room for a whole JSON event (AUDIT_LINE_MAX) and the stamp. */
+	char		 msg[LOG_MSG_MAX], line[LOG_MSG_MAX + 256], stamp[32];
 	struct tm	 tm;
 	time_t		 now;
 	int		 n;

@@ -355,8 +355,8 @@ child_cleanup(struct master *m, struct listenset *ls, int slot, int keepfd)
 
 /* A master event for the audit log: worker_start, worker_exit. */
 static void
-audit_worker(const char *event, const struct master *m, int slot,
-    pid_t pid, uint32_t generation, int status)
+audit_worker(const char *event, int slot, pid_t pid, uint32_t generation,
+    int status)
 {
 	struct audit_buf	 b;
 
@@ -370,7 +370,6 @@ audit_worker(const char *event, const struct master *m, int slot,
 		audit_i64(&b, "exit_code", WEXITSTATUS(status));
 	else if (status != -1 && WIFSIGNALED(status))
 		audit_i64(&b, "signal", WTERMSIG(status));
-	(void)m;
 	audit_emit(&b);
 }
 
@@ -422,7 +421,7 @@ spawn(struct master *m, struct listenset *ls, int slot)
 	m->procs = p;
 	log_debug("worker[%d] started, pid %ld, generation %u", slot,
 	    (long)pid, m->generation);
-	audit_worker("worker_start", m, slot, pid, m->generation, -1);
+	audit_worker("worker_start", slot, pid, m->generation, -1);
 	return 0;
 }
 
@@ -449,7 +448,7 @@ proc_exited(struct master *m, struct wproc *p, int status)
 	if (p->chan.fd != -1)
 		chan_drain(&p->chan);
 	stats_add(&m->retired, &p->last.stats);
-	audit_worker("worker_exit", m, p->slot, p->pid, p->generation, status);
+	audit_worker("worker_exit", p->slot, p->pid, p->generation, status);
 	if (clean && (!current || m->stopping))
 		log_debug("worker[%d] pid %ld exited", p->slot, (long)p->pid);
 	else if (WIFEXITED(status))

@@ -30,8 +30,6 @@
 #define XFER_DALLY_FACTOR	2	/* dally this many timeouts after the
 					   last ACK of an upload */
 #define XFER_ERRMSG_MAX		128
-#define XFER_RUN_MAX		64	/* segments per GSO send (kernel cap) */
-#define XFER_RUN_BYTES		63000	/* bytes per GSO send (< 64 KiB) */
 #define XFER_MC_PROMOTE_TRIES	2	/* OACK resends to a new master client */
 
 static const char *const state_names[] = {
@@ -270,7 +268,7 @@ block_len(const struct xfer *x, uint64_t k)
 static int
 send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from, size_t count)
 {
-	struct iovec	 iov[XFER_RUN_MAX];
+	struct iovec	 iov[IO_RUN_MAX];
 	size_t		 seg = PKT_HDR_LEN + x->opts.blksize, want = 0, i, len;
 	ssize_t		 n;
 	uint8_t		*buf;
@@ -322,9 +320,9 @@ send_window_from(struct xfer_ctx *ctx, struct xfer *x, uint64_t first,
 	if (last > x->nblocks)
 		last = x->nblocks;
 	/* Runs as long as one GSO send can carry. */
-	run = XFER_RUN_BYTES / seg;
-	if (run > XFER_RUN_MAX)
-		run = XFER_RUN_MAX;
+	run = IO_RUN_BYTES / seg;
+	if (run > IO_RUN_MAX)
+		run = IO_RUN_MAX;
 	if (run == 0)
 		run = 1;
 	for (k = first; k <= last; k += run) {

@@ -22,7 +22,8 @@ python3 - "$PORT" <<'PY' || fail "raw requests failed"
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(2)
-for name in [b'q"uo\\te', b'ctl\x01\x1b\x7f', b'bad\xff\xfe\xc3', b'ok\xc3\xa9']:
+for name in [b'q"uo\\te', b'ctl\x01\x1b\x7f', b'bad\xff\xfe\xc3', b'ok\xc3\xa9',
+             b'\x01' * 250]:
     s.sendto(b'\x00\x01' + name + b'\x00octet\x00', ('127.0.0.1', int(sys.argv[1])))
     p, _ = s.recvfrom(600)
     assert p[:2] == b'\x00\x05', p
@@ -81,13 +82,18 @@ print("events:", seen)
 PY
 ok
 
-check "log_format json: the log carries the events as JSON"
-grep -a '"event":"transfer"' "$LOG" | sed 's/^[^{]*//' | python3 -c '
+check "log_format json: the log carries the events as JSON, whole"
+# The longest event here is the refusal of 250 control bytes, each
+# written \u0001: it must reach the log whole, not cut at some size.
+grep -a '"event":"' "$LOG" | sed 's/^[^{]*//' | python3 -c '
 import json, sys
 n = 0
+long_name = False
 for l in sys.stdin:
-    json.loads(l); n += 1
+    ev = json.loads(l); n += ev["event"] == "transfer"
+    long_name |= ev.get("file") == "\x01" * 250
 assert n >= 2, n
+assert long_name, "no event with the 250-byte name"
 ' || fail "no parsable JSON transfer events in the log"
 if grep -a 'xfer end' "$LOG" > /dev/null; then
 	fail "text transfer lines in a json log"
