@@ -39,10 +39,11 @@ enum tftp_err	 fs_normalize(const char *name, size_t len, char *out,
 /*
  * Open name (normalized) for reading.  Only regular files are served.
  * With netascii, *fdp is a memory file holding the translated content
- * and *sizep its size (the tsize a netascii client is told).
+ * and *sizep its size (the tsize a netascii client is told).  stp, if
+ * not NULL, gets the file's stat (the original's, with netascii).
  */
 enum tftp_err	 fs_open_read(int rootfd, const char *name, int netascii,
-		    int *fdp, uint64_t *sizep);
+		    int *fdp, uint64_t *sizep, struct stat *stp);
 
 /*
  * fstat() what name (normalized) resolves to beneath the root, without

@@ -207,12 +207,12 @@ fcache_open(struct fcache *c, int rootfd, const char *name,
 		invalidate(c, e);
 	}
 	c->misses++;
-	if ((err = fs_open_read(rootfd, name, 0, &fd, &size)) != TFTP_E_NONE)
+	if ((err = fs_open_read(rootfd, name, 0, &fd, &size, &st)) !=
+	    TFTP_E_NONE)
 		return err;
 	*fdp = fd;
 	*sizep = size;
-	if (strlen(name) > FS_PATH_MAX || fstat(fd, &st) == -1 ||
-	    (e = c->lru_head) == NULL)
+	if (strlen(name) > FS_PATH_MAX || (e = c->lru_head) == NULL)
 		return TFTP_E_NONE;	/* uncached: the caller closes it */
 	lru_unlink(c, e);
 	drop(c, e);

@@ -389,7 +389,7 @@ fail:
 
 enum tftp_err
 fs_open_read(int rootfd, const char *name, int netascii, int *fdp,
-    uint64_t *sizep)
+    uint64_t *sizep, struct stat *stp)
 {
 	struct stat	 st;
 	enum tftp_err	 e;
@@ -422,6 +422,8 @@ fs_open_read(int rootfd, const char *name, int netascii, int *fdp,
 	}
 	*fdp = fd;
 	*sizep = size;
+	if (stp != NULL)
+		*stp = st;
 	return (TFTP_E_NONE);
 
 fail:

@@ -541,7 +541,8 @@ open_for_read(struct xfer_ctx *ctx, struct xfer *x, const char *path,
 	if (ctx->fcache != NULL && !x->netascii)
 		return fcache_open(ctx->fcache, ctx->rootfd, path, now, &x->fd,
 		    &x->size, &x->fce);
-	return fs_open_read(ctx->rootfd, path, x->netascii, &x->fd, &x->size);
+	return fs_open_read(ctx->rootfd, path, x->netascii, &x->fd, &x->size,
+	    NULL);
 }
 
 /* Is the first component of path an address, i.e. a unique_root dir? */

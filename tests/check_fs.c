@@ -446,7 +446,7 @@ read_expect(const char *name, const char *content, size_t len)
 	int		 fd, fl;
 
 	size = 12345;
-	ck_assert_int_eq(fs_open_read(rootfd, name, 0, &fd, &size),
+	ck_assert_int_eq(fs_open_read(rootfd, name, 0, &fd, &size, NULL),
 	    TFTP_E_NONE);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_uint_eq(size, len);
@@ -469,7 +469,7 @@ read_refused(const char *name, int netascii, enum tftp_err want)
 	before = next_fd();
 	fd = 42;
 	size = 42;
-	e = fs_open_read(rootfd, name, netascii, &fd, &size);
+	e = fs_open_read(rootfd, name, netascii, &fd, &size, NULL);
 	ck_assert_msg(e == want, "%s (netascii %d): got %d, want %d",
 	    name, netascii, (int)e, (int)want);
 	ck_assert_int_eq(fd, -1);
@@ -594,7 +594,7 @@ START_TEST(t_netascii_small)
 	ssize_t		 n;
 	int		 fd;
 
-	ck_assert_int_eq(fs_open_read(rootfd, "text.txt", 1, &fd, &size),
+	ck_assert_int_eq(fs_open_read(rootfd, "text.txt", 1, &fd, &size, NULL),
 	    TFTP_E_NONE);
 	ck_assert_uint_eq(size, sizeof(TEXT_NA) - 1);
 	ck_assert_int_eq(fcntl(fd, F_GETFD), FD_CLOEXEC);
@@ -621,7 +621,7 @@ START_TEST(t_netascii_empty)
 
 	put_file("root/empty", "", 0);
 	size = 99;
-	ck_assert_int_eq(fs_open_read(rootfd, "empty", 1, &fd, &size),
+	ck_assert_int_eq(fs_open_read(rootfd, "empty", 1, &fd, &size, NULL),
 	    TFTP_E_NONE);
 	ck_assert_uint_eq(size, 0);
 	ck_assert_uint_eq(drain(fd, buf, sizeof(buf)), 0);
@@ -661,7 +661,7 @@ START_TEST(t_netascii_large)
 	put_file("root/big.txt", src, len);
 
 	before = next_fd();
-	ck_assert_int_eq(fs_open_read(rootfd, "big.txt", 1, &fd, &size),
+	ck_assert_int_eq(fs_open_read(rootfd, "big.txt", 1, &fd, &size, NULL),
 	    TFTP_E_NONE);
 	/* The original file was opened first and closed again. */
 	ck_assert_int_eq(next_fd(), before);
@@ -1247,7 +1247,7 @@ walk_child(int wfd)
 		_exit(2);
 	res[n++] = probe_openat2(rootfd);
 	for (i = 0; i < sizeof(walk_cases) / sizeof(walk_cases[0]); i++) {
-		e = fs_open_read(rootfd, walk_cases[i].name, 0, &fd, &size);
+		e = fs_open_read(rootfd, walk_cases[i].name, 0, &fd, &size, NULL);
 		res[n++] = (int)e;
 		if (fd != -1)
 			(void)close(fd);
