@@ -72,6 +72,14 @@ void		 io_commit(struct io *, int fd, size_t len, size_t segsize,
 		    const struct sockaddr *peer, socklen_t peerlen,
 		    const struct io_local *local);
 
+/*
+ * The same to a multicast group: the datagrams leave by local->ifindex,
+ * since a group has no route to pick an interface.
+ */
+void		 io_commit_group(struct io *, int fd, size_t len,
+		    size_t segsize, const struct sockaddr *group,
+		    socklen_t grouplen, const struct io_local *local);
+
 /* Send what is staged.  0 when drained, -1 if some remain (EAGAIN). */
 int		 io_flush(struct io *);
 /* Descriptor the pending queue is blocked on, for an EV_WRITE wait. */

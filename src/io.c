@@ -223,7 +223,7 @@ set_control(struct msghdr *mh, void *cbuf, const struct io_local *local,
 static void
 queue(struct io *io, int fd, size_t off, size_t len, uint16_t gso_size,
     const struct sockaddr *peer, socklen_t peerlen,
-    const struct io_local *local)
+    const struct io_local *local, int to_group)
 {
 	size_t		 i = io->nsend;
 	struct msghdr	*mh = &io->smsg[i].msg_hdr;
@@ -236,18 +236,16 @@ queue(struct io *io, int fd, size_t off, size_t len, uint16_t gso_size,
 	mh->msg_iov = &io->siov[i];
 	mh->msg_iovlen = 1;
 	mh->msg_flags = 0;
-	set_control(mh, io->scmsg[i].buf, local, gso_size,
-	    peer->sa_family == AF_INET && IN_MULTICAST(ntohl(
-	    ((const struct sockaddr_in *)peer)->sin_addr.s_addr)));
+	set_control(mh, io->scmsg[i].buf, local, gso_size, to_group);
 	io->sfd[i] = fd;
 	io->gsosz[i] = gso_size;
 	io->nsend++;
 }
 
-void
-io_commit(struct io *io, int fd, size_t len, size_t segsize,
+static void
+commit(struct io *io, int fd, size_t len, size_t segsize,
     const struct sockaddr *peer, socklen_t peerlen,
-    const struct io_local *local)
+    const struct io_local *local, int to_group)
 {
 	size_t	 off = io->used, nseg;
 
@@ -256,13 +254,13 @@ io_commit(struct io *io, int fd, size_t len, size_t segsize,
 		return;		/* io_stage() was not called first */
 	io->used += len;
 	if (segsize == 0 || len <= segsize) {
-		queue(io, fd, off, len, 0, peer, peerlen, local);
+		queue(io, fd, off, len, 0, peer, peerlen, local, to_group);
 		return;
 	}
 	nseg = (len + segsize - 1) / segsize;
 	if (io->gso && nseg <= IO_RUN_MAX && segsize <= UINT16_MAX) {
 		queue(io, fd, off, len, (uint16_t)segsize, peer, peerlen,
-		    local);
+		    local, to_group);
 		io->stats->gso_sends++;
 		io->stats->gso_segments += nseg;
 		return;
@@ -270,7 +268,23 @@ io_commit(struct io *io, int fd, size_t len, size_t segsize,
 	/* No GSO here: the same bytes, one datagram per segment. */
 	for (; len > 0; off += segsize, len -= segsize < len ? segsize : len)
 		queue(io, fd, off, segsize < len ? segsize : len, 0, peer,
-		    peerlen, local);
+		    peerlen, local, to_group);
+}
+
+void
+io_commit(struct io *io, int fd, size_t len, size_t segsize,
+    const struct sockaddr *peer, socklen_t peerlen,
+    const struct io_local *local)
+{
+	commit(io, fd, len, segsize, peer, peerlen, local, 0);
+}
+
+void
+io_commit_group(struct io *io, int fd, size_t len, size_t segsize,
+    const struct sockaddr *group, socklen_t grouplen,
+    const struct io_local *local)
+{
+	commit(io, fd, len, segsize, group, grouplen, local, 1);
 }
 
 int

@@ -116,7 +116,7 @@ sink_commit_to(void *arg, const struct xfer *x, const struct sockaddr *to,
 
 	if (w->mcast_ifindex != 0)
 		local.ifindex = w->mcast_ifindex;
-	io_commit(w->io, x->sockfd, len, segsize, to, tolen, &local);
+	io_commit_group(w->io, x->sockfd, len, segsize, to, tolen, &local);
 }
 
 static void
