@@ -71,6 +71,14 @@ enum tftp_err	 opt_negotiate(const struct pkt *req,
 size_t		 opt_encode_oack(const struct opt_set *set, uint8_t *buf,
 		    size_t cap);
 
+/*
+ * Call fn for each accepted option, in OACK order, with its granted value:
+ * text (multicast), or NULL and the number.
+ */
+typedef void	 opt_each_fn(void *arg, const char *name, const char *text,
+		    uint64_t num);
+void		 opt_each(const struct opt_set *, opt_each_fn *, void *arg);
+
 /* Render the accepted options as "blksize=1468 windowsize=16 ..." for logs. */
 void		 opt_format(const struct opt_set *set, char *out, size_t cap);
 

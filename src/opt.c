@@ -387,6 +387,23 @@ opt_encode_oack(const struct opt_set *set, uint8_t *buf, size_t cap)
 	return pkt_encode_oack(buf, cap, opts, n);
 }
 
+void
+opt_each(const struct opt_set *set, opt_each_fn *fn, void *arg)
+{
+	size_t	 i;
+
+	for (i = 0; i < OPT_NENTRIES; i++) {
+		if ((set->accepted & opt_table[i].flag) == 0)
+			continue;
+		if (opt_table[i].granted_text != NULL)
+			fn(arg, opt_table[i].name,
+			    opt_table[i].granted_text(set), 0);
+		else
+			fn(arg, opt_table[i].name, NULL,
+			    opt_table[i].granted(set));
+	}
+}
+
 /* Truncated to cap like snprintf(3); always NUL-terminated if cap > 0. */
 void
 opt_format(const struct opt_set *set, char *out, size_t cap)

@@ -920,10 +920,19 @@ count_end(struct xfer_ctx *ctx, const struct xfer *x)
  * The audit event of a finished transfer ("transfer"), or of a request
  * refused before any data moved ("refused").
  */
+/* One granted option as a member of the event's "options" object. */
+static void
+audit_option(void *arg, const char *name, const char *text, uint64_t num)
+{
+	if (text != NULL)
+		audit_str(arg, name, text);
+	else
+		audit_u64(arg, name, num);
+}
+
 static void
 audit_transfer(const struct xfer *x, uint64_t now)
 {
-	const struct opt_set	*o = &x->opts;
 	struct audit_buf	 b;
 	char			 peer[64];
 
@@ -935,20 +944,7 @@ audit_transfer(const struct xfer *x, uint64_t now)
 	audit_str(&b, "op", x->op == TFTP_OP_RRQ ? "rrq" : "wrq");
 	audit_str(&b, "mode", x->netascii ? "netascii" : "octet");
 	audit_obj_begin(&b, "options");
-	if (o->accepted & OPT_F_BLKSIZE)
-		audit_u64(&b, "blksize", o->blksize);
-	if (o->accepted & OPT_F_TSIZE)
-		audit_u64(&b, "tsize", o->tsize);
-	if (o->accepted & OPT_F_TIMEOUT)
-		audit_u64(&b, "timeout", o->timeout_s);
-	if (o->accepted & OPT_F_UTIMEOUT)
-		audit_u64(&b, "utimeout", o->timeout_us);
-	if (o->accepted & OPT_F_WINDOWSIZE)
-		audit_u64(&b, "windowsize", o->windowsize);
-	if (o->accepted & OPT_F_ROLLOVER)
-		audit_u64(&b, "rollover", o->rollover);
-	if (o->accepted & OPT_F_MULTICAST)
-		audit_str(&b, "multicast", o->multicast);
+	opt_each(&x->opts, audit_option, &b);
 	audit_obj_end(&b);
 	audit_u64(&b, "bytes", x->bytes);
 	audit_u64(&b, "duration_ms", (now - x->start_us) / 1000);

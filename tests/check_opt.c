@@ -425,6 +425,44 @@ START_TEST(test_multicast)
 }
 END_TEST
 
+static void
+collect(void *arg, const char *name, const char *text, uint64_t num)
+{
+	char	*out = arg;
+	size_t	 off = strlen(out);
+
+	if (text != NULL)
+		(void)snprintf(out + off, 256 - off, "%s:'%s' ", name, text);
+	else
+		(void)snprintf(out + off, 256 - off, "%s:%llu ", name,
+		    (unsigned long long)num);
+}
+
+/* opt_each() hands out what the OACK carries: numbers, or text. */
+START_TEST(test_each)
+{
+	static const char *const kv[] = {
+		"multicast", "", "windowsize", "8", "timeout", "3",
+		"blksize", "1024",
+	};
+	struct opt_set	 set;
+	struct pkt	 p;
+	char		 out[256] = "";
+
+	mkreq(&p, TFTP_OP_RRQ, kv, 4);
+	ck_assert_int_eq(opt_negotiate(&p, &lim_wide, &set, NULL),
+	    TFTP_E_NONE);
+	(void)snprintf(set.multicast, sizeof set.multicast, "239.1.1.1,1758,0");
+	opt_each(&set, collect, out);
+	ck_assert_str_eq(out, "blksize:1024 timeout:3 windowsize:8 "
+	    "multicast:'239.1.1.1,1758,0' ");
+	out[0] = '\0';
+	opt_set_init(&set);
+	opt_each(&set, collect, out);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
 START_TEST(test_duplicates_first_wins)
 {
 	static const char *const dup[] = {
@@ -661,6 +699,7 @@ opt_suite(void)
 
 	tc = tcase_create("multicast is left to the caller");
 	tcase_add_test(tc, test_multicast);
+	tcase_add_test(tc, test_each);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("negotiate matches names and keeps the first");
