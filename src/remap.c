@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "remap.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define REMAP_NMATCH	10	/* \0 .. \9 */
@@ -424,27 +425,15 @@ is_nonprint(unsigned char c)
 static int
 ends_in_utf8(const unsigned char *s, size_t len)
 {
-	size_t		 n, i, start;
-	uint32_t	 cp;
+	size_t	 n;
 
+	/* Back over the continuation bytes to the last lead byte. */
 	for (n = 1; n <= 4 && n <= len; n++)
 		if ((s[len - n] & 0xc0) != 0x80)
 			break;
 	if (n > 4 || n > len || n < 2)
 		return 0;
-	start = len - n;
-	if (n == 2 && s[start] >= 0xc2 && s[start] <= 0xdf)
-		cp = s[start] & 0x1f;
-	else if (n == 3 && (s[start] & 0xf0) == 0xe0)
-		cp = s[start] & 0x0f;
-	else if (n == 4 && s[start] >= 0xf0 && s[start] <= 0xf4)
-		cp = s[start] & 0x07;
-	else
-		return 0;
-	for (i = start + 1; i < len; i++)
-		cp = cp << 6 | (s[i] & 0x3f);
-	return !((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff);
+	return utf8_len(s + len - n, n) == n;
 }
 
 /* Append len bytes, keeping room for the NUL.  -1 if they do not fit. */
