@@ -25,7 +25,7 @@
 	X(xfer_timeout,		"transfers given up after retries")	\
 	X(xfer_peer_error,	"transfers ended by an ERROR from the peer") \
 	X(xfer_error,		"transfers ended by a local failure (I/O, disk)") \
-	X(xfer_aborted,		"transfers cut by a stop or a drain timeout") \
+	X(xfer_aborted,		"transfers cut by a stop, a drain timeout or a new request from their port") \
 	X(bytes_out,		"file bytes sent in DATA")		\
 	X(bytes_in,		"file bytes received in DATA")		\
 	X(data_out,		"DATA packets sent, retransmissions included") \
