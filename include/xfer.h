@@ -63,6 +63,7 @@ enum xfer_result {
 };
 
 #define XFER_LOGNAME_MAX	256	/* file name kept for the log line */
+#define XFER_PEERMSG_MAX	128	/* a peer ERROR's text kept for the audit */
 
 struct xfer;
 
@@ -156,6 +157,7 @@ struct xfer {
 	enum xfer_end_result	 result;
 	uint16_t		 errcode;	/* sent or received, for the log */
 	const char		*errmsg;	/* static text of an ERROR we sent */
+	char			 peer_msg[XFER_PEERMSG_MAX];	/* text of the peer's ERROR */
 };
 
 /*

@@ -737,6 +737,8 @@ xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 {
 	if (p->op == TFTP_OP_ERROR) {
 		x->errcode = p->u.error.code;
+		(void)strlcpy(x->peer_msg, p->u.error.msg != NULL ?
+		    p->u.error.msg : "", sizeof x->peer_msg);
 		if (x->state == XFER_S_DALLY)
 			return finish(x, XFER_END_OK);
 		return finish(x, XFER_END_PEER_ERROR);
@@ -952,7 +954,10 @@ audit_transfer(const struct xfer *x, uint64_t now)
 	audit_str(&b, "result", result_names[x->result]);
 	audit_u64(&b, "error_code", x->result == XFER_END_OK ? 0 :
 	    x->errcode);
-	if (x->errmsg != NULL && x->result != XFER_END_OK)
+	if (x->result == XFER_END_PEER_ERROR) {
+		if (x->peer_msg[0] != '\0')
+			audit_str(&b, "error", x->peer_msg);
+	} else if (x->errmsg != NULL && x->result != XFER_END_OK)
 		audit_str(&b, "error", x->errmsg);
 	audit_emit(&b);
 }
