@@ -964,6 +964,14 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	}
 	rc = WORKER_EXIT_OK;
 out:
+	/*
+	 * Leaving: freeing the signal events restores the default actions,
+	 * and the SIGTERM that follows the master's TERMINATE may still be
+	 * on its way.  Blocked, it is never delivered and we exit by
+	 * ourselves (SIGKILL, the master's safety net, cannot be blocked).
+	 */
+	(void)sigfillset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 	if (chanfd != -1)
 		(void)close(chanfd);
 	teardown(&w);
