@@ -31,7 +31,7 @@ struct mcast_session {
 	struct timespec		 mtime;
 	uint16_t		 blksize;
 	int			 family;	/* of the group and clients */
-	int			 ifindex;	/* where its clients' requests came */
+	struct io_local		 local;		/* where its clients' requests came */
 	uint32_t		 index;		/* in the family's pool */
 	struct sockaddr_storage	 group;
 	socklen_t		 grouplen;
@@ -233,8 +233,25 @@ blksize_fits(const struct mcast_session *s, const struct xfer *x)
 }
 
 /*
- * The session of the file, for clients on the interface the request came
- * in on (the group's DATA leaves by one interface), at the client's own
+ * Requests to the same server address on the same interface: the group's
+ * DATA leaves by one interface, from the address the master client talks
+ * to, and clients drop DATA from an address they never spoke to.
+ */
+static int
+same_local(const struct io_local *a, const struct io_local *b)
+{
+	if (a->family != b->family || a->ifindex != b->ifindex)
+		return 0;
+	if (a->family == AF_INET)
+		return a->addr.v4.s_addr == b->addr.v4.s_addr;
+	if (a->family == AF_INET6)
+		return memcmp(&a->addr.v6, &b->addr.v6, sizeof a->addr.v6) == 0;
+	return 1;
+}
+
+/*
+ * The session of the file, for clients that sent their request to the
+ * same address and interface (same_local()), at the client's own
  * blksize, else the largest smaller one it may take without going past
  * the block limit.
  */
@@ -246,7 +263,7 @@ session_find(struct mcast *m, const struct stat *st, const struct xfer *x)
 	for (s = m->sessions; s != NULL; s = s->next) {
 		if (!same_file(s, st) || !blksize_fits(s, x) ||
 		    s->family != x->peer.ss_family ||
-		    s->ifindex != x->local.ifindex || s->head == NULL ||
+		    !same_local(&s->local, &x->local) || s->head == NULL ||
 		    (uint64_t)st->st_size / s->blksize + 1 > MCAST_BLOCKS_MAX)
 			continue;
 		if (s->blksize == x->opts.blksize)
@@ -273,7 +290,7 @@ session_new(struct mcast *m, const struct stat *st, const struct xfer *x)
 	s->blksize = x->opts.blksize;
 	s->index = index;
 	s->family = x->peer.ss_family;
-	s->ifindex = x->local.ifindex;
+	s->local = x->local;
 	if (s->family == AF_INET6) {
 		struct sockaddr_in6	*g6 = (struct sockaddr_in6 *)&s->group;
 		uint32_t		 low = low32(&m->conf.first6) + index;

@@ -1607,6 +1607,31 @@ START_TEST(mc_session_is_per_interface)
 }
 END_TEST
 
+/*
+ * Clients drop DATA from an address they never spoke to: requests to two
+ * addresses of one interface get a group each.
+ */
+START_TEST(mc_session_is_per_server_address)
+{
+	size_t	 i;
+
+	write_file("f", pattern, 3000);
+	for (i = 0; i < 3; i++) {
+		cl[i].local.family = AF_INET;
+		cl[i].local.ifindex = 3;
+		cl[i].local.addr.v4.s_addr = htonl(i < 2 ? 0x0a000001 :
+		    0x0a000002);
+	}
+	(void)rrq_on(&cl[0], "f", mc_opts, 2, 0);
+	(void)rrq_on(&cl[1], "f", mc_opts, 2, 0);
+	(void)rrq_on(&cl[2], "f", mc_opts, 2, 0);
+	expect_oack(0, &cl[0], 2, "239.255.0.1,1758,1");
+	expect_oack(1, &cl[1], 2, "239.255.0.1,1758,0");
+	expect_oack(2, &cl[2], 2, "239.255.0.2,1758,1");
+	ck_assert_uint_eq(mcast_sessions(ctx.mcast), 2);
+}
+END_TEST
+
 START_TEST(mc_pool_is_partitioned_by_slot)
 {
 	mc_pool(MC_GROUP1, MC_GROUP4, 1, 2);	/* indexes 1 and 3 */
@@ -1827,6 +1852,7 @@ xfer_suite(void)
 	tcase_add_test(mc, mc_session_blksize_rules_who_joins);
 	tcase_add_test(mc, mc_pool_is_partitioned_by_slot);
 	tcase_add_test(mc, mc_session_is_per_interface);
+	tcase_add_test(mc, mc_session_is_per_server_address);
 	tcase_add_test(mc, mc_session_ends_with_its_last_client);
 	tcase_add_test(mc, mc_new_version_of_file_gets_own_session);
 	tcase_add_test(mc, mc_shutdown_promotes_nobody);
