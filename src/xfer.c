@@ -217,20 +217,17 @@ adapted_rto(const struct xfer_ctx *ctx, const struct xfer *x)
 static void
 send_oack(struct xfer_ctx *ctx, struct xfer *x)
 {
-	const struct opt_set	*set = &x->opts;
-	struct opt_set		 only;
 	uint8_t			*buf;
 	size_t			 len, cap = 512;
 
-	if (x->mc_promoted) {
-		/* A new master client has the other options already. */
-		only = x->opts;
-		only.accepted = OPT_F_MULTICAST;
-		set = &only;
-	}
+	/*
+	 * A new master client's OACK repeats every option granted, not just
+	 * multicast: if its first OACK was lost, this one is all it knows
+	 * of the transfer (its blksize above all).
+	 */
 	if ((buf = ctx->sink.stage(ctx->sink.arg, cap)) == NULL)
 		return;
-	if ((len = opt_encode_oack(set, buf, cap)) == 0)
+	if ((len = opt_encode_oack(&x->opts, buf, cap)) == 0)
 		return;
 	ctx->sink.commit(ctx->sink.arg, x, len, 0);
 }
