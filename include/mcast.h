@@ -35,6 +35,7 @@ struct mcast_pool_conf {
 	uint16_t	 port;
 	unsigned	 slot;		/* this worker's share of the pool: */
 	unsigned	 nslots;	/* addresses i with i % nslots == slot */
+	uint32_t	 generation;	/* its parity picks the half tried first */
 };
 
 /*

@@ -4,7 +4,8 @@
  * its clients threaded through their struct xfer in join order.
  *
  * The pool is shared by the workers without talking: worker `slot` takes
- * only the addresses whose index is slot modulo the number of workers,
+ * only the addresses whose index is slot modulo the number of workers
+ * (and prefers one half of those by its generation, see take_group()),
  * so two workers never stream different transfers to one group.
  */
 #include "config.h"
@@ -191,21 +192,30 @@ pool_of(struct mcast *m, int family)
 	return family == AF_INET6 ? &m->v6 : &m->v4;
 }
 
-/* A free group of this worker's share; -1 if all are in use. */
+/*
+ * A free group of this worker's share; -1 if all are in use.  Odd
+ * generations look in the first half of the share first, even ones in
+ * the second: while a reload drains, the old worker of a slot and its
+ * successor then stream to different groups as long as each half has
+ * room (a share of one group has no second half).
+ */
 static int
 take_group(struct mcast *m, int family, uint32_t *index)
 {
 	struct mcast_pool	*p = pool_of(m, family);
-	uint32_t		 i;
+	uint32_t		 n, k, start, i;
 
-	for (i = m->conf.slot; i < p->n; i += m->conf.nslots) {
+	if (m->conf.slot >= p->n)
+		return -1;
+	n = (p->n - 1 - m->conf.slot) / m->conf.nslots + 1;	/* the share */
+	start = m->conf.generation % 2 == 1 ? 0 : n / 2;
+	for (k = 0; k < n; k++) {
+		i = m->conf.slot + ((start + k) % n) * m->conf.nslots;
 		if (!p->used[i]) {
 			p->used[i] = 1;
 			*index = i;
 			return 0;
 		}
-		if (i + m->conf.nslots < i)
-			break;	/* wrapped */
 	}
 	return -1;
 }

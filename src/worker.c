@@ -821,6 +821,7 @@ setup_multicast(struct worker *w)
 	pc.port = (uint16_t)conf->mcast_port;
 	pc.slot = (unsigned)w->slot;
 	pc.nslots = (unsigned)conf->workers;
+	pc.generation = w->generation;
 	w->mcast = mcast_new(&pc);
 	return 0;
 }

@@ -920,7 +920,8 @@ client(struct xfer *x, uint16_t port)
 }
 
 static void
-mc_pool(uint32_t first, uint32_t last, unsigned slot, unsigned nslots)
+mc_pool_gen(uint32_t first, uint32_t last, unsigned slot, unsigned nslots,
+    uint32_t generation)
 {
 	struct mcast_pool_conf	 pc;
 
@@ -931,7 +932,14 @@ mc_pool(uint32_t first, uint32_t last, unsigned slot, unsigned nslots)
 	pc.port = MC_PORT;
 	pc.slot = slot;
 	pc.nslots = nslots;
+	pc.generation = generation;
 	ctx.mcast = mcast_new(&pc);
+}
+
+static void
+mc_pool(uint32_t first, uint32_t last, unsigned slot, unsigned nslots)
+{
+	mc_pool_gen(first, last, slot, nslots, 1);
 }
 
 static void
@@ -1472,6 +1480,7 @@ START_TEST(mc_ipv6_uses_its_pool)
 	pc.port = MC_PORT;
 	pc.nslots = 2;
 	pc.slot = 1;
+	pc.generation = 1;
 	ctx.mcast = mcast_new(&pc);
 
 	memset(&cl[0], 0, sizeof cl[0]);
@@ -1650,6 +1659,26 @@ START_TEST(mc_pool_is_partitioned_by_slot)
 	expect_oack(2, &cl[2], 1, NULL);
 	(void)ack_on(&cl[0], 0, 1 * MS);
 	expect_group_data(3, MC_GROUP2, 1, MC_BS, MC_BS);
+}
+END_TEST
+
+/*
+ * While a reload drains, a slot's old worker (odd generation) and its
+ * successor (even) start in different halves of their share.
+ */
+START_TEST(mc_generations_start_in_different_halves)
+{
+	write_file("a", pattern, 3000);
+	write_file("b", pattern, 3001);
+	write_file("c", pattern, 3002);
+	mc_pool_gen(MC_GROUP1, MC_GROUP4, 0, 1, 2);
+	(void)rrq_on(&cl[0], "a", mc_opts, 2, 0);
+	expect_oack(0, &cl[0], 2, "239.255.0.3,1758,1");
+	(void)rrq_on(&cl[1], "b", mc_opts, 2, 0);
+	expect_oack(1, &cl[1], 2, "239.255.0.4,1758,1");
+	/* Its half is full: the other half rather than unicast. */
+	(void)rrq_on(&cl[2], "c", mc_opts, 2, 0);
+	expect_oack(2, &cl[2], 2, "239.255.0.1,1758,1");
 }
 END_TEST
 
@@ -1854,6 +1883,7 @@ xfer_suite(void)
 	tcase_add_test(mc, mc_not_for_wrq);
 	tcase_add_test(mc, mc_session_blksize_rules_who_joins);
 	tcase_add_test(mc, mc_pool_is_partitioned_by_slot);
+	tcase_add_test(mc, mc_generations_start_in_different_halves);
 	tcase_add_test(mc, mc_session_is_per_interface);
 	tcase_add_test(mc, mc_session_is_per_server_address);
 	tcase_add_test(mc, mc_session_ends_with_its_last_client);
