@@ -140,7 +140,11 @@ int	 chan_open(struct chan *, struct event_base *, int fd, uint32_t slot,
 	    const struct chan_handler *, void (*eof)(struct chan *, void *),
 	    void *arg);
 void	 chan_close(struct chan *);
-/* Queue and try to send; droppable messages are not queued when full. */
+/*
+ * Queue and try to send: 0.  A droppable message is not queued behind
+ * others (the socket is full): 1, and nothing is sent.  -1: the channel
+ * is closed or out of memory.
+ */
 int	 chan_send(struct chan *, uint16_t type, const void *body,
 	    uint32_t len, int droppable);
 /* Read and dispatch everything waiting (also used before reaping). */

@@ -110,7 +110,7 @@ chan_send(struct chan *c, uint16_t type, const void *body, uint32_t len,
 	if (c->closed || c->fd == -1)
 		return -1;
 	if (droppable && c->head != NULL)
-		return 0;	/* a queue is waiting: a newer one will come */
+		return 1;	/* a queue is waiting: the caller decides */
 	if ((m = malloc(sizeof *m + sizeof h + len)) == NULL)
 		return -1;
 	memset(&h, 0, sizeof h);

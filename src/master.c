@@ -271,9 +271,10 @@ on_xfers(struct chan *c, const struct chan_hdr *h, const void *body,
 /*
  * A worker passes on a request that belongs to another slot: relay it
  * to that slot's worker of the current generation.  If that one is not
- * serving (respawning, or failed for good) the sender serves it itself:
- * a second session beats no answer.  Droppable like the datagram it is:
- * the client asks again.
+ * serving (respawning, or failed for good) or its channel is full, the
+ * sender serves it itself: a second session beats no answer.  Only when
+ * neither channel takes it is it dropped, like the datagram it is: the
+ * client asks again.
  */
 static void
 on_handoff(struct chan *c, const struct chan_hdr *h, const void *body,
@@ -287,12 +288,14 @@ on_handoff(struct chan *c, const struct chan_hdr *h, const void *body,
 		if (q->generation == m->generation && q->slot ==
 		    (int)rq->slot && q->hello && !q->retiring)
 			break;
-	if (q == NULL && !p->retiring)
-		q = p;
-	if (q == NULL || chan_send(&q->chan, CHAN_T_REQUEST, rq, sizeof *rq,
-	    1) == -1)
-		log_debug("request for worker[%u] dropped: not serving",
-		    rq->slot);
+	if (q != NULL && chan_send(&q->chan, CHAN_T_REQUEST, rq, sizeof *rq,
+	    1) == 0)
+		return;
+	if (q != p && !p->retiring && chan_send(&p->chan, CHAN_T_REQUEST, rq,
+	    sizeof *rq, 1) == 0)
+		return;
+	log_debug("request for worker[%u] dropped: no worker can take it",
+	    rq->slot);
 }
 
 static const struct chan_handler master_handlers[] = {

@@ -308,6 +308,10 @@ hand_off(struct worker *w, const struct io_dgram *d, const struct pkt *p)
 	if (w->mcast == NULL || w->conf->single_port || w->conf->workers < 2 ||
 	    !w->chan_up || p->op != TFTP_OP_RRQ || d->len > sizeof rq.dgram)
 		return 0;
+	/* A repeat of a request served here (one the master handed back)
+	 * stays here: the owner would start a second transfer. */
+	if (xfertab_lookup(&w->tab, (const struct sockaddr *)&d->peer) != NULL)
+		return 0;
 	for (i = 0; i < p->u.req.nopts; i++)
 		if (strcasecmp(p->u.req.opts[i].name, "multicast") == 0)
 			break;
@@ -324,7 +328,10 @@ hand_off(struct worker *w, const struct io_dgram *d, const struct pkt *p)
 	rq.peer = d->peer;
 	rq.local = d->local;
 	memcpy(rq.dgram, d->buf, d->len);
-	(void)chan_send(&w->chan, CHAN_T_HANDOFF, &rq, sizeof rq, 1);
+	/* A full channel: serve it here (a session of its own) rather than
+	 * make the client wait for its retry. */
+	if (chan_send(&w->chan, CHAN_T_HANDOFF, &rq, sizeof rq, 1) != 0)
+		return 0;
 	w->stats.mcast_handoffs++;
 	return 1;
 }
