@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct io_local;
 struct xfer;
 struct mcast;
 struct mcast_session;
@@ -72,6 +73,16 @@ int		 mcast_join(struct mcast *, struct xfer *x);
  * client to leave ends the session and frees its group.
  */
 struct xfer	*mcast_leave(struct mcast *, struct xfer *x);
+
+/*
+ * Where a session's DATA leaves from: *out is the request's local end
+ * *req with the configured multicast.interface (ifindex, 0: none)
+ * instead of its interface, except for a request to an IPv6 link-local
+ * address: that address exists on its own link only, so the DATA stays
+ * there (the kernel refuses it as a source elsewhere).
+ */
+void		 mcast_out_local(const struct io_local *req, int ifindex,
+		    struct io_local *out);
 
 /* The group a client's DATA goes to. */
 const struct sockaddr *mcast_group(const struct xfer *x, socklen_t *len);

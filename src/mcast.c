@@ -444,6 +444,16 @@ set_optval(struct xfer *x)
 	    "%s,%u,%d", addr, port, x->mc_master ? 1 : 0);
 }
 
+void
+mcast_out_local(const struct io_local *req, int ifindex, struct io_local *out)
+{
+	*out = *req;
+	if (ifindex == 0 || (req->family == AF_INET6 &&
+	    IN6_IS_ADDR_LINKLOCAL(&req->addr.v6)))
+		return;
+	out->ifindex = ifindex;
+}
+
 unsigned
 mcast_owner(const char *name, size_t len, unsigned nslots)
 {

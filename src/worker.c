@@ -112,10 +112,9 @@ sink_commit_to(void *arg, const struct xfer *x, const struct sockaddr *to,
     socklen_t tolen, size_t len, size_t segsize)
 {
 	struct worker	*w = arg;
-	struct io_local	 local = x->local;
+	struct io_local	 local;
 
-	if (w->mcast_ifindex != 0)
-		local.ifindex = w->mcast_ifindex;
+	mcast_out_local(&x->local, w->mcast_ifindex, &local);
 	io_commit_group(w->io, x->sockfd, len, segsize, to, tolen, &local);
 }
 

@@ -1644,6 +1644,32 @@ START_TEST(mc_session_is_per_server_address)
 }
 END_TEST
 
+/* multicast.interface moves the DATA, except off an IPv6 link-local address. */
+START_TEST(mc_interface_setting_spares_link_local)
+{
+	struct io_local	 req, out;
+
+	memset(&req, 0, sizeof req);
+	req.family = AF_INET;
+	req.ifindex = 3;
+	req.addr.v4.s_addr = htonl(0x0a000001);
+	mcast_out_local(&req, 0, &out);
+	ck_assert_mem_eq(&out, &req, sizeof req);
+	mcast_out_local(&req, 7, &out);
+	ck_assert_int_eq(out.ifindex, 7);
+	ck_assert_uint_eq(out.addr.v4.s_addr, req.addr.v4.s_addr);
+
+	req.family = AF_INET6;
+	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8::1", &req.addr.v6), 1);
+	mcast_out_local(&req, 7, &out);
+	ck_assert_int_eq(out.ifindex, 7);
+	ck_assert_int_eq(inet_pton(AF_INET6, "fe80::1", &req.addr.v6), 1);
+	mcast_out_local(&req, 7, &out);
+	ck_assert_int_eq(out.ifindex, 3);
+	ck_assert_mem_eq(&out.addr.v6, &req.addr.v6, sizeof req.addr.v6);
+}
+END_TEST
+
 START_TEST(mc_pool_is_partitioned_by_slot)
 {
 	mc_pool(MC_GROUP1, MC_GROUP4, 1, 2);	/* indexes 1 and 3 */
@@ -1883,6 +1909,7 @@ xfer_suite(void)
 	tcase_add_test(mc, mc_not_for_wrq);
 	tcase_add_test(mc, mc_session_blksize_rules_who_joins);
 	tcase_add_test(mc, mc_pool_is_partitioned_by_slot);
+	tcase_add_test(mc, mc_interface_setting_spares_link_local);
 	tcase_add_test(mc, mc_generations_start_in_different_halves);
 	tcase_add_test(mc, mc_session_is_per_interface);
 	tcase_add_test(mc, mc_session_is_per_server_address);
