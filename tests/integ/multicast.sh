@@ -370,6 +370,15 @@ mc_done() {
 	same "$3" "$OUT/$1"
 }
 
+# mc_fetch NAME I FILE: mcastclient in client namespace I gets FILE
+# (blksize 1024) in the foreground; then as mc_done.
+mc_fetch() {
+	in_ns "$2" "$PYTHON_EXE" "$MCAST" get "$SRV" "$PORT" "$3" \
+	    --blksize 1024 --expect "$ROOT/$3" --out "$OUT/$1" --timeout 20 \
+	    > "$T/$1.out" 2>&1
+	mc_done "$1" $? "$ROOT/$3"
+}
+
 # atftp_done NAME RC EXPECT: the atftp run NAME ended with RC; its file
 # must be EXPECT; the first OACK granted multicast.
 atftp_done() {
@@ -475,9 +484,7 @@ in_ns 4 tftp -l -m binary "$SRV" "$PORT" -c get big.bin "$OUT/hpa2" \
     > "$T/hpa2.out" 2>&1 || fail "tftp exited with $?: $(cat "$T/hpa2.out")"
 same "$ROOT/big.bin" "$OUT/hpa2"
 check "2: meanwhile one.bin, fetched with multicast from 10.77.0.14, gets a session of its own"
-in_ns 4 "$PYTHON_EXE" "$MCAST" get "$SRV" "$PORT" one.bin --blksize 1024 \
-    --expect "$ROOT/one.bin" --out "$OUT/o2" --timeout 20 > "$T/o2.out" 2>&1
-mc_done o2 $? "$ROOT/one.bin"
+mc_fetch o2 4 one.bin
 check "2: the master gets big.bin (1 MiB, 1025 blocks) byte-exact"
 reap "$P_M"
 mc_done m2 $? "$ROOT/big.bin"
@@ -817,9 +824,7 @@ _gen2_serving() {
 wait_for 10 _gen2_serving && ok "$(ctl_workers | tr '\n' ';')" ||
     fail "no worker of generation 2: $(ctl_workers | tr '\n' ';')"
 check "7: a new client of one.bin gets a group of the new worker's half"
-in_ns 2 "$PYTHON_EXE" "$MCAST" get "$SRV" "$PORT" one.bin --blksize 1024 \
-    --expect "$ROOT/one.bin" --out "$OUT/o7" --timeout 20 > "$T/o7.out" 2>&1
-mc_done o7 $? "$ROOT/one.bin"
+mc_fetch o7 2 one.bin
 check "7: the draining session finishes big.bin on its own group"
 reap "$P_M"
 mc_done m7 $? "$ROOT/big.bin"
