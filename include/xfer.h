@@ -63,7 +63,7 @@ enum xfer_result {
 };
 
 #define XFER_LOGNAME_MAX	256	/* file name kept for the log line */
-#define XFER_PEERMSG_MAX	128	/* a peer ERROR's text kept for the audit */
+#define XFER_PEERMSG_MAX	64	/* a peer ERROR's text kept for the audit */
 
 struct xfer;
 
