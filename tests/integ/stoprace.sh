@@ -49,14 +49,15 @@ traced_run() {
 
 check "a plain run: count the worker's rt_sigaction calls"
 traced_run "$T/count.trace"
-n=$(grep -c "^$WPID rt_sigaction(" "$T/count.trace")
+# strace pads the PIDs of its lines to one width: a space or more.
+n=$(grep -Ec "^$WPID +rt_sigaction\(" "$T/count.trace")
 if [ "$RC" -eq 0 ] && [ "$n" -ge 4 ]; then
 	ok "worker $WPID made $n calls; exit status $RC"
 else
 	die "exit status $RC, $n rt_sigaction calls by worker '$WPID'"
 fi
 check "the teardown's four calls restore SIGTERM, SIGINT, SIGQUIT, SIGHUP"
-last=$(grep "^$WPID rt_sigaction(" "$T/count.trace" | tail -n 4 |
+last=$(grep -E "^$WPID +rt_sigaction\(" "$T/count.trace" | tail -n 4 |
     sed 's/.*rt_sigaction(\(SIG[A-Z]*\).*/\1/' | tr '\n' ' ')
 [ "$last" = "SIGTERM SIGINT SIGQUIT SIGHUP " ] && ok "$last" ||
     die "the last four calls are '$last': the counting no longer fits"
@@ -67,7 +68,7 @@ traced_run "$T/race.trace" \
     -e inject=kill:delay_enter=500000
 # The injection hit the worker's restore of SIGTERM, and the master's
 # kill() came after it: else this run proved nothing.
-grep -q "^$WPID rt_sigaction(SIGTERM, {sa_handler=SIG_DFL.*(DELAYED)" \
+grep -Eq "^$WPID +rt_sigaction\(SIGTERM, \{sa_handler=SIG_DFL.*\(DELAYED\)" \
     "$T/race.trace" || die "the restore of SIGTERM was not delayed"
 grep -q "kill($WPID, SIGTERM" "$T/race.trace" ||
     die "the master sent the worker no SIGTERM"
