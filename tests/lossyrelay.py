@@ -29,7 +29,10 @@ cannot survive loss there (atftp 0.8 aborts on a repeated OACK, curl 7.88
 sends the wrong bytes after one and retransmits its last DATA only after
 5 s or more), and the tests use these to put loss where they mean to.
 --drop-last-ack N drops the first N ACKs of each transfer's last block,
-to make a lost final ACK happen on purpose.
+to make a lost final ACK happen on purpose.  --max-redrops N lets no
+datagram of a transfer (the same opcode and block, one direction) be
+dropped more than N times in a row: curl 7.88 counts each repeat of the
+ACK it already answered as a retry and gives up an upload after four.
 
 The relay exits after --duration seconds, on SIGTERM, SIGINT or SIGHUP,
 and prints its statistics as key=value lines (c2s.* from clients to the
@@ -69,14 +72,15 @@ class Dir:
         self.duplicated = 0
         self.reordered = 0
         self.spared = 0         # passed untouched (--spare-*)
+        self.redrop_spared = 0  # passed: dropped --max-redrops times
         self.send_errors = 0
         self.bytes = 0
 
     def lines(self):
         out = []
         for k in ("received", "forwarded", "dropped", "dropped_last_ack",
-                  "duplicated", "reordered", "spared", "send_errors",
-                  "bytes"):
+                  "duplicated", "reordered", "spared", "redrop_spared",
+                  "send_errors", "bytes"):
             out.append("%s.%s=%d" % (self.name, k, getattr(self, k)))
         return out
 
@@ -91,6 +95,7 @@ class Pair:
         self.answered = False   # the client has sent to this TID
         self.last = None        # block number of the short last DATA
         self.last_acks_dropped = 0
+        self.redrops = {}       # direction -> (opcode+block, drops in a row)
 
 
 def opts_of(body):
@@ -204,7 +209,24 @@ class Relay:
 
     # ------------------------------------------------------------ loss
 
-    def send(self, d, sock, data, addr, now, up, fate=None):
+    def capped(self, d, p, data, dropped):
+        """Whether --max-redrops spares a datagram chance would drop:
+        the same opcode and block of pair p lost that many times in a
+        row in direction d.  Keeps the count."""
+        if p is None or not self.a.max_redrops:
+            return False
+        ident = data[:4]
+        last, n = p.redrops.get(d.name, (None, 0))
+        if not dropped:
+            p.redrops[d.name] = (None, 0)
+            return False
+        if ident == last and n >= self.a.max_redrops:
+            p.redrops[d.name] = (None, 0)
+            return True
+        p.redrops[d.name] = (ident, n + 1 if ident == last else 1)
+        return False
+
+    def send(self, d, sock, data, addr, now, up, fate=None, pair=None):
         """Forward one datagram in direction d, maybe lossily."""
         d.received += 1
         a = self.a
@@ -217,7 +239,11 @@ class Relay:
             d.dropped_last_ack += 1
             self.trace(now, d, data, addr, up, "drop-last-ack")
             return
-        if d.rng.random() * 100.0 < a.drop:
+        drop = d.rng.random() * 100.0 < a.drop
+        if self.capped(d, pair, data, drop):
+            d.redrop_spared += 1
+            drop = False
+        if drop:
             d.dropped += 1
             self.trace(now, d, data, addr, up, "drop")
             return
@@ -307,7 +333,7 @@ class Relay:
                 first = (client, src) not in self.pairs
                 p = self.pair_of(client, src)
                 self.send(self.s2c, p.sock, data, client, now, sock,
-                          self.fate(p, data, first))
+                          self.fate(p, data, first), p)
             else:
                 client, server = what
                 if src != client:
@@ -319,7 +345,7 @@ class Relay:
                 first = not p.answered
                 p.answered = True
                 self.send(self.c2s, up, data, server, now, up,
-                          self.fate(p, data, first))
+                          self.fate(p, data, first), p)
 
     # ------------------------------------------------------------ run
 
@@ -400,6 +426,10 @@ def main(argv):
                     "datagram from a TID or the client's first answer")
     ap.add_argument("--spare-last", action="store_true",
                     help="never touch the short last DATA or its ACKs")
+    ap.add_argument("--max-redrops", type=int, default=0, metavar="N",
+                    help="never drop the same datagram (opcode and block) "
+                    "of a transfer more than N times in a row in one "
+                    "direction (0: no limit)")
     ap.add_argument("--drop-last-ack", type=int, default=0, metavar="N",
                     help="drop the first N ACKs of each last block")
     ap.add_argument("--trace", help="write one line per datagram (what "
