@@ -307,10 +307,6 @@ hand_off(struct worker *w, const struct io_dgram *d, const struct pkt *p)
 	if (w->mcast == NULL || w->conf->single_port || w->conf->workers < 2 ||
 	    !w->chan_up || p->op != TFTP_OP_RRQ || d->len > sizeof rq.dgram)
 		return 0;
-	/* A repeat of a request served here (one the master handed back)
-	 * stays here: the owner would start a second transfer. */
-	if (xfertab_lookup(&w->tab, (const struct sockaddr *)&d->peer) != NULL)
-		return 0;
 	for (i = 0; i < p->u.req.nopts; i++)
 		if (strcasecmp(p->u.req.opts[i].name, "multicast") == 0)
 			break;
@@ -319,6 +315,10 @@ hand_off(struct worker *w, const struct io_dgram *d, const struct pkt *p)
 	owner = mcast_owner(p->u.req.file, p->u.req.filelen,
 	    (unsigned)w->conf->workers);
 	if (owner == (unsigned)w->slot)
+		return 0;
+	/* A repeat of a request served here (one the master handed back)
+	 * stays here: the owner would start a second transfer. */
+	if (xfertab_lookup(&w->tab, (const struct sockaddr *)&d->peer) != NULL)
 		return 0;
 	memset(&rq, 0, sizeof rq);
 	rq.slot = owner;
