@@ -150,6 +150,7 @@ struct xfer {
 	int			 rtt_ok;	/* it left once: a valid sample */
 	unsigned		 tries;		/* timeouts in a row */
 	uint64_t		 progress_at;	/* last ACK/DATA that moved on */
+	uint64_t		 repeat_at_us;	/* a repeated request last answered */
 	uint64_t		 retrans;
 	int			 gap_acked;	/* WRQ: gap reported this window */
 	int			 client_counted;	/* in the worker's clients */
@@ -182,8 +183,12 @@ enum xfer_result xfer_timeout(struct xfer_ctx *, struct xfer *,
  */
 int		 xfer_same_request(const struct xfer *, const struct pkt *req);
 void		 xfer_supersede(struct xfer *);
-/* The request x was started for came again (xfer_same_request()). */
-void		 xfer_repeat(struct xfer_ctx *, struct xfer *);
+/*
+ * The request x was started for came again (xfer_same_request()): while
+ * nothing has been acknowledged yet, the first answer is sent again (at
+ * most once per rto_min_ms).
+ */
+void		 xfer_repeat(struct xfer_ctx *, struct xfer *, uint64_t now);
 /* Stop it now (shutdown): ERROR to the peer, no partial upload kept. */
 void		 xfer_abort(struct xfer_ctx *, struct xfer *, uint16_t code,
 		    const char *msg);

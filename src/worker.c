@@ -356,7 +356,7 @@ handle_request(struct worker *w, const struct io_dgram *d,
 		 */
 		if (xfer_same_request(x, p)) {
 			w->stats.dup_request++;
-			xfer_repeat(&w->ctx, x);
+			xfer_repeat(&w->ctx, x, now);
 			return;
 		}
 		if (now - x->progress_at < WORKER_SUPERSEDE_IDLE_US) {

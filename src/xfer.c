@@ -860,12 +860,47 @@ xfer_same_request(const struct xfer *x, const struct pkt *p)
 }
 
 void
-xfer_repeat(struct xfer_ctx *ctx, struct xfer *x)
+xfer_repeat(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
+	uint64_t	 last = x->repeat_at_us > x->progress_at ?
+			    x->repeat_at_us : x->progress_at;
+
 	/* A waiting multicast client lost its OACK: nothing else would
-	 * tell it the group.  Other transfers' timers answer repeats. */
-	if (x->state == XFER_S_MC_WAIT)
+	 * tell it the group. */
+	if (x->state == XFER_S_MC_WAIT) {
 		send_oack(ctx, x);
+		return;
+	}
+	/*
+	 * The client asked again before anything was acknowledged: our
+	 * first answer was lost, or its timer is shorter than ours.  Say it
+	 * again now rather than after our (doubling) timer: some clients
+	 * give up after a few of their own timeouts.  A burst of copies of
+	 * the request gets one answer; later ones at most one per rto_min.
+	 */
+	if (now - last < (uint64_t)ctx->rto_min_ms * 1000)
+		return;
+	switch (x->state) {
+	case XFER_S_OACK_SENT:
+		send_oack(ctx, x);
+		break;
+	case XFER_S_SENDING:
+		if (x->acked != 0 || x->oack || x->mc != NULL ||
+		    send_run(ctx, x, 1, 1) == -1)
+			return;
+		break;
+	case XFER_S_RECEIVING:
+		if (x->expect != 1 || x->oack)
+			return;
+		send_ack(ctx, x, 0);
+		break;
+	default:
+		return;
+	}
+	x->repeat_at_us = now;
+	x->rtt_ok = 0;		/* Karn: which copy is answered is unknown */
+	x->retrans++;
+	ctx->stats->retrans++;
 }
 
 void

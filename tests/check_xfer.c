@@ -470,6 +470,75 @@ START_TEST(slow_round_trips_raise_the_timeout)
 }
 END_TEST
 
+/*
+ * A repeated request before anything was acknowledged means our first
+ * answer was lost: it is sent again at once (one answer per rto_min, 50
+ * ms here, so a burst of copies gets one), and never once the client has
+ * acknowledged something.
+ */
+START_TEST(repeated_rrq_resends_data_1)
+{
+	fill_pattern();
+	write_file("f", pattern, 1000);
+	(void)request(TFTP_OP_RRQ, "f", "octet", NULL, 0, 0);
+	ck_assert_uint_eq(ncap, 1);
+	xfer_repeat(&ctx, &xf, 10 * MS);		/* the same burst */
+	ck_assert_uint_eq(ncap, 1);
+	xfer_repeat(&ctx, &xf, 60 * MS);
+	ck_assert_uint_eq(ncap, 2);
+	expect_data(1, 1, 512);
+	ck_assert_mem_eq(got(1).u.data.data, pattern, 512);
+	ck_assert_uint_eq(xf.retrans, 1);
+	ck_assert_uint_eq(stats.retrans, 1);
+	xfer_repeat(&ctx, &xf, 100 * MS);		/* 40 ms after the last */
+	ck_assert_uint_eq(ncap, 2);
+	/* Karn: the ACK may answer either copy, so no RTT sample. */
+	ck_assert_int_eq(ack(1, 120 * MS), XFER_LIVE);
+	ck_assert_uint_eq(xf.srtt_us, 0);
+	expect_data(2, 2, 488);
+	xfer_repeat(&ctx, &xf, 500 * MS);		/* block 1 was ACKed */
+	ck_assert_uint_eq(ncap, 3);
+}
+END_TEST
+
+START_TEST(repeated_rrq_with_options_resends_oack)
+{
+	struct pkt_opt	 o[] = { { "blksize", "1024" } };
+
+	fill_pattern();
+	write_file("f", pattern, 1000);
+	(void)request(TFTP_OP_RRQ, "f", "octet", o, 1, 0);
+	xfer_repeat(&ctx, &xf, 60 * MS);
+	ck_assert_uint_eq(ncap, 2);
+	ck_assert_uint_eq(got(1).op, TFTP_OP_OACK);
+	ck_assert_uint_eq(cap[1].len, cap[0].len);
+	ck_assert_mem_eq(cap[1].buf, cap[0].buf, cap[0].len);
+	ck_assert_int_eq(ack(0, 70 * MS), XFER_LIVE);
+	expect_data(2, 1, 1000);
+	xfer_repeat(&ctx, &xf, 200 * MS);
+	ck_assert_uint_eq(ncap, 3);
+}
+END_TEST
+
+START_TEST(repeated_wrq_resends_ack_0)
+{
+	uint8_t		 buf[2048];
+
+	fill_pattern();
+	(void)request(TFTP_OP_WRQ, "up", "octet", NULL, 0, 0);
+	xfer_repeat(&ctx, &xf, 60 * MS);
+	ck_assert_uint_eq(ncap, 2);
+	expect_ack(1, 0);
+	ck_assert_int_eq(data(1, pattern, 512, 70 * MS), XFER_LIVE);
+	expect_ack(2, 1);
+	xfer_repeat(&ctx, &xf, 200 * MS);
+	ck_assert_uint_eq(ncap, 3);
+	ck_assert_int_eq(data(2, pattern + 512, 10, 210 * MS), XFER_LIVE);
+	ck_assert_uint_eq(read_file("up", buf, sizeof buf), 522);
+	ck_assert_mem_eq(buf, pattern, 522);
+}
+END_TEST
+
 START_TEST(oack_waits_for_ack_0)
 {
 	struct pkt_opt	 o[] = { { "blksize", "1024" }, { "tsize", "0" },
@@ -1221,13 +1290,13 @@ START_TEST(mc_second_client_waits_with_mc_0)
 	expect_group_data(3, MC_GROUP1, 2, MC_BS, MC_BS);
 	/* It asks again: it lost the OACK, nothing else tells it. */
 	n = ncap;
-	xfer_repeat(&ctx, &cl[1]);
+	xfer_repeat(&ctx, &cl[1], 3 * MS);
 	ck_assert_uint_eq(ncap, n + 1);
 	expect_oack(n, &cl[1], 2, "239.255.0.1,1758,0");
 	ck_assert_uint_eq(cap[n].len, cap[2].len);
 	ck_assert_mem_eq(cap[n].buf, cap[2].buf, cap[2].len);
 	/* The master's repeat is left to its timer. */
-	xfer_repeat(&ctx, &cl[0]);
+	xfer_repeat(&ctx, &cl[0], 400 * MS);
 	ck_assert_uint_eq(ncap, n + 1);
 }
 END_TEST
@@ -1863,6 +1932,8 @@ xfer_suite(void)
 	tcase_add_test(rrq, progress_resets_backoff);
 	tcase_add_test(rrq, timeout_adapts_to_measured_round_trip);
 	tcase_add_test(rrq, slow_round_trips_raise_the_timeout);
+	tcase_add_test(rrq, repeated_rrq_resends_data_1);
+	tcase_add_test(rrq, repeated_rrq_with_options_resends_oack);
 	tcase_add_test(rrq, oack_waits_for_ack_0);
 	tcase_add_test(rrq, oack_is_resent_on_timeout);
 	tcase_add_test(rrq, error_after_oack_ends_quietly);
@@ -1886,6 +1957,7 @@ xfer_suite(void)
 	tcase_add_test(wrq, wrq_netascii_is_translated);
 	tcase_add_test(wrq, wrq_refused_when_uploads_off);
 	tcase_add_test(wrq, wrq_over_max_upload_size_is_refused);
+	tcase_add_test(wrq, repeated_wrq_resends_ack_0);
 	suite_add_tcase(s, wrq);
 
 	tcase_add_checked_fixture(req, setup, teardown);
