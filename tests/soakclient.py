@@ -45,7 +45,7 @@ import time
 
 OP_RRQ, OP_WRQ, OP_DATA, OP_ACK, OP_ERROR, OP_OACK = 1, 2, 3, 4, 5, 6
 RECV_BATCH = 64         # datagrams read per readable socket per wakeup
-DALLY = 0.5             # seconds a finished download re-ACKs a repeat
+DALLY = 2.0             # seconds a finished download re-ACKs a repeat
 
 # Transfer states.
 REQ, HELD, RUN, DALLYING, DONE, FAILED, REFUSED = range(7)

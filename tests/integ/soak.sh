@@ -173,7 +173,8 @@ n_ok=$(soak_val soak ok)
 n_fail=$(soak_val soak failed)
 if [ "$SOAK_RC" -ne 0 ] || [ "${n_fail:-1}" -ne 0 ] ||
     [ "${n_ok:-0}" -ne "$COUNT" ]; then
-	fail "soak client status $SOAK_RC, ok=$n_ok failed=$n_fail of $COUNT"
+	fail "soak client status $SOAK_RC, ok=$n_ok failed=$n_fail of" \
+	    "$COUNT; first: $(grep -m 1 '^FAIL' "$T/soak.out")"
 else
 	ok "$n_ok transfers ok in $MS ms"
 fi
@@ -195,13 +196,18 @@ no_temp_files "$ROOT"
 check "soak: the server counted every transfer ok, none failed"
 # A download's final ACK lost in an overflowing socket buffer (this runs
 # on a loaded 2-core machine) leaves the server resending to a client
-# that has finished and gone: with retries = 10 the server gives up on it
-# after about 37 s (timeouts doubling from 50 ms, capped at 8 s).  That
-# is a server-side timeout for a transfer the client completed, so it is
+# that has finished and gone (the soak client dallies 2 s to answer a
+# resent last block, but a loaded worker's timeout can be longer): with
+# retries = 10 the server gives up on it after 11 timeouts, each at most
+# 8 x timeout_ms (8 s), so up to 88 s after the client left.  That is a
+# server-side timeout for a transfer the client completed, so it is
 # allowed, rarely, and only as a timeout: never a failure of any other
 # kind, and never more than a handful.
-wait_for 45 _idle || fail "transfers.active still" \
-    "$(ctl_val transfers.active stats) 45 s after the run"
+if ! wait_for 100 _idle; then
+	fail "transfers.active still $(ctl_val transfers.active stats)" \
+	    "100 s after the run"
+	ctl -r transfers | head -n 20 | sed 's/^/    /'
+fi
 ok1=$(ctl_val total.xfer_ok stats)
 fail1=$(ctl_val total.xfer_failed stats)
 tmo1=$(ctl_val total.xfer_timeout stats)
