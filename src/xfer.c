@@ -168,7 +168,10 @@ mark_sent(struct xfer *x, uint64_t now)
 /*
  * The answer came: fold the round trip into the RFC 6298 estimator.
  * Only packets sent once give a sample (Karn), so a retransmission
- * never teaches us a wrong RTT.
+ * never teaches us a wrong RTT.  Nor does an answer that came after our
+ * timeout was due (its timer had not run yet): it is most likely the
+ * client's own retransmission after a lost answer, and one such sample
+ * of a whole client timer would inflate the timeout for many round trips.
  */
 static void
 rtt_sample(struct xfer *x, uint64_t now)
@@ -179,6 +182,8 @@ rtt_sample(struct xfer *x, uint64_t now)
 		return;
 	x->rtt_ok = 0;
 	r = now - x->sent_at_us;
+	if (r >= x->rto_us)
+		return;
 	if (x->srtt_us == 0) {
 		x->srtt_us = r > 0 ? r : 1;
 		x->rttvar_us = r / 2;

@@ -471,6 +471,27 @@ START_TEST(slow_round_trips_raise_the_timeout)
 END_TEST
 
 /*
+ * An ACK that comes after our timeout was due (its timer had not run
+ * yet) is most likely the client's own retransmission after its first
+ * ACK was lost: it gives no sample, or one 1 s sample would hold the
+ * timeout near 3 s for many round trips (seen with atftp at 20 % loss).
+ */
+START_TEST(answer_after_the_timeout_gives_no_sample)
+{
+	fill_pattern();
+	write_file("f", pattern, 5 * 512);
+	(void)request(TFTP_OP_RRQ, "f", "octet", NULL, 0, 0);
+	(void)ack(1, 1000 * MS + 1);		/* timer due at 1000 ms */
+	ck_assert_uint_eq(ncap, 2);
+	ck_assert_uint_eq(xf.srtt_us, 0);
+	ck_assert_uint_eq(xf.rto_us, 1000 * MS);
+	(void)ack(2, 1000 * MS + 1 + 3 * MS);	/* a real one: 3 ms */
+	ck_assert_uint_eq(xf.srtt_us, 3 * MS);
+	ck_assert_uint_eq(xf.rto_us, 50 * MS);	/* rto_min */
+}
+END_TEST
+
+/*
  * A repeated request before anything was acknowledged means our first
  * answer was lost: it is sent again at once (one answer per rto_min, 50
  * ms here, so a burst of copies gets one), and never once the client has
@@ -1932,6 +1953,7 @@ xfer_suite(void)
 	tcase_add_test(rrq, progress_resets_backoff);
 	tcase_add_test(rrq, timeout_adapts_to_measured_round_trip);
 	tcase_add_test(rrq, slow_round_trips_raise_the_timeout);
+	tcase_add_test(rrq, answer_after_the_timeout_gives_no_sample);
 	tcase_add_test(rrq, repeated_rrq_resends_data_1);
 	tcase_add_test(rrq, repeated_rrq_with_options_resends_oack);
 	tcase_add_test(rrq, oack_waits_for_ack_0);
