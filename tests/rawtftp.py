@@ -1516,6 +1516,65 @@ def sc_samesrc(a, c):
              "got %s" % [str(x) for x, _ in extra][:4])
 
 
+def sc_rerequest(a, c):
+    """A client that lost the server's first answer asks again: an RRQ
+    (or with --wrq a WRQ) with timeout=5, the OACK ignored as if lost, the
+    same request again from the same port after --gap ms.  The OACK must
+    come again from the same TID within --within ms, long before the
+    server's own 5 s timer; a burst of --burst more copies right after
+    gets nothing more.  Then the transfer completes intact."""
+    s = SrcSession(a.host, a.port)
+    opts = [("timeout", "5")]
+    req = (wrq if a.wrq else rrq)(a.name, "octet", opts)
+    s.send_req(req)
+    first = s.recv(3.0)
+    if not c.expect(first is not None and first.op == OP_OACK,
+                    "the first answer is an OACK", "got %s" % first):
+        return
+    tid = s.tid
+    time.sleep(a.gap / 1000.0)
+    t0 = time.monotonic()
+    s.send_req(req)
+    again = s.recv(a.within / 1000.0)
+    ms = (time.monotonic() - t0) * 1000
+    if not c.expect(again is not None and again.op == OP_OACK and
+                    s.tid == tid,
+                    "the repeated request got the OACK again from the same "
+                    "TID (%d ms, the server's timer is 5 s)" % ms,
+                    "got %s after %d ms" % (again, ms)):
+        return
+    for _ in range(a.burst):
+        s.send_req(req)
+    extra = s.quiet(0.3)
+    c.expect(not extra, "a burst of %d more copies: no more answers"
+             % a.burst, "got %s" % [str(x) for x, _ in extra][:4])
+    want = read_file(a.expect)
+    if a.wrq:
+        n = 0
+        for off in range(0, len(want) + 1, 512):
+            n += 1
+            s.send(data(n, want[off:off + 512]))
+            p = s.recv(3.0)
+            if p is None or p.op != OP_ACK or p.block != n:
+                c.fail("expected ACK %d, got %s" % (n, p))
+                return
+        c.expect(True, "the upload was acknowledged to the end", "")
+        return
+    s.send(ack(0))
+    got = bytearray()
+    for n in range(1, len(want) // 512 + 2):
+        p = s.recv(3.0)
+        if p is None or p.op != OP_DATA or p.block != n:
+            c.fail("expected DATA %d, got %s" % (n, p))
+            return
+        got += p.payload
+        s.send(ack(n))
+        if len(p.payload) < 512:
+            break
+    c.expect(bytes(got) == want, "the transfer completes intact",
+             "got %d bytes of %d" % (len(got), len(want)))
+
+
 def sc_spoof(a, c):
     """A flood as if from spoofed sources: an RRQ from each of --ports
     ports on each of --addrs addresses (127.0.0.A..B), never answered.
@@ -1558,6 +1617,7 @@ MORE_SCENARIOS = {
     "tinyerr": sc_tinyerr,
     "manyopts": sc_manyopts,
     "samesrc": sc_samesrc,
+    "rerequest": sc_rerequest,
     "spoof": sc_spoof,
 }
 SCENARIOS.update(MORE_SCENARIOS)
@@ -1663,6 +1723,15 @@ def add_more_parsers(sub):
     p.add_argument("--copies", type=int, default=5)
     p.add_argument("--timeout", type=int, default=5, help="option, s")
     p.add_argument("--quiet", type=int, default=600, help="ms")
+
+    p = new("rerequest", "a repeated request gets the lost answer again")
+    p.add_argument("name")
+    p.add_argument("--expect", required=True,
+                   help="the file's content (the upload's, with --wrq)")
+    p.add_argument("--wrq", action="store_true")
+    p.add_argument("--gap", type=int, default=400, help="ms")
+    p.add_argument("--within", type=int, default=2500, help="ms")
+    p.add_argument("--burst", type=int, default=3)
 
     p = new("spoof", "a flood from many addresses and ports")
     p.add_argument("name")

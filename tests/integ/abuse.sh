@@ -14,7 +14,9 @@
 # of %n%s%x to a live transfer, an RRQ with 200 long unknown options
 # (an OACK that would not fit), ".."/"..\"/absolute/"//"/symlink/
 # control-character names for uploads, concurrent requests from one
-# address:port, a flood from many addresses and ports after which the
+# address:port (one answer), a request repeated after its first answer
+# was lost (that answer again, at once, from the same TID; a burst of
+# copies gets no more), a flood from many addresses and ports after which the
 # counters add up and normal clients are served.  Last, the server runs
 # under valgrind for a short hostile phase: no "definitely lost" block
 # and no error in the master or any worker.
@@ -197,6 +199,15 @@ d0=$(stat_total dup_request)
 raw samesrc 127.0.0.1 "$PORT" dup.bin f.bin --expect "$ROOT/dup.bin" \
     --copies 5 || fail "samesrc scenario failed"
 expect_stat dup_request $((d0 + 6))
+
+check "a repeated request before any ACK: the lost first answer again"
+raw rerequest 127.0.0.1 "$PORT" f.bin --expect "$ROOT/f.bin" ||
+    fail "rerequest scenario (RRQ) failed"
+raw rerequest 127.0.0.1 "$PORT" rereq-up.bin --wrq --expect "$SRC/up.bin" ||
+    fail "rerequest scenario (WRQ) failed"
+wait_for 5 test -e "$ROOT/rereq-up.bin" && cmp -s "$SRC/up.bin" \
+    "$ROOT/rereq-up.bin" && ok "the upload is byte-exact" ||
+    fail "rereq-up.bin missing or different"
 
 # Upload names that must never create anything.  An absolute name is
 # documented as a path inside the root (owltftpd(8)); those below name
