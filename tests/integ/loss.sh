@@ -27,8 +27,12 @@
 # loss everywhere.
 # tftp-hpa and atftp resend a DATA block only on their own timer (1 s,
 # whole seconds), so their uploads, and atftp's downloads (it answers a
-# repeated DATA only once), move smaller files at 20 %.  A client that is
-# not installed is skipped.
+# repeated DATA only once), move smaller files at 20 %.  atftp 0.8 gives
+# up after six timeouts in a row (6 s here), and its upload's timer sends
+# the next block instead of the lost one, so its uploads recover only
+# through the server's repeated ACKs; its request is resent on that timer
+# too, which the server answers at once (a first answer lost three times
+# used to end the transfer).  A client that is not installed is skipped.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # atftp at 20 % loss sits out many 1-2 s stalls: give clients 45 s.
 CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-45}
