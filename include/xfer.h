@@ -153,6 +153,7 @@ struct xfer {
 	uint64_t		 repeat_at_us;	/* a repeated request last answered */
 	uint64_t		 retrans;
 	int			 gap_acked;	/* WRQ: gap reported this window */
+	uint64_t		 gap_ack_at_us;	/* WRQ: when it was */
 	int			 client_counted;	/* in the worker's clients */
 	int			 reported;	/* summary logged and counted */
 	enum xfer_end_result	 result;

@@ -497,10 +497,18 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		    p->u.data.block == wire_block(x, x->expect - 1)) {
 			/* Our ACK was lost: say it again. */
 			send_ack(ctx, x, x->expect - 1);
-		} else if (!x->gap_acked) {
-			/* A gap in the window: ask for a resend (RFC 7440). */
+		} else if (!x->gap_acked || now - x->gap_ack_at_us >=
+		    (uint64_t)ctx->rto_min_ms * 1000) {
+			/*
+			 * A gap in the window: ask for a resend (RFC 7440),
+			 * once for the blocks of one burst.  Out-of-order
+			 * blocks still coming an rto_min later mean that ACK
+			 * was lost too (atftp's timer sends the next block,
+			 * never the missing one): ask again.
+			 */
 			send_ack(ctx, x, x->expect - 1);
 			x->gap_acked = 1;
+			x->gap_ack_at_us = now;
 			x->inwindow = 0;
 		}
 		return XFER_LIVE;

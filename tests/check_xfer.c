@@ -777,8 +777,14 @@ START_TEST(wrq_window_acks_once_per_window_and_on_gap)
 	expect_ack(2, 5);
 	(void)data(8, pattern, 512, 2);		/* same gap: no more ACKs */
 	ck_assert_uint_eq(ncap, 3);
-	(void)data(6, pattern, 512, 3);
-	(void)data(7, pattern, 100, 3);		/* short: last */
+	(void)data(8, pattern, 512, 2 + 49 * MS);
+	ck_assert_uint_eq(ncap, 3);
+	/* Still out of order an rto_min later: that ACK was lost too. */
+	(void)data(9, pattern, 512, 2 + 50 * MS);
+	ck_assert_uint_eq(ncap, 4);
+	expect_ack(3, 5);
+	(void)data(6, pattern, 512, 3 + 50 * MS);
+	(void)data(7, pattern, 100, 3 + 50 * MS);	/* short: last */
 	expect_ack(ncap - 1, 7);
 }
 END_TEST
