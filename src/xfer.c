@@ -393,15 +393,26 @@ mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 	return send_window_from(ctx, x, first, now);
 }
 
-/* x takes over as master client: its OACK with mc=1 asks it to ACK. */
+/*
+ * x takes over from prev as master client: its OACK with mc=1 asks it to
+ * ACK.  The clients of a session share a link, so the round trip measured
+ * with prev (passed on through masters that never answered) sets x's
+ * timeout: a dead or forged waiter costs its session three timeouts of a
+ * few round trips (at least rto_min_ms each), not 1 + 2 + 4 s.
+ */
 static void
-mc_promote(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+mc_promote(struct xfer_ctx *ctx, struct xfer *x, const struct xfer *prev,
+    uint64_t now)
 {
 	x->mc_promoted = 1;
 	x->acked = x->sent = 0;
 	x->tries = 0;
 	x->progress_at = now;
-	x->rto_us = base_rto(ctx, x);
+	if (x->srtt_us == 0 && prev->srtt_us != 0) {
+		x->srtt_us = prev->srtt_us;
+		x->rttvar_us = prev->rttvar_us;
+	}
+	x->rto_us = adapted_rto(ctx, x);
 	ctx->stats->mcast_master_changes++;
 	send_oack(ctx, x);
 	set_state(x, XFER_S_OACK_SENT);
@@ -1058,6 +1069,6 @@ xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		struct xfer	*next = mcast_leave(ctx->mcast, x);
 
 		if (next != NULL)
-			mc_promote(ctx, next, now);
+			mc_promote(ctx, next, x, now);
 	}
 }

@@ -1470,6 +1470,46 @@ START_TEST(mc_silent_new_master_is_passed_over)
 }
 END_TEST
 
+/*
+ * A new master's timeout follows the round trip measured with the old
+ * one (passed on through masters that never answered): a dead waiter
+ * costs 50 + 100 + 200 ms at rto_min 50 ms here, not 1 + 2 + 4 s.
+ */
+START_TEST(mc_new_master_timeout_follows_the_session_round_trip)
+{
+	uint64_t	 t = 2 * MS;
+	size_t		 n;
+
+	write_file("f", pattern, 3000);
+	(void)rrq_on(&cl[0], "f", mc_opts, 2, 0);
+	(void)rrq_on(&cl[1], "f", mc_opts, 2, 0);
+	(void)rrq_on(&cl[2], "f", mc_opts, 2, 0);
+	(void)ack_on(&cl[0], 0, t);		/* a 2 ms round trip */
+	ck_assert_uint_eq(cl[0].srtt_us, 2 * MS);
+	ck_assert_int_eq(peer_error_on(&cl[0], TFTP_E_UNDEF, t),
+	    XFER_FINISHED);
+	xfer_end(&ctx, &cl[0], t);
+	n = ncap;
+	expect_oack(n - 1, &cl[1], 2, "239.255.0.1,1758,1");
+	ck_assert_uint_eq(cl[1].rto_us, 50 * MS);
+	ck_assert_uint_eq(tick_all(t + 49 * MS), 0);
+	ck_assert_uint_eq(ncap, n);
+	ck_assert_uint_eq(tick_all(t + 50 * MS), 0);
+	ck_assert_uint_eq(ncap, n + 1);			/* the OACK again */
+	ck_assert_uint_eq(tick_all(t + 150 * MS), 0);
+	ck_assert_uint_eq(ncap, n + 2);
+	ck_assert_uint_eq(tick_all(t + 349 * MS), 0);
+	ck_assert_uint_eq(tick_all(t + 350 * MS), 1);	/* passed over */
+	ck_assert_int_eq(cl[1].result, XFER_END_TIMEOUT);
+	expect_error(ncap - 2, TFTP_E_UNDEF);
+	expect_oack(ncap - 1, &cl[2], 2, "239.255.0.1,1758,1");
+	/* It passes the round trip on. */
+	ck_assert_uint_eq(cl[2].rto_us, 50 * MS);
+	ck_assert_int_eq(ack_on(&cl[2], 0, t + 352 * MS), XFER_LIVE);
+	expect_group_data(ncap - 1, MC_GROUP1, 1, MC_BS, MC_BS);
+}
+END_TEST
+
 /* RFC 2090: any client may end by ACKing the last block or an ERROR. */
 START_TEST(mc_waiting_client_ends_without_master)
 {
@@ -2003,6 +2043,7 @@ xfer_suite(void)
 	tcase_add_test(mc, mc_handover_to_oldest_waiting_client);
 	tcase_add_test(mc, mc_master_timeout_promotes_next);
 	tcase_add_test(mc, mc_silent_new_master_is_passed_over);
+	tcase_add_test(mc, mc_new_master_timeout_follows_the_session_round_trip);
 	tcase_add_test(mc, mc_waiting_client_ends_without_master);
 	tcase_add_test(mc, mc_falls_back_without_table);
 	tcase_add_test(mc, mc_falls_back_for_netascii);
