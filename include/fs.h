@@ -53,6 +53,8 @@ enum tftp_err	 fs_open_read(int rootfd, const char *name, int netascii,
 int		 fs_stat(int rootfd, const char *name, struct stat *st);
 
 /* An upload in progress: a temporary file beside its final name. */
+struct iovec;
+
 struct fs_upload {
 	int	 dirfd;			/* directory of the final name */
 	int	 fd;			/* temporary file, -1 when none */
@@ -71,6 +73,9 @@ enum tftp_err	 fs_upload_begin(int rootfd, const char *name,
 /* Append len bytes; TFTP_E_DISKFULL on ENOSPC/EDQUOT/EFBIG. */
 enum tftp_err	 fs_upload_write(struct fs_upload *up, const void *buf,
 		    size_t len);
+/* The same for several pieces in order (iov is consumed). */
+enum tftp_err	 fs_upload_writev(struct fs_upload *up, struct iovec *iov,
+		    int cnt);
 /*
  * Make the upload visible under its final name (fsync first when asked;
  * never replacing an existing file unless policy is overwrite).

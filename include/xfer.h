@@ -83,6 +83,22 @@ struct xfer_sink {
 	void	 *arg;
 };
 
+/*
+ * Upload blocks received in one batch, written at its end with one
+ * writev() per transfer instead of a write() per block.  The data stays
+ * in the receive buffers until then.  One entry per datagram at most, so
+ * a batch (IO_BATCH_MAX) never fills it.
+ */
+#define XFER_WQ_MAX	IO_BATCH_MAX
+struct xfer_wq {
+	struct {
+		struct xfer	*x;	/* NULL: written or dropped */
+		const uint8_t	*data;
+		size_t		 len;
+	}			 e[XFER_WQ_MAX];
+	size_t			 n;
+};
+
 /* What a worker lends its transfers. */
 struct xfer_ctx {
 	struct xfer_sink	 sink;
@@ -102,6 +118,7 @@ struct xfer_ctx {
 	struct fcache		*fcache;	/* NULL: open every time */
 	struct mcast		*mcast;		/* NULL: RFC 2090 off */
 	unsigned		 retries;
+	struct xfer_wq		 wq;		/* uploads' blocks to write */
 };
 
 struct xfer {
@@ -184,6 +201,13 @@ enum xfer_result xfer_timeout(struct xfer_ctx *, struct xfer *,
  */
 int		 xfer_same_request(const struct xfer *, const struct pkt *req);
 void		 xfer_supersede(struct xfer *);
+/*
+ * Write the upload blocks queued in this batch (before the receive
+ * buffers are reused).  A transfer whose write failed has been sent its
+ * ERROR; it is stored in failed[] (room for XFER_WQ_MAX) for the caller to
+ * xfer_end().  Returns how many.
+ */
+size_t		 xfer_flush_writes(struct xfer_ctx *, struct xfer **failed);
 /*
  * The request x was started for came again (xfer_same_request()): while
  * nothing has been acknowledged yet, the first answer is sent again (at

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef HAVE_LINUX_OPENAT2_H
 #include <linux/openat2.h>
@@ -76,6 +77,7 @@ static int		 beneath_open(int, const char *, int);
 static int		 walk_open(int, const char *, int);
 static int		 is_dotdot(const char *, size_t);
 static int		 write_all(int, const void *, size_t);
+static int		 writev_all(int, struct iovec *, int);
 static int		 netascii_copy(int, int *, uint64_t *);
 static int		 tmp_create(int, mode_t, char *, size_t);
 static void		 tmp_name(char *, size_t, unsigned);
@@ -330,6 +332,42 @@ write_all(int fd, const void *buf, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/* Write all of iov[0..cnt) (the array is consumed); 0, or -1 with errno. */
+static int
+writev_all(int fd, struct iovec *iov, int cnt)
+{
+	ssize_t	 n;
+
+	for (;;) {
+		while (cnt > 0 && iov->iov_len == 0) {
+			iov++;
+			cnt--;
+		}
+		if (cnt == 0)
+			break;
+		n = writev(fd, iov, cnt > IOV_MAX ? IOV_MAX : cnt);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		if (n == 0) {
+			errno = EIO;
+			return (-1);
+		}
+		while (cnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
 	}
 	return (0);
 }
@@ -621,6 +659,22 @@ fs_upload_write(struct fs_upload *up, const void *buf, size_t len)
 	if (up->fd == -1)
 		return (TFTP_E_UNDEF);
 	if (write_all(up->fd, buf, len) == -1) {
+		e = err_io(errno);
+		fs_upload_abort(up);
+		return (e);
+	}
+	return (TFTP_E_NONE);
+}
+
+/* The same for blocks gathered from several datagrams: one writev(). */
+enum tftp_err
+fs_upload_writev(struct fs_upload *up, struct iovec *iov, int cnt)
+{
+	enum tftp_err	 e;
+
+	if (up->fd == -1)
+		return (TFTP_E_UNDEF);
+	if (writev_all(up->fd, iov, cnt) == -1) {
 		e = err_io(errno);
 		fs_upload_abort(up);
 		return (e);

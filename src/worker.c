@@ -413,7 +413,7 @@ static void
 dgram_batch(struct worker *w, int fd, int is_listen)
 {
 	struct io_dgram	*d;
-	struct xfer	*x;
+	struct xfer	*x, *failed[XFER_WQ_MAX];
 	struct pkt	 p;
 	uint64_t	 now;
 	int		 i, n, request;
@@ -451,6 +451,10 @@ dgram_batch(struct worker *w, int fd, int is_listen)
 		if (xfer_input(&w->ctx, x, &p, now) == XFER_FINISHED)
 			end_xfer(w, x, now);
 	}
+	/* The uploads' blocks, before the receive buffers are reused. */
+	n = (int)xfer_flush_writes(&w->ctx, failed);
+	for (i = 0; i < n; i++)
+		end_xfer(w, failed[i], now);
 	after_batch(w);
 }
 

@@ -441,6 +441,63 @@ rrq_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 	return send_window(ctx, x, now);
 }
 
+/* Write x's queued blocks now, in order, with one writev(). */
+static enum tftp_err
+wq_write(struct xfer_ctx *ctx, struct xfer *x)
+{
+	struct iovec	 iov[XFER_WQ_MAX];
+	size_t		 i;
+	int		 n = 0;
+
+	for (i = 0; i < ctx->wq.n; i++) {
+		if (ctx->wq.e[i].x != x)
+			continue;
+		iov[n].iov_base = (void *)(uintptr_t)ctx->wq.e[i].data;
+		iov[n].iov_len = ctx->wq.e[i].len;
+		n++;
+		ctx->wq.e[i].x = NULL;
+	}
+	if (n == 0)
+		return TFTP_E_NONE;
+	return fs_upload_writev(&x->up, iov, n);
+}
+
+/* Forget x's queued blocks: it is ending. */
+static void
+wq_drop(struct xfer_ctx *ctx, const struct xfer *x)
+{
+	size_t	 i;
+
+	for (i = 0; i < ctx->wq.n; i++)
+		if (ctx->wq.e[i].x == x)
+			ctx->wq.e[i].x = NULL;
+}
+
+size_t
+xfer_flush_writes(struct xfer_ctx *ctx, struct xfer **failed)
+{
+	size_t		 i, nfailed = 0;
+	enum tftp_err	 e;
+
+	for (i = 0; i < ctx->wq.n; i++) {
+		struct xfer	*x = ctx->wq.e[i].x;
+
+		if (x == NULL)
+			continue;
+		if ((e = wq_write(ctx, x)) != TFTP_E_NONE &&
+		    fail(ctx, x, e, NULL, XFER_END_ERROR) == XFER_FINISHED)
+			failed[nfailed++] = x;
+	}
+	ctx->wq.n = 0;
+	return nfailed;
+}
+
+/*
+ * Octet blocks are queued for xfer_flush_writes() at the end of the
+ * batch (the worker's receive buffer holds them until then); netascii
+ * ones are translated into a buffer of ours and written at once, after
+ * whatever of x is queued.
+ */
 static enum xfer_result
 wrq_store(struct xfer_ctx *ctx, struct xfer *x, const uint8_t *data,
     size_t len)
@@ -452,6 +509,15 @@ wrq_store(struct xfer_ctx *ctx, struct xfer *x, const uint8_t *data,
 	    x->bytes + len > ctx->limits.max_upload_size)
 		return fail(ctx, x, TFTP_E_DISKFULL, "file too large",
 		    XFER_END_ERROR);
+	if (!x->netascii && ctx->wq.n < XFER_WQ_MAX) {
+		ctx->wq.e[ctx->wq.n].x = x;
+		ctx->wq.e[ctx->wq.n].data = data;
+		ctx->wq.e[ctx->wq.n].len = len;
+		ctx->wq.n++;
+		return XFER_LIVE;
+	}
+	if ((e = wq_write(ctx, x)) != TFTP_E_NONE)
+		return fail(ctx, x, e, NULL, XFER_END_ERROR);
 	if (x->netascii) {
 		len = netascii_decode(&x->nadec, data, len, conv);
 		data = conv;
@@ -472,6 +538,8 @@ wrq_last(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	uint64_t	 dally;
 	enum tftp_err	 e;
 
+	if ((e = wq_write(ctx, x)) != TFTP_E_NONE)
+		return fail(ctx, x, e, NULL, XFER_END_ERROR);
 	if (x->netascii && (n = netascii_decode_finish(&x->nadec, tail)) > 0 &&
 	    (e = fs_upload_write(&x->up, tail, n)) != TFTP_E_NONE)
 		return fail(ctx, x, e, NULL, XFER_END_ERROR);
@@ -1056,6 +1124,7 @@ void
 xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
 	timer_cancel(ctx->timers, &x->timer);
+	wq_drop(ctx, x);
 	if (x->fce != NULL) {
 		fcache_release(ctx->fcache, x->fce);	/* the cache's fd */
 		x->fce = NULL;

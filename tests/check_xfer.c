@@ -277,17 +277,25 @@ ack(uint16_t block, uint64_t now)
 	return ack_on(&xf, block, now);
 }
 
+/* A DATA to xf, written as the worker does at the end of its batch. */
 static enum xfer_result
 data(uint16_t block, const void *d, size_t len, uint64_t now)
 {
 	struct pkt	 p;
+	struct xfer	*failed[XFER_WQ_MAX];
+	enum xfer_result r;
 
 	memset(&p, 0, sizeof p);
 	p.op = TFTP_OP_DATA;
 	p.u.data.block = block;
 	p.u.data.data = d;
 	p.u.data.len = len;
-	return xfer_input(&ctx, &xf, &p, now);
+	r = xfer_input(&ctx, &xf, &p, now);
+	if (xfer_flush_writes(&ctx, failed) > 0) {
+		ck_assert_ptr_eq(failed[0], &xf);
+		r = XFER_FINISHED;
+	}
+	return r;
 }
 
 static enum xfer_result
@@ -824,6 +832,99 @@ START_TEST(wrq_timeout_leaves_no_partial_file)
 	xfer_end(&ctx, &xf, t);
 	ck_assert_int_eq(temp_files_left(), 0);
 	ck_assert_uint_eq(read_file("new", buf, sizeof buf), (size_t)-1);
+}
+END_TEST
+
+/* An upload of a multiple of blksize ends with an empty block. */
+START_TEST(wrq_empty_last_block)
+{
+	uint8_t	 buf[2048];
+
+	fill_pattern();
+	ck_assert_int_eq(request(TFTP_OP_WRQ, "up", "octet", NULL, 0, 0),
+	    XFER_LIVE);
+	ck_assert_int_eq(data(1, pattern, 512, 1), XFER_LIVE);
+	ck_assert_int_eq(data(2, pattern, 0, 2), XFER_LIVE);
+	ck_assert_int_eq(xf.state, XFER_S_DALLY);
+	expect_ack(2, 2);
+	ck_assert_uint_eq(read_file("up", buf, sizeof buf), 512);
+	ck_assert_mem_eq(buf, pattern, 512);
+	xfer_end(&ctx, &xf, 3);
+	/* An empty file: one empty block. */
+	memset(&xf.up, 0, sizeof xf.up);
+	(void)request(TFTP_OP_WRQ, "empty", "octet", NULL, 0, 10);
+	ck_assert_int_eq(data(1, pattern, 0, 11), XFER_LIVE);
+	ck_assert_int_eq(xf.state, XFER_S_DALLY);
+	ck_assert_uint_eq(read_file("empty", buf, sizeof buf), 0);
+}
+END_TEST
+
+/* A DATA to x as part of a batch: queued, not yet written. */
+static enum xfer_result
+data_in_batch(struct xfer *x, uint16_t block, const void *d, size_t len,
+    uint64_t now)
+{
+	struct pkt	 p;
+
+	memset(&p, 0, sizeof p);
+	p.op = TFTP_OP_DATA;
+	p.u.data.block = block;
+	p.u.data.data = d;
+	p.u.data.len = len;
+	return xfer_input(&ctx, x, &p, now);
+}
+
+/*
+ * The blocks of a batch are written at its end, one writev() per upload,
+ * in order; an upload whose last block is in the batch writes its queued
+ * ones before the commit.  Blocks of an upload that ends are dropped; a
+ * write that fails at the end of the batch fails that upload alone.
+ */
+START_TEST(wrq_blocks_of_a_batch_are_written_at_its_end)
+{
+	struct xfer	 b, c, *failed[XFER_WQ_MAX];
+	uint8_t		 buf[4096];
+
+	fill_pattern();
+	b = xf;
+	c = xf;
+	((struct sockaddr_in *)&b.peer)->sin_port = htons(4343);
+	((struct sockaddr_in *)&c.peer)->sin_port = htons(4444);
+	(void)request(TFTP_OP_WRQ, "a", "octet", NULL, 0, 0);
+	(void)request_on(&b, TFTP_OP_WRQ, "b", "octet", NULL, 0, 0);
+	(void)request_on(&c, TFTP_OP_WRQ, "c", "octet", NULL, 0, 0);
+	/* One batch: a1 b1 c1 a2 b2 a3(last) c2. */
+	ck_assert_int_eq(data_in_batch(&xf, 1, pattern, 512, 1), XFER_LIVE);
+	ck_assert_int_eq(data_in_batch(&b, 1, pattern + 1000, 512, 1),
+	    XFER_LIVE);
+	ck_assert_int_eq(data_in_batch(&c, 1, pattern + 2000, 512, 1),
+	    XFER_LIVE);
+	ck_assert_int_eq(data_in_batch(&xf, 2, pattern + 512, 512, 1),
+	    XFER_LIVE);
+	ck_assert_int_eq(data_in_batch(&b, 2, pattern + 1512, 512, 1),
+	    XFER_LIVE);
+	ck_assert_uint_eq(ctx.wq.n, 5);
+	/* a's last block: its queued blocks go first, then the commit. */
+	ck_assert_int_eq(data_in_batch(&xf, 3, pattern + 1024, 7, 1),
+	    XFER_LIVE);
+	ck_assert_int_eq(xf.state, XFER_S_DALLY);
+	ck_assert_uint_eq(read_file("a", buf, sizeof buf), 1031);
+	ck_assert_mem_eq(buf, pattern, 1031);
+	ck_assert_int_eq(data_in_batch(&c, 2, pattern + 2512, 512, 1),
+	    XFER_LIVE);
+	/* c ends (its peer gave up): its blocks are dropped, not written. */
+	xfer_end(&ctx, &c, 1);
+	/* b's disk is gone: the write at the end of the batch fails b. */
+	(void)close(b.up.fd);
+	ck_assert_uint_eq(xfer_flush_writes(&ctx, failed), 1);
+	ck_assert_ptr_eq(failed[0], &b);
+	ck_assert_int_eq(b.result, XFER_END_ERROR);
+	expect_error(ncap - 1, TFTP_E_UNDEF);
+	ck_assert_uint_eq(ctx.wq.n, 0);
+	xfer_end(&ctx, &b, 2);
+	ck_assert_int_eq(temp_files_left(), 0);
+	ck_assert_uint_eq(read_file("b", buf, sizeof buf), (size_t)-1);
+	ck_assert_uint_eq(read_file("c", buf, sizeof buf), (size_t)-1);
 }
 END_TEST
 
@@ -2026,6 +2127,8 @@ xfer_suite(void)
 	tcase_add_test(wrq, wrq_refused_when_uploads_off);
 	tcase_add_test(wrq, wrq_over_max_upload_size_is_refused);
 	tcase_add_test(wrq, repeated_wrq_resends_ack_0);
+	tcase_add_test(wrq, wrq_blocks_of_a_batch_are_written_at_its_end);
+	tcase_add_test(wrq, wrq_empty_last_block);
 	suite_add_tcase(s, wrq);
 
 	tcase_add_checked_fixture(req, setup, teardown);
