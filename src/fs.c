@@ -654,16 +654,11 @@ fail:
 enum tftp_err
 fs_upload_write(struct fs_upload *up, const void *buf, size_t len)
 {
-	enum tftp_err	 e;
+	struct iovec	 iov;
 
-	if (up->fd == -1)
-		return (TFTP_E_UNDEF);
-	if (write_all(up->fd, buf, len) == -1) {
-		e = err_io(errno);
-		fs_upload_abort(up);
-		return (e);
-	}
-	return (TFTP_E_NONE);
+	iov.iov_base = (void *)(uintptr_t)buf;
+	iov.iov_len = len;
+	return (fs_upload_writev(up, &iov, 1));
 }
 
 /* The same for blocks gathered from several datagrams: one writev(). */
