@@ -172,6 +172,8 @@ struct xfer {
 	int			 gap_acked;	/* WRQ: gap reported this window */
 	uint64_t		 gap_ack_at_us;	/* WRQ: when it was */
 	int			 client_counted;	/* in the worker's clients */
+	struct xfer		*dally_next, *dally_prev;	/* worker's list */
+	int			 dally_listed;
 	int			 reported;	/* summary logged and counted */
 	enum xfer_end_result	 result;
 	uint16_t		 errcode;	/* sent or received, for the log */

@@ -56,6 +56,7 @@ struct worker {
 	struct io		*io;
 	struct stats		 stats;
 	struct xfertab		 tab;
+	struct xfer		*dally_head, *dally_tail;	/* oldest first */
 	struct timer_heap	 timers;
 	struct xfer_ctx		 ctx;
 	struct clients		*clients;	/* per-address limits */
@@ -119,12 +120,63 @@ sink_commit_to(void *arg, const struct xfer *x, const struct sockaddr *to,
 }
 
 static void
-end_xfer(struct worker *w, struct xfer *x, uint64_t now)
+uncount_client(struct worker *w, struct xfer *x)
 {
 	if (x->client_counted)
 		clients_xfer_end(w->clients, (struct sockaddr *)&x->peer);
+	x->client_counted = 0;
+}
+
+static void
+end_xfer(struct worker *w, struct xfer *x, uint64_t now)
+{
+	uncount_client(w, x);
+	if (x->dally_listed) {
+		if (x->dally_prev != NULL)
+			x->dally_prev->dally_next = x->dally_next;
+		else
+			w->dally_head = x->dally_next;
+		if (x->dally_next != NULL)
+			x->dally_next->dally_prev = x->dally_prev;
+		else
+			w->dally_tail = x->dally_prev;
+		x->dally_listed = 0;
+	}
 	xfer_end(&w->ctx, x, now);
 	xfertab_release(&w->tab, x);
+}
+
+/*
+ * An upload that is done (on disk, reported) only stays to re-ACK a
+ * repeated last DATA.  It no longer counts against its client's
+ * max_transfers_per_client (a client sending files one after another
+ * would be refused for 8 s), and its slot goes to a new request when
+ * the pool is full (reclaim_dallying()), oldest first.
+ */
+static void
+note_dallying(struct worker *w, struct xfer *x)
+{
+	if (x->state != XFER_S_DALLY || x->dally_listed)
+		return;
+	uncount_client(w, x);
+	x->dally_listed = 1;
+	x->dally_next = NULL;
+	x->dally_prev = w->dally_tail;
+	if (w->dally_tail != NULL)
+		w->dally_tail->dally_next = x;
+	else
+		w->dally_head = x;
+	w->dally_tail = x;
+}
+
+/* End the oldest dallying upload to free its slot; 0 if there is none. */
+static int
+reclaim_dallying(struct worker *w, uint64_t now)
+{
+	if (w->dally_head == NULL)
+		return 0;
+	end_xfer(w, w->dally_head, now);
+	return 1;
 }
 
 static void	 write_cb(evutil_socket_t, short, void *);
@@ -386,7 +438,10 @@ handle_request(struct worker *w, const struct io_dgram *d,
 		    "too many transfers from your address");
 		return;
 	}
-	if ((x = xfertab_alloc(&w->tab, peer, d->peerlen)) == NULL) {
+	if ((x = xfertab_alloc(&w->tab, peer, d->peerlen)) == NULL &&
+	    reclaim_dallying(w, now))
+		x = xfertab_alloc(&w->tab, peer, d->peerlen);
+	if (x == NULL) {
 		w->stats.server_busy++;
 		w->stats.refused++;
 		refusal(w, peer, now, "server busy", TFTP_E_UNDEF);
@@ -450,6 +505,8 @@ dgram_batch(struct worker *w, int fd, int is_listen)
 		}
 		if (xfer_input(&w->ctx, x, &p, now) == XFER_FINISHED)
 			end_xfer(w, x, now);
+		else
+			note_dallying(w, x);
 	}
 	/* The uploads' blocks, before the receive buffers are reused. */
 	n = (int)xfer_flush_writes(&w->ctx, failed);

@@ -6,7 +6,9 @@
 # in rate_limited; 1/rate s later one more request is served; another
 # address is unaffected.  max_transfers_per_client: K silent transfers
 # from one address, the K+1th request gets ERROR 0 (client_limited),
-# another address is served.  max_transfers: 2 workers, 4 in all, the
+# another address is served; finished uploads (dallying to re-ACK a lost
+# final ACK) count neither against their client nor against
+# max_transfers: five uploads in a row with both limits at 2 all land.  max_transfers: 2 workers, 4 in all, the
 # excess gets ERROR 0 "server busy" (server_busy).  Amplification guard:
 # a client that never answers (a spoofed RRQ) gets only the OACK, or
 # only DATA 1, at most retries+1 times, never a window.  Hostile input
@@ -106,6 +108,27 @@ check "once they end, 127.0.0.1 is served again"
 wait_for 5 _stat_is xfer_peer_error 4 || true
 probe rrq f.bin octet
 expect_reply "DATA 1 *"
+stop_server
+
+# A finished upload stays (dallies) 8 s to re-ACK a repeated last DATA;
+# it must not count as one of its client's transfers then, nor keep a
+# slot a new request needs.
+echo "=== uploads one after another: max_transfers_per_client = 2," \
+    "max_transfers = 2 (one worker)"
+write_conf 'uploads = "create"' 'max_transfers_per_client = 2' \
+    'max_transfers = 2' 'workers = 1'
+start_server
+check "5 uploads in a row from 127.0.0.1 (each dallying 8 s after it ends)"
+f0=$FAILS
+for i in 1 2 3 4 5; do
+	out=$(hpa_put "$SRC/up.bin" "seq-$i.bin" 2>&1)
+	if [ -n "$out" ] || ! cmp -s "$SRC/up.bin" "$ROOT/seq-$i.bin"; then
+		fail "upload $i: ${out:-the file differs or is missing}"
+	fi
+done
+[ "$FAILS" -ne "$f0" ] || ok "all 5 stored, none refused"
+expect_stat client_limited 0
+expect_stat server_busy 0
 stop_server
 
 # ================================================================ max_transfers
