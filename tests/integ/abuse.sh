@@ -377,6 +377,12 @@ raw spoof 127.0.0.1 "$PORT" f.bin --addrs 2:5 --ports 8 --wait 3000 \
     > /dev/null
 raw put 127.0.0.1 "$PORT" vg-up.bin "$SRC/up.bin" > /dev/null ||
     fail "upload under valgrind failed"
+# Windowed: several blocks of one upload in a receive batch (one writev).
+raw put 127.0.0.1 "$PORT" vg-upw.bin "$ROOT/big.bin" --opt windowsize=16 \
+    --opt blksize=1468 > /dev/null || fail "windowed upload failed"
+cmp -s "$ROOT/big.bin" "$ROOT/vg-upw.bin" || fail "vg-upw.bin differs"
+raw rerequest 127.0.0.1 "$PORT" vg-rereq.bin --wrq --expect "$SRC/up.bin" \
+    --within 10000 > /dev/null || fail "repeated WRQ failed"
 raw get 127.0.0.1 "$PORT" f.bin --expect "$ROOT/f.bin" > /dev/null ||
     fail "download under valgrind failed"
 # SIGTERM ends the silent transfers still live: that path is checked too.
