@@ -44,6 +44,7 @@
 #define WORKER_REFUSAL_LOGS_PER_S 10		/* then "suppressed" */
 #define WORKER_FCACHE_FILES	256		/* hot files kept open */
 #define WORKER_SUPERSEDE_IDLE_US 100000		/* see handle_request() */
+#define WORKER_RECLAIM_DALLY_TIMEOUTS 2	/* see reclaim_dallying() */
 #define WORKER_MTU_TTL_US	(10 * 1000000ULL)	/* then asked again */
 
 #define xfer_of_timer(e) \
@@ -169,13 +170,22 @@ note_dallying(struct worker *w, struct xfer *x)
 	w->dally_tail = x;
 }
 
-/* End the oldest dallying upload to free its slot; 0 if there is none. */
+/*
+ * End the oldest dallying upload to free its slot; 0 if there is none
+ * that has dallied two timeouts.  By then most clients that lost the
+ * final ACK have sent their last DATA again and been answered; a younger
+ * one is left alone, or a flood of requests (spoofed, or refused a
+ * moment later) could tell such a client its stored file failed.
+ */
 static int
 reclaim_dallying(struct worker *w, uint64_t now)
 {
-	if (w->dally_head == NULL)
+	struct xfer	*x = w->dally_head;
+
+	if (x == NULL || now - x->progress_at <
+	    WORKER_RECLAIM_DALLY_TIMEOUTS * (uint64_t)w->conf->timeout_ms * 1000)
 		return 0;
-	end_xfer(w, w->dally_head, now);
+	end_xfer(w, x, now);
 	return 1;
 }
 

@@ -173,27 +173,28 @@ mark_sent(struct xfer *x, uint64_t now)
  * client's own retransmission after a lost answer, and one such sample
  * of a whole client timer would inflate the timeout for many round trips.
  */
-static void
+static int
 rtt_sample(struct xfer *x, uint64_t now)
 {
 	uint64_t	 r, diff;
 
 	if (!x->rtt_ok || now < x->sent_at_us)
-		return;
+		return 0;
 	x->rtt_ok = 0;
 	r = now - x->sent_at_us;
 	if (r >= x->rto_us)
-		return;
+		return 0;
 	if (x->srtt_us == 0) {
 		x->srtt_us = r > 0 ? r : 1;
 		x->rttvar_us = r / 2;
-		return;
+		return 1;
 	}
 	diff = x->srtt_us > r ? x->srtt_us - r : r - x->srtt_us;
 	x->rttvar_us = (3 * x->rttvar_us + diff) / 4;
 	x->srtt_us = (7 * x->srtt_us + r) / 8;
 	if (x->srtt_us == 0)
 		x->srtt_us = 1;
+	return 1;
 }
 
 /*
@@ -217,6 +218,20 @@ adapted_rto(const struct xfer_ctx *ctx, const struct xfer *x)
 	if (rto > hi)
 		rto = hi;
 	return rto;
+}
+
+/*
+ * Progress: fold in a sample if there is one, and go back from any
+ * backoff to the adapted timeout.  (Keeping the backoff until a fresh
+ * sample, as TCP does, starves a lossy windowed transfer: nearly every
+ * window is resent, samples are rare, and the timeout climbs to its cap;
+ * loss.sh at 20 % failed with it.)
+ */
+static void
+rtt_progress(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
+	(void)rtt_sample(x, now);
+	x->rto_us = adapted_rto(ctx, x);
 }
 
 static void
@@ -349,8 +364,7 @@ acked_to(struct xfer_ctx *ctx, struct xfer *x, uint64_t k, uint64_t now)
 	    x->size;
 	x->tries = 0;
 	x->progress_at = now;
-	rtt_sample(x, now);
-	x->rto_us = adapted_rto(ctx, x);
+	rtt_progress(ctx, x, now);
 }
 
 /* RRQ: send the window that starts after the last ACKed block. */
@@ -396,9 +410,11 @@ mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 /*
  * x takes over from prev as master client: its OACK with mc=1 asks it to
  * ACK.  The clients of a session share a link, so the round trip measured
- * with prev (passed on through masters that never answered) sets x's
- * timeout: a dead or forged waiter costs its session three timeouts of a
- * few round trips (at least rto_min_ms each), not 1 + 2 + 4 s.
+ * with prev (passed on through masters that never answered) paces the
+ * OACK's resends (at least rto_min_ms apart, doubling); x is given up
+ * after three base timeouts (3 s), not 1 + 2 + 4 s: a slow client still
+ * has as long as a timeout or three to answer, a dead or forged waiter
+ * costs its session less than half what it did.
  */
 static void
 mc_promote(struct xfer_ctx *ctx, struct xfer *x, const struct xfer *prev,
@@ -572,23 +588,31 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 
 	ctx->stats->data_in++;
 	if (p->u.data.block != wire_block(x, x->expect)) {
+		/* How far past the block we want (16-bit serial numbers). */
+		uint16_t	 ahead = (uint16_t)(p->u.data.block -
+				    wire_block(x, x->expect));
+
 		if (x->expect > 1 &&
 		    p->u.data.block == wire_block(x, x->expect - 1)) {
 			/* Our ACK was lost: say it again. */
 			send_ack(ctx, x, x->expect - 1);
-		} else if (!x->gap_acked || now - x->gap_ack_at_us >=
-		    (uint64_t)ctx->rto_min_ms * 1000) {
+			x->rtt_ok = 0;	/* Karn: which ACK is answered? */
+		} else if (!x->gap_acked || (ahead < 0x8000 &&
+		    now - x->gap_ack_at_us >= x->rto_us)) {
 			/*
 			 * A gap in the window: ask for a resend (RFC 7440),
-			 * once for the blocks of one burst.  Out-of-order
-			 * blocks still coming an rto_min later mean that ACK
-			 * was lost too (atftp's timer sends the next block,
-			 * never the missing one): ask again.
+			 * once for the blocks of one burst.  Later blocks
+			 * still coming a timeout later mean that ACK was lost
+			 * too (atftp's timer sends the next block, never the
+			 * missing one): ask again, as often as our own timer
+			 * would.  Stale blocks of a window already restarted
+			 * ask nothing more.
 			 */
 			send_ack(ctx, x, x->expect - 1);
 			x->gap_acked = 1;
 			x->gap_ack_at_us = now;
 			x->inwindow = 0;
+			x->rtt_ok = 0;
 		}
 		return XFER_LIVE;
 	}
@@ -604,8 +628,7 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	x->gap_acked = 0;
 	x->tries = 0;
 	x->progress_at = now;
-	rtt_sample(x, now);
-	x->rto_us = adapted_rto(ctx, x);
+	rtt_progress(ctx, x, now);
 	if (x->state == XFER_S_OACK_SENT)
 		set_state(x, XFER_S_RECEIVING);
 	if (p->u.data.len < x->opts.blksize)
@@ -843,8 +866,7 @@ xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 			}
 			x->tries = 0;
 			x->progress_at = now;
-			rtt_sample(x, now);
-			x->rto_us = adapted_rto(ctx, x);
+			rtt_progress(ctx, x, now);
 			set_state(x, XFER_S_SENDING);
 			return send_window(ctx, x, now);
 		}
@@ -907,12 +929,14 @@ xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	 * a silent real one) must not hold the session up for long.
 	 */
 	if (x->state == XFER_S_OACK_SENT && x->mc_promoted &&
-	    x->tries > XFER_MC_PROMOTE_TRIES)
+	    x->tries > XFER_MC_PROMOTE_TRIES && now - x->progress_at >=
+	    base_rto(ctx, x) * (XFER_MC_PROMOTE_TRIES + 1))
 		return fail(ctx, x, TFTP_E_UNDEF, "no answer as master client",
 		    XFER_END_TIMEOUT);
 	cap = base_rto(ctx, x) * XFER_RTO_BACKOFF_CAP;
 	x->rto_us = x->rto_us * 2 > cap ? cap : x->rto_us * 2;
 	x->rtt_ok = 0;
+	x->repeat_at_us = now;	/* a repeated request right after: no more */
 
 	switch (x->state) {
 	case XFER_S_OACK_SENT:

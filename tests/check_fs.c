@@ -32,6 +32,7 @@
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -700,6 +701,17 @@ expect_content(const char *rel, const char *want)
 }
 
 static void
+expect_content_n(const char *rel, const void *want, size_t len)
+{
+	char	 buf[1024];
+	ssize_t	 n;
+
+	n = get_file(rel, buf, sizeof(buf));
+	ck_assert_int_eq(n, (ssize_t)len);
+	ck_assert_mem_eq(buf, want, len);
+}
+
+static void
 expect_idle(const struct fs_upload *up)
 {
 	ck_assert_int_eq(up->dirfd, -1);
@@ -755,6 +767,71 @@ START_TEST(t_up_create_new)
 	/* Abort after commit must not touch the committed file. */
 	fs_upload_abort(&up);
 	expect_content("root/new.txt", "payload");
+}
+END_TEST
+
+/*
+ * writev() through the linker's --wrap (see Makefile.am): with
+ * short_writev set it writes at most that many bytes a call, across
+ * iovec boundaries, as a file system may.
+ */
+ssize_t		 __real_writev(int, const struct iovec *, int);
+ssize_t		 __wrap_writev(int, const struct iovec *, int);
+static size_t	 short_writev;
+static unsigned	 writev_calls;
+
+ssize_t
+__wrap_writev(int fd, const struct iovec *iov, int cnt)
+{
+	struct iovec	 part[16];
+	size_t		 left = short_writev;
+	int		 i;
+
+	writev_calls++;
+	if (short_writev == 0)
+		return __real_writev(fd, iov, cnt);
+	for (i = 0; i < cnt && i < 16 && left > 0; i++) {
+		part[i] = iov[i];
+		if (part[i].iov_len > left)
+			part[i].iov_len = left;
+		left -= part[i].iov_len;
+	}
+	return __real_writev(fd, part, i);
+}
+
+/* Short writes resume where they stopped, within and across pieces. */
+START_TEST(t_up_writev_short_writes)
+{
+	struct fs_upload	 up;
+	struct iovec		 iov[4];
+	char			 a[150], c[37], d[300], want[487];
+
+	memset(a, 'a', sizeof a);
+	memset(c, 'c', sizeof c);
+	memset(d, 'd', sizeof d);
+	d[sizeof d - 1] = 'z';
+	memcpy(want, a, sizeof a);
+	memcpy(want + sizeof a, c, sizeof c);
+	memcpy(want + sizeof a + sizeof c, d, sizeof d);
+	iov[0].iov_base = a;
+	iov[0].iov_len = sizeof a;
+	iov[1].iov_base = a;
+	iov[1].iov_len = 0;		/* an empty block */
+	iov[2].iov_base = c;
+	iov[2].iov_len = sizeof c;
+	iov[3].iov_base = d;
+	iov[3].iov_len = sizeof d;
+	fs_upload_init(&up);
+	ck_assert_int_eq(fs_upload_begin(rootfd, "pieces.bin",
+	    FS_UPLOAD_CREATE, 022, &up), TFTP_E_NONE);
+	short_writev = 100;
+	writev_calls = 0;
+	ck_assert_int_eq(fs_upload_writev(&up, iov, 4), TFTP_E_NONE);
+	ck_assert_uint_eq(writev_calls, 5);	/* 487 bytes, 100 a call */
+	short_writev = 0;
+	ck_assert_int_eq(fs_upload_commit(&up, 0, FS_UPLOAD_CREATE),
+	    TFTP_E_NONE);
+	expect_content_n("root/pieces.bin", want, sizeof want);
 }
 END_TEST
 
@@ -1362,6 +1439,7 @@ fs_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, t_up_init);
 	tcase_add_test(tc, t_up_create_new);
+	tcase_add_test(tc, t_up_writev_short_writes);
 	tcase_add_test(tc, t_up_create_exists);
 	tcase_add_test(tc, t_up_create_race);
 	tcase_add_test(tc, t_up_overwrite_atomic);

@@ -530,6 +530,37 @@ START_TEST(repeated_rrq_resends_data_1)
 }
 END_TEST
 
+/* Our timer has just resent DATA 1: the client's repeat crossed it. */
+START_TEST(repeated_rrq_right_after_our_resend_is_not_answered)
+{
+	fill_pattern();
+	write_file("f", pattern, 1000);
+	(void)request(TFTP_OP_RRQ, "f", "octet", NULL, 0, 0);
+	(void)tick(1000 * MS);
+	ck_assert_uint_eq(ncap, 2);
+	xfer_repeat(&ctx, &xf, 1001 * MS);
+	ck_assert_uint_eq(ncap, 2);
+	xfer_repeat(&ctx, &xf, 1050 * MS);
+	ck_assert_uint_eq(ncap, 3);
+	expect_data(2, 1, 512);
+}
+END_TEST
+
+/* Karn for uploads: the DATA after a repeated ACK gives no sample. */
+START_TEST(wrq_data_after_a_repeated_ack_gives_no_sample)
+{
+	fill_pattern();
+	(void)request(TFTP_OP_WRQ, "up", "octet", NULL, 0, 0);
+	ck_assert_int_eq(data(1, pattern, 512, 2 * MS), XFER_LIVE);
+	ck_assert_uint_eq(xf.srtt_us, 2 * MS);
+	/* The client lost ACK 1 and sends DATA 1 again: ACK 1 again. */
+	ck_assert_int_eq(data(1, pattern, 512, 40 * MS), XFER_LIVE);
+	expect_ack(2, 1);
+	ck_assert_int_eq(data(2, pattern, 512, 41 * MS), XFER_LIVE);
+	ck_assert_uint_eq(xf.srtt_us, 2 * MS);
+}
+END_TEST
+
 START_TEST(repeated_rrq_with_options_resends_oack)
 {
 	struct pkt_opt	 o[] = { { "blksize", "1024" } };
@@ -787,6 +818,9 @@ START_TEST(wrq_window_acks_once_per_window_and_on_gap)
 	ck_assert_uint_eq(ncap, 3);
 	(void)data(8, pattern, 512, 2 + 49 * MS);
 	ck_assert_uint_eq(ncap, 3);
+	/* A stale block of the window already restarted asks nothing. */
+	(void)data(4, pattern, 512, 2 + 50 * MS);
+	ck_assert_uint_eq(ncap, 3);
 	/* Still out of order an rto_min later: that ACK was lost too. */
 	(void)data(9, pattern, 512, 2 + 50 * MS);
 	ck_assert_uint_eq(ncap, 4);
@@ -849,12 +883,18 @@ START_TEST(wrq_empty_last_block)
 	expect_ack(2, 2);
 	ck_assert_uint_eq(read_file("up", buf, sizeof buf), 512);
 	ck_assert_mem_eq(buf, pattern, 512);
-	xfer_end(&ctx, &xf, 3);
-	/* An empty file: one empty block. */
-	memset(&xf.up, 0, sizeof xf.up);
-	(void)request(TFTP_OP_WRQ, "empty", "octet", NULL, 0, 10);
-	ck_assert_int_eq(data(1, pattern, 0, 11), XFER_LIVE);
+}
+END_TEST
+
+/* An empty file: one empty block. */
+START_TEST(wrq_empty_file)
+{
+	uint8_t	 buf[16];
+
+	(void)request(TFTP_OP_WRQ, "empty", "octet", NULL, 0, 0);
+	ck_assert_int_eq(data(1, buf, 0, 1), XFER_LIVE);
 	ck_assert_int_eq(xf.state, XFER_S_DALLY);
+	expect_ack(1, 1);
 	ck_assert_uint_eq(read_file("empty", buf, sizeof buf), 0);
 }
 END_TEST
@@ -1558,7 +1598,8 @@ START_TEST(mc_silent_new_master_is_passed_over)
 		n = tick_all(t += 500 * MS);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(cl[1].result, XFER_END_TIMEOUT);
-	ck_assert_uint_eq(cl[1].retrans, 2);
+	/* Resent at the session's pace, given up 3 s after its promotion. */
+	ck_assert_uint_eq(cl[1].retrans, 4);
 	ck_assert_uint_lt(t, 10000 * MS);
 	ck_assert_uint_eq(ncap - first, cl[1].retrans + 2);
 	for (i = first; i < ncap - 2; i++)
@@ -1572,9 +1613,11 @@ START_TEST(mc_silent_new_master_is_passed_over)
 END_TEST
 
 /*
- * A new master's timeout follows the round trip measured with the old
- * one (passed on through masters that never answered): a dead waiter
- * costs 50 + 100 + 200 ms at rto_min 50 ms here, not 1 + 2 + 4 s.
+ * A new master's OACK is resent at the pace of the round trip measured
+ * with the old master (passed on through masters that never answered):
+ * at 50, 150, 350, 750 and 1550 ms here (rto_min 50 ms), and it is given
+ * up at the first timeout 3 base timeouts (3 s) after its promotion,
+ * not after 1 + 2 + 4 s.
  */
 START_TEST(mc_new_master_timeout_follows_the_session_round_trip)
 {
@@ -1598,15 +1641,19 @@ START_TEST(mc_new_master_timeout_follows_the_session_round_trip)
 	ck_assert_uint_eq(tick_all(t + 50 * MS), 0);
 	ck_assert_uint_eq(ncap, n + 1);			/* the OACK again */
 	ck_assert_uint_eq(tick_all(t + 150 * MS), 0);
-	ck_assert_uint_eq(ncap, n + 2);
-	ck_assert_uint_eq(tick_all(t + 349 * MS), 0);
-	ck_assert_uint_eq(tick_all(t + 350 * MS), 1);	/* passed over */
+	ck_assert_uint_eq(tick_all(t + 350 * MS), 0);
+	ck_assert_uint_eq(tick_all(t + 750 * MS), 0);
+	ck_assert_uint_eq(tick_all(t + 1550 * MS), 0);
+	ck_assert_uint_eq(ncap, n + 5);
+	ck_assert_uint_eq(tick_all(t + 3149 * MS), 0);
+	ck_assert_uint_eq(tick_all(t + 3150 * MS), 1);	/* passed over */
+	ck_assert_uint_eq(cl[1].retrans, 5);
 	ck_assert_int_eq(cl[1].result, XFER_END_TIMEOUT);
 	expect_error(ncap - 2, TFTP_E_UNDEF);
 	expect_oack(ncap - 1, &cl[2], 2, "239.255.0.1,1758,1");
 	/* It passes the round trip on. */
 	ck_assert_uint_eq(cl[2].rto_us, 50 * MS);
-	ck_assert_int_eq(ack_on(&cl[2], 0, t + 352 * MS), XFER_LIVE);
+	ck_assert_int_eq(ack_on(&cl[2], 0, t + 3152 * MS), XFER_LIVE);
 	expect_group_data(ncap - 1, MC_GROUP1, 1, MC_BS, MC_BS);
 }
 END_TEST
@@ -2103,6 +2150,7 @@ xfer_suite(void)
 	tcase_add_test(rrq, answer_after_the_timeout_gives_no_sample);
 	tcase_add_test(rrq, repeated_rrq_resends_data_1);
 	tcase_add_test(rrq, repeated_rrq_with_options_resends_oack);
+	tcase_add_test(rrq, repeated_rrq_right_after_our_resend_is_not_answered);
 	tcase_add_test(rrq, oack_waits_for_ack_0);
 	tcase_add_test(rrq, oack_is_resent_on_timeout);
 	tcase_add_test(rrq, error_after_oack_ends_quietly);
@@ -2127,8 +2175,10 @@ xfer_suite(void)
 	tcase_add_test(wrq, wrq_refused_when_uploads_off);
 	tcase_add_test(wrq, wrq_over_max_upload_size_is_refused);
 	tcase_add_test(wrq, repeated_wrq_resends_ack_0);
+	tcase_add_test(wrq, wrq_data_after_a_repeated_ack_gives_no_sample);
 	tcase_add_test(wrq, wrq_blocks_of_a_batch_are_written_at_its_end);
 	tcase_add_test(wrq, wrq_empty_last_block);
+	tcase_add_test(wrq, wrq_empty_file);
 	suite_add_tcase(s, wrq);
 
 	tcase_add_checked_fixture(req, setup, teardown);

@@ -7,8 +7,8 @@
 # address is unaffected.  max_transfers_per_client: K silent transfers
 # from one address, the K+1th request gets ERROR 0 (client_limited),
 # another address is served; finished uploads (dallying to re-ACK a lost
-# final ACK) count neither against their client nor against
-# max_transfers: five uploads in a row with both limits at 2 all land.  max_transfers: 2 workers, 4 in all, the
+# final ACK) do not count against their client, and give their slot to a
+# new request once they have dallied two timeouts (not sooner).  max_transfers: 2 workers, 4 in all, the
 # excess gets ERROR 0 "server busy" (server_busy).  Amplification guard:
 # a client that never answers (a spoofed RRQ) gets only the OACK, or
 # only DATA 1, at most retries+1 times, never a window.  Hostile input
@@ -111,24 +111,43 @@ expect_reply "DATA 1 *"
 stop_server
 
 # A finished upload stays (dallies) 8 s to re-ACK a repeated last DATA;
-# it must not count as one of its client's transfers then, nor keep a
-# slot a new request needs.
+# it must not count as one of its client's transfers then, and once it
+# has dallied two timeouts (2 s here) its slot goes to a new request.
 echo "=== uploads one after another: max_transfers_per_client = 2," \
     "max_transfers = 2 (one worker)"
 write_conf 'uploads = "create"' 'max_transfers_per_client = 2' \
-    'max_transfers = 2' 'workers = 1'
+    'max_transfers = 2' 'workers = 1' 'timeout_ms = 1000'
 start_server
-check "5 uploads in a row from 127.0.0.1 (each dallying 8 s after it ends)"
-f0=$FAILS
-for i in 1 2 3 4 5; do
-	out=$(hpa_put "$SRC/up.bin" "seq-$i.bin" 2>&1)
-	if [ -n "$out" ] || ! cmp -s "$SRC/up.bin" "$ROOT/seq-$i.bin"; then
-		fail "upload $i: ${out:-the file differs or is missing}"
+# seq_put I: upload up.bin as seq-I.bin; fails the check unless stored.
+seq_put() {
+	local out
+	out=$(hpa_put "$SRC/up.bin" "seq-$1.bin" 2>&1)
+	if [ -n "$out" ] || ! cmp -s "$SRC/up.bin" "$ROOT/seq-$1.bin"; then
+		fail "upload $1: ${out:-the file differs or is missing}"
 	fi
-done
-[ "$FAILS" -ne "$f0" ] || ok "all 5 stored, none refused"
+}
+check "2 uploads in a row from 127.0.0.1: both stored (the client's" \
+    "first no longer counts once it dallies)"
+f0=$FAILS
+seq_put 1
+seq_put 2
+[ "$FAILS" -ne "$f0" ] || ok
 expect_stat client_limited 0
-expect_stat server_busy 0
+check "a 3rd at once: both slots dally for less than 2 s, 'server busy'"
+out=$(hpa_put "$SRC/up.bin" seq-3.bin 2>&1)
+case $out in
+*"server busy"*) ok "$out" ;;
+*) fail "want 'server busy', got: ${out:-success}" ;;
+esac
+check "2.2 s later, 2 more: each takes the slot of an upload that has" \
+    "dallied 2 s"
+sleep 2.2
+f0=$FAILS
+seq_put 4
+seq_put 5
+[ "$FAILS" -ne "$f0" ] || ok
+expect_stat client_limited 0
+expect_stat server_busy 1
 stop_server
 
 # ================================================================ max_transfers
