@@ -316,24 +316,11 @@ err_io(int e)
 static int
 write_all(int fd, const void *buf, size_t len)
 {
-	const uint8_t	*p = buf;
-	ssize_t		 n;
+	struct iovec	 iov;
 
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		if (n == 0) {
-			errno = EIO;
-			return (-1);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return (0);
+	iov.iov_base = (void *)(uintptr_t)buf;
+	iov.iov_len = len;
+	return (writev_all(fd, &iov, 1));
 }
 
 /* Write all of iov[0..cnt) (the array is consumed); 0, or -1 with errno. */
