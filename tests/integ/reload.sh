@@ -109,9 +109,13 @@ not_less() {
 	    [ "${a[0]}" -ge "${b[0]}" ] && [ "${a[1]}" -ge "${b[1]}" ]
 }
 
-# live_big: how many big.bin downloads owlctl transfers lists.
+# live_big: how many big.bin downloads owlctl transfers lists.  One
+# owlctl call may take at most 3 s (it answers in well under a second):
+# a stuck one must not use up the whole wait while the downloads run
+# out; what it printed on stderr is kept for the failure message.
 live_big() {
-	ctl -r transfers 2>/dev/null | grep -c '^transfer\.[0-9]*\.file=big\.bin$'
+	CTL_TIMEOUT=3 ctl -r transfers 2>> "$T/ctl.err" |
+	    grep -c '^transfer\.[0-9]*\.file=big\.bin$'
 }
 
 _live_big_is() {
@@ -183,7 +187,9 @@ load $NLOAD "$ROOT" a
 if wait_for 15 _live_big_is $NLOAD; then
 	ok "owlctl transfers lists $(live_big) big.bin downloads"
 else
-	fail "owlctl transfers lists only $(live_big) of $NLOAD"
+	fail "owlctl transfers lists only $(live_big) of $NLOAD;" \
+	    "owlctl's stderr: $(tail -n 3 "$T/ctl.err" 2>/dev/null |
+	    tr '\n' ' ')"
 fi
 BEFORE=$(snap)
 XF=$(ctl -r transfers)
