@@ -16,7 +16,8 @@ need_cmd curl python3 cmp
 py_resolve
 
 NLOAD=16
-BIG=262144		# 512 blocks of 512 bytes, paced: ~3 s each
+BIG=524288		# 1024 blocks of 512 bytes, paced: ~6 s each (at ~3 s a
+			# loaded ASan run once saw them end before the kill)
 mkfile "$ROOT/big.bin" $BIG
 mkfile "$ROOT/small.bin" 5000
 
