@@ -30,7 +30,7 @@
 	X(bytes_in,		"file bytes received in DATA")		\
 	X(data_out,		"DATA packets sent, retransmissions included") \
 	X(data_in,		"DATA packets received")		\
-	X(retrans,		"packets retransmitted on timeout")	\
+	X(retrans,		"packets retransmitted")	\
 	X(dup_ack,		"duplicate or stale ACKs ignored")	\
 	X(errors_sent,		"ERROR packets sent")			\
 	X(error_sent_undef,	"ERROR 0 (not defined) sent")		\

@@ -173,28 +173,27 @@ mark_sent(struct xfer *x, uint64_t now)
  * client's own retransmission after a lost answer, and one such sample
  * of a whole client timer would inflate the timeout for many round trips.
  */
-static int
+static void
 rtt_sample(struct xfer *x, uint64_t now)
 {
 	uint64_t	 r, diff;
 
 	if (!x->rtt_ok || now < x->sent_at_us)
-		return 0;
+		return;
 	x->rtt_ok = 0;
 	r = now - x->sent_at_us;
 	if (r >= x->rto_us)
-		return 0;
+		return;
 	if (x->srtt_us == 0) {
 		x->srtt_us = r > 0 ? r : 1;
 		x->rttvar_us = r / 2;
-		return 1;
+		return;
 	}
 	diff = x->srtt_us > r ? x->srtt_us - r : r - x->srtt_us;
 	x->rttvar_us = (3 * x->rttvar_us + diff) / 4;
 	x->srtt_us = (7 * x->srtt_us + r) / 8;
 	if (x->srtt_us == 0)
 		x->srtt_us = 1;
-	return 1;
 }
 
 /*
@@ -222,15 +221,12 @@ adapted_rto(const struct xfer_ctx *ctx, const struct xfer *x)
 
 /*
  * Progress: fold in a sample if there is one, and go back from any
- * backoff to the adapted timeout.  (Keeping the backoff until a fresh
- * sample, as TCP does, starves a lossy windowed transfer: nearly every
- * window is resent, samples are rare, and the timeout climbs to its cap;
- * loss.sh at 20 % failed with it.)
+ * backoff to the adapted timeout (why not keep the backoff: design.md).
  */
 static void
 rtt_progress(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
-	(void)rtt_sample(x, now);
+	rtt_sample(x, now);
 	x->rto_us = adapted_rto(ctx, x);
 }
 
