@@ -126,8 +126,8 @@ seq_put() {
 		fail "upload $1: ${out:-the file differs or is missing}"
 	fi
 }
-check "2 uploads in a row from 127.0.0.1: both stored (the client's" \
-    "first no longer counts once it dallies)"
+check "2 uploads in a row from 127.0.0.1: both stored (the next check" \
+    "shows they no longer count against the client once they dally)"
 f0=$FAILS
 seq_put 1
 seq_put 2
