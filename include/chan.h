@@ -25,7 +25,7 @@
  * always the same binary, so this guards against a stale worker that
  * outlived an upgrade, not against old peers.
  */
-#define CHAN_VERSION		3
+#define CHAN_VERSION		4
 
 enum chan_type {
 	/* master -> worker */
@@ -35,12 +35,14 @@ enum chan_type {
 	CHAN_T_STATS_REQ,	/* send a STATS now */
 	CHAN_T_XFERS_REQ,	/* list live transfers */
 	CHAN_T_REQUEST,		/* a request another worker handed over */
+	CHAN_T_SERVE,		/* the generation is committed: read requests */
 	/* worker -> master */
-	CHAN_T_HELLO = 100,	/* up and serving */
+	CHAN_T_HELLO = 100,	/* ready: everything opened, privileges dropped */
 	CHAN_T_STATS,
 	CHAN_T_DRAINED,		/* transfers finished: about to exit */
 	CHAN_T_XFERS,
 	CHAN_T_HANDOFF,		/* a request for another worker */
+	CHAN_T_FAILED,		/* cannot serve: the reason, then exit */
 	CHAN_T_MAX
 };
 
@@ -59,6 +61,12 @@ struct chan_quit {
 struct chan_hello {
 	uint32_t	 pid;
 	uint32_t	 generation;
+};
+
+#define CHAN_REASON_MAX		256
+
+struct chan_failed {
+	char		 reason[CHAN_REASON_MAX];	/* NUL-terminated */
 };
 
 struct chan_stats {
@@ -149,6 +157,12 @@ int	 chan_send(struct chan *, uint16_t type, const void *body,
 	    uint32_t len, int droppable);
 /* Read and dispatch everything waiting (also used before reaping). */
 void	 chan_drain(struct chan *);
+/*
+ * Send one message on a channel descriptor that has no struct chan yet
+ * (a worker failing before its event loop exists).  0 or -1.
+ */
+int	 chan_send_fd(int fd, uint32_t slot, uint16_t type, const void *body,
+	    uint32_t len);
 /* Push the queue out, blocking up to timeout_ms (a worker's last words). */
 void	 chan_flush_wait(struct chan *, int timeout_ms);
 

@@ -38,8 +38,10 @@ struct wproc {
 	time_t			 started;
 	struct listenset	*ls;
 	struct chan		 chan;
-	int			 hello;		/* said HELLO */
+	int			 hello;		/* said HELLO (ready) */
+	int			 pending;	/* of the generation starting */
 	int			 retiring;	/* told to QUIT */
+	char			*failed;	/* its FAILED reason, or NULL */
 	struct chan_stats	 last;		/* latest snapshot */
 	int			 stats_fresh;	/* answered the last STATS_REQ */
 	int			 xfers_done;	/* answered the last XFERS_REQ */
@@ -49,7 +51,7 @@ struct wproc {
 struct mslot {
 	struct master		*m;
 	int			 id;
-	unsigned		 backoff_ms;
+	unsigned		 backoff_ms;	/* next delay in a crash loop */
 	int			 fatal;		/* exited 2: not respawned */
 	struct event		*respawn_ev;
 };
@@ -82,6 +84,26 @@ struct master_wait {
 struct ctl;
 struct metrics;
 
+/* Called once a reload (or the start) has committed (error NULL) or not. */
+typedef void (*master_done_fn)(struct master *, const char *error, void *);
+
+/*
+ * A generation being started.  Its workers are gated: they open
+ * everything, drop privileges and say HELLO (or FAILED and why), but
+ * read no request until every one of them is ready and the master
+ * commits: then, and only then, the running generation is retired.
+ */
+struct master_next {
+	struct conf		*conf;		/* NULL: the start, m->conf */
+	struct listenset	*ls;
+	int			 same;		/* ls is the running set */
+	uint32_t		 generation;
+	size_t			 ready;		/* workers that said HELLO */
+	struct event		*timeout_ev;
+	master_done_fn		 done;
+	void			*arg;
+};
+
 struct master {
 	struct conf		*conf;
 	const struct conf_source *src;
@@ -89,6 +111,8 @@ struct master {
 	uint32_t		 generation;
 	uint64_t		 reloads;
 	char			*reload_error;	/* last failed reload, or NULL */
+	struct master_next	*next;		/* generation starting */
+	int			 notify;	/* detached: starter's pipe */
 	struct listenset	*ls;		/* current generation's */
 	struct mslot		*slots;
 	size_t			 nslots;
@@ -110,8 +134,13 @@ struct master {
 /* Run until stopped; returns the process exit code.  Takes conf. */
 int	 master_run(struct conf *, const struct conf_source *, int foreground);
 
-/* Re-read the configuration and roll the workers over to it. */
-int	 master_reload(struct master *, char **cause);
+/*
+ * Re-read the configuration and roll the workers over to it.  -1 and
+ * *cause if it fails at once (done is not called); 0 if a new generation
+ * is starting: done is called when it is committed or abandoned.
+ */
+int	 master_reload(struct master *, master_done_fn done, void *arg,
+	    char **cause);
 void	 master_stop(struct master *, int graceful);
 void	 master_reopen(struct master *);
 

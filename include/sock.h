@@ -12,6 +12,13 @@
 int	 sock_listen(const struct sockaddr *addr, socklen_t addrlen,
 	    int rcvbuf);
 /*
+ * Is addr's port free of every other socket?  Binds a plain socket (no
+ * SO_REUSEPORT) and closes it: 0 free, -1 with errno (EADDRINUSE: some
+ * process, maybe another server, has it).  Used before a server binds
+ * its SO_REUSEPORT group, which would otherwise join anyone's.
+ */
+int	 sock_port_free(const struct sockaddr *addr, socklen_t addrlen);
+/*
  * A worker's transfer socket: wildcard address of family, an ephemeral
  * port, or with lo > 0 the first free port of [lo, hi] counting from
  * lo + start.  -1 with errno (EADDRINUSE: the range is full).

@@ -14,9 +14,11 @@
 
 /*
  * Run the worker in slot with its listen sockets and channel to the
- * master.  Called in the child after fork; returns its exit code.
+ * master.  Called in the child after fork; returns its exit code.  It
+ * says HELLO once it is ready, or FAILED with the reason; a gated worker
+ * reads no request until the master answers SERVE.
  */
 int	 worker_main(const struct conf *, int slot, const int *listenfds,
-	    size_t nlisten, int chanfd, uint32_t generation);
+	    size_t nlisten, int chanfd, uint32_t generation, int gated);
 
 #endif

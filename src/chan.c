@@ -134,6 +134,28 @@ chan_send(struct chan *c, uint16_t type, const void *body, uint32_t len,
 	return 0;
 }
 
+int
+chan_send_fd(int fd, uint32_t slot, uint16_t type, const void *body,
+    uint32_t len)
+{
+	uint8_t		 buf[sizeof(struct chan_hdr) + sizeof(struct chan_failed)];
+	struct chan_hdr	 h;
+
+	if (len > sizeof buf - sizeof h)
+		return -1;
+	memset(&h, 0, sizeof h);
+	h.type = type;
+	h.version = CHAN_VERSION;
+	h.len = len;
+	h.slot = slot;
+	memcpy(buf, &h, sizeof h);
+	if (len > 0)
+		memcpy(buf + sizeof h, body, len);
+	/* A new socketpair has room for one small message. */
+	return send(fd, buf, sizeof h + len, MSG_NOSIGNAL) ==
+	    (ssize_t)(sizeof h + len) ? 0 : -1;
+}
+
 static void
 chan_write_cb(evutil_socket_t fd, short ev, void *arg)
 {

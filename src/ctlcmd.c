@@ -58,6 +58,8 @@ proc_state(const struct wproc *p)
 {
 	if (p->retiring)
 		return "draining";
+	if (p->pending)
+		return p->hello ? "ready" : "starting";
 	return p->hello ? "running" : "starting";
 }
 
@@ -303,19 +305,32 @@ cmd_transfers(struct ctl_conn *c, int argc, char **argv, void *arg)
 	return CTL_LATER;
 }
 
+/* The new generation serves, or was abandoned: answer owlctl reload. */
+static void
+reload_answer(struct master *m, const char *error, void *arg)
+{
+	struct ctl_conn	*c = arg;
+
+	if (error != NULL)
+		ctl_error(c, "reload failed: %s", error);
+	else
+		ctl_printf(c, "generation=%u\n", m->generation);
+	ctl_finish(c);
+}
+
+/* Answered once the new workers are all ready (or one failed). */
 static enum ctl_result
 cmd_reload(struct ctl_conn *c, int argc, char **argv, void *arg)
 {
 	struct master	*m = arg;
 	char		*cause = NULL;
 
-	if (master_reload(m, &cause) == -1) {
+	if (master_reload(m, reload_answer, c, &cause) == -1) {
 		ctl_error(c, "reload failed: %s", cause);
 		free(cause);
 		return CTL_DONE;
 	}
-	ctl_printf(c, "generation=%u\n", m->generation);
-	return CTL_DONE;
+	return CTL_LATER;
 }
 
 static enum ctl_result

@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "log.h"
 #include "master.h"
+#include "preflight.h"
 
 /* Long options that set a configuration key, in getopt order. */
 static const struct {
@@ -122,6 +123,13 @@ main(int argc, char **argv)
 	if (test) {
 		if (src.verbose > 0)
 			conf_dump(conf, stdout);
+		/* Everything short of binding: accounts, root, directories. */
+		if (preflight_check(conf, PREFLIGHT_ALL, &cause) == -1) {
+			(void)fprintf(stderr, "owltftpd: %s\n", cause);
+			free(cause);
+			conf_free(conf);
+			return 1;
+		}
 		(void)fprintf(stderr, "owltftpd: configuration %s is valid\n",
 		    conf->path != NULL ? conf->path : "(defaults)");
 		conf_free(conf);

@@ -35,6 +35,7 @@
 #include "ctlcmd.h"
 #include "log.h"
 #include "master.h"
+#include "preflight.h"
 #include "metrics.h"
 #include "sock.h"
 #include "worker.h"
@@ -43,7 +44,9 @@
 #define MASTER_KILL_AFTER_S	5	/* fast stop: SIGKILL stragglers */
 #define MASTER_RESPAWN_MIN_MS	100
 #define MASTER_RESPAWN_MAX_MS	30000
-#define MASTER_HEALTHY_S	60	/* a worker this old resets backoff */
+#define MASTER_GRACE_S		5	/* a worker dead younger is crash-looping */
+#define MASTER_READY_TIMEOUT_S	8	/* new workers must be ready by then
+					   (under owlctl's and ctl's 10 s) */
 #define MASTER_ASK_TIMEOUT_MS	500	/* answer control requests by then */
 
 static void	 reap(struct master *);
@@ -113,18 +116,61 @@ listenset_matches(const struct listenset *ls, const struct conf *conf)
 	return 1;
 }
 
+/* Was address a of conf bound by old (so its port is ours already)? */
+static const struct conf_listen *
+listen_inherited(const struct listenset *old, const struct conf_listen *l)
+{
+	size_t	 j;
+
+	for (j = 0; old != NULL && j < old->nlisten; j++)
+		if (same_listen(&old->asked[j], l))
+			return &old->bound[j];
+	return NULL;
+}
+
+/*
+ * With SO_REUSEPORT a second server (or anything of the same user) on
+ * the port would quietly share its requests with us: probe every fixed
+ * port that is not ours already with a plain bind first, and refuse.
+ */
+static int
+listenset_probe(const struct conf *conf, const struct listenset *old,
+    char **cause)
+{
+	size_t	 a;
+
+	for (a = 0; a < conf->nlisten; a++) {
+		const struct conf_listen	*l = &conf->listen[a];
+
+		if (sock_port_of((const struct sockaddr *)&l->addr) == 0 ||
+		    listen_inherited(old, l) != NULL)
+			continue;
+		if (sock_port_free((const struct sockaddr *)&l->addr,
+		    l->addrlen) == -1 && errno == EADDRINUSE) {
+			xasprintf(cause, "listen %s: the port is already in use "
+			    "by another process (another TFTP server?)",
+			    l->text);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Bind nslots sockets for every address of conf.  With port 0 the first
  * socket picks the port and the others bind the same one; an address
- * already bound by old keeps old's port.
+ * already bound by old keeps old's port.  NULL and *cause on failure.
  */
 static struct listenset *
-listenset_bind(const struct conf *conf, const struct listenset *old)
+listenset_bind(const struct conf *conf, const struct listenset *old,
+    char **cause)
 {
 	struct listenset	*ls;
 	size_t			 a, s, j, n = 0;
 	int			 port = -1;
 
+	if (listenset_probe(conf, old, cause) == -1)
+		return NULL;
 	ls = xcalloc(1, sizeof *ls);
 	ls->nslots = (size_t)conf->workers;
 	ls->fd = xreallocarray(NULL, ls->nslots * conf->nlisten, sizeof(int));
@@ -134,13 +180,13 @@ listenset_bind(const struct conf *conf, const struct listenset *old)
 
 	for (a = 0; a < conf->nlisten; a++) {
 		struct conf_listen	 l = conf->listen[a];
+		const struct conf_listen *had = listen_inherited(old, &l);
 		struct sockaddr		*sa = (struct sockaddr *)&l.addr;
 		char			 name[80];
 		int			 fds[CONF_WORKERS_MAX];
 
-		for (j = 0; old != NULL && j < old->nlisten; j++)
-			if (same_listen(&old->asked[j], &conf->listen[a]))
-				l = old->bound[j];
+		if (had != NULL)
+			l = *had;
 		if (port > 0 && sock_port_of(sa) == 0)
 			set_port(sa, port);
 		for (s = 0; s < ls->nslots; s++) {
@@ -160,7 +206,8 @@ listenset_bind(const struct conf *conf, const struct listenset *old)
 				log_warn("listen %s skipped", conf->listen[a].text);
 				continue;
 			}
-			log_warn("listen %s", conf->listen[a].text);
+			xasprintf(cause, "listen %s: %s", conf->listen[a].text,
+			    strerror(saved));
 			goto fail;
 		}
 		if (port <= 0)
@@ -173,7 +220,7 @@ listenset_bind(const struct conf *conf, const struct listenset *old)
 		n++;
 	}
 	if (n == 0) {
-		log_warnx("no listen address could be bound");
+		xasprintf(cause, "no listen address could be bound");
 		goto fail;
 	}
 	/* Compact: slots index with the count actually bound. */
@@ -188,6 +235,38 @@ fail:
 	ls->nlisten = conf->nlisten;
 	listenset_free(ls);
 	return NULL;
+}
+
+/*
+ * Put a slot whose sockets were taken out of the group (its worker
+ * crash-looped) back in: same addresses, same ports.  0 or -1.
+ */
+static int
+listenset_rebind_slot(struct listenset *ls, int slot, int rcvbuf)
+{
+	size_t	 i;
+
+	for (i = 0; i < ls->nlisten; i++) {
+		int			*fd = &ls->fd[(size_t)slot * ls->nlisten + i];
+		const struct conf_listen *l = &ls->bound[i];
+
+		if (*fd != -1)
+			continue;
+		*fd = sock_listen((const struct sockaddr *)&l->addr,
+		    l->addrlen, rcvbuf);
+		if (*fd == -1) {
+			log_warn("worker[%d]: rebind %s", slot, l->text);
+			listenset_close_slot(ls, slot);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+listenset_slot_open(const struct listenset *ls, int slot)
+{
+	return ls->nlisten > 0 && ls->fd[(size_t)slot * ls->nlisten] != -1;
 }
 
 /* Worker processes ---------------------------------------------------- */
@@ -205,6 +284,8 @@ master_alive(const struct master *m)
 
 static void	 wait_check(struct master *);
 
+static void	 next_check(struct master *);
+
 static void
 on_hello(struct chan *c, const struct chan_hdr *h, const void *body,
     void *arg)
@@ -212,9 +293,28 @@ on_hello(struct chan *c, const struct chan_hdr *h, const void *body,
 	struct wproc		*p = arg;
 	const struct chan_hello	*hello = body;
 
+	if (p->hello)
+		return;
 	p->hello = 1;
 	log_debug("worker[%d] pid %u generation %u ready", p->slot,
 	    hello->pid, hello->generation);
+	if (p->pending && p->m->next != NULL) {
+		p->m->next->ready++;
+		next_check(p->m);
+	}
+}
+
+/* A worker that cannot serve says why before it exits. */
+static void
+on_failed(struct chan *c, const struct chan_hdr *h, const void *body,
+    void *arg)
+{
+	struct wproc			*p = arg;
+	const struct chan_failed	*f = body;
+
+	if (p->failed == NULL)
+		(void)xasprintf(&p->failed, "%.*s", (int)sizeof f->reason,
+		    f->reason);
 }
 
 static void
@@ -304,6 +404,7 @@ static const struct chan_handler master_handlers[] = {
 	{ CHAN_T_DRAINED, 0, on_drained },
 	{ CHAN_T_XFERS, sizeof(struct chan_xfers), on_xfers },
 	{ CHAN_T_HANDOFF, sizeof(struct chan_request), on_handoff },
+	{ CHAN_T_FAILED, sizeof(struct chan_failed), on_failed },
 	{ 0, 0, NULL }
 };
 
@@ -377,7 +478,8 @@ audit_worker(const char *event, int slot, pid_t pid, uint32_t generation,
 }
 
 static int
-spawn(struct master *m, struct listenset *ls, int slot)
+spawn(struct master *m, struct listenset *ls, const struct conf *conf,
+    int slot, uint32_t generation, int gated)
 {
 	struct wproc	*p;
 	sigset_t	 all, old;
@@ -402,15 +504,16 @@ spawn(struct master *m, struct listenset *ls, int slot)
 	}
 	if (pid == 0) {
 		child_cleanup(m, ls, slot, sv[1]);
-		_exit(worker_main(m->conf, slot, &ls->fd[(size_t)slot *
-		    ls->nlisten], ls->nlisten, sv[1], m->generation));
+		_exit(worker_main(conf, slot, &ls->fd[(size_t)slot *
+		    ls->nlisten], ls->nlisten, sv[1], generation, gated));
 	}
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	(void)close(sv[1]);
 	p = xcalloc(1, sizeof *p);
 	p->m = m;
 	p->slot = slot;
-	p->generation = m->generation;
+	p->generation = generation;
+	p->pending = gated;
 	p->pid = pid;
 	p->started = time(NULL);
 	p->ls = ls;
@@ -423,8 +526,8 @@ spawn(struct master *m, struct listenset *ls, int slot)
 	p->next = m->procs;
 	m->procs = p;
 	log_debug("worker[%d] started, pid %ld, generation %u", slot,
-	    (long)pid, m->generation);
-	audit_worker("worker_start", slot, pid, m->generation, -1);
+	    (long)pid, generation);
+	audit_worker("worker_start", slot, pid, generation, -1);
 	return 0;
 }
 
@@ -433,21 +536,91 @@ respawn_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct mslot	*sl = arg;
 	struct master	*m = sl->m;
+	struct timeval	 tv;
 
-	if (!m->stopping && m->ls != NULL)
-		(void)spawn(m, m->ls, sl->id);
+	if (m->stopping || m->ls == NULL)
+		return;
+	/* Back in the group only when a worker is about to read them. */
+	if (!listenset_slot_open(m->ls, sl->id) &&
+	    listenset_rebind_slot(m->ls, sl->id, m->conf->so_rcvbuf) == -1) {
+		tv.tv_sec = MASTER_RESPAWN_MAX_MS / 1000;
+		tv.tv_usec = 0;
+		(void)evtimer_add(sl->respawn_ev, &tv);
+		return;
+	}
+	(void)spawn(m, m->ls, m->conf, sl->id, m->generation, 0);
+}
+
+/*
+ * A current worker died: replace it.  The first death, or one after a
+ * worker served for MASTER_GRACE_S, is replaced at once, in the same
+ * sockets, so the requests queued in them are still answered.  Deaths
+ * in a row of young workers are a crash loop: wait, doubling the wait
+ * each time, and meanwhile take the slot's sockets out of the
+ * SO_REUSEPORT group, so the kernel sends their share of new requests
+ * to the living workers instead of to a queue nobody reads.
+ */
+static void
+respawn_later(struct master *m, struct wproc *p)
+{
+	struct mslot	*sl = &m->slots[p->slot];
+	struct timeval	 tv;
+	unsigned	 delay;
+
+	if (time(NULL) - p->started >= MASTER_GRACE_S)
+		sl->backoff_ms = 0;
+	delay = sl->backoff_ms;
+	sl->backoff_ms = delay == 0 ? MASTER_RESPAWN_MIN_MS :
+	    delay * 2 > MASTER_RESPAWN_MAX_MS ? MASTER_RESPAWN_MAX_MS :
+	    delay * 2;
+	if (delay == 0)
+		log_info("worker[%d] respawning now", p->slot);
+	else {
+		log_info("worker[%d] respawning in %u ms (it died %lld s after "
+		    "its start); its requests go to the other workers "
+		    "meanwhile", p->slot, delay,
+		    (long long)(time(NULL) - p->started));
+		if (master_alive(m) > 0)
+			listenset_close_slot(m->ls, p->slot);
+	}
+	tv.tv_sec = delay / 1000;
+	tv.tv_usec = (suseconds_t)(delay % 1000) * 1000;
+	if (sl->respawn_ev == NULL)
+		sl->respawn_ev = evtimer_new(m->base, respawn_cb, sl);
+	if (sl->respawn_ev != NULL)
+		(void)evtimer_add(sl->respawn_ev, &tv);
+}
+
+static void	 next_abort(struct master *, const char *why, int names_key);
+
+/* Why a worker ended, for messages: its own word if it said one. */
+static char *
+exit_reason(const struct wproc *p, int status)
+{
+	char	*why;
+
+	if (p->failed != NULL)
+		why = xstrdup(p->failed);
+	else if (WIFSIGNALED(status))
+		xasprintf(&why, "worker[%d] was killed by signal %d before it "
+		    "was ready", p->slot, WTERMSIG(status));
+	else
+		xasprintf(&why, "worker[%d] exited with code %d before it was "
+		    "ready", p->slot, WIFEXITED(status) ? WEXITSTATUS(status) :
+		    -1);
+	return why;
 }
 
 static void
 proc_exited(struct master *m, struct wproc *p, int status)
 {
 	struct mslot	*sl;
-	struct timeval	 tv;
-	int		 current = p->generation == m->generation && !p->retiring;
+	int		 current = p->generation == m->generation &&
+			    !p->retiring && !p->pending;
 	int		 clean = WIFEXITED(status) &&
 			    WEXITSTATUS(status) == WORKER_EXIT_OK;
 
-	/* Its last words (final counters) may still be in the channel. */
+	/* Its last words (final counters, a failure) may still be queued. */
 	if (p->chan.fd != -1)
 		chan_drain(&p->chan);
 	stats_add(&m->retired, &p->last.stats);
@@ -460,28 +633,36 @@ proc_exited(struct master *m, struct wproc *p, int status)
 	else if (WIFSIGNALED(status))
 		log_warnx("worker[%d] pid %ld killed by signal %d", p->slot,
 		    (long)p->pid, WTERMSIG(status));
+	if (p->pending && m->next != NULL) {
+		char	*why = exit_reason(p, status);
+
+		p->pending = 0;
+		next_abort(m, why, p->failed != NULL);
+		free(why);
+		return;
+	}
 	if (!current || m->stopping || (size_t)p->slot >= m->nslots)
 		return;
 	sl = &m->slots[p->slot];
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_FATAL) {
-		log_warnx("worker[%d] failed fatally: not respawning", p->slot);
+		log_warnx("worker[%d] failed fatally: not respawning%s%s",
+		    p->slot, p->failed != NULL ? ": " : "",
+		    p->failed != NULL ? p->failed : "");
 		sl->fatal = 1;
 		/* Nobody reads its sockets now: take them out of the
 		 * SO_REUSEPORT group, or their share of requests is lost. */
 		listenset_close_slot(m->ls, p->slot);
 		return;
 	}
-	if (time(NULL) - p->started >= MASTER_HEALTHY_S)
-		sl->backoff_ms = MASTER_RESPAWN_MIN_MS;
-	tv.tv_sec = sl->backoff_ms / 1000;
-	tv.tv_usec = (suseconds_t)(sl->backoff_ms % 1000) * 1000;
-	log_info("worker[%d] respawning in %u ms", p->slot, sl->backoff_ms);
-	sl->backoff_ms = sl->backoff_ms * 2 > MASTER_RESPAWN_MAX_MS ?
-	    MASTER_RESPAWN_MAX_MS : sl->backoff_ms * 2;
-	if (sl->respawn_ev == NULL)
-		sl->respawn_ev = evtimer_new(m->base, respawn_cb, sl);
-	if (sl->respawn_ev != NULL)
-		(void)evtimer_add(sl->respawn_ev, &tv);
+	respawn_later(m, p);
+}
+
+static void
+proc_free(struct wproc *p)
+{
+	chan_close(&p->chan);
+	free(p->failed);
+	free(p);
 }
 
 /* Fold an exited worker into the totals and forget it. */
@@ -497,8 +678,7 @@ forget_proc(struct master *m, pid_t pid, int status)
 		return;
 	*pp = p->next;
 	proc_exited(m, p, status);
-	chan_close(&p->chan);
-	free(p);
+	proc_free(p);
 }
 
 static void
@@ -515,7 +695,7 @@ reap(struct master *m)
 		(void)event_base_loopbreak(m->base);
 		return;
 	}
-	if (m->stopping || m->procs != NULL)
+	if (m->stopping || m->procs != NULL || m->next != NULL)
 		return;
 	for (i = 0; i < m->nslots; i++)
 		fatal += m->slots[i].fatal;
@@ -564,58 +744,251 @@ slots_new(struct master *m, size_t n)
 	for (i = 0; i < n; i++) {
 		m->slots[i].m = m;
 		m->slots[i].id = (int)i;
-		m->slots[i].backoff_ms = MASTER_RESPAWN_MIN_MS;
+		m->slots[i].backoff_ms = 0;
 	}
 }
 
-static size_t
-spawn_all(struct master *m)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; i < m->nslots; i++)
-		if (spawn(m, m->ls, (int)i) == 0)
-			n++;
-	return n;
-}
-
-/* Reload, stop, reopen -------------------------------------------------- */
+/* The next generation: start, commit, abandon ---------------------------- */
 
 static void
-audit_reload(const struct master *m, const char *error)
+audit_reload(const struct master *m, uint32_t generation, const char *error)
 {
 	struct audit_buf	 b;
 
 	if (!audit_wanted())
 		return;
 	audit_begin(&b, "reload");
-	audit_u64(&b, "generation", m->generation);
+	audit_u64(&b, "generation", generation);
 	audit_str(&b, "result", error == NULL ? "ok" : "error");
 	if (error != NULL)
 		audit_str(&b, "error", error);
 	audit_emit(&b);
 }
 
-int
-master_reload(struct master *m, char **cause)
+/* The gated workers of the next generation hold no transfer: end them. */
+static void
+next_end_workers(struct master *m)
 {
+	struct wproc	*p;
+
+	for (p = m->procs; p != NULL; p = p->next)
+		if (p->pending) {
+			p->pending = 0;
+			p->retiring = 1;
+			tell(p, CHAN_T_TERMINATE, 0);
+			(void)kill(p->pid, SIGTERM);
+		}
+}
+
+static void
+next_free(struct master *m)
+{
+	struct master_next	*n = m->next;
+
+	if (n->timeout_ev != NULL)
+		event_free(n->timeout_ev);
+	free(n);
+	m->next = NULL;
+}
+
+/*
+ * Abandon the generation being started: its workers (gated, so they hold
+ * no transfer) are ended, its new sockets and configuration dropped, and
+ * the running generation goes on as if nothing had happened.
+ */
+static void
+next_abort(struct master *m, const char *why, int names_key)
+{
+	struct master_next	*n = m->next;
+	const char		*path;
+	master_done_fn		 done;
+	void			*arg;
+	char			*error;
+
+	if (n == NULL)
+		return;
+	path = (n->conf != NULL ? n->conf : m->conf)->path;
+	next_end_workers(m);
+	if (!n->same)
+		listenset_free(n->ls);
+	/* A worker's reason names a key: say which file it is from. */
+	if (names_key)
+		xasprintf(&error, "%s: %s", path != NULL ? path :
+		    "command line", why);
+	else
+		error = xstrdup(why);
+	conf_free(n->conf);
+	done = n->done;
+	arg = n->arg;
+	next_free(m);
+	done(m, error, arg);
+	free(error);
+}
+
+/* Every new worker is ready: retire the running generation, serve. */
+static void
+next_commit(struct master *m)
+{
+	struct master_next	*n = m->next;
+	struct wproc		*p;
+	master_done_fn		 done;
+	void			*arg;
+
+	for (p = m->procs; p != NULL; p = p->next)
+		if (!p->pending && !p->retiring) {
+			p->retiring = 1;
+			tell(p, CHAN_T_QUIT, !n->same);
+		}
+	if (!n->same) {
+		/*
+		 * The old workers serve what is queued in their sockets and
+		 * close them; our copies go now, so the kernel stops
+		 * routing new requests to sockets nobody will read.
+		 */
+		listenset_free(m->ls);
+		m->ls = n->ls;
+	}
+	if (n->conf != NULL) {
+		conf_free(m->conf);
+		m->conf = n->conf;
+		log_set_level(m->conf->log_level);
+	}
+	m->generation = n->generation;
+	slots_free(m);
+	slots_new(m, (size_t)m->conf->workers);
+	for (p = m->procs; p != NULL; p = p->next)
+		if (p->pending) {
+			p->pending = 0;
+			tell(p, CHAN_T_SERVE, 0);
+		}
+	done = n->done;
+	arg = n->arg;
+	next_free(m);
+	done(m, NULL, arg);
+}
+
+static void
+next_check(struct master *m)
+{
+	if (m->next != NULL && m->next->ready == (size_t)(m->next->conf !=
+	    NULL ? m->next->conf : m->conf)->workers)
+		next_commit(m);
+}
+
+static void
+next_timeout_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct master	*m = arg;
+	char		*why;
+
+	xasprintf(&why, "%zu of %d new workers reported ready within %d s",
+	    m->next->ready, (m->next->conf != NULL ? m->next->conf :
+	    m->conf)->workers, MASTER_READY_TIMEOUT_S);
+	next_abort(m, why, 0);
+	free(why);
+}
+
+/*
+ * Fork a gated generation with conf (NULL: the running one, at start)
+ * on ls.  Its outcome reaches done.  -1 and *cause if not even that.
+ */
+static int
+next_start(struct master *m, struct conf *conf, struct listenset *ls,
+    int same, master_done_fn done, void *arg, char **cause)
+{
+	const struct conf	*c = conf != NULL ? conf : m->conf;
+	struct master_next	*n;
+	struct timeval		 tv = { MASTER_READY_TIMEOUT_S, 0 };
+	int			 i;
+
+	n = xcalloc(1, sizeof *n);
+	n->conf = conf;
+	n->ls = ls;
+	n->same = same;
+	n->generation = m->generation + 1;
+	n->done = done;
+	n->arg = arg;
+	if ((n->timeout_ev = evtimer_new(m->base, next_timeout_cb, m)) ==
+	    NULL || evtimer_add(n->timeout_ev, &tv) == -1) {
+		if (n->timeout_ev != NULL)
+			event_free(n->timeout_ev);
+		free(n);
+		xasprintf(cause, "cannot start a timer");
+		return -1;
+	}
+	m->next = n;
+	for (i = 0; i < c->workers; i++)
+		if (spawn(m, ls, c, i, n->generation, 1) == -1) {
+			/* The caller keeps conf and ls and frees them. */
+			next_end_workers(m);
+			next_free(m);
+			xasprintf(cause, "cannot fork worker[%d]", i);
+			return -1;
+		}
+	return 0;
+}
+
+/* Reload, stop, reopen -------------------------------------------------- */
+
+/* Whom master_reload tells. */
+struct master_done_ctx {
+	master_done_fn	 done;
+	void		*arg;
+};
+
+static void
+reload_finished(struct master *m, const char *error, void *arg)
+{
+	struct master_done_ctx	*d = arg;
+
+	if (error == NULL) {
+		m->reloads++;
+		free(m->reload_error);
+		m->reload_error = NULL;
+		log_info("reload: generation %u serving with %d workers",
+		    m->generation, m->conf->workers);
+	} else {
+		log_warnx("reload failed, the running generation %u keeps "
+		    "serving: %s", m->generation, error);
+		free(m->reload_error);
+		m->reload_error = xstrdup(error);
+	}
+	audit_reload(m, m->generation, error);
+	if (d->done != NULL)
+		d->done(m, error, d->arg);
+	else if (error != NULL)
+		log_warnx("SIGHUP: %s", error);
+	free(d);
+}
+
+int
+master_reload(struct master *m, master_done_fn done, void *arg,
+    char **cause)
+{
+	struct master_done_ctx	*d;
 	struct conf		*conf;
 	struct listenset	*ls;
-	struct wproc		*p;
 	int			 same;
 
 	if (m->stopping) {
 		xasprintf(cause, "the server is stopping");
 		return -1;
 	}
+	if (m->next != NULL) {
+		xasprintf(cause, "a reload is already in progress");
+		return -1;
+	}
 	if ((conf = conf_build(m->src, cause)) == NULL)
 		goto fail;
+	if (preflight_check(conf, PREFLIGHT_WORKERS, cause) == -1) {
+		conf_free(conf);
+		goto fail;
+	}
 	raise_nofile(conf);
 	same = listenset_matches(m->ls, conf);
 	if (same)
 		ls = m->ls;
-	else if ((ls = listenset_bind(conf, m->ls)) == NULL) {
-		xasprintf(cause, "cannot bind the new listen addresses");
+	else if ((ls = listenset_bind(conf, m->ls, cause)) == NULL) {
 		conf_free(conf);
 		goto fail;
 	}
@@ -631,41 +1004,25 @@ master_reload(struct master *m, char **cause)
 		log_warnx("reload: the control socket, pid_file, "
 		    "metrics_listen, log_file, audit_file and log_format keep "
 		    "their running values until a restart");
-
-	/* Retire the old generation: it finishes its transfers. */
-	for (p = m->procs; p != NULL; p = p->next)
-		if (!p->retiring) {
-			p->retiring = 1;
-			tell(p, CHAN_T_QUIT, !same);
-		}
-	if (!same) {
-		/*
-		 * The old workers serve what is queued in their sockets and
-		 * close them; our copies go now, so the kernel stops
-		 * routing new requests to sockets nobody will read.
-		 */
-		listenset_free(m->ls);
-		m->ls = ls;
+	d = xcalloc(1, sizeof *d);
+	d->done = done;
+	d->arg = arg;
+	if (next_start(m, conf, ls, same, reload_finished, d, cause) == -1) {
+		free(d);
+		if (!same)
+			listenset_free(ls);
+		conf_free(conf);
+		goto fail;
 	}
-	conf_free(m->conf);
-	m->conf = conf;
-	log_set_level(conf->log_level);
-	m->generation++;
-	m->reloads++;
-	free(m->reload_error);
-	m->reload_error = NULL;
-	slots_free(m);
-	slots_new(m, (size_t)conf->workers);
-	log_info("reload: generation %u, %zu workers started", m->generation,
-	    spawn_all(m));
-	audit_reload(m, NULL);
+	log_info("reload: generation %u starting, generation %u serving "
+	    "until it is ready", m->generation + 1, m->generation);
 	return 0;
 fail:
 	log_warnx("reload failed, keeping the running configuration: %s",
 	    *cause);
 	free(m->reload_error);
 	m->reload_error = xstrdup(*cause);
-	audit_reload(m, *cause);
+	audit_reload(m, m->generation, *cause);
 	return -1;
 }
 
@@ -691,6 +1048,7 @@ master_stop(struct master *m, int graceful)
 		return;
 	log_info("%s stop", graceful ? "graceful" : "fast");
 	m->stopping = graceful ? SIGQUIT : SIGTERM;
+	next_abort(m, "the server is stopping", 0);
 	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i].respawn_ev != NULL)
 			(void)event_del(m->slots[i].respawn_ev);
@@ -846,8 +1204,9 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		reap(m);
 		break;
 	case SIGHUP:
+		/* Logged either way by master_reload. */
 		log_info("SIGHUP: reloading");
-		if (master_reload(m, &cause) == -1)
+		if (master_reload(m, NULL, NULL, &cause) == -1)
 			free(cause);
 		break;
 	case SIGUSR1:
@@ -860,14 +1219,17 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 
 /*
  * Leave the terminal like daemon(3), but let the starting process wait
- * for our word: it exits 0 once we are serving, 1 if startup failed
- * after the fork (its error went to the terminal first).
+ * for our word: "0" once every worker is ready, or "1" and the reason,
+ * which it prints before it exits 1.  Init scripts and systemd's forking
+ * units thus see a start that cannot serve fail, with the reason.
  */
 static int
 detach(int *notify)
 {
+	char	 buf[1024];
+	size_t	 got = 0;
+	ssize_t	 n;
 	int	 p[2];
-	char	 c = '1';	/* no word at all: the child died */
 	pid_t	 pid;
 
 	if (pipe2(p, O_CLOEXEC) == -1)
@@ -879,9 +1241,19 @@ detach(int *notify)
 	}
 	if (pid != 0) {
 		(void)close(p[1]);
-		while (read(p[0], &c, 1) == -1 && errno == EINTR)
-			;
-		_exit(c == '0' ? 0 : 1);
+		while (got < sizeof buf - 1 && ((n = read(p[0], buf + got,
+		    sizeof buf - 1 - got)) > 0 || (n == -1 && errno == EINTR)))
+			if (n > 0)
+				got += (size_t)n;
+		buf[got] = '\0';
+		if (got > 0 && buf[0] == '0')
+			_exit(0);
+		if (got > 1)
+			(void)fprintf(stderr, "owltftpd: %s\n", buf + 1);
+		else if (got == 0)
+			(void)fprintf(stderr, "owltftpd: the server exited "
+			    "during startup (see its log)\n");
+		_exit(1);
 	}
 	(void)close(p[0]);
 	if (setsid() == -1 || chdir("/") == -1) {
@@ -892,20 +1264,37 @@ detach(int *notify)
 	return 0;
 }
 
+/* Past every check that reports on the terminal: leave it. */
 static void
-detach_done(int notify, int failed)
+detach_stdio(void)
 {
 	int	 fd;
 
-	if (!failed && (fd = open("/dev/null", O_RDWR)) != -1) {
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		(void)dup2(fd, STDIN_FILENO);
 		(void)dup2(fd, STDOUT_FILENO);
 		(void)dup2(fd, STDERR_FILENO);
 		if (fd > STDERR_FILENO)
 			(void)close(fd);
 	}
-	(void)write(notify, failed ? "1" : "0", 1);
-	(void)close(notify);
+}
+
+/* Tell the starting process the outcome: error NULL is success. */
+static void
+detach_done(int *notify, const char *error)
+{
+	char	 buf[1024];
+	int	 n;
+
+	if (*notify == -1)
+		return;
+	n = snprintf(buf, sizeof buf, "%s%s", error == NULL ? "0" : "1",
+	    error == NULL ? "" : error);
+	if (n >= (int)sizeof buf)
+		n = (int)sizeof buf - 1;
+	(void)write(*notify, buf, (size_t)n);
+	(void)close(*notify);
+	*notify = -1;
 }
 
 /*
@@ -972,8 +1361,7 @@ cleanup(struct master *m)
 		event_free(m->kill_ev);
 	while ((p = m->procs) != NULL) {
 		m->procs = p->next;
-		chan_close(&p->chan);
-		free(p);
+		proc_free(p);
 	}
 	slots_free(m);
 	listenset_free(m->ls);
@@ -1070,6 +1458,26 @@ control_start(struct master *m, char **cause)
 	return m->ctl == NULL ? -1 : 0;
 }
 
+/* The first generation is ready (error NULL), or could not start. */
+static void
+start_finished(struct master *m, const char *error, void *arg)
+{
+	if (error == NULL) {
+		log_info("started %d workers", m->conf->workers);
+		audit_server(m, "server_start");
+		detach_done(&m->notify, NULL);
+		return;
+	}
+	if (m->stopping) {
+		detach_done(&m->notify, "stopped during startup");
+		return;
+	}
+	log_warnx("cannot start: %s", error);
+	detach_done(&m->notify, error);
+	m->failed = 1;
+	master_stop(m, 0);
+}
+
 int
 master_run(struct conf *conf, const struct conf_source *src, int foreground)
 {
@@ -1079,17 +1487,20 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 	char			*cause = NULL;
 	char			 pidpath[PATH_MAX];
 	size_t			 i;
-	int			 rc = 1, notify = -1;
+	int			 rc = 1;
 
 	log_set_role("master");
 	memset(&m, 0, sizeof m);
 	m.conf = conf;
 	m.src = src;
 	m.pidfd = -1;
-	m.generation = 1;
+	m.notify = -1;
+	m.generation = 0;	/* the first one is 1, once it serves */
 	m.started = time(NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
 
+	if (preflight_check(conf, PREFLIGHT_ALL, &cause) == -1)
+		goto out;
 	/* Before binding: with SO_REUSEPORT a second server would share. */
 	if (conf->pid_file[0] != '\0' &&
 	    (m.pidfd = pidfile_lock(conf->pid_file, &cause)) == -1)
@@ -1102,7 +1513,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 	if (control_start(&m, &cause) == -1)
 		goto out;
 	raise_nofile(conf);
-	if ((m.ls = listenset_bind(conf, NULL)) == NULL)
+	if ((m.ls = listenset_bind(conf, NULL, &cause)) == NULL)
 		goto out;
 	if (conf->metrics_listen[0] != '\0') {
 		if ((m.metrics = metrics_new(m.base, conf->metrics_listen, &m,
@@ -1112,7 +1523,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 		    metrics_port(m.metrics));
 	}
 	if (!foreground) {
-		if (detach(&notify) == -1) {
+		if (detach(&m.notify) == -1) {
 			xasprintf(&cause, "detach: %s", strerror(errno));
 			goto out;
 		}
@@ -1135,26 +1546,30 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 		    strerror(errno));
 		goto out;
 	}
-	audit_server(&m, "server_start");
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		if ((m.sig_ev[i] = evsignal_new(m.base, sigs[i], signal_cb,
 		    &m)) == NULL || evsignal_add(m.sig_ev[i], NULL) == -1) {
 			xasprintf(&cause, "cannot watch signals");
 			goto out;
 		}
-	if (notify != -1) {
+	if (m.notify != -1) {
 		/*
-		 * Everything that can fail at startup is done: tell the
-		 * starting process, and leave the terminal before forking
-		 * workers, which would inherit it.
+		 * Leave the terminal before forking workers, which would
+		 * inherit it; the starting process hears the outcome from
+		 * start_finished() through the pipe.
 		 */
-		detach_done(notify, 0);
-		notify = -1;
+		detach_stdio();
 		if (conf->log_file[0] == '\0')
 			log_init(LOG_DEST_SYSLOG, conf->log_level, "owltftpd");
 	}
-	slots_new(&m, (size_t)conf->workers);
-	log_info("started %zu workers", spawn_all(&m));
+	if (next_start(&m, NULL, m.ls, 1, start_finished, NULL, &cause) == -1) {
+		log_warnx("cannot start: %s", cause);
+		detach_done(&m.notify, cause);
+		free(cause);
+		cause = NULL;
+		m.failed = 1;
+		master_stop(&m, 0);
+	}
 	if (m.procs != NULL)
 		(void)event_base_dispatch(m.base);
 	/* A stop must not leave children behind. */
@@ -1166,6 +1581,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 			break;
 		forget_proc(&m, pid, status);
 	}
+	detach_done(&m.notify, "the server stopped during startup");
 	log_info("exiting");
 	audit_server(&m, "server_stop");
 	rc = m.failed ? 1 : 0;
@@ -1182,10 +1598,10 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 out:
 	if (cause != NULL) {
 		log_warnx("%s", cause);
+		detach_done(&m.notify, cause);	/* the starting process exits 1 */
 		free(cause);
 	}
-	if (notify != -1)
-		detach_done(notify, 1);	/* the starting process exits 1 */
+	detach_done(&m.notify, "startup failed");
 	cleanup(&m);
 	return rc;
 }

@@ -26,14 +26,14 @@ priv_drop(const struct conf *conf, int *rootfd, char **cause)
 	if (geteuid() != 0)
 		return 0;	/* nothing to drop */
 	if ((pw = getpwnam(conf->user)) == NULL) {
-		xasprintf(cause, "user %s: no such user", conf->user);
+		xasprintf(cause, "user: %s: no such user", conf->user);
 		return -1;
 	}
 	uid = pw->pw_uid;
 	gid = pw->pw_gid;
 	if (conf->group != NULL) {
 		if ((gr = getgrnam(conf->group)) == NULL) {
-			xasprintf(cause, "group %s: no such group",
+			xasprintf(cause, "group: %s: no such group",
 			    conf->group);
 			return -1;
 		}
@@ -43,12 +43,12 @@ priv_drop(const struct conf *conf, int *rootfd, char **cause)
 		int	 fd;
 
 		if (chroot(conf->root) == -1 || chdir("/") == -1) {
-			xasprintf(cause, "chroot %s: %s", conf->root,
+			xasprintf(cause, "chroot: %s: %s", conf->root,
 			    strerror(errno));
 			return -1;
 		}
 		if ((fd = fs_root_open("/")) == -1) {
-			xasprintf(cause, "chroot %s: cannot open root: %s",
+			xasprintf(cause, "chroot: %s: cannot open root: %s",
 			    conf->root, strerror(errno));
 			return -1;
 		}
@@ -61,12 +61,12 @@ priv_drop(const struct conf *conf, int *rootfd, char **cause)
 	}
 	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
 	    setresuid(uid, uid, uid) == -1) {
-		xasprintf(cause, "cannot drop privileges to %s: %s",
+		xasprintf(cause, "user: cannot drop privileges to %s: %s",
 		    conf->user, strerror(errno));
 		return -1;
 	}
 	if (setuid(0) != -1) {
-		xasprintf(cause, "privileges could be regained after dropping");
+		xasprintf(cause, "user: privileges could be regained after dropping");
 		return -1;
 	}
 	return 0;

@@ -73,6 +73,26 @@ fail:
 }
 
 int
+sock_port_free(const struct sockaddr *addr, socklen_t addrlen)
+{
+	int	 fd, rc = 0, saved;
+
+	fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return errno == EAFNOSUPPORT ? 0 : -1;
+	if (addr->sa_family == AF_INET6 &&
+	    setopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) == -1)
+		rc = -1;
+	/* No SO_REUSEPORT: any socket already on the port refuses us. */
+	else if (bind(fd, addr, addrlen) == -1 && errno != EADDRNOTAVAIL)
+		rc = -1;
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
+	return rc;
+}
+
+int
 sock_transfer(int family, int rcvbuf, int sndbuf, int lo, int hi,
     unsigned start)
 {

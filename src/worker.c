@@ -15,7 +15,9 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -538,6 +540,7 @@ transfer_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 static void	 abort_all(struct worker *, const char *);
+static int	 listen_enable(struct worker *);
 
 static void
 drain_timeout_cb(evutil_socket_t fd, short ev, void *arg)
@@ -564,9 +567,10 @@ start_drain(struct worker *w, int serve_queued)
 	if (w->draining)
 		return;
 	for (i = 0; i < w->nlisten; i++) {
-		if (serve_queued)
+		if (serve_queued && w->listen_ev[i] != NULL)
 			listen_cb(w->listenfd[i], EV_READ, w);
-		event_free(w->listen_ev[i]);
+		if (w->listen_ev[i] != NULL)
+			event_free(w->listen_ev[i]);
 		w->listen_ev[i] = NULL;
 		(void)close(w->listenfd[i]);
 	}
@@ -753,6 +757,19 @@ on_request(struct chan *c, const struct chan_hdr *h, const void *body,
 	after_batch(w);
 }
 
+/* Our generation is committed: start reading requests. */
+static void
+on_serve(struct chan *c, const struct chan_hdr *h, const void *body,
+    void *arg)
+{
+	struct worker	*w = arg;
+
+	if (!w->draining && listen_enable(w) == -1) {
+		log_warnx("cannot watch the listen sockets");
+		start_drain(w, 0);
+	}
+}
+
 static const struct chan_handler worker_handlers[] = {
 	{ CHAN_T_QUIT, sizeof(struct chan_quit), on_quit },
 	{ CHAN_T_TERMINATE, 0, on_terminate },
@@ -760,6 +777,7 @@ static const struct chan_handler worker_handlers[] = {
 	{ CHAN_T_STATS_REQ, 0, on_stats_req },
 	{ CHAN_T_XFERS_REQ, sizeof(struct chan_xfers_req), on_xfers_req },
 	{ CHAN_T_REQUEST, sizeof(struct chan_request), on_request },
+	{ CHAN_T_SERVE, 0, on_serve },
 	{ 0, 0, NULL }
 };
 
@@ -774,20 +792,37 @@ on_master_gone(struct chan *c, void *arg)
 	start_drain(w, 0);
 }
 
+/* Start reading the listen sockets (once; later calls do nothing). */
 static int
-setup_events(struct worker *w)
+listen_enable(struct worker *w)
 {
-	static const int	 sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
-	struct timeval		 tv;
-	size_t			 i;
+	size_t	 i;
 
 	for (i = 0; i < w->nlisten; i++) {
+		if (w->listen_ev[i] != NULL)
+			continue;
 		w->listen_ev[i] = event_new(w->base, w->listenfd[i],
 		    EV_READ | EV_PERSIST, listen_cb, w);
 		if (w->listen_ev[i] == NULL ||
 		    event_add(w->listen_ev[i], NULL) == -1)
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * A gated worker (a new generation, or the first) reads no request until
+ * the master says SERVE: a reload that fails leaves no transfer behind.
+ */
+static int
+setup_events(struct worker *w, int gated)
+{
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+	struct timeval		 tv;
+	size_t			 i;
+
+	if (!gated && listen_enable(w) == -1)
+		return -1;
 	if (w->xfd4 != -1 && ((w->xev4 = event_new(w->base, w->xfd4,
 	    EV_READ | EV_PERSIST, transfer_cb, w)) == NULL ||
 	    event_add(w->xev4, NULL) == -1))
@@ -929,9 +964,30 @@ open_transfer_sockets(struct worker *w)
 	return 0;
 }
 
+/*
+ * Startup failed: log it and tell the master why, so a reload or a start
+ * that cannot serve reports the reason instead of only "exited".  The
+ * reason names the configuration key first ("root: /srv: ...").
+ */
+static void __attribute__((format(printf, 3, 4)))
+startup_failed(int chanfd, int slot, const char *fmt, ...)
+{
+	struct chan_failed	 f;
+	va_list			 ap;
+
+	memset(&f, 0, sizeof f);
+	va_start(ap, fmt);
+	(void)vsnprintf(f.reason, sizeof f.reason, fmt, ap);
+	va_end(ap);
+	log_warnx("%s", f.reason);
+	if (chanfd != -1)
+		(void)chan_send_fd(chanfd, (uint32_t)slot, CHAN_T_FAILED, &f,
+		    sizeof f);
+}
+
 int
 worker_main(const struct conf *conf, int slot, const int *listenfds,
-    size_t nlisten, int chanfd, uint32_t generation)
+    size_t nlisten, int chanfd, uint32_t generation, int gated)
 {
 	struct worker	 w;
 	struct chan_hello hello;
@@ -962,22 +1018,24 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	(void)signal(SIGXFSZ, SIG_IGN);
 
 	if ((w.rootfd = fs_root_open(conf->root)) == -1) {
-		log_warn("root %s", conf->root);
+		startup_failed(chanfd, slot, "root: %s: %s", conf->root,
+		    strerror(errno));
 		rc = WORKER_EXIT_FATAL;
 		goto out;
 	}
 	if (!conf->single_port && open_transfer_sockets(&w) == -1) {
 		if (errno == EADDRINUSE && conf->port_lo != 0) {
 			/* Respawning cannot free a port: do not loop. */
-			log_warnx("transfer socket: no free port in port_range "
-			    "%s", conf->port_range);
+			startup_failed(chanfd, slot, "port_range: %s: no free "
+			    "port for a transfer socket", conf->port_range);
 			rc = WORKER_EXIT_FATAL;
 		} else
-			log_warn("transfer socket");
+			startup_failed(chanfd, slot, "transfer socket: %s",
+			    strerror(errno));
 		goto out;
 	}
 	if (priv_drop(conf, &w.rootfd, &cause) == -1) {
-		log_warnx("%s", cause);
+		startup_failed(chanfd, slot, "%s", cause);
 		free(cause);
 		rc = WORKER_EXIT_FATAL;
 		goto out;
@@ -989,7 +1047,7 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	    (w.clients = clients_new(share * 2 + 1024, conf->request_rate,
 	    conf->request_burst)) == NULL ||
 	    (w.fcache = fcache_new(WORKER_FCACHE_FILES)) == NULL) {
-		log_warnx("out of memory at start");
+		startup_failed(chanfd, slot, "out of memory at start");
 		goto out;
 	}
 	w.ctx.sink.stage = sink_stage;
@@ -1013,13 +1071,16 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	w.ctx.remap = conf->remap;
 	w.ctx.fcache = w.fcache;
 	w.ctx.retries = conf->retries;
-	if (conf->mcast_enable && setup_multicast(&w) == -1)
+	if (conf->mcast_enable && setup_multicast(&w) == -1) {
+		startup_failed(chanfd, slot, "multicast: cannot set the TTL "
+		    "of the sockets");
 		goto out;
+	}
 	w.ctx.mcast = w.mcast;
-	if (setup_events(&w) == -1 ||
+	if (setup_events(&w, gated) == -1 ||
 	    chan_open(&w.chan, w.base, chanfd, (uint32_t)slot,
 	    worker_handlers, on_master_gone, &w) == -1) {
-		log_warnx("cannot set up events");
+		startup_failed(chanfd, slot, "cannot set up events");
 		goto out;
 	}
 	chanfd = -1;
