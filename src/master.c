@@ -948,16 +948,14 @@ reload_finished(struct master *m, const char *error, void *arg)
 		log_info("reload: generation %u serving with %d workers",
 		    m->generation, m->conf->workers);
 	} else {
-		log_warnx("reload failed, the running generation %u keeps "
-		    "serving: %s", m->generation, error);
+		log_warnx("reload failed, generation %u keeps serving: %s",
+		    m->generation, error);
 		free(m->reload_error);
 		m->reload_error = xstrdup(error);
 	}
 	audit_reload(m, m->generation, error);
 	if (d->done != NULL)
 		d->done(m, error, d->arg);
-	else if (error != NULL)
-		log_warnx("SIGHUP: %s", error);
 	free(d);
 }
 
@@ -1018,8 +1016,8 @@ master_reload(struct master *m, master_done_fn done, void *arg,
 	    "until it is ready", m->generation + 1, m->generation);
 	return 0;
 fail:
-	log_warnx("reload failed, keeping the running configuration: %s",
-	    *cause);
+	log_warnx("reload failed, generation %u keeps serving: %s",
+	    m->generation, *cause);
 	free(m->reload_error);
 	m->reload_error = xstrdup(*cause);
 	audit_reload(m, m->generation, *cause);
