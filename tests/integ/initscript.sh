@@ -38,6 +38,7 @@ write_conf "log_file = \"$LOG\""
 # daemon and config; output in $T/initd.out, status in RC.
 initd() {
 	timeout -k 2 "$INIT_TIMEOUT" env -u PIDFILE DAEMON="$OWLTFTPD" \
+	    OWLCTL="$OWLCTL" \
 	    CONFIG="$CONF" OWLTFTPD_DEFAULTS="$T/default" USE_SSD="$USE_SSD" \
 	    STOP_TIMEOUT=10 START_TIMEOUT=10 sh "$INIT" "$1" \
 	    > "$T/initd.out" 2>&1 < /dev/null
@@ -187,6 +188,20 @@ initscript_cleanup() {
 }
 trap initscript_cleanup EXIT
 
+# ---------------------------------------------------------------- the unit
+# systemd is not PID 1 here: check what the unit promises about failures.
+UNIT=$TESTS_SRCDIR/../conf/owltftpd.service
+check "the systemd unit reloads synchronously and sees a failed start"
+f0=$FAILS
+grep -qx 'ExecReload=/usr/sbin/owlctl reload' "$UNIT" ||
+    fail "ExecReload is not 'owlctl reload': $(grep ExecReload "$UNIT")"
+grep -q 'kill.*HUP' "$UNIT" && fail "the unit still reloads with SIGHUP"
+# Type=forking: the starting process's status is the start's outcome.
+grep -qx 'Type=forking' "$UNIT" && grep -qx 'PIDFile=/run/owltftpd.pid' \
+    "$UNIT" && ! grep -q '^ExecStart=.* -F' "$UNIT" ||
+    fail "the unit does not run the daemon as Type=forking with its pid file"
+[ "$FAILS" -eq "$f0" ] && ok
+
 # ---------------------------------------------------------------- scenario
 
 run_scenario() {
@@ -239,6 +254,20 @@ run_scenario() {
 	    fail "no '$CONF:' in the output"
 	sleep 0.3
 	[ "$(generation)" = 2 ] || fail "generation is $(generation), want 2"
+	cp "$T/good.conf" "$CONF"
+	get_hello "$T/root2/hello.txt"
+
+	check "[$MODE] reload the workers cannot serve: the script fails, says why"
+	# The file parses; only the new workers' root is missing.  The
+	# script reloads through owlctl, which waits for them.
+	write_conf "log_file = \"$LOG\"" "root = \"$T/gone\""
+	initd reload
+	[ "$RC" -ne 0 ] && ok "exit $RC" || fail "exit 0 for a missing root"
+	grep -qF "root: $T/gone: No such file or directory" "$T/initd.out" &&
+	    ok "names the root" || fail "the reason is not in the output"
+	[ "$(generation)" = 2 ] || fail "generation is $(generation), want 2"
+	[ "$(pidfile_pid)" = "$MPID" ] && ! exited "$MPID" ||
+	    fail "the master did not survive the failed reload"
 	cp "$T/good.conf" "$CONF"
 	get_hello "$T/root2/hello.txt"
 
