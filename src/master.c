@@ -580,7 +580,10 @@ respawn_later(struct master *m, struct wproc *p)
 		    "its start); its requests go to the other workers "
 		    "meanwhile", p->slot, delay,
 		    (long long)(time(NULL) - p->started));
-		if (master_alive(m) > 0)
+		/* Not while a new generation holds copies of the same set:
+		 * the rebind would leave a socket only we hold. */
+		if (master_alive(m) > 0 && (m->next == NULL ||
+		    m->next->ls != m->ls))
 			listenset_close_slot(m->ls, p->slot);
 	}
 	tv.tv_sec = delay / 1000;
