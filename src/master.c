@@ -36,6 +36,7 @@
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
+#include "rlimits.h"
 #include "sock.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -47,7 +48,6 @@
 #define MASTER_ASK_TIMEOUT_MS	500	/* answer control requests by then */
 
 static void	 reap(struct master *);
-static void	 raise_nofile(const struct conf *);
 
 /* Listen sockets ------------------------------------------------------ */
 
@@ -610,7 +610,7 @@ master_reload(struct master *m, char **cause)
 	}
 	if ((conf = conf_build(m->src, cause)) == NULL)
 		goto fail;
-	raise_nofile(conf);
+	rlimits_raise_nofile(conf, 0);
 	same = listenset_matches(m->ls, conf);
 	if (same)
 		ls = m->ls;
@@ -987,35 +987,6 @@ cleanup(struct master *m)
 	conf_free(m->conf);
 }
 
-/*
- * Each transfer may hold two descriptors (an upload: its directory and
- * its temporary file): make room for twice a worker's share of
- * max_transfers, plus the open-file cache and the sockets (children
- * inherit the limit), raising the hard limit too when we are root.
- */
-static void
-raise_nofile(const struct conf *conf)
-{
-	struct rlimit	 rl;
-	rlim_t		 share = ((rlim_t)conf->max_transfers +
-			    (rlim_t)conf->workers - 1) / (rlim_t)conf->workers;
-	rlim_t		 want = 2 * share + 512;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
-		return;
-	if (rl.rlim_max < want && geteuid() == 0)
-		rl.rlim_max = want;
-	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		log_warn("setrlimit RLIMIT_NOFILE %llu",
-		    (unsigned long long)want);
-	else if (rl.rlim_cur < want)
-		log_warnx("open files limited to %llu: fewer than %llu "
-		    "transfers per worker may have files open",
-		    (unsigned long long)rl.rlim_cur,
-		    (unsigned long long)share);
-}
-
 static void
 audit_server(const struct master *m, const char *event)
 {
@@ -1101,7 +1072,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 	}
 	if (control_start(&m, &cause) == -1)
 		goto out;
-	raise_nofile(conf);
+	rlimits_raise_nofile(conf, 1);
 	if ((m.ls = listenset_bind(conf, NULL)) == NULL)
 		goto out;
 	if (conf->metrics_listen[0] != '\0') {
