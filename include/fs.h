@@ -41,6 +41,8 @@ enum tftp_err	 fs_normalize(const char *name, size_t len, char *out,
  * With netascii, *fdp is a memory file holding the translated content
  * and *sizep its size (the tsize a netascii client is told).  stp, if
  * not NULL, gets the file's stat (the original's, with netascii).
+ * Here and in fs_upload_begin(), TFTP_E_NOFD means the process is out of
+ * descriptors.
  */
 enum tftp_err	 fs_open_read(int rootfd, const char *name, int netascii,
 		    int *fdp, uint64_t *sizep, struct stat *stp);

@@ -20,6 +20,7 @@
 	X(rate_limited,		"requests dropped over request_rate")	\
 	X(client_limited,	"requests refused over max_transfers_per_client") \
 	X(server_busy,		"requests refused: the worker's share of max_transfers is in use") \
+	X(fd_refused,		"requests refused: no file descriptor left") \
 	X(xfer_ok,		"transfers completed")			\
 	X(xfer_failed,		"transfers that ended in failure")	\
 	X(xfer_timeout,		"transfers given up after retries")	\

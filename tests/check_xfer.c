@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -1027,6 +1028,65 @@ START_TEST(bad_requests_get_the_right_error)
 	expect_error(2, TFTP_E_ACCESS);
 	xfer_end(&ctx, &xf, 0);
 	ck_assert_uint_eq(stats.refused, 3);
+}
+END_TEST
+
+/*
+ * Leave the process no free descriptor (the soft limit becomes the
+ * lowest free number): the next open fails with EMFILE.  Assert only
+ * after unfull(): check may need a descriptor to report.
+ */
+static void
+full(struct rlimit *saved)
+{
+	struct rlimit	 rl;
+	int		 fd;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, saved), 0);
+	ck_assert_int_ne(fd = open("/dev/null", O_RDONLY), -1);
+	ck_assert_int_eq(close(fd), 0);
+	rl = *saved;
+	rl.rlim_cur = (rlim_t)fd;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
+static void
+unfull(const struct rlimit *saved)
+{
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, saved), 0);
+}
+
+START_TEST(out_of_descriptors_is_server_busy)
+{
+	struct rlimit		 saved;
+	enum xfer_result	 r1, r2, r3;
+	struct pkt		 p;
+	size_t			 i;
+
+	write_file("f", "x", 1);
+	ctx.uploads = FS_UPLOAD_CREATE;
+	full(&saved);
+	r1 = request(TFTP_OP_RRQ, "f", "octet", NULL, 0, 0);
+	xfer_end(&ctx, &xf, 0);
+	r2 = request(TFTP_OP_RRQ, "f", "netascii", NULL, 0, 0);
+	xfer_end(&ctx, &xf, 0);
+	r3 = request(TFTP_OP_WRQ, "up", "octet", NULL, 0, 0);
+	xfer_end(&ctx, &xf, 0);
+	unfull(&saved);
+	ck_assert_int_eq(r1, XFER_FINISHED);
+	ck_assert_int_eq(r2, XFER_FINISHED);
+	ck_assert_int_eq(r3, XFER_FINISHED);
+	ck_assert_uint_eq(ncap, 3);
+	for (i = 0; i < ncap; i++) {
+		p = got(i);
+		ck_assert_uint_eq(p.op, TFTP_OP_ERROR);
+		ck_assert_uint_eq(p.u.error.code, TFTP_E_UNDEF);
+		ck_assert_str_eq(p.u.error.msg, "server busy");
+	}
+	ck_assert_uint_eq(stats.fd_refused, 3);
+	ck_assert_uint_eq(stats.refused, 3);
+	ck_assert_uint_eq(stats.error_sent_undef, 3);
+	ck_assert_int_eq(temp_files_left(), 0);
 }
 END_TEST
 
@@ -2183,6 +2243,7 @@ xfer_suite(void)
 
 	tcase_add_checked_fixture(req, setup, teardown);
 	tcase_add_test(req, bad_requests_get_the_right_error);
+	tcase_add_test(req, out_of_descriptors_is_server_busy);
 	tcase_add_test(req, access_lists_refuse_with_error_2);
 	tcase_add_test(req, remap_rewrites_and_denies);
 	tcase_add_test(req, same_request_is_recognised);
