@@ -55,6 +55,7 @@
 	X(gso_fallback,		"GSO sends the kernel refused (then plain sends)") \
 	X(fcache_hits,		"reads served from the open-file cache")	\
 	X(fcache_misses,	"reads that had to open the file")	\
+	X(fcache_evicted,	"cached files closed early to free a descriptor") \
 	X(opt_blksize,		"requests granted blksize")		\
 	X(opt_windowsize,	"requests granted windowsize")		\
 	X(opt_tsize,		"requests granted tsize")		\

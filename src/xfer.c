@@ -132,8 +132,8 @@ xfer_send_error(struct xfer_ctx *ctx, const struct xfer *tmpl, uint16_t code,
 
 /*
  * Answer with ERROR and end the transfer with result r.  TFTP_E_NOFD (no
- * descriptor left) is ERROR 0 "server busy": the client may well succeed
- * a moment later.
+ * descriptor left, even after closing cached files) is ERROR 0 "server
+ * busy": the client may well succeed a moment later.
  */
 static enum xfer_result
 fail(struct xfer_ctx *ctx, struct xfer *x, uint16_t code, const char *msg,
@@ -652,18 +652,36 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 }
 
 /*
+ * An open failed for want of a descriptor: close idle cached files to
+ * make room.  Whether trying again may help.
+ */
+static int
+make_room(struct xfer_ctx *ctx)
+{
+	return ctx->fcache != NULL &&
+	    fcache_shrink(ctx->fcache, FS_FDS_MAX) > 0;
+}
+
+/*
  * Open a file to send: through the worker's cache of open files for
- * octet reads (netascii needs its own translated copy).
+ * octet reads (it makes room by itself; netascii needs its own
+ * translated copy).
  */
 static enum tftp_err
 open_for_read(struct xfer_ctx *ctx, struct xfer *x, const char *path,
     uint64_t now)
 {
+	enum tftp_err	 e;
+
 	if (ctx->fcache != NULL && !x->netascii)
 		return fcache_open(ctx->fcache, ctx->rootfd, path, now, &x->fd,
 		    &x->size, &x->fce);
-	return fs_open_read(ctx->rootfd, path, x->netascii, &x->fd, &x->size,
+	e = fs_open_read(ctx->rootfd, path, x->netascii, &x->fd, &x->size,
 	    NULL);
+	if (e == TFTP_E_NOFD && make_room(ctx))
+		e = fs_open_read(ctx->rootfd, path, x->netascii, &x->fd,
+		    &x->size, NULL);
+	return e;
 }
 
 /* Is the first component of path an address, i.e. a unique_root dir? */
@@ -816,6 +834,9 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		x->opts.accepted &= ~OPT_F_MULTICAST;
 		e = fs_upload_begin(ctx->rootfd, path, ctx->uploads,
 		    ctx->umask, &x->up);
+		if (e == TFTP_E_NOFD && make_room(ctx))
+			e = fs_upload_begin(ctx->rootfd, path, ctx->uploads,
+			    ctx->umask, &x->up);
 		if (e != TFTP_E_NONE)
 			return fail(ctx, x, e, NULL, XFER_END_REFUSED);
 		netascii_dec_init(&x->nadec);

@@ -1056,6 +1056,18 @@ unfull(const struct rlimit *saved)
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, saved), 0);
 }
 
+static void
+cache_idle(const char *name)
+{
+	struct fcache_entry	*e;
+	uint64_t		 size;
+	int			 fd;
+
+	ck_assert_int_eq(fcache_open(ctx.fcache, ctx.rootfd, name, 0, &fd,
+	    &size, &e), TFTP_E_NONE);
+	fcache_release(ctx.fcache, e);
+}
+
 START_TEST(out_of_descriptors_is_server_busy)
 {
 	struct rlimit		 saved;
@@ -1086,6 +1098,43 @@ START_TEST(out_of_descriptors_is_server_busy)
 	ck_assert_uint_eq(stats.fd_refused, 3);
 	ck_assert_uint_eq(stats.refused, 3);
 	ck_assert_uint_eq(stats.error_sent_undef, 3);
+	ck_assert_int_eq(temp_files_left(), 0);
+}
+END_TEST
+
+START_TEST(out_of_descriptors_closes_idle_cached_files)
+{
+	struct rlimit		 saved;
+	enum xfer_result	 r;
+
+	ctx.fcache = fcache_new(4);
+	ctx.uploads = FS_UPLOAD_CREATE;
+	write_file("a", "a", 1);
+	write_file("b", "b", 1);
+	write_file("text", "one\ntwo\n", 8);
+	/* An upload needs a directory and a temporary file. */
+	cache_idle("a");
+	cache_idle("b");
+	full(&saved);
+	r = request(TFTP_OP_WRQ, "up", "octet", NULL, 0, 0);
+	unfull(&saved);
+	ck_assert_int_eq(r, XFER_LIVE);
+	expect_ack(0, 0);
+	ck_assert_uint_eq(fcache_evicted(ctx.fcache), 2);
+	xfer_end(&ctx, &xf, 0);
+	/* A netascii read, the file and its memory copy. */
+	cache_idle("a");
+	cache_idle("b");
+	full(&saved);
+	r = request(TFTP_OP_RRQ, "text", "netascii", NULL, 0, 0);
+	unfull(&saved);
+	ck_assert_int_eq(r, XFER_LIVE);
+	expect_data(1, 1, 10);
+	ck_assert_uint_eq(fcache_evicted(ctx.fcache), 4);
+	ck_assert_uint_eq(stats.fd_refused, 0);
+	xfer_end(&ctx, &xf, 0);
+	fcache_free(ctx.fcache);
+	ctx.fcache = NULL;
 	ck_assert_int_eq(temp_files_left(), 0);
 }
 END_TEST
@@ -2244,6 +2293,7 @@ xfer_suite(void)
 	tcase_add_checked_fixture(req, setup, teardown);
 	tcase_add_test(req, bad_requests_get_the_right_error);
 	tcase_add_test(req, out_of_descriptors_is_server_busy);
+	tcase_add_test(req, out_of_descriptors_closes_idle_cached_files);
 	tcase_add_test(req, access_lists_refuse_with_error_2);
 	tcase_add_test(req, remap_rewrites_and_denies);
 	tcase_add_test(req, same_request_is_recognised);
