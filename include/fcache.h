@@ -5,6 +5,12 @@
  * after it was last checked; after that the path is looked up again and
  * the entry dropped if it now names another file or the file changed.
  * Entries in use by transfers are never closed under them.
+ *
+ * The cache must never be what leaves a worker without descriptors: it
+ * keeps at most a share of the open files limit (fcache_size()), and
+ * when an open fails for want of a descriptor (EMFILE, ENFILE) idle
+ * entries are closed to make room (fcache_shrink()), by the cache itself
+ * and by the worker's other opens.
  */
 #ifndef OWL_FCACHE_H
 #define OWL_FCACHE_H
@@ -15,6 +21,7 @@
 #include "pkt.h"
 
 #define FCACHE_TTL_US	1000000		/* recheck a path after 1 s */
+#define FCACHE_NOFILE_SHARE 4		/* at most 1/4 of RLIMIT_NOFILE */
 
 struct fcache;
 struct fcache_entry;
@@ -22,20 +29,34 @@ struct fcache_entry;
 /* cap: files kept open at most (entries in use count too). */
 struct fcache	*fcache_new(size_t cap);
 void		 fcache_free(struct fcache *);
+/* The cap for an open files limit (soft) of nofile: its share, <= max. */
+size_t		 fcache_size(uint64_t nofile, size_t max);
 
 /*
  * Open name (normalized, beneath rootfd) for an octet read.  On success
  * *fdp and *sizep are set and *entryp is the handle to release when the
  * transfer ends; a NULL *entryp means the file was opened uncached
  * (cache full of busy entries) and *fdp belongs to the caller.
+ * Out of descriptors, it closes idle entries and tries once more;
+ * TFTP_E_NOFD if that did not help.
  */
 enum tftp_err	 fcache_open(struct fcache *, int rootfd, const char *name,
 		    uint64_t now_us, int *fdp, uint64_t *sizep,
 		    struct fcache_entry **entryp);
 void		 fcache_release(struct fcache *, struct fcache_entry *);
+/*
+ * Close up to n idle entries, least recently used first, to give their
+ * descriptors to an open that failed with EMFILE or ENFILE.  Returns how
+ * many were closed: 0 means trying again is pointless.
+ */
+size_t		 fcache_shrink(struct fcache *, size_t n);
 
-/* Counters for stats: lookups served from the cache, and misses. */
+/*
+ * Counters for stats: lookups served from the cache, misses, and entries
+ * closed by fcache_shrink().
+ */
 uint64_t	 fcache_hits(const struct fcache *);
 uint64_t	 fcache_misses(const struct fcache *);
+uint64_t	 fcache_evicted(const struct fcache *);
 
 #endif

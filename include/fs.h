@@ -16,6 +16,7 @@
 #include "pkt.h"
 
 #define FS_PATH_MAX	1024	/* longest accepted client file name */
+#define FS_FDS_MAX	2	/* descriptors one call may need at once */
 
 enum fs_upload_policy {
 	FS_UPLOAD_OFF,
@@ -41,6 +42,8 @@ enum tftp_err	 fs_normalize(const char *name, size_t len, char *out,
  * With netascii, *fdp is a memory file holding the translated content
  * and *sizep its size (the tsize a netascii client is told).  stp, if
  * not NULL, gets the file's stat (the original's, with netascii).
+ * Here and in fs_upload_begin(), TFTP_E_NOFD means the process is out of
+ * descriptors: closing some and trying again may help.
  */
 enum tftp_err	 fs_open_read(int rootfd, const char *name, int netascii,
 		    int *fdp, uint64_t *sizep, struct stat *stp);

@@ -28,6 +28,8 @@ enum tftp_err {
 	TFTP_E_EXISTS = 6,
 	TFTP_E_NOUSER = 7,
 	TFTP_E_OPTNEG = 8,
+	TFTP_E_NOFD = 0xfffe,	/* internal: no descriptor left (EMFILE,
+				   ENFILE); sent as 0 "server busy" */
 	TFTP_E_NONE = 0xffff,	/* internal: success, never on the wire */
 };
 

@@ -20,6 +20,7 @@
 	X(rate_limited,		"requests dropped over request_rate")	\
 	X(client_limited,	"requests refused over max_transfers_per_client") \
 	X(server_busy,		"requests refused: the worker's share of max_transfers is in use") \
+	X(fd_refused,		"requests refused: no file descriptor left") \
 	X(xfer_ok,		"transfers completed")			\
 	X(xfer_failed,		"transfers that ended in failure")	\
 	X(xfer_timeout,		"transfers given up after retries")	\
@@ -54,6 +55,7 @@
 	X(gso_fallback,		"GSO sends the kernel refused (then plain sends)") \
 	X(fcache_hits,		"reads served from the open-file cache")	\
 	X(fcache_misses,	"reads that had to open the file")	\
+	X(fcache_evicted,	"cached files closed early to free a descriptor") \
 	X(opt_blksize,		"requests granted blksize")		\
 	X(opt_windowsize,	"requests granted windowsize")		\
 	X(opt_tsize,		"requests granted tsize")		\

@@ -16,6 +16,7 @@
 #include "fcache.h"
 #include "fs.h"
 #include "io.h"
+#include "log.h"
 #include "mcast.h"
 #include "netascii.h"
 #include "opt.h"
@@ -119,6 +120,9 @@ struct xfer_ctx {
 	struct mcast		*mcast;		/* NULL: RFC 2090 off */
 	unsigned		 retries;
 	struct xfer_wq		 wq;		/* uploads' blocks to write */
+	/* Requests refused for want of a descriptor: logged sparingly. */
+	struct log_limit	 nofd_log;
+	uint64_t		 nofd_warned_us;
 };
 
 struct xfer {
@@ -175,6 +179,7 @@ struct xfer {
 	struct xfer		*dally_next, *dally_prev;	/* worker's list */
 	int			 dally_listed;
 	int			 reported;	/* summary logged and counted */
+	int			 nofd;		/* refused: no fd left */
 	enum xfer_end_result	 result;
 	uint16_t		 errcode;	/* sent or received, for the log */
 	const char		*errmsg;	/* static text of an ERROR we sent */

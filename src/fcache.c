@@ -1,7 +1,9 @@
 /*
  * The open-file cache: a small table of entries with a chained hash on
  * the path and an LRU list of the idle ones.  Allocated once; a miss
- * reuses the least recently used idle entry.
+ * reuses the least recently used idle entry.  A miss opens the new file
+ * before closing that entry's: a request for a missing file must not
+ * cost a cached one.
  */
 #include "config.h"
 
@@ -39,6 +41,7 @@ struct fcache {
 	struct fcache_entry	 *lru_tail;
 	uint64_t		  hits;
 	uint64_t		  misses;
+	uint64_t		  evicted;
 };
 
 static size_t
@@ -79,6 +82,19 @@ lru_push(struct fcache *c, struct fcache_entry *e)
 	else
 		c->lru_head = e;
 	c->lru_tail = e;
+}
+
+/* An emptied entry goes first: the next miss takes it, not a file. */
+static void
+lru_push_head(struct fcache *c, struct fcache_entry *e)
+{
+	e->prev = NULL;
+	e->next = c->lru_head;
+	if (c->lru_head != NULL)
+		c->lru_head->prev = e;
+	else
+		c->lru_tail = e;
+	c->lru_head = e;
 }
 
 static void
@@ -147,6 +163,35 @@ fcache_free(struct fcache *c)
 	free(c);
 }
 
+size_t
+fcache_size(uint64_t nofile, size_t max)
+{
+	uint64_t	 share = nofile / FCACHE_NOFILE_SHARE;
+
+	if (share > max)
+		return max;
+	return share == 0 ? 1 : (size_t)share;
+}
+
+size_t
+fcache_shrink(struct fcache *c, size_t n)
+{
+	struct fcache_entry	*e, *next;
+	size_t			 closed = 0;
+
+	for (e = c->lru_head; e != NULL && closed < n; e = next) {
+		next = e->next;
+		if (e->fd == -1)
+			continue;
+		drop(c, e);
+		lru_unlink(c, e);
+		lru_push_head(c, e);
+		closed++;
+	}
+	c->evicted += closed;
+	return closed;
+}
+
 static int
 same_file(const struct fcache_entry *e, const struct stat *st)
 {
@@ -165,6 +210,18 @@ lookup(struct fcache *c, const char *name)
 		if (strcmp(e->path, name) == 0)
 			return e;
 	return NULL;
+}
+
+/* fs_stat(), making room once if the process is out of descriptors. */
+static int
+stat_room(struct fcache *c, int rootfd, const char *name, struct stat *st)
+{
+	if (fs_stat(rootfd, name, st) == 0)
+		return 0;
+	if ((errno != EMFILE && errno != ENFILE) ||
+	    fcache_shrink(c, FS_FDS_MAX) == 0)
+		return -1;
+	return fs_stat(rootfd, name, st);
 }
 
 /* Take e off the table: it no longer stands for its path. */
@@ -192,23 +249,28 @@ fcache_open(struct fcache *c, int rootfd, const char *name,
 
 	*entryp = NULL;
 	if ((e = lookup(c, name)) != NULL) {
+		/* Held (off the LRU list) while a recheck may shrink us. */
+		if (e->refs++ == 0)
+			lru_unlink(c, e);
 		if (now_us - e->checked_at < FCACHE_TTL_US ||
-		    (fs_stat(rootfd, name, &st) == 0 && same_file(e, &st))) {
+		    (stat_room(c, rootfd, name, &st) == 0 &&
+		    same_file(e, &st))) {
 			if (now_us - e->checked_at >= FCACHE_TTL_US)
 				e->checked_at = now_us;
-			if (e->refs++ == 0)
-				lru_unlink(c, e);
 			c->hits++;
 			*fdp = e->fd;
 			*sizep = e->size;
 			*entryp = e;
 			return TFTP_E_NONE;
 		}
+		fcache_release(c, e);
 		invalidate(c, e);
 	}
 	c->misses++;
-	if ((err = fs_open_read(rootfd, name, 0, &fd, &size, &st)) !=
-	    TFTP_E_NONE)
+	err = fs_open_read(rootfd, name, 0, &fd, &size, &st);
+	if (err == TFTP_E_NOFD && fcache_shrink(c, FS_FDS_MAX) > 0)
+		err = fs_open_read(rootfd, name, 0, &fd, &size, &st);
+	if (err != TFTP_E_NONE)
 		return err;
 	*fdp = fd;
 	*sizep = size;
@@ -252,4 +314,10 @@ uint64_t
 fcache_misses(const struct fcache *c)
 {
 	return c->misses;
+}
+
+uint64_t
+fcache_evicted(const struct fcache *c)
+{
+	return c->evicted;
 }

@@ -293,6 +293,9 @@ err_path(int e)
 	case ENXIO:		/* a socket, or a device without a driver */
 	case ENODEV:
 		return (TFTP_E_ACCESS);
+	case EMFILE:
+	case ENFILE:
+		return (TFTP_E_NOFD);
 	default:
 		return (TFTP_E_UNDEF);
 	}
@@ -439,7 +442,9 @@ fs_open_read(int rootfd, const char *name, int netascii, int *fdp,
 	size = (uint64_t)st.st_size;
 	if (netascii) {
 		if (netascii_copy(fd, &mfd, &size) == -1) {
-			e = TFTP_E_UNDEF;
+			/* The memory file is a descriptor too. */
+			e = errno == EMFILE || errno == ENFILE ? TFTP_E_NOFD :
+			    TFTP_E_UNDEF;
 			goto fail;
 		}
 		(void)close(fd);

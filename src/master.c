@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -37,6 +36,7 @@
 #include "master.h"
 #include "preflight.h"
 #include "metrics.h"
+#include "rlimits.h"
 #include "sock.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -50,7 +50,6 @@
 #define MASTER_ASK_TIMEOUT_MS	500	/* answer control requests by then */
 
 static void	 reap(struct master *);
-static void	 raise_nofile(const struct conf *);
 
 /* Listen sockets ------------------------------------------------------ */
 
@@ -985,7 +984,7 @@ master_reload(struct master *m, master_done_fn done, void *arg,
 		conf_free(conf);
 		goto fail;
 	}
-	raise_nofile(conf);
+	rlimits_raise_nofile(conf, 0);
 	same = listenset_matches(m->ls, conf);
 	if (same)
 		ls = m->ls;
@@ -1376,35 +1375,6 @@ cleanup(struct master *m)
 	conf_free(m->conf);
 }
 
-/*
- * Each transfer may hold two descriptors (an upload: its directory and
- * its temporary file): make room for twice a worker's share of
- * max_transfers, plus the open-file cache and the sockets (children
- * inherit the limit), raising the hard limit too when we are root.
- */
-static void
-raise_nofile(const struct conf *conf)
-{
-	struct rlimit	 rl;
-	rlim_t		 share = ((rlim_t)conf->max_transfers +
-			    (rlim_t)conf->workers - 1) / (rlim_t)conf->workers;
-	rlim_t		 want = 2 * share + 512;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
-		return;
-	if (rl.rlim_max < want && geteuid() == 0)
-		rl.rlim_max = want;
-	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		log_warn("setrlimit RLIMIT_NOFILE %llu",
-		    (unsigned long long)want);
-	else if (rl.rlim_cur < want)
-		log_warnx("open files limited to %llu: fewer than %llu "
-		    "transfers per worker may have files open",
-		    (unsigned long long)rl.rlim_cur,
-		    (unsigned long long)share);
-}
-
 static void
 audit_server(const struct master *m, const char *event)
 {
@@ -1513,7 +1483,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 	}
 	if (control_start(&m, &cause) == -1)
 		goto out;
-	raise_nofile(conf);
+	rlimits_raise_nofile(conf, 1);
 	if ((m.ls = listenset_bind(conf, NULL, &cause)) == NULL)
 		goto out;
 	if (conf->metrics_listen[0] != '\0') {

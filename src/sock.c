@@ -214,8 +214,11 @@ sock_ifmtu(int fd, int ifindex)
 {
 	struct ifreq	 ifr;
 
+	/* The name through fd: if_indextoname() opens a socket, and a
+	 * worker out of descriptors must still size blocks to the MTU. */
 	memset(&ifr, 0, sizeof ifr);
-	if (if_indextoname((unsigned)ifindex, ifr.ifr_name) == NULL ||
+	ifr.ifr_ifindex = ifindex;
+	if (ioctl(fd, SIOCGIFNAME, &ifr) == -1 ||
 	    ioctl(fd, SIOCGIFMTU, &ifr) == -1)
 		return -1;
 	return ifr.ifr_mtu;

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -630,6 +631,7 @@ send_stats(struct worker *w, int droppable)
 	memset(&cs, 0, sizeof cs);
 	w->stats.fcache_hits = fcache_hits(w->fcache);
 	w->stats.fcache_misses = fcache_misses(w->fcache);
+	w->stats.fcache_evicted = fcache_evicted(w->fcache);
 	cs.stats = w->stats;
 	cs.active = w->tab.active;
 	cs.draining = (uint32_t)w->draining;
@@ -995,8 +997,9 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	size_t		 share = (conf->max_transfers +
 			    (unsigned)conf->workers - 1) / (unsigned)conf->workers;
 	sigset_t	 all;
+	struct rlimit	 rl;
 	char		*cause = NULL;
-	size_t		 i;
+	size_t		 i, cached;
 	int		 rc = WORKER_EXIT_ERROR;
 
 	log_set_role("worker[%d]", slot);
@@ -1040,13 +1043,17 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 		rc = WORKER_EXIT_FATAL;
 		goto out;
 	}
+	/* The cache must leave most descriptors to transfers (fcache.h). */
+	cached = WORKER_FCACHE_FILES;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		cached = fcache_size(rl.rlim_cur, WORKER_FCACHE_FILES);
 	if ((w.base = event_base_new()) == NULL ||
 	    (w.io = io_new(&w.stats)) == NULL ||
 	    xfertab_init(&w.tab, share) == -1 ||
 	    timer_heap_init(&w.timers, share) == -1 ||
 	    (w.clients = clients_new(share * 2 + 1024, conf->request_rate,
 	    conf->request_burst)) == NULL ||
-	    (w.fcache = fcache_new(WORKER_FCACHE_FILES)) == NULL) {
+	    (w.fcache = fcache_new(cached)) == NULL) {
 		startup_failed(chanfd, slot, "out of memory at start");
 		goto out;
 	}
@@ -1091,7 +1098,8 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	/* Signals were blocked across fork(); our handlers are in place. */
 	(void)sigemptyset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
-	log_debug("started, pid %ld", (long)getpid());
+	log_debug("started, pid %ld, open-file cache of %zu", (long)getpid(),
+	    cached);
 	if (event_base_dispatch(w.base) == -1)
 		log_warnx("event loop failed");
 	abort_all(&w, "server shutting down");

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -31,6 +32,8 @@
 					   last ACK of an upload */
 #define XFER_ERRMSG_MAX		128
 #define XFER_MC_PROMOTE_TRIES	2	/* OACK resends to a new master client */
+#define XFER_NOFD_LOGS_PER_S	10	/* refusals for want of a descriptor */
+#define XFER_NOFD_WARN_US	(60 * 1000000ULL)	/* why, this often */
 
 static const char *const state_names[] = {
 #define XFER_X_NAME(name, text)	text,
@@ -127,11 +130,21 @@ xfer_send_error(struct xfer_ctx *ctx, const struct xfer *tmpl, uint16_t code,
 	send_error_to(ctx, tmpl, code, msg);
 }
 
-/* Answer with ERROR and end the transfer with result r. */
+/*
+ * Answer with ERROR and end the transfer with result r.  TFTP_E_NOFD (no
+ * descriptor left, even after closing cached files) is ERROR 0 "server
+ * busy": the client may well succeed a moment later.
+ */
 static enum xfer_result
 fail(struct xfer_ctx *ctx, struct xfer *x, uint16_t code, const char *msg,
     enum xfer_end_result r)
 {
+	if (code == TFTP_E_NOFD) {
+		ctx->stats->fd_refused++;
+		x->nofd = 1;
+		code = TFTP_E_UNDEF;
+		msg = "server busy";
+	}
 	send_error_to(ctx, x, code, msg);
 	x->errcode = code;
 	x->errmsg = msg != NULL ? msg : pkt_err_str(code);
@@ -639,18 +652,36 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 }
 
 /*
+ * An open failed for want of a descriptor: close idle cached files to
+ * make room.  Whether trying again may help.
+ */
+static int
+make_room(struct xfer_ctx *ctx)
+{
+	return ctx->fcache != NULL &&
+	    fcache_shrink(ctx->fcache, FS_FDS_MAX) > 0;
+}
+
+/*
  * Open a file to send: through the worker's cache of open files for
- * octet reads (netascii needs its own translated copy).
+ * octet reads (it makes room by itself; netascii needs its own
+ * translated copy).
  */
 static enum tftp_err
 open_for_read(struct xfer_ctx *ctx, struct xfer *x, const char *path,
     uint64_t now)
 {
+	enum tftp_err	 e;
+
 	if (ctx->fcache != NULL && !x->netascii)
 		return fcache_open(ctx->fcache, ctx->rootfd, path, now, &x->fd,
 		    &x->size, &x->fce);
-	return fs_open_read(ctx->rootfd, path, x->netascii, &x->fd, &x->size,
+	e = fs_open_read(ctx->rootfd, path, x->netascii, &x->fd, &x->size,
 	    NULL);
+	if (e == TFTP_E_NOFD && make_room(ctx))
+		e = fs_open_read(ctx->rootfd, path, x->netascii, &x->fd,
+		    &x->size, NULL);
+	return e;
 }
 
 /* Is the first component of path an address, i.e. a unique_root dir? */
@@ -716,6 +747,7 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	x->op = p->op;
 	x->fd = -1;
 	x->reported = 0;
+	x->nofd = 0;
 	x->start_us = now;
 	x->progress_at = now;
 	fs_upload_init(&x->up);
@@ -802,6 +834,9 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		x->opts.accepted &= ~OPT_F_MULTICAST;
 		e = fs_upload_begin(ctx->rootfd, path, ctx->uploads,
 		    ctx->umask, &x->up);
+		if (e == TFTP_E_NOFD && make_room(ctx))
+			e = fs_upload_begin(ctx->rootfd, path, ctx->uploads,
+			    ctx->umask, &x->up);
 		if (e != TFTP_E_NONE)
 			return fail(ctx, x, e, NULL, XFER_END_REFUSED);
 		netascii_dec_init(&x->nadec);
@@ -1106,6 +1141,27 @@ audit_transfer(const struct xfer *x, uint64_t now)
 	audit_emit(&b);
 }
 
+/*
+ * A worker out of descriptors may refuse thousands of requests a second:
+ * ten of them are logged a second, and once a minute a warning says why.
+ */
+static int
+nofd_log_ok(struct xfer_ctx *ctx, uint64_t now)
+{
+	struct rlimit	 rl;
+
+	if (ctx->nofd_warned_us == 0 ||
+	    now - ctx->nofd_warned_us >= XFER_NOFD_WARN_US) {
+		ctx->nofd_warned_us = now;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			rl.rlim_cur = 0;
+		log_warnx("out of file descriptors (open files limit %llu): "
+		    "requests refused with \"server busy\"",
+		    (unsigned long long)rl.rlim_cur);
+	}
+	return log_limit_ok(&ctx->nofd_log, now, XFER_NOFD_LOGS_PER_S);
+}
+
 /* Count the outcome and write the summary line and audit event, once. */
 static void
 report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
@@ -1117,6 +1173,8 @@ report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		return;
 	x->reported = 1;
 	count_end(ctx, x);
+	if (x->nofd && !nofd_log_ok(ctx, now))
+		return;
 
 	/* A peer ERROR right after our OACK is how UEFI firmware ends a
 	 * tsize probe: routine, so only at debug level. */

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -1027,6 +1028,114 @@ START_TEST(bad_requests_get_the_right_error)
 	expect_error(2, TFTP_E_ACCESS);
 	xfer_end(&ctx, &xf, 0);
 	ck_assert_uint_eq(stats.refused, 3);
+}
+END_TEST
+
+/*
+ * Leave the process no free descriptor (the soft limit becomes the
+ * lowest free number): the next open fails with EMFILE.  Assert only
+ * after unfull(): check may need a descriptor to report.
+ */
+static void
+full(struct rlimit *saved)
+{
+	struct rlimit	 rl;
+	int		 fd;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, saved), 0);
+	ck_assert_int_ne(fd = open("/dev/null", O_RDONLY), -1);
+	ck_assert_int_eq(close(fd), 0);
+	rl = *saved;
+	rl.rlim_cur = (rlim_t)fd;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
+static void
+unfull(const struct rlimit *saved)
+{
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, saved), 0);
+}
+
+static void
+cache_idle(const char *name)
+{
+	struct fcache_entry	*e;
+	uint64_t		 size;
+	int			 fd;
+
+	ck_assert_int_eq(fcache_open(ctx.fcache, ctx.rootfd, name, 0, &fd,
+	    &size, &e), TFTP_E_NONE);
+	fcache_release(ctx.fcache, e);
+}
+
+START_TEST(out_of_descriptors_is_server_busy)
+{
+	struct rlimit		 saved;
+	enum xfer_result	 r1, r2, r3;
+	struct pkt		 p;
+	size_t			 i;
+
+	write_file("f", "x", 1);
+	ctx.uploads = FS_UPLOAD_CREATE;
+	full(&saved);
+	r1 = request(TFTP_OP_RRQ, "f", "octet", NULL, 0, 0);
+	xfer_end(&ctx, &xf, 0);
+	r2 = request(TFTP_OP_RRQ, "f", "netascii", NULL, 0, 0);
+	xfer_end(&ctx, &xf, 0);
+	r3 = request(TFTP_OP_WRQ, "up", "octet", NULL, 0, 0);
+	xfer_end(&ctx, &xf, 0);
+	unfull(&saved);
+	ck_assert_int_eq(r1, XFER_FINISHED);
+	ck_assert_int_eq(r2, XFER_FINISHED);
+	ck_assert_int_eq(r3, XFER_FINISHED);
+	ck_assert_uint_eq(ncap, 3);
+	for (i = 0; i < ncap; i++) {
+		p = got(i);
+		ck_assert_uint_eq(p.op, TFTP_OP_ERROR);
+		ck_assert_uint_eq(p.u.error.code, TFTP_E_UNDEF);
+		ck_assert_str_eq(p.u.error.msg, "server busy");
+	}
+	ck_assert_uint_eq(stats.fd_refused, 3);
+	ck_assert_uint_eq(stats.refused, 3);
+	ck_assert_uint_eq(stats.error_sent_undef, 3);
+	ck_assert_int_eq(temp_files_left(), 0);
+}
+END_TEST
+
+START_TEST(out_of_descriptors_closes_idle_cached_files)
+{
+	struct rlimit		 saved;
+	enum xfer_result	 r;
+
+	ctx.fcache = fcache_new(4);
+	ctx.uploads = FS_UPLOAD_CREATE;
+	write_file("a", "a", 1);
+	write_file("b", "b", 1);
+	write_file("text", "one\ntwo\n", 8);
+	/* An upload needs a directory and a temporary file. */
+	cache_idle("a");
+	cache_idle("b");
+	full(&saved);
+	r = request(TFTP_OP_WRQ, "up", "octet", NULL, 0, 0);
+	unfull(&saved);
+	ck_assert_int_eq(r, XFER_LIVE);
+	expect_ack(0, 0);
+	ck_assert_uint_eq(fcache_evicted(ctx.fcache), 2);
+	xfer_end(&ctx, &xf, 0);
+	/* A netascii read, the file and its memory copy. */
+	cache_idle("a");
+	cache_idle("b");
+	full(&saved);
+	r = request(TFTP_OP_RRQ, "text", "netascii", NULL, 0, 0);
+	unfull(&saved);
+	ck_assert_int_eq(r, XFER_LIVE);
+	expect_data(1, 1, 10);
+	ck_assert_uint_eq(fcache_evicted(ctx.fcache), 4);
+	ck_assert_uint_eq(stats.fd_refused, 0);
+	xfer_end(&ctx, &xf, 0);
+	fcache_free(ctx.fcache);
+	ctx.fcache = NULL;
+	ck_assert_int_eq(temp_files_left(), 0);
 }
 END_TEST
 
@@ -2183,6 +2292,8 @@ xfer_suite(void)
 
 	tcase_add_checked_fixture(req, setup, teardown);
 	tcase_add_test(req, bad_requests_get_the_right_error);
+	tcase_add_test(req, out_of_descriptors_is_server_busy);
+	tcase_add_test(req, out_of_descriptors_closes_idle_cached_files);
 	tcase_add_test(req, access_lists_refuse_with_error_2);
 	tcase_add_test(req, remap_rewrites_and_denies);
 	tcase_add_test(req, same_request_is_recognised);
