@@ -15,9 +15,9 @@
 /*
  * Walk root, without following a symlink or leaving it, and unlink the
  * regular files whose name fs_tmp_match() accepts and whose pid is
- * pid (> 0: a worker that has been reaped), or, with pid 0 (startup,
- * after a crash of the whole server), any pid that is not a live
- * process.  Each removal is logged (the first TMPCLEAN_LOG_MAX, then a
+ * pid (> 0: a worker that has been reaped; nothing if that pid is
+ * alive again), or, with pid 0 (startup, after a crash of the whole
+ * server), any pid that is gone or a zombie.  Each removal is logged (the first TMPCLEAN_LOG_MAX, then a
  * count).  Returns the number of files removed.  Blocks for as long as
  * the walk takes.
  */

@@ -54,11 +54,32 @@ static void	 walk(struct sweep *, int, size_t, int);
 static void	 consider(struct sweep *, int, const char *, pid_t, size_t);
 static uint64_t	 now_ms(void);
 
-/* No such process: not ours to judge when kill says EPERM. */
+/*
+ * No such process, or a zombie: one killed with its parent stays a
+ * zombie until a slow init reaps it, and can write nothing more.  When
+ * kill says EPERM, or /proc cannot tell, the process counts as alive.
+ */
 static int
 is_dead(pid_t pid)
 {
-	return (kill(pid, 0) == -1 && errno == ESRCH);
+	char	 path[32], buf[512], *p;
+	ssize_t	 n;
+	int	 fd;
+
+	if (kill(pid, 0) == -1)
+		return (errno == ESRCH);
+	(void)snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (0);
+	n = read(fd, buf, sizeof buf - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return (0);
+	buf[n] = '\0';
+	/* "pid (comm) S ...", and comm may hold ") ". */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return (0);
+	return (p[1] == ' ' && p[2] == 'Z');
 }
 
 static uint64_t

@@ -278,6 +278,29 @@ START_TEST(t_live_pid)
 }
 END_TEST
 
+/* A zombie (killed with its parent, not yet reaped by init) is dead. */
+START_TEST(t_zombie)
+{
+	char	 p[PATH_MAX];
+	pid_t	 z;
+	int	 status;
+
+	z = fork();
+	ck_assert_int_ne(z, -1);
+	if (z == 0)
+		_exit(0);
+	PATHF(p, "root/sub/.owltftpd.%ld.Zombie", (long)z);
+	put_file(p);
+	/* Not reaped: wait until it is a zombie, without reaping it. */
+	ck_assert_int_eq(waitid(P_PID, (id_t)z, NULL, WEXITED | WNOWAIT), 0);
+	ck_assert_int_eq(kill(z, 0), 0);
+	ck_assert_uint_eq(tmpclean_sweep(rootdir, 0), 4);
+	ck_assert(!exists(p));
+	expect_untouched();
+	ck_assert_int_eq(waitpid(z, &status, 0), z);
+}
+END_TEST
+
 /* The root may itself be a symlink (as for the workers). */
 START_TEST(t_root_link)
 {
@@ -358,6 +381,7 @@ tmpclean_suite(void)
 	tcase_add_test(tc, t_dead_worker);
 	tcase_add_test(tc, t_startup);
 	tcase_add_test(tc, t_live_pid);
+	tcase_add_test(tc, t_zombie);
 	tcase_add_test(tc, t_root_link);
 	tcase_add_test(tc, t_no_root);
 	tcase_add_test(tc, t_many);
