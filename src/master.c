@@ -37,6 +37,7 @@
 #include "master.h"
 #include "metrics.h"
 #include "sock.h"
+#include "tmpclean.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -460,6 +461,10 @@ proc_exited(struct master *m, struct wproc *p, int status)
 	else if (WIFSIGNALED(status))
 		log_warnx("worker[%d] pid %ld killed by signal %d", p->slot,
 		    (long)p->pid, WTERMSIG(status));
+	/* Its temporary upload files, unless it cannot have made any. */
+	if (!clean && (m->conf->uploads != FS_UPLOAD_OFF ||
+	    p->generation != m->generation))
+		(void)tmpclean_sweep(m->conf->root, p->pid);
 	if (!current || m->stopping || (size_t)p->slot >= m->nslots)
 		return;
 	sl = &m->slots[p->slot];
@@ -1153,6 +1158,8 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 		if (conf->log_file[0] == '\0')
 			log_init(LOG_DEST_SYSLOG, conf->log_level, "owltftpd");
 	}
+	/* Left by a crash of the whole server, whatever uploads is now. */
+	(void)tmpclean_sweep(conf->root, 0);
 	slots_new(&m, (size_t)conf->workers);
 	log_info("started %zu workers", spawn_all(&m));
 	if (m.procs != NULL)
