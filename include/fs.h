@@ -18,11 +18,27 @@
 #define FS_PATH_MAX	1024	/* longest accepted client file name */
 #define FS_FDS_MAX	2	/* descriptors one call may need at once */
 
+/*
+ * An upload is written to FS_TMP_PREFIX "<pid>.<rand>" beside its final
+ * name: the writing worker's pid in decimal, a dot, then FS_TMP_RAND
+ * letters and digits.  The prefix is reserved: no client may read or
+ * write a name with any component beginning with it, so a file whose
+ * name matches the pattern was made by owltftpd, and names its maker.
+ */
+#define FS_TMP_PREFIX	".owltftpd."
+#define FS_TMP_RAND	6
+
 enum fs_upload_policy {
 	FS_UPLOAD_OFF,
 	FS_UPLOAD_CREATE,	/* new files only */
 	FS_UPLOAD_OVERWRITE,	/* new files and replacing existing ones */
 };
+
+/*
+ * Is name (one path component) exactly a temporary upload name, as
+ * made above?  Then 1 and, if pidp is not NULL, the pid it names; else 0.
+ */
+int		 fs_tmp_match(const char *name, pid_t *pidp);
 
 /* Open the root directory; -1 with errno on failure. */
 int		 fs_root_open(const char *path);
@@ -38,7 +54,8 @@ enum tftp_err	 fs_normalize(const char *name, size_t len, char *out,
 		    size_t outlen);
 
 /*
- * Open name (normalized) for reading.  Only regular files are served.
+ * Open name (normalized) for reading.  Only regular files are served,
+ * and no name with a component beginning with FS_TMP_PREFIX.
  * With netascii, *fdp is a memory file holding the translated content
  * and *sizep its size (the tsize a netascii client is told).  stp, if
  * not NULL, gets the file's stat (the original's, with netascii).
@@ -69,6 +86,7 @@ void		 fs_upload_init(struct fs_upload *);
 /*
  * Start an upload of name (normalized) under policy; the file is
  * created with mode 0666 & ~mask.  The parent directory must exist.
+ * A name with a component beginning with FS_TMP_PREFIX is refused.
  */
 enum tftp_err	 fs_upload_begin(int rootfd, const char *name,
 		    enum fs_upload_policy policy, mode_t mask,

@@ -13,11 +13,15 @@
  * is inside the root, because following links safely in user space is
  * exactly the race openat2 exists to close.
  *
- * Uploads.  Data goes to ".owltftpd.XXXXXX" in the target directory and
- * is renamed over the final name only on commit, so a reader sees the old
- * content or the new, never a partial file; an aborted or failed upload
- * leaves no temporary file behind.  Client names beginning with the
- * temporary prefix are refused for upload.
+ * Uploads.  Data goes to ".owltftpd.<pid>.XXXXXX" in the target
+ * directory and is renamed over the final name only on commit, so a
+ * reader sees the old content or the new, never a partial file; an
+ * aborted or failed upload leaves no temporary file behind.  The prefix
+ * is reserved: a client name with any component beginning with it is
+ * refused for reads and uploads alike, so a partial upload is never
+ * served, and a file whose name matches the pattern (fs_tmp_match) was
+ * made by owltftpd, which is what lets tmpclean.c delete it after a
+ * worker died.
  */
 
 #include "config.h"
@@ -68,14 +72,14 @@ struct open_how {
 
 #define FS_RESOLVE	(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
 #define FS_EAGAIN_MAX	8		/* openat2 retries after a rename race */
-#define FS_TMP_PREFIX	".owltftpd."
-#define FS_TMP_RAND	6		/* random characters after the prefix */
+#define FS_TMP_DIGITS	10		/* of a pid: INT_MAX has 10 */
 #define FS_TMP_TRIES	16		/* names tried before giving up */
 #define FS_NA_IN	(64 * 1024)	/* netascii: bytes read per round */
 
 static int		 beneath_open(int, const char *, int);
 static int		 walk_open(int, const char *, int);
 static int		 is_dotdot(const char *, size_t);
+static int		 names_tmp(const char *);
 static int		 write_all(int, const void *, size_t);
 static int		 writev_all(int, struct iovec *, int);
 static int		 netascii_copy(int, int *, uint64_t *);
@@ -98,6 +102,52 @@ static int
 is_dotdot(const char *p, size_t len)
 {
 	return (len == 2 && p[0] == '.' && p[1] == '.');
+}
+
+/* Does any component of path (normalized) begin with FS_TMP_PREFIX? */
+static int
+names_tmp(const char *path)
+{
+	const char	*p;
+
+	for (p = path;; p++) {
+		if (strncmp(p, FS_TMP_PREFIX, sizeof(FS_TMP_PREFIX) - 1) == 0)
+			return (1);
+		if ((p = strchr(p, '/')) == NULL)
+			return (0);
+	}
+}
+
+int
+fs_tmp_match(const char *name, pid_t *pidp)
+{
+	const char	*p;
+	long long	 pid;
+	size_t		 n;
+
+	if (strncmp(name, FS_TMP_PREFIX, sizeof(FS_TMP_PREFIX) - 1) != 0)
+		return (0);
+	p = name + sizeof(FS_TMP_PREFIX) - 1;
+	/* The pid as tmp_name writes it: no sign, no leading zero. */
+	if (*p < '1' || *p > '9')
+		return (0);
+	pid = 0;
+	for (n = 0; p[n] >= '0' && p[n] <= '9'; n++) {
+		if (n == FS_TMP_DIGITS)
+			return (0);
+		pid = pid * 10 + (p[n] - '0');
+	}
+	if (pid > INT_MAX || p[n] != '.')
+		return (0);
+	p += n + 1;
+	for (n = 0; n < FS_TMP_RAND; n++)
+		if (p[n] == '\0' || strchr(tmp_chars, p[n]) == NULL)
+			return (0);
+	if (p[FS_TMP_RAND] != '\0')
+		return (0);
+	if (pidp != NULL)
+		*pidp = (pid_t)pid;
+	return (1);
 }
 
 enum tftp_err
@@ -426,6 +476,9 @@ fs_open_read(int rootfd, const char *name, int netascii, int *fdp,
 
 	*fdp = -1;
 	*sizep = 0;
+	/* A partial upload is nobody's to read. */
+	if (names_tmp(name))
+		return (TFTP_E_ACCESS);
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
 	fd = beneath_open(rootfd, name,
 	    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -485,7 +538,8 @@ fs_upload_init(struct fs_upload *up)
 }
 
 /*
- * Fill buf with FS_TMP_PREFIX and FS_TMP_RAND random characters.  When
+ * Fill buf with FS_TMP_PREFIX, our pid, a dot and FS_TMP_RAND random
+ * characters (fs_tmp_match must accept every name made here).  When
  * getrandom cannot help, the clock, the pid and the attempt number still
  * make successive names differ; O_EXCL settles any collision.
  */
@@ -496,6 +550,7 @@ tmp_name(char *buf, size_t size, unsigned attempt)
 	struct timespec	 ts;
 	uint64_t	 x;
 	size_t		 i, plen;
+	int		 n;
 
 	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(rnd)) {
@@ -507,12 +562,12 @@ tmp_name(char *buf, size_t size, unsigned attempt)
 			rnd[i] = (uint8_t)(x >> 56);
 		}
 	}
-	plen = sizeof(FS_TMP_PREFIX) - 1;
-	if (size < plen + FS_TMP_RAND + 1) {
+	n = snprintf(buf, size, FS_TMP_PREFIX "%ld.", (long)getpid());
+	if (n < 0 || (size_t)n + FS_TMP_RAND + 1 > size) {
 		buf[0] = '\0';
 		return;
 	}
-	memcpy(buf, FS_TMP_PREFIX, plen);
+	plen = (size_t)n;
 	for (i = 0; i < FS_TMP_RAND; i++)
 		buf[plen + i] = tmp_chars[rnd[i] % (sizeof(tmp_chars) - 1)];
 	buf[plen + FS_TMP_RAND] = '\0';
@@ -579,7 +634,7 @@ fs_upload_begin(int rootfd, const char *name, enum fs_upload_policy policy,
 	len = strlen(name);
 	if (len == 0)
 		return (TFTP_E_NOTFOUND);
-	if (len > FS_PATH_MAX)
+	if (len > FS_PATH_MAX || names_tmp(name))
 		return (TFTP_E_ACCESS);
 
 	/* Split into the directory part and the final component. */
@@ -596,8 +651,7 @@ fs_upload_begin(int rootfd, const char *name, enum fs_upload_policy policy,
 	}
 	flen = strlen(final);
 	if (flen == 0 || flen > NAME_MAX || strcmp(final, ".") == 0 ||
-	    strcmp(final, "..") == 0 ||
-	    strncmp(final, FS_TMP_PREFIX, sizeof(FS_TMP_PREFIX) - 1) == 0)
+	    strcmp(final, "..") == 0)
 		return (TFTP_E_ACCESS);
 	memcpy(up->final, final, flen + 1);
 

@@ -38,6 +38,7 @@
 #include "metrics.h"
 #include "rlimits.h"
 #include "sock.h"
+#include "tmpclean.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -635,6 +636,11 @@ proc_exited(struct master *m, struct wproc *p, int status)
 	else if (WIFSIGNALED(status))
 		log_warnx("worker[%d] pid %ld killed by signal %d", p->slot,
 		    (long)p->pid, WTERMSIG(status));
+	/* Its temporary upload files, unless it cannot have made any
+	 * (gated workers of a new generation never read a request). */
+	if (!clean && !p->pending && (m->conf->uploads != FS_UPLOAD_OFF ||
+	    p->generation != m->generation))
+		(void)tmpclean_sweep(m->conf->root, p->pid);
 	if (p->pending && m->next != NULL) {
 		char	*why = exit_reason(p, status);
 
@@ -1533,6 +1539,8 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 		if (conf->log_file[0] == '\0')
 			log_init(LOG_DEST_SYSLOG, conf->log_level, "owltftpd");
 	}
+	/* Left by a crash of the whole server, whatever uploads is now. */
+	(void)tmpclean_sweep(conf->root, 0);
 	if (next_start(&m, NULL, m.ls, 1, start_finished, NULL, &cause) == -1) {
 		log_warnx("cannot start: %s", cause);
 		detach_done(&m.notify, cause);

@@ -1,6 +1,7 @@
 /*
  * Unit tests for fs.c: name normalization, confinement beneath the root,
- * read opens (octet and netascii) and atomic uploads.
+ * read opens (octet and netascii), atomic uploads and the reserved
+ * temporary names.
  *
  * Every test gets a fresh tree from the fixture:
  *
@@ -719,6 +720,123 @@ expect_idle(const struct fs_upload *up)
 	ck_assert_str_eq(up->tmp, "");
 }
 
+/*
+ * Temporary names.  fs_tmp_match must accept exactly what the upload
+ * code makes, since tmpclean deletes what it accepts.
+ */
+
+START_TEST(t_tmp_match_made)
+{
+	struct fs_upload	 up;
+	pid_t			 pid;
+	char			 name[32];
+	int			 i;
+
+	for (i = 0; i < 200; i++) {
+		(void)snprintf(name, sizeof(name), "sub/f%d", i);
+		ck_assert_int_eq(fs_upload_begin(rootfd, name,
+		    FS_UPLOAD_CREATE, 022, &up), TFTP_E_NONE);
+		pid = 0;
+		ck_assert_msg(fs_tmp_match(up.tmp, &pid), "%s", up.tmp);
+		ck_assert_int_eq(pid, getpid());
+		ck_assert_msg(fs_tmp_match(up.tmp, NULL), "%s", up.tmp);
+		fs_upload_abort(&up);
+	}
+	ck_assert_int_eq(tmp_everywhere(), 0);
+}
+END_TEST
+
+struct tmp_case {
+	const char	*name;
+	pid_t		 pid;		/* 0: must not match */
+};
+
+static const struct tmp_case tmp_cases[] = {
+	{ ".owltftpd.1.abcdef", 1 },
+	{ ".owltftpd.4194304.ABC123", 4194304 },
+	{ ".owltftpd.2147483647.zZ09aA", 2147483647 },
+	{ ".owltftpd.10.000000", 10 },
+	/* Near misses. */
+	{ "", 0 },
+	{ ".owltftpd.", 0 },
+	{ ".owltftpd.1", 0 },
+	{ ".owltftpd.1.", 0 },
+	{ ".owltftpd.1.abcde", 0 },		/* 5 random */
+	{ ".owltftpd.1.abcdefg", 0 },		/* 7 random */
+	{ ".owltftpd.abcdef", 0 },		/* the old, pid-less form */
+	{ ".owltftpd.abc123", 0 },
+	{ ".owltftpd.0.abcdef", 0 },
+	{ ".owltftpd.01.abcdef", 0 },
+	{ ".owltftpd.-1.abcdef", 0 },
+	{ ".owltftpd.+1.abcdef", 0 },
+	{ ".owltftpd. 1.abcdef", 0 },
+	{ ".owltftpd.1 .abcdef", 0 },
+	{ ".owltftpd.2147483648.abcdef", 0 },	/* above INT_MAX */
+	{ ".owltftpd.9999999999.abcdef", 0 },
+	{ ".owltftpd.12345678901.abcdef", 0 },	/* 11 digits */
+	{ ".owltftpd.1..abcdef", 0 },
+	{ ".owltftpd.1.abc-ef", 0 },
+	{ ".owltftpd.1.abc.ef", 0 },
+	{ ".owltftpd.1.abc_ef", 0 },
+	{ ".owltftpd.1.abc/ef", 0 },
+	{ ".owltftpd.1.abcde\xe9", 0 },
+	{ ".owltftpd.1.abcdef.", 0 },
+	{ ".owltftpd.1.abcdef/", 0 },
+	{ ".owltftpd.1.abcdef~", 0 },
+	{ ".owltftpd.1.abcdef ", 0 },
+	{ ".owltftpd.1.abcdef\n", 0 },
+	{ ".owltftpd.1_abcdef", 0 },
+	{ ".owltftpd.1abcdef", 0 },
+	{ ".owltftpd-1.abcdef", 0 },
+	{ ".owltftpd-notmine", 0 },
+	{ ".OWLTFTPD.1.abcdef", 0 },
+	{ "owltftpd.1.abcdef", 0 },
+	{ "..owltftpd.1.abcdef", 0 },
+	{ "x.owltftpd.1.abcdef", 0 },
+	{ " .owltftpd.1.abcdef", 0 },
+	{ "sub/.owltftpd.1.abcdef", 0 },	/* a component, not a path */
+};
+
+START_TEST(t_tmp_match_cases)
+{
+	const struct tmp_case	*c = &tmp_cases[_i];
+	pid_t			 pid = -7;
+
+	if (c->pid == 0) {
+		ck_assert_msg(!fs_tmp_match(c->name, &pid), "\"%s\" matched",
+		    c->name);
+		ck_assert_int_eq(pid, -7);
+	} else {
+		ck_assert_msg(fs_tmp_match(c->name, &pid), "\"%s\" refused",
+		    c->name);
+		ck_assert_int_eq(pid, c->pid);
+	}
+}
+END_TEST
+
+/* A partial upload is never served, whatever its name looks like. */
+START_TEST(t_tmp_never_read)
+{
+	put_file("root/.owltftpd.1.abcdef", HELLO, strlen(HELLO));
+	put_file("root/sub/.owltftpd.1.abcdef", HELLO, strlen(HELLO));
+	put_file("root/.owltftpd.abc123", HELLO, strlen(HELLO));
+	put_dir("root/.owltftpd.d");
+	put_file("root/.owltftpd.d/x", HELLO, strlen(HELLO));
+	read_refused(".owltftpd.1.abcdef", 0, TFTP_E_ACCESS);
+	read_refused(".owltftpd.1.abcdef", 1, TFTP_E_ACCESS);
+	read_refused("sub/.owltftpd.1.abcdef", 0, TFTP_E_ACCESS);
+	read_refused("./.owltftpd.1.abcdef", 0, TFTP_E_ACCESS);
+	read_refused(".owltftpd.abc123", 0, TFTP_E_ACCESS);
+	read_refused(".owltftpd.d/x", 0, TFTP_E_ACCESS);
+	read_refused(".owltftpd.nothere", 0, TFTP_E_ACCESS);
+	/* Names that only look alike are ordinary files. */
+	put_file("root/.owltftpd-notmine", HELLO, strlen(HELLO));
+	put_file("root/x.owltftpd.1.abcdef", HELLO, strlen(HELLO));
+	read_expect(".owltftpd-notmine", HELLO, strlen(HELLO));
+	read_expect("x.owltftpd.1.abcdef", HELLO, strlen(HELLO));
+}
+END_TEST
+
 START_TEST(t_up_init)
 {
 	struct fs_upload	 up;
@@ -739,6 +857,7 @@ END_TEST
 START_TEST(t_up_create_new)
 {
 	struct fs_upload	 up;
+	pid_t			 pid;
 	int			 before;
 
 	before = next_fd();
@@ -748,8 +867,8 @@ START_TEST(t_up_create_new)
 	ck_assert_int_ge(up.fd, 0);
 	ck_assert_int_ge(up.dirfd, 0);
 	ck_assert_str_eq(up.final, "new.txt");
-	ck_assert_uint_eq(strlen(up.tmp), 16);
-	ck_assert_int_eq(strncmp(up.tmp, ".owltftpd.", 10), 0);
+	ck_assert_msg(fs_tmp_match(up.tmp, &pid), "%s", up.tmp);
+	ck_assert_int_eq(pid, getpid());
 	ck_assert_int_eq(count_tmp("root"), 1);
 
 	up_write(&up, "pay");
@@ -1118,6 +1237,19 @@ START_TEST(t_up_bad_final)
 	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, ".owltftpd.AbC123",
 	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	ck_assert_int_eq(fs_upload_begin(rootfd, ".owltftpd.1.AbC123",
+	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	ck_assert_int_eq(fs_upload_begin(rootfd, "sub/.owltftpd.1.AbC123",
+	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	/* A directory with the reserved prefix is no way in either. */
+	put_dir("root/.owltftpd.d");
+	ck_assert_int_eq(fs_upload_begin(rootfd, ".owltftpd.d/x",
+	    FS_UPLOAD_CREATE, 022, &up), TFTP_E_ACCESS);
+	ck_assert_int_eq(fs_upload_begin(rootfd, "sub/.owltftpd./x",
+	    FS_UPLOAD_CREATE, 022, &up), TFTP_E_ACCESS);
+	ck_assert(!exists("root/.owltftpd.d/x"));
+	mkpath(rel, sizeof(rel), rootdir, ".owltftpd.d");
+	ck_assert_int_eq(rmdir(rel), 0);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "",
 	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_NOTFOUND);
 	memset(name, 'x', NAME_MAX + 1);
@@ -1433,6 +1565,14 @@ fs_suite(void)
 	tcase_add_test(tc, t_netascii_small);
 	tcase_add_test(tc, t_netascii_empty);
 	tcase_add_test(tc, t_netascii_large);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("temporary names are exact and never served");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, t_tmp_match_made);
+	tcase_add_loop_test(tc, t_tmp_match_cases, 0,
+	    sizeof(tmp_cases) / sizeof(tmp_cases[0]));
+	tcase_add_test(tc, t_tmp_never_read);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("upload commits atomically under its policy");
