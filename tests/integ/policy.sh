@@ -366,7 +366,16 @@ if ! ip netns add "$NSNAME" 2>"$T/netns.err"; then
 	exit 77
 fi
 NS=$NSNAME
-ip netns exec "$NS" ip link set lo up || die "cannot bring lo up in $NS"
+# Some sandboxes let a namespace be made but not entered.
+if ! ip netns exec "$NS" ip link set lo up 2>"$T/netns.err"; then
+	echo "cannot enter the network namespace: $(cat "$T/netns.err")" >&2
+	if [ "$FAILS" -ne 0 ]; then
+		finish
+	fi
+	echo "SKIP: $TEST_NAME: the MTU checks need 'ip netns exec'" \
+	    "(every other check passed)" >&2
+	exit 77
+fi
 cat > "$T/ns-owltftpd" <<EOF
 #!/bin/sh
 exec ip netns exec $NS $REAL_OWLTFTPD "\$@"
