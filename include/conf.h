@@ -156,6 +156,9 @@ struct conf_source {
 /* Read, override and finish a new conf; NULL and *cause on error. */
 struct conf	*conf_build(const struct conf_source *, char **cause);
 
+/* The one-line help of a key, or NULL (for owltftpd -h). */
+const char	*conf_key_help(const char *key);
+
 /* Print every key with its value (for -t -v). */
 void		 conf_dump(const struct conf *, FILE *);
 

@@ -790,6 +790,17 @@ conf_finish(struct conf *conf, char **cause)
 }
 
 /* Group members ("group.key") are written inside "group = { ... };". */
+const char *
+conf_key_help(const char *key)
+{
+	const struct conf_entry	*e;
+
+	for (e = conf_table; e < conf_table + CONF_NENTRIES; e++)
+		if (strcmp(e->name, key) == 0)
+			return e->help;
+	return NULL;
+}
+
 void
 conf_dump(const struct conf *conf, FILE *f)
 {

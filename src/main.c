@@ -21,28 +21,46 @@
 static const struct {
 	const char	*flag;
 	const char	*key;
+	const char	*arg;	/* for -h */
 } overrides_table[] = {
-	{ "blksize-max",	"blksize_max" },
-	{ "group",		"group" },
-	{ "listen",		"listen" },
-	{ "port",		"port" },
-	{ "root",		"root" },
-	{ "uploads",		"uploads" },
-	{ "user",		"user" },
-	{ "windowsize-max",	"windowsize_max" },
-	{ "workers",		"workers" },
+	{ "blksize-max",	"blksize_max",		"N" },
+	{ "group",		"group",		"GROUP" },
+	{ "listen",		"listen",		"ADDR[:PORT]" },
+	{ "port",		"port",			"PORT" },
+	{ "root",		"root",			"DIR" },
+	{ "uploads",		"uploads",		"POLICY" },
+	{ "user",		"user",			"USER" },
+	{ "windowsize-max",	"windowsize_max",	"N" },
+	{ "workers",		"workers",		"N" },
 };
 #define N_OVERRIDES	(sizeof overrides_table / sizeof overrides_table[0])
 
 static void __attribute__((noreturn))
 usage(int code)
 {
-	(void)fprintf(code == 0 ? stdout : stderr,
-	    "usage: owltftpd [-FhtVv] [-c file] [--root dir] "
-	    "[--listen addr[:port]] [--port port]\n"
-	    "                [--user user] [--group group] [--workers n] "
-	    "[--uploads off|create|overwrite]\n"
-	    "                [--blksize-max n] [--windowsize-max n]\n");
+	FILE	*f = code == 0 ? stdout : stderr;
+	char	 flag[40];
+	size_t	 i;
+
+	(void)fprintf(f, "usage: owltftpd [-FhtVv] [-c file] [--KEY value ...]\n"
+	    "  -c FILE                  configuration file (default %s)\n"
+	    "  -F                       stay in the foreground, log to "
+	    "standard error\n"
+	    "  -h, --help               this help\n"
+	    "  -t                       check the configuration and what it "
+	    "needs from\n"
+	    "                           this machine, then exit\n"
+	    "  -V, --version            print the version\n"
+	    "  -v                       more log messages (repeat for more)\n"
+	    "Settings of the configuration file the command line "
+	    "overrides:\n", CONF_DEFAULT_PATH);
+	for (i = 0; i < N_OVERRIDES; i++) {
+		(void)snprintf(flag, sizeof flag, "--%s %s",
+		    overrides_table[i].flag, overrides_table[i].arg);
+		(void)fprintf(f, "  %-24s %s\n", flag,
+		    conf_key_help(overrides_table[i].key));
+	}
+	(void)fprintf(f, "See owltftpd(8) and owltftpd.conf(5).\n");
 	exit(code);
 }
 

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +24,19 @@
 #define OWLCTL_COLS_MAX		16
 
 static void __attribute__((noreturn))
-usage(void)
+usage(int code)
 {
-	(void)fprintf(stderr, "usage: owlctl [-r] [-s socket] command "
-	    "[argument ...]\n"
+	(void)fprintf(code == 0 ? stdout : stderr,
+	    "usage: owlctl [-hrV] [-s socket] command [argument ...]\n"
+	    "  -h, --help     this help\n"
+	    "  -r             raw key=value answers (no tables)\n"
+	    "  -s socket      the control socket (default %s)\n"
+	    "  -V, --version  print the version\n"
 	    "commands: status, stats [json|prometheus|reset], workers, "
 	    "transfers,\n"
-	    "          reload, reopen, stop [graceful|now], version, help\n");
-	exit(2);
+	    "          reload, reopen, stop [graceful|now], version, help\n",
+	    OWLCTL_DEFAULT_SOCKET);
+	exit(code);
 }
 
 /* Read the whole reply (the server closes when done). */
@@ -153,8 +159,20 @@ main(int argc, char **argv)
 	size_t			 len, off;
 	int			 ch, fd, i, raw = 0, n;
 
-	while ((ch = getopt(argc, argv, "hrs:")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	while ((ch = getopt_long(argc, argv, "hrs:V", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'h':
+			usage(0);
+		case 'V':
+			(void)printf("owlctl %s\n", PACKAGE_VERSION);
+			return 0;
 		case 'r':
 			raw = 1;
 			break;
@@ -162,13 +180,13 @@ main(int argc, char **argv)
 			path = optarg;
 			break;
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
-		usage();
+		usage(2);
 
 	n = snprintf(line, sizeof line, "%s", CTL_MAGIC);
 	for (i = 0; i < argc && n > 0 && (size_t)n < sizeof line; i++)

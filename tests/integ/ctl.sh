@@ -61,6 +61,43 @@ as_nobody() {
 	setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
 }
 
+# ---------------------------------------------------------------- help
+check "owlctl -h, --help, -V, --version: stdout, exit 0; a bad flag: stderr, exit 2"
+f0=$FAILS
+for a in -h --help; do
+	out=$("$OWLCTL" $a 2>/dev/null) || fail "owlctl $a exited $?"
+	printf '%s\n' "$out" | grep -q '^usage: owlctl' ||
+	    fail "owlctl $a printed no usage on stdout"
+	printf '%s\n' "$out" | grep -q 'reload' ||
+	    fail "owlctl $a does not list the commands"
+done
+for a in -V --version; do
+	out=$("$OWLCTL" $a 2>/dev/null) || fail "owlctl $a exited $?"
+	printf '%s\n' "$out" | grep -qE '^owlctl [0-9]' ||
+	    fail "owlctl $a printed '$out'"
+done
+out=$("$OWLCTL" --bogus 2>&1 >/dev/null)
+rc=$?
+[ $rc -eq 2 ] && printf '%s\n' "$out" | grep -q '^usage' ||
+    fail "owlctl --bogus: exit $rc, stderr '$out'"
+[ "$FAILS" -eq "$f0" ] && ok
+
+check "owltftpd -h: every command-line setting with a one-line description"
+out=$("$OWLTFTPD" -h 2>/dev/null)
+rc=$?
+f0=$FAILS
+[ $rc -eq 0 ] || fail "exit $rc"
+for flag in blksize-max group listen port root uploads user \
+    windowsize-max workers; do
+	printf '%s\n' "$out" | grep -qE "^  --$flag [A-Z].* [a-z]{3,}" ||
+	    fail "no described --$flag line"
+done
+for flag in -c -F -t -V -v; do
+	printf '%s\n' "$out" | grep -qE "^  $flag[ ,].* [a-z]{3,}" ||
+	    fail "no described $flag line"
+done
+[ "$FAILS" -eq "$f0" ] && ok
+
 write_conf
 start_server
 MASTER=$SERVER_PID
