@@ -118,6 +118,8 @@ struct master {
 	size_t			 nslots;
 	struct wproc		*procs;
 	struct stats		 retired;	/* counters of exited workers */
+	struct stats		*slot_retired;	/* the same, per slot */
+	size_t			 nslot_retired;
 	struct stats		 baseline;	/* subtracted after stats reset */
 	time_t			 started;
 	int			 stopping;	/* 0, SIGTERM or SIGQUIT */
@@ -146,6 +148,16 @@ void	 master_reopen(struct master *);
 
 /* Counters: retired + live - baseline, and the live gauge. */
 void	 master_totals(const struct master *, struct stats *, uint64_t *active);
+/*
+ * Counters since the start, untouched by stats reset: in total, and of
+ * every worker that ever ran in slot (exited ones included), so a
+ * series per slot never goes back across a reload or a respawn.
+ * master_slots_seen() is one more than the highest slot ever used.
+ */
+void	 master_totals_since_start(const struct master *, struct stats *);
+size_t	 master_slots_seen(const struct master *);
+void	 master_slot_totals(const struct master *, size_t slot,
+	    struct stats *);
 size_t	 master_alive(const struct master *);
 
 /*

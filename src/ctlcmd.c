@@ -144,18 +144,24 @@ render_json(struct master *m, FILE *fp)
 	(void)fprintf(fp, "]}\n");
 }
 
+/*
+ * Prometheus wants counters that never go back and series that do not
+ * come and go: totals since the start (stats reset is a view for owlctl
+ * and does not touch them), and one series per worker slot, labelled by
+ * the slot alone, that carries every worker that ever ran there.
+ */
 void
 ctlcmd_prometheus(struct master *m, FILE *fp)
 {
 	const struct stats	**sets;
 	const char		**labels;
-	struct stats		  tot;
-	struct wproc		 *p;
+	struct stats		  tot, *slots;
 	uint64_t		  active;
-	size_t			  n = master_alive(m), i = 0;
+	size_t			  n = master_slots_seen(m), i;
 	const char		 *none = "";
 
 	master_totals(m, &tot, &active);
+	master_totals_since_start(m, &tot);
 	(void)fprintf(fp, "# HELP owltftpd_uptime_seconds Seconds since the "
 	    "server started.\n# TYPE owltftpd_uptime_seconds gauge\n"
 	    "owltftpd_uptime_seconds %lld\n"
@@ -168,25 +174,27 @@ ctlcmd_prometheus(struct master *m, FILE *fp)
 	    "# HELP owltftpd_transfers_active Transfers in progress.\n"
 	    "# TYPE owltftpd_transfers_active gauge\n"
 	    "owltftpd_transfers_active %" PRIu64 "\n",
-	    (long long)(time(NULL) - m->started), m->generation, n, active);
+	    (long long)(time(NULL) - m->started), m->generation,
+	    master_alive(m), active);
 	sets = xreallocarray(NULL, n + 1, sizeof *sets);
 	labels = xreallocarray(NULL, n + 1, sizeof *labels);
+	slots = xreallocarray(NULL, n + 1, sizeof *slots);
 	sets[0] = &tot;
 	labels[0] = none;
-	/* Totals include exited workers; per-worker series do not. */
 	stats_render_prometheus("owltftpd", sets, labels, 1, fp);
-	for (p = m->procs; p != NULL; p = p->next, i++) {
+	for (i = 0; i < n; i++) {
 		char	*l;
 
-		sets[i] = &p->last.stats;
-		if (asprintf(&l, "slot=\"%d\",pid=\"%ld\",generation=\"%u\"",
-		    p->slot, (long)p->pid, p->generation) == -1)
+		master_slot_totals(m, i, &slots[i]);
+		sets[i] = &slots[i];
+		if (asprintf(&l, "slot=\"%zu\"", i) == -1)
 			abort();
 		labels[i] = l;
 	}
 	stats_render_prometheus("owltftpd_worker", sets, labels, n, fp);
 	for (i = 0; i < n; i++)
 		free((char *)(uintptr_t)labels[i]);
+	free(slots);
 	free(sets);
 	free(labels);
 }

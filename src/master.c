@@ -627,6 +627,15 @@ proc_exited(struct master *m, struct wproc *p, int status)
 	if (p->chan.fd != -1)
 		chan_drain(&p->chan);
 	stats_add(&m->retired, &p->last.stats);
+	if ((size_t)p->slot >= m->nslot_retired) {
+		m->slot_retired = xreallocarray(m->slot_retired,
+		    (size_t)p->slot + 1, sizeof *m->slot_retired);
+		memset(m->slot_retired + m->nslot_retired, 0,
+		    ((size_t)p->slot + 1 - m->nslot_retired) *
+		    sizeof *m->slot_retired);
+		m->nslot_retired = (size_t)p->slot + 1;
+	}
+	stats_add(&m->slot_retired[p->slot], &p->last.stats);
 	audit_worker("worker_exit", p->slot, p->pid, p->generation, status);
 	if (clean && (!current || m->stopping))
 		log_debug("worker[%d] pid %ld exited", p->slot, (long)p->pid);
@@ -913,7 +922,8 @@ next_start(struct master *m, struct conf *conf, struct listenset *ls,
 	n->conf = conf;
 	n->ls = ls;
 	n->same = same;
-	n->generation = m->generation + 1;
+	/* The start's generation is 1 from the outset (owlctl status). */
+	n->generation = conf == NULL ? m->generation : m->generation + 1;
 	n->done = done;
 	n->arg = arg;
 	if ((n->timeout_ev = evtimer_new(m->base, next_timeout_cb, m)) ==
@@ -1108,6 +1118,40 @@ master_totals(const struct master *m, struct stats *out, uint64_t *active)
 		*active += p->last.active;
 	}
 	stats_sub(out, &m->baseline);
+}
+
+void
+master_totals_since_start(const struct master *m, struct stats *out)
+{
+	uint64_t	 active;
+
+	master_totals(m, out, &active);
+	stats_add(out, &m->baseline);
+}
+
+size_t
+master_slots_seen(const struct master *m)
+{
+	const struct wproc	*p;
+	size_t			 n = m->nslot_retired;
+
+	for (p = m->procs; p != NULL; p = p->next)
+		if ((size_t)p->slot + 1 > n)
+			n = (size_t)p->slot + 1;
+	return n;
+}
+
+void
+master_slot_totals(const struct master *m, size_t slot, struct stats *out)
+{
+	const struct wproc	*p;
+
+	memset(out, 0, sizeof *out);
+	if (slot < m->nslot_retired)
+		*out = m->slot_retired[slot];
+	for (p = m->procs; p != NULL; p = p->next)
+		if ((size_t)p->slot == slot)
+			stats_add(out, &p->last.stats);
 }
 
 static void
@@ -1378,6 +1422,7 @@ cleanup(struct master *m)
 	if (m->base != NULL)
 		event_base_free(m->base);
 	free(m->reload_error);
+	free(m->slot_retired);
 	conf_free(m->conf);
 }
 
@@ -1472,7 +1517,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 	m.src = src;
 	m.pidfd = -1;
 	m.notify = -1;
-	m.generation = 0;	/* the first one is 1, once it serves */
+	m.generation = 1;
 	m.started = time(NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
 

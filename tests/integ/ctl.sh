@@ -327,6 +327,43 @@ _no_xfers() { [ "$(ctl_val transfers transfers)" = 0 ]; }
 wait_for 3 _no_xfers && ok "and it is gone once the client ends it" ||
     fail "transfers: $(ctl -r transfers | tr '\n' ' ')"
 
+check "prometheus: stats reset does not touch it; a reload keeps one series per slot, none goes back"
+# prom_rrq: "TOTAL SLOT0 SLOT1 NSERIES" of owltftpd_*rrq_total.
+prom_rrq() {
+	ctl stats prometheus 2>/dev/null | awk '
+	    $1 == "owltftpd_rrq_total" { t = $2 }
+	    $1 ~ /^owltftpd_worker_rrq_total\{/ { n++; v[$1] = $2 }
+	    END { print t + 0, v["owltftpd_worker_rrq_total{slot=\"0\"}"] + 0,
+		v["owltftpd_worker_rrq_total{slot=\"1\"}"] + 0, n + 0 }'
+}
+f0=$FAILS
+# The reset above was taken at N + 2 requests: Prometheus still counts
+# them, owlctl stats does not.
+_prom_kept() {
+	P0=$(prom_rrq)
+	K=$(ctl_val total.rrq stats)
+	[ -n "$K" ] && [ "${P0%% *}" = $((K + N + 2)) ]
+}
+wait_for 3 _prom_kept || fail "owltftpd_rrq_total ${P0%% *}, owlctl" \
+    "stats total.rrq $K: want the $((N + 2)) requests before the reset" \
+    "still counted in Prometheus"
+ctl stats prometheus | grep -q 'pid=\|generation=' &&
+    fail "per-worker series still carry pid or generation labels"
+ctl reload > /dev/null || fail "owlctl reload failed"
+wait_for_workers 2 2 10 || fail "workers: $(ctl_workers | tr '\n' ';')"
+rawq get 127.0.0.1 "$PORT" f1.bin > /dev/null 2>&1 || fail "get f1.bin"
+_prom_after() {
+	P1=$(prom_rrq)
+	set -- $P0 $P1
+	[ "$5" = $(($1 + 1)) ] && [ "$6" -ge "$2" ] && [ "$7" -ge "$3" ] &&
+	    [ "$8" = 2 ] && [ $(($6 + $7)) = "$5" ]
+}
+wait_for 5 _prom_after ||
+    fail "before the reload '$P0', after it and one more download '$P1'" \
+    "(total slot0 slot1 series): want total +1, slots never lower," \
+    "2 series adding up to the total"
+[ "$FAILS" -eq "$f0" ] && ok "before '$P0', after '$P1'"
+
 # ---------------------------------------------------------------- second server
 check "a second server on the same control socket refuses to start"
 write_conf "pid_file = \"$T/second.pid\""
@@ -386,6 +423,7 @@ MASTER=$SERVER_PID
     "$T/owltftpd.pid")"
 rawq get 127.0.0.1 "$PORT" f513.bin --expect "$ROOT/f513.bin" > /dev/null ||
     fail "download from the new server failed"
+
 stop_server
 check "a clean stop removes the pid file and the socket"
 [ ! -e "$T/owltftpd.pid" ] && [ ! -e "$CTL_SOCK" ] && ok ||
