@@ -21,6 +21,12 @@ enum audit_format {
 	AUDIT_JSON,
 };
 
+/*
+ * Whether logs are JSON: with AUDIT_JSON every log line, not only the
+ * events, is a JSON object (a "log" event for ordinary messages).  Set
+ * as soon as the configuration is read, so no line of the run is text.
+ */
+void	 audit_set_format(enum audit_format);
 /* Where events go: audit_file ("" = none), and whether logs are JSON. */
 int	 audit_init(const char *path, enum audit_format, uid_t owner);
 int	 audit_reopen(void);

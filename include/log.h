@@ -34,6 +34,18 @@ void	 log_reopen_syslog(void);
 /* Reopen the log file (after logrotate moved it); no-op otherwise. */
 int	 log_reopen(void);
 int	 log_level(void);
+
+/*
+ * log_format = "json": fn renders each message (its syslog priority and
+ * text) as one JSON object, no newline, into out; lines then carry that
+ * object alone.  NULL: text lines.  The audit module provides fn, so this
+ * file knows nothing of JSON.
+ */
+typedef void (*log_json_fn)(int pri, const char *msg, char *out,
+    size_t outlen);
+void	 log_set_json(log_json_fn);
+/* Write an event already rendered as JSON as one log line, at info. */
+void	 log_json_line(const char *json);
 #define	 log_enabled(lvl)	((lvl) <= log_level())
 
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,10 +39,50 @@ open_file(const char *path)
 	return fd;
 }
 
+static const char *
+level_name(int pri)
+{
+	switch (pri) {
+	case LOG_EMERG:
+	case LOG_ALERT:
+	case LOG_CRIT:
+	case LOG_ERR:
+		return "error";
+	case LOG_WARNING:
+		return "warning";
+	case LOG_NOTICE:
+		return "notice";
+	case LOG_INFO:
+		return "info";
+	default:
+		return "debug";
+	}
+}
+
+/* An ordinary log message as a "log" event (log_format = "json"). */
+static void
+log_as_json(int pri, const char *msg, char *out, size_t outlen)
+{
+	struct audit_buf	 b;
+
+	audit_begin(&b, "log");
+	audit_str(&b, "level", level_name(pri));
+	audit_i64(&b, "pid", getpid());
+	audit_str(&b, "message", msg);
+	(void)strlcpy(out, audit_end(&b), outlen);
+}
+
+void
+audit_set_format(enum audit_format format)
+{
+	audit_format_ = format;
+	log_set_json(format == AUDIT_JSON ? log_as_json : NULL);
+}
+
 int
 audit_init(const char *path, enum audit_format format, uid_t owner)
 {
-	audit_format_ = format;
+	audit_set_format(format);
 	audit_owner = owner;
 	if (path == NULL || path[0] == '\0')
 		return 0;
@@ -294,5 +335,5 @@ audit_emit(struct audit_buf *b)
 		b->buf[b->len] = '\0';
 	}
 	if (audit_format_ == AUDIT_JSON)
-		log_info("%s", b->buf);
+		log_json_line(b->buf);
 }

@@ -28,6 +28,7 @@ static char		 log_role[32];
 static int		 log_fd = -1;		/* LOG_DEST_FILE */
 static char		 log_path[4096];
 static uid_t		 log_owner = (uid_t)-1;
+static log_json_fn	 log_json;
 
 void
 log_init(enum log_dest dest, int level, const char *ident)
@@ -117,6 +118,36 @@ log_reopen(void)
 	return 0;
 }
 
+void
+log_set_json(log_json_fn fn)
+{
+	log_json = fn;
+}
+
+/* A line that is a JSON object and nothing else: one write(). */
+static void
+write_json(int pri, const char *json)
+{
+	char	 line[LOG_MSG_MAX + 1];
+	size_t	 n;
+
+	if (log_to == LOG_DEST_SYSLOG) {
+		syslog(pri, "%s", json);
+		return;
+	}
+	n = strnlen(json, LOG_MSG_MAX);	/* cut, but still one line */
+	memcpy(line, json, n);
+	line[n++] = '\n';
+	(void)write(log_to == LOG_DEST_FILE ? log_fd : STDERR_FILENO, line, n);
+}
+
+void
+log_json_line(const char *json)
+{
+	if (log_max >= LOG_INFO)
+		write_json(LOG_INFO, json);
+}
+
 static void	 vlog(int, const char *, va_list, const char *)
 		    __attribute__((format(printf, 2, 0)));
 
@@ -132,6 +163,17 @@ vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 	n = vsnprintf(msg, sizeof msg, fmt, ap);
 	if (n < 0)
 		return;
+	if (log_json != NULL) {
+		char	 full[LOG_MSG_MAX], json[LOG_MSG_MAX];
+
+		/* Cut if need be: the message is complete up to there. */
+		if (snprintf(full, sizeof full, "%s%s%s", msg, suffix ? ": " :
+		    "", suffix ? suffix : "") < 0)
+			return;
+		log_json(pri, full, json, sizeof json);
+		write_json(pri, json);
+		return;
+	}
 	if (log_to == LOG_DEST_SYSLOG) {
 		syslog(pri, "%s%s%s%s%s", log_role, log_role[0] ? ": " : "",
 		    msg, suffix ? ": " : "", suffix ? suffix : "");

@@ -12,6 +12,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "log.h"
 #include "master.h"
@@ -154,8 +155,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 	/* Standard error until the master has detached: startup errors
-	 * must reach whoever started it. */
+	 * must reach whoever started it.  log_format = "json" makes every
+	 * line JSON from here on. */
 	log_init(LOG_DEST_STDERR, conf->log_level, "owltftpd");
+	if (conf->log_format)
+		audit_set_format(AUDIT_JSON);
 	log_libevent_init();
 	rc = master_run(conf, &src, foreground);
 	return rc;

@@ -163,6 +163,9 @@ for n, line in enumerate(open(sys.argv[1], "rb"), 1):
     if "file" in ev:
         files.append(ev["file"])
 for kind in doc:
+    if kind == "log":       # the log only, never audit_file
+        assert not seen.get(kind), "log events in audit_file"
+        continue
     assert seen.get(kind), "no %s event" % kind
     never = set(doc[kind]) - fields_seen[kind]
     assert not never, ("documented, never seen", kind, never)
@@ -193,17 +196,27 @@ else
 	fail "audit lines are not as documented"
 fi
 
-check "log_format json: the log carries the events as JSON, whole"
+check "log_format json: every log line is JSON; the events whole"
 # The longest event here is the refusal of 250 control bytes, each
 # written \u0001: it must reach the log whole, not cut at some size.
-if cat "$T"/server.*.log | grep -a '"event":"' | sed 's/^[^{]*//' | python3 -c '
+# Every other message is a "log" event with the documented fields.
+if cat "$T"/server.*.log | python3 -c '
 import json, sys
-n = 0
+n = nlog = 0
 long_name = False
-for l in sys.stdin:
-    ev = json.loads(l); n += ev["event"] == "transfer"
+for i, l in enumerate(sys.stdin.buffer, 1):
+    ev = json.loads(l)
+    assert isinstance(ev, dict), (i, l)
+    n += ev["event"] == "transfer"
     long_name |= ev.get("file") == "\x01" * 250
+    if ev["event"] == "log":
+        nlog += 1
+        assert set(ev) == {"ts", "event", "worker", "level", "pid",
+                           "message"}, ev
+        assert ev["level"] in ("error", "warning", "notice", "info",
+                               "debug"), ev
 assert n >= 2, n
+assert nlog >= 5, nlog
 assert long_name, "no event with the 250-byte name"
 '; then
 	if grep -a 'xfer end' "$T"/server.*.log > /dev/null; then
