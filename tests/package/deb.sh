@@ -330,5 +330,89 @@ fi
 in_root getent passwd owltftpd > /dev/null &&
     echo "deb: ok: the owltftpd user is kept after purge (Debian policy)"
 
+# ---------------------------------------------------------------- systemd
+# The unit's sandbox, scored offline, then for real: systemd as PID 1 in
+# a container (systemd-nspawn, its own network namespace, so the
+# packaged configuration's port 69 is the container's) with the package
+# installed again.  A container that cannot boot here skips this part
+# (said below) rather than failing the test.
+
+score=$(systemd-analyze security --offline=true \
+    "$WORK/src/debian/owltftpd.service" 2>/dev/null |
+    sed -n 's/^.*Overall exposure level for [^:]*: \([0-9.]*\).*$/\1/p')
+if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'; then
+	echo "deb: ok: systemd-analyze security --offline=true: $score (at most 2.0)"
+elif [ -n "$score" ]; then
+	fail "systemd-analyze security --offline=true: $score, above 2.0"
+else
+	echo "deb: systemd-analyze cannot score the unit here: not checked"
+fi
+
+UNIT_CHECK_SERVICE='[Unit]
+Description=owltftpd package test (tests/package/unit-check.sh)
+After=owltftpd.service multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/root/unit-check.sh
+TimeoutStartSec=200
+
+[Install]
+WantedBy=multi-user.target'
+
+unit_in_container() {
+	local out
+	[ -n "$R" ] && [ -d "$R/etc" ] || return 1
+	out=$R/root/unit-check.out
+	if ! command -v systemd-nspawn > /dev/null 2>&1 &&
+	    ! apt-get install -y --no-install-recommends systemd-container \
+	    > "$WORK/apt-nspawn.log" 2>&1; then
+		echo "deb: SKIP (systemd part): no systemd-nspawn"
+		return 0
+	fi
+	printf '#!/bin/sh\nexit 101\n' > "$R/usr/sbin/policy-rc.d"
+	chmod 755 "$R/usr/sbin/policy-rc.d"
+	cp "$DEB" "$R/tmp/"
+	say "apt-get install systemd curl ./$(basename "$DEB") (for the container)"
+	if ! in_root apt-get install -y --no-install-recommends systemd \
+	    systemd-sysv curl "/tmp/$(basename "$DEB")" \
+	    >> "$WORK/apt-root.log" 2>&1; then
+		rm -f "$R/usr/sbin/policy-rc.d"
+		tail -n 20 "$WORK/apt-root.log"
+		fail "cannot install systemd and the package in the root"
+		return 1
+	fi
+	rm -f "$R/usr/sbin/policy-rc.d" "$R/tmp/$(basename "$DEB")"
+	install -m 755 "$SRC/tests/package/unit-check.sh" "$R/root/unit-check.sh"
+	printf '%s\n' "$UNIT_CHECK_SERVICE" \
+	    > "$R/etc/systemd/system/unit-check.service"
+	ln -sf /etc/systemd/system/unit-check.service \
+	    "$R/etc/systemd/system/multi-user.target.wants/unit-check.service"
+	echo owltest > "$R/etc/hostname"
+	umount "$R/proc" || return 1
+	say "systemd-nspawn --boot --private-network"
+	# --keep-unit --register=no: no system bus or machined here.
+	timeout -k 10 240 systemd-nspawn -q -D "$R" --boot --private-network \
+	    --keep-unit --register=no --console=pipe < /dev/null \
+	    > "$WORK/nspawn.log" 2>&1
+	mount --bind /proc "$R/proc"
+	if [ ! -s "$out" ] || ! grep -q '^RESULT: ' "$out"; then
+		tail -n 15 "$WORK/nspawn.log" | sed 's/^/deb:   | /'
+		echo "deb: SKIP (systemd part): the container did not boot or" \
+		    "run the check (log: $WORK/nspawn.log)"
+		return 0
+	fi
+	grep -E '^(ok|BAD): |^RESULT: |Overall exposure' "$out" |
+	    sed 's/^/deb:   unit: /'
+	if grep -q '^RESULT: [0-9]* ok, 0 bad$' "$out"; then
+		echo "deb: ok: the packaged unit under systemd ($(elapsed))"
+	else
+		grep -vE '^(ok|BAD|RESULT): ' "$out" | tail -n 40 |
+		    sed 's/^/deb:   | /'
+		fail "the packaged unit under systemd: $(grep '^RESULT' "$out")"
+	fi
+}
+unit_in_container
+
 say "$FAILS failed checks ($(elapsed))"
 [ "$FAILS" -eq 0 ]
