@@ -19,7 +19,7 @@
 #include "compat.h"
 #include "ctl.h"
 
-#define OWLCTL_DEFAULT_SOCKET	"/run/owltftpd.sock"
+#define OWLCTL_DEFAULT_SOCKET	OWL_DEFAULT_CONTROL_SOCKET
 #define OWLCTL_TIMEOUT_MS	15000
 #define OWLCTL_COLS_MAX		16
 

@@ -109,13 +109,20 @@ root_probe(const struct conf *conf, char *msg, size_t len)
 static int
 check_workers(const struct conf *conf, char **cause)
 {
-	char	 msg[PREFLIGHT_MSG_MAX];
+	char		 msg[PREFLIGHT_MSG_MAX];
+	struct passwd	*pw;
 
-	if (getpwnam(conf->user) == NULL) {
+	if ((pw = getpwnam(conf->user)) == NULL) {
 		xasprintf(cause, "%s: user: %s: no such user", where(conf),
 		    conf->user);
 		return -1;
 	}
+	/* Started as another user (a service manager's User=): nothing to
+	 * drop, so the workers run as that user, whatever user says. */
+	if (geteuid() != 0 && pw->pw_uid != geteuid())
+		log_warnx("%s: user: %s: not started as root, so the workers "
+		    "run as uid %ld instead", where(conf), conf->user,
+		    (long)geteuid());
 	if (conf->group != NULL && getgrnam(conf->group) == NULL) {
 		xasprintf(cause, "%s: group: %s: no such group", where(conf),
 		    conf->group);

@@ -59,7 +59,7 @@ static const char default_dump[] =
 	"listen = [ \"0.0.0.0\", \"::\" ];\n"
 	"port = 69;\n"
 	"workers = 0;\n"
-	"user = \"nobody\";\n"
+	"user = \"" OWL_DEFAULT_USER "\";\n"
 	"# group is not set\n"
 	"chroot = false;\n"
 	"uploads = \"off\";\n"
@@ -86,8 +86,8 @@ static const char default_dump[] =
 	"remap_strip_nonprint = false;\n"
 	"remap_backslash = true;\n"
 	"remap_lowercase = false;\n"
-	"pid_file = \"/run/owltftpd.pid\";\n"
-	"control_socket = \"/run/owltftpd.sock\";\n"
+	"pid_file = \"" OWL_DEFAULT_PID_FILE "\";\n"
+	"control_socket = \"" OWL_DEFAULT_CONTROL_SOCKET "\";\n"
 	"control_owner = \"root\";\n"
 	"control_group = \"root\";\n"
 	"control_mode = \"660\";\n"
@@ -304,7 +304,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(conf->nlisten, 0);
 	ck_assert_int_eq(conf->port, 69);
 	ck_assert_int_eq(conf->workers, 0);
-	ck_assert_str_eq(conf->user, "nobody");
+	ck_assert_str_eq(conf->user, OWL_DEFAULT_USER);
 	ck_assert_ptr_null(conf->group);
 	ck_assert_int_eq(conf->chroot, 0);
 	ck_assert_int_eq(conf->uploads, FS_UPLOAD_OFF);
@@ -1925,6 +1925,29 @@ START_TEST(test_sample_mentions_every_key)
 END_TEST
 
 /*
+ * The sample documents the upstream defaults; make install writes the
+ * ones this build was configured with (--with-user, --with-rundir) in
+ * their place, and so does this for the lines it uncomments.
+ */
+static const char *
+sample_configured(const char *line)
+{
+	static const char *const edits[][2] = {
+		{ "user = \"nobody\";", "user = \"" OWL_DEFAULT_USER "\";" },
+		{ "pid_file = \"/run/owltftpd.pid\";",
+		  "pid_file = \"" OWL_DEFAULT_PID_FILE "\";" },
+		{ "control_socket = \"/run/owltftpd.sock\";",
+		  "control_socket = \"" OWL_DEFAULT_CONTROL_SOCKET "\";" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < nitems(edits); i++)
+		if (strcmp(line, edits[i][0]) == 0)
+			return edits[i][1];
+	return line;
+}
+
+/*
  * Uncomment every "#key = value" line but group's (documented unset):
  * the result must parse and equal the defaults.
  */
@@ -1936,7 +1959,7 @@ START_TEST(test_sample_defaults_are_true)
 
 	text = slurp(path);
 	len = strlen(text);
-	out = xmalloc(len + 2);
+	out = xmalloc(len + 2 + 1024);	/* room for sample_configured() */
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		for (i = 0; i < nitems(keys); i++) {
@@ -1948,7 +1971,8 @@ START_TEST(test_sample_defaults_are_true)
 			}
 			free(want);
 		}
-		off += (size_t)snprintf(out + off, len + 2 - off, "%s\n", line);
+		off += (size_t)snprintf(out + off, len + 2 + 1024 - off,
+		    "%s\n", sample_configured(line));
 	}
 	ck_assert_uint_eq(n, nitems(keys) - 1);
 	if (conf_read_string(conf, out, &cause) != 0)
