@@ -49,6 +49,8 @@ struct conf {
 
 	/* uploads */
 	enum fs_upload_policy	 uploads;
+	int			 permission_check;	/* world bits decide
+							   (tftpd-hpa) */
 	int			 upload_fsync;
 	mode_t			 umask;
 	uint64_t		 max_upload_size;	/* 0 = no limit */

@@ -198,6 +198,7 @@ static int	 conf_remap_group(const char *, const config_setting_t *,
 static void	 conf_remap_rule_free(struct conf_remap_rule *);
 static void	 conf_remap_text_free(struct conf_remap_text *);
 static void	 conf_dump_quoted(FILE *, const char *);
+static int	 conf_slurp(const char *, char **, size_t *, char **);
 
 static conf_text_fn	 text_string, text_int, text_bool, text_choice,
 			 text_octal, text_listen, text_acl, text_remap;
@@ -260,6 +261,7 @@ static const struct conf_choice conf_uploads_choices[] = {
 	{ "off", FS_UPLOAD_OFF },
 	{ "create", FS_UPLOAD_CREATE },
 	{ "overwrite", FS_UPLOAD_OVERWRITE },
+	{ "existing", FS_UPLOAD_EXISTING },
 	{ NULL, 0 }
 };
 
@@ -383,8 +385,13 @@ static const struct conf_entry conf_table[] = {
 	  .help = "chroot the workers into root" },
 	{ .name = "uploads", .type = CONF_T_CHOICE, .dflt = "off",
 	  .choices = conf_uploads_choices, CONF_FIELD(uploads),
-	  .help = "write requests: off, create (new files only) or "
-	  "overwrite" },
+	  .help = "write requests: off, create (new files only), overwrite "
+	  "(new files and existing ones) or existing (existing files only)" },
+	{ .name = "permission_check", .type = CONF_T_BOOL, .min = 0,
+	  .max = 1, .dflt = "true", CONF_FIELD(permission_check),
+	  .help = "serve only world-readable files, replace only "
+	  "world-writable ones and create only files umask leaves "
+	  "world-writable, as tftpd-hpa does without --permissive" },
 	{ .name = "upload_fsync", .type = CONF_T_BOOL, .min = 0, .max = 1,
 	  .dflt = "true", CONF_FIELD(upload_fsync),
 	  .help = "fsync an upload before it becomes visible" },
@@ -603,46 +610,79 @@ conf_free(struct conf *conf)
 	free(priv);
 }
 
-int
-conf_read_file(struct conf *conf, const char *path, int must_exist,
-    char **cause)
+/*
+ * Read all of path (at most CONF_FILE_MAX bytes, no NUL) into *textp
+ * (NUL-terminated, caller frees).  -1 with *cause; errno says ENOENT
+ * for a missing file.
+ */
+static int
+conf_slurp(const char *path, char **textp, size_t *lenp, char **cause)
 {
 	FILE		*f;
 	struct stat	 st;
 	char		*text = NULL;
 	size_t		 len;
-	int		 rc = -1;
+	int		 saved;
 
+	*textp = NULL;
 	if ((f = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT && !must_exist)
-			return 0;
+		saved = errno;
 		xasprintf(cause, "%s: cannot open: %s", path, strerror(errno));
+		errno = saved;
 		return -1;
 	}
 	if (fstat(fileno(f), &st) == -1) {
 		xasprintf(cause, "%s: cannot open: %s", path, strerror(errno));
-		goto out;
+		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		xasprintf(cause, "%s: cannot open: %s", path, strerror(EISDIR));
-		goto out;
+		goto fail;
 	}
 	text = xmalloc(CONF_FILE_MAX + 1);
 	len = fread(text, 1, CONF_FILE_MAX + 1, f);
 	if (ferror(f)) {
 		xasprintf(cause, "%s: cannot read: %s", path, strerror(errno));
-		goto out;
+		goto fail;
 	}
 	if (len > CONF_FILE_MAX) {
 		xasprintf(cause, "%s: larger than %d bytes", path,
 		    CONF_FILE_MAX);
-		goto out;
+		goto fail;
 	}
 	if (memchr(text, '\0', len) != NULL) {
 		xasprintf(cause, "%s: contains a NUL byte", path);
-		goto out;
+		goto fail;
 	}
 	text[len] = '\0';
+	(void)fclose(f);
+	*textp = text;
+	*lenp = len;
+	return 0;
+
+fail:
+	free(text);
+	(void)fclose(f);
+	errno = 0;
+	return -1;
+}
+
+int
+conf_read_file(struct conf *conf, const char *path, int must_exist,
+    char **cause)
+{
+	char	*text;
+	size_t	 len;
+	int	 rc = -1;
+
+	if (conf_slurp(path, &text, &len, cause) == -1) {
+		if (errno == ENOENT && !must_exist) {
+			free(*cause);
+			*cause = NULL;
+			return 0;
+		}
+		return -1;
+	}
 	if (conf_read_text(conf, text, path, cause) == -1)
 		goto out;
 	free(conf->path);
@@ -650,7 +690,6 @@ conf_read_file(struct conf *conf, const char *path, int must_exist,
 	rc = 0;
 out:
 	free(text);
-	(void)fclose(f);
 	return rc;
 }
 

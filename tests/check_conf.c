@@ -42,16 +42,16 @@
 /* Every key, in schema order: the authoritative list from the design. */
 static const char *const keys[] = {
 	"root", "listen", "port", "workers", "user", "group", "chroot",
-	"uploads", "upload_fsync", "umask", "max_upload_size", "blksize_max",
-	"windowsize_max", "timeout_ms", "rto_min_ms", "retries",
-	"max_transfers", "max_transfers_per_client", "request_rate",
-	"request_burst", "unique_root", "port_range", "single_port",
-	"so_rcvbuf", "so_sndbuf", "read_acl", "write_acl", "remap",
-	"remap_strip_nonprint", "remap_backslash", "remap_lowercase",
-	"pid_file", "control_socket",
-	"control_owner", "control_group", "control_mode", "drain_timeout",
-	"stats_interval_ms", "metrics_listen", "log_format", "audit_file",
-	"log_level", "log_file", "multicast",
+	"uploads", "permission_check", "upload_fsync", "umask",
+	"max_upload_size", "blksize_max", "windowsize_max", "timeout_ms",
+	"rto_min_ms", "retries", "max_transfers", "max_transfers_per_client",
+	"request_rate", "request_burst", "unique_root", "port_range",
+	"single_port", "so_rcvbuf", "so_sndbuf", "read_acl", "write_acl",
+	"remap", "remap_strip_nonprint", "remap_backslash", "remap_lowercase",
+	"pid_file", "control_socket", "control_owner",
+	"control_group", "control_mode", "drain_timeout", "stats_interval_ms",
+	"metrics_listen", "log_format", "audit_file", "log_level", "log_file",
+	"multicast",
 };
 
 static const char default_dump[] =
@@ -63,6 +63,7 @@ static const char default_dump[] =
 	"# group is not set\n"
 	"chroot = false;\n"
 	"uploads = \"off\";\n"
+	"permission_check = true;\n"
 	"upload_fsync = true;\n"
 	"umask = \"022\";\n"
 	"max_upload_size = 0;\n"
@@ -646,9 +647,11 @@ static const struct {
 	    "integer" },
 	{ "uploads = true;", "uploads: expected a string, got a boolean" },
 	{ "uploads = \"yes\";",
-	    "uploads: \"yes\" is not one of off, create, overwrite" },
+	    "uploads: \"yes\" is not one of off, create, overwrite, "
+	    "existing" },
 	{ "uploads = \"Off\";",
-	    "uploads: \"Off\" is not one of off, create, overwrite" },
+	    "uploads: \"Off\" is not one of off, create, overwrite, "
+	    "existing" },
 	{ "log_level = \"verbose\";",
 	    "log_level: \"verbose\" is not one of error, warning, notice, "
 	    "info, debug" },
@@ -996,7 +999,7 @@ START_TEST(test_set_errors)
 	set_fails("user", "", "command line: --user: must not be empty");
 	set_fails("group", "", "command line: --group: must not be empty");
 	set_fails("uploads", "on", "command line: --uploads: \"on\" is not one "
-	    "of off, create, overwrite");
+	    "of off, create, overwrite, existing");
 	set_fails("log_level", "err", "command line: --log_level: \"err\" is "
 	    "not one of error, warning, notice, info, debug");
 	set_fails("umask", "8", "command line: --umask: \"8\" is not an octal "
