@@ -40,8 +40,8 @@ usage(int code)
 	(void)fprintf(code == 0 ? stdout : stderr,
 	    "usage: owltftpd [-FhtVv] [-c file] [--root dir] "
 	    "[--listen addr[:port]] [--port port]\n"
-	    "                [--user user] [--group group] [--workers n] "
-	    "[--uploads off|create|overwrite]\n"
+	    "                [--user user] [--group group] [--workers n]\n"
+	    "                [--uploads off|create|overwrite|existing]\n"
 	    "                [--blksize-max n] [--windowsize-max n]\n");
 	exit(code);
 }
