@@ -444,10 +444,16 @@ parse_args(struct hpa *h, struct mig *m)
 			h->pidfile = optarg;
 			break;
 		default:
+			/* optopt: a short option (perhaps in a cluster) */
 			len = strlen(h->unknown);
-			(void)snprintf(h->unknown + len, sizeof h->unknown - len,
-			    "%s%s", len > 0 ? " " : "",
-			    h->words[optind - 1]);
+			if (optopt != 0)
+				(void)snprintf(h->unknown + len,
+				    sizeof h->unknown - len, "%s-%c",
+				    len > 0 ? " " : "", optopt);
+			else
+				(void)snprintf(h->unknown + len,
+				    sizeof h->unknown - len, "%s%s",
+				    len > 0 ? " " : "", h->words[optind - 1]);
 			break;
 		}
 	}
@@ -893,5 +899,10 @@ main(int argc, char **argv)
 	convert(&h, &m);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		die("standard output: %s", strerror(errno));
+	for (i = 0; i < h.nwords; i++)
+		free(h.words[i]);
+	for (i = 0; i < VAR_MAX; i++)
+		free(h.var[i]);
+	free(m.early);
 	return 0;
 }
