@@ -122,8 +122,14 @@ TFTP_OPTIONS="$1"
 EOF
 }
 
+# Listening on $HPORT: that socket is in.tftpd's own (ss -p), not some
+# other program's that made in.tftpd exit.
 _hpa_listening() {
-	ss -Hlun "sport = :$HPORT" 2>/dev/null | grep -q 127.0.0.1
+	ss -Hlunp "sport = :$HPORT" 2>/dev/null | grep -q "pid=$HPA_PID,"
+}
+
+_hpa_settled() {
+	_hpa_listening || exited "$HPA_PID"
 }
 
 # hpa_start OPTIONS [DIRECTORY]: in.tftpd as the init script runs it
@@ -140,7 +146,7 @@ hpa_start() {
 		      --address $TFTP_ADDRESS $TFTP_OPTIONS $TFTP_DIRECTORY ) \
 		    > "$T/hpa.log" 2>&1 &
 		HPA_PID=$!
-		if wait_for 5 _hpa_listening; then
+		if wait_for 5 _hpa_settled && _hpa_listening; then
 			echo "in.tftpd pid $HPA_PID on port $HPORT"
 			return 0
 		fi
