@@ -49,6 +49,8 @@ struct conf {
 
 	/* uploads */
 	enum fs_upload_policy	 uploads;
+	int			 permission_check;	/* world bits decide
+							   (tftpd-hpa) */
 	int			 upload_fsync;
 	mode_t			 umask;
 	uint64_t		 max_upload_size;	/* 0 = no limit */
@@ -79,6 +81,7 @@ struct conf {
 	int			 remap_strip_nonprint;
 	int			 remap_backslash;
 	int			 remap_lowercase;
+	char			*remap_file;	/* tftp-hpa rules, "" = none */
 
 	/* operation */
 	char			*pid_file;	/* "" = none */
@@ -132,8 +135,9 @@ int		 conf_set(struct conf *, const char *key, const char *value,
 
 /*
  * Finish after all sources are read: resolve listen addresses (default
- * 0.0.0.0 and ::), apply the port, and resolve workers = 0 to the
- * number of online CPUs.  -1 and *cause on error.
+ * 0.0.0.0 and ::), apply the port, resolve workers = 0 to the number of
+ * online CPUs, and read remap_file (its rules go before those of remap).
+ * -1 and *cause on error.
  */
 int		 conf_finish(struct conf *, char **cause);
 

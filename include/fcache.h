@@ -29,6 +29,12 @@ struct fcache_entry;
 /* cap: files kept open at most (entries in use count too). */
 struct fcache	*fcache_new(size_t cap);
 void		 fcache_free(struct fcache *);
+/*
+ * Open files as fs_open_read() with world does (permission_check); set
+ * it before the first fcache_open().  An entry whose mode changed is
+ * stale like one whose content changed.
+ */
+void		 fcache_set_world(struct fcache *, int world);
 /* The cap for an open files limit (soft) of nofile: its share, <= max. */
 size_t		 fcache_size(uint64_t nofile, size_t max);
 

@@ -32,6 +32,8 @@ enum fs_upload_policy {
 	FS_UPLOAD_OFF,
 	FS_UPLOAD_CREATE,	/* new files only */
 	FS_UPLOAD_OVERWRITE,	/* new files and replacing existing ones */
+	FS_UPLOAD_EXISTING,	/* replacing existing files only (tftpd-hpa
+				   without --create) */
 };
 
 /*
@@ -54,8 +56,21 @@ enum tftp_err	 fs_normalize(const char *name, size_t len, char *out,
 		    size_t outlen);
 
 /*
+ * The permission policy of tftpd-hpa without --permissive (the world
+ * argument below): a file is served only if others may read it
+ * (S_IROTH), replaced only if others may write it (S_IWOTH), and created
+ * only if it will be world-writable, i.e. the mask leaves S_IWOTH -- as
+ * in.tftpd, which checks the file it has just created (there the
+ * default umask is 0).  A refusal is TFTP_E_PERM_READ, _WRITE or
+ * _CREATE; fs_perm_reason() names it ("permission: not world-readable")
+ * for the log, and NULL for any other code.
+ */
+const char	*fs_perm_reason(enum tftp_err);
+
+/*
  * Open name (normalized) for reading.  Only regular files are served,
- * and no name with a component beginning with FS_TMP_PREFIX.
+ * and no name with a component beginning with FS_TMP_PREFIX; with
+ * world, only files others may read.
  * With netascii, *fdp is a memory file holding the translated content
  * and *sizep its size (the tsize a netascii client is told).  stp, if
  * not NULL, gets the file's stat (the original's, with netascii).
@@ -63,7 +78,7 @@ enum tftp_err	 fs_normalize(const char *name, size_t len, char *out,
  * descriptors: closing some and trying again may help.
  */
 enum tftp_err	 fs_open_read(int rootfd, const char *name, int netascii,
-		    int *fdp, uint64_t *sizep, struct stat *stp);
+		    int world, int *fdp, uint64_t *sizep, struct stat *stp);
 
 /*
  * fstat() what name (normalized) resolves to beneath the root, without
@@ -86,10 +101,11 @@ void		 fs_upload_init(struct fs_upload *);
 /*
  * Start an upload of name (normalized) under policy; the file is
  * created with mode 0666 & ~mask.  The parent directory must exist.
- * A name with a component beginning with FS_TMP_PREFIX is refused.
+ * A name with a component beginning with FS_TMP_PREFIX is refused, and
+ * with world what the permission policy above refuses.
  */
 enum tftp_err	 fs_upload_begin(int rootfd, const char *name,
-		    enum fs_upload_policy policy, mode_t mask,
+		    enum fs_upload_policy policy, mode_t mask, int world,
 		    struct fs_upload *up);
 /* Append len bytes; TFTP_E_DISKFULL on ENOSPC/EDQUOT/EFBIG. */
 enum tftp_err	 fs_upload_write(struct fs_upload *up, const void *buf,
@@ -99,7 +115,7 @@ enum tftp_err	 fs_upload_writev(struct fs_upload *up, struct iovec *iov,
 		    int cnt);
 /*
  * Make the upload visible under its final name (fsync first when asked;
- * never replacing an existing file unless policy is overwrite).
+ * never replacing an existing file when policy is create).
  */
 enum tftp_err	 fs_upload_commit(struct fs_upload *up, int do_fsync,
 		    enum fs_upload_policy policy);

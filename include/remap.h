@@ -21,10 +21,13 @@
  */
 #define REMAP_NAME_MAX	4096
 #define REMAP_SUBST_MAX	512
+/* Rules tried per name once a tftp-hpa "s" rule exists (in.tftpd's). */
+#define REMAP_STEPS_MAX	1024
 
 enum remap_action {
 	REMAP_REWRITE,
 	REMAP_DENY,
+	REMAP_MATCH,		/* tftp-hpa files only: e, s, ~ act on a match */
 };
 
 enum remap_result {
@@ -63,6 +66,32 @@ void		 remap_set_builtins(struct remap *, int strip_nonprint,
 int		 remap_add(struct remap *, const char *match,
 		    const char *replace, unsigned ops, enum remap_action,
 		    int icase, int last, int global, char **cause);
+/*
+ * Append the rules of a tftp-hpa remap file (in.tftpd -m FILE), len
+ * bytes of text, taking them as in.tftpd 5.2 does:
+ *  - a line is OPERATIONS REGEX [REPLACEMENT]; fields are separated by
+ *    white space, a backslash keeps the next byte in the field, and an
+ *    unescaped '#' starts a comment; further fields are ignored;
+ *  - operations: r rewrite (the first match), g with r: again on the
+ *    result until it no longer matches, i REG_ICASE, e stop after a
+ *    match, s after a match start over -- from the second rule, as
+ *    in.tftpd does --, a refuse, ~ act when the regex does not match
+ *    (not with r), G reads only, P writes only (the last of G and P
+ *    counts), 4 / 6 IPv4 / IPv6 clients only; a rule without r or a only
+ *    matches, for e and s;
+ *  - replacement: \0..\9 (a group the regex lacks expands to nothing),
+ *    \i the client's address, \x the same in hex (C00002A9), \U \L \E
+ *    upper case, lower case, as is from there on; any other escaped
+ *    byte stands for itself;
+ *  - with an s rule, a name that takes more than REMAP_STEPS_MAX rules
+ *    is refused, as is a g rule still matching after REMAP_SUBST_MAX
+ *    rounds (where in.tftpd would loop forever).
+ * An a rule's replacement (in.tftpd's error message) is ignored: the
+ * client is told "access denied".  -1 and *cause ("label:LINE:
+ * problem") on error; rules of the lines before it stay appended.
+ */
+int		 remap_load_hpa(struct remap *, const char *text, size_t len,
+		    const char *label, char **cause);
 size_t		 remap_count(const struct remap *);
 /*
  * Apply builtins then the rules in order to in (a NUL-terminated client

@@ -17,6 +17,7 @@
 	X(refused,		"requests refused with an ERROR")	\
 	X(acl_denied,		"requests refused by read_acl or write_acl") \
 	X(remap_denied,		"requests refused by a remap deny rule") \
+	X(perm_denied,		"requests refused by permission_check") \
 	X(rate_limited,		"requests dropped over request_rate")	\
 	X(client_limited,	"requests refused over max_transfers_per_client") \
 	X(server_busy,		"requests refused: the worker's share of max_transfers is in use") \

@@ -107,6 +107,7 @@ struct xfer_ctx {
 	struct stats		*stats;
 	int			 rootfd;
 	enum fs_upload_policy	 uploads;
+	int			 perm_check;	/* permission_check: world bits */
 	int			 upload_fsync;
 	mode_t			 umask;
 	struct opt_limits	 limits;
@@ -183,6 +184,8 @@ struct xfer {
 	enum xfer_end_result	 result;
 	uint16_t		 errcode;	/* sent or received, for the log */
 	const char		*errmsg;	/* static text of an ERROR we sent */
+	const char		*reason;	/* static: which rule refused, for
+						   the log (fs_perm_reason()) */
 	char			 peer_msg[XFER_PEERMSG_MAX];	/* text of the peer's ERROR */
 };
 

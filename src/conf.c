@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -198,6 +199,8 @@ static int	 conf_remap_group(const char *, const config_setting_t *,
 static void	 conf_remap_rule_free(struct conf_remap_rule *);
 static void	 conf_remap_text_free(struct conf_remap_text *);
 static void	 conf_dump_quoted(FILE *, const char *);
+static int	 conf_slurp(const char *, int, char **, size_t *, char **);
+static int	 conf_remap_file(struct conf *, char **);
 
 static conf_text_fn	 text_string, text_int, text_bool, text_choice,
 			 text_octal, text_listen, text_acl, text_remap;
@@ -260,6 +263,7 @@ static const struct conf_choice conf_uploads_choices[] = {
 	{ "off", FS_UPLOAD_OFF },
 	{ "create", FS_UPLOAD_CREATE },
 	{ "overwrite", FS_UPLOAD_OVERWRITE },
+	{ "existing", FS_UPLOAD_EXISTING },
 	{ NULL, 0 }
 };
 
@@ -383,8 +387,13 @@ static const struct conf_entry conf_table[] = {
 	  .help = "chroot the workers into root" },
 	{ .name = "uploads", .type = CONF_T_CHOICE, .dflt = "off",
 	  .choices = conf_uploads_choices, CONF_FIELD(uploads),
-	  .help = "write requests: off, create (new files only) or "
-	  "overwrite" },
+	  .help = "write requests: off, create (new files only), overwrite "
+	  "(new files and existing ones) or existing (existing files only)" },
+	{ .name = "permission_check", .type = CONF_T_BOOL, .min = 0,
+	  .max = 1, .dflt = "true", CONF_FIELD(permission_check),
+	  .help = "serve only world-readable files, replace only "
+	  "world-writable ones and create only files umask leaves "
+	  "world-writable, as tftpd-hpa does without --permissive" },
 	{ .name = "upload_fsync", .type = CONF_T_BOOL, .min = 0, .max = 1,
 	  .dflt = "true", CONF_FIELD(upload_fsync),
 	  .help = "fsync an upload before it becomes visible" },
@@ -466,6 +475,10 @@ static const struct conf_entry conf_table[] = {
 	{ .name = "remap_lowercase", .type = CONF_T_BOOL, .min = 0, .max = 1,
 	  .dflt = "false", CONF_FIELD(remap_lowercase),
 	  .help = "lowercase ASCII letters in file names" },
+	{ .name = "remap_file", .type = CONF_T_STRING, .min = 0,
+	  .max = PATH_MAX - 1, .dflt = "", CONF_FIELD(remap_file),
+	  .help = "a tftp-hpa remap file (in.tftpd --map-file), read at "
+	  "each load; its rules run before those of remap (empty: none)" },
 	{ .name = "pid_file", .type = CONF_T_STRING, .min = 0,
 	  .max = PATH_MAX - 1, .dflt = OWL_DEFAULT_PID_FILE,
 	  CONF_FIELD(pid_file),
@@ -603,46 +616,88 @@ conf_free(struct conf *conf)
 	free(priv);
 }
 
-int
-conf_read_file(struct conf *conf, const char *path, int must_exist,
+/*
+ * Read all of path (at most CONF_FILE_MAX bytes, no NUL) into *textp
+ * (NUL-terminated, caller frees).  With regular, only a regular file
+ * will do, and a FIFO is not waited for.  -1 with *cause; errno says
+ * ENOENT for a missing file.
+ */
+static int
+conf_slurp(const char *path, int regular, char **textp, size_t *lenp,
     char **cause)
 {
 	FILE		*f;
 	struct stat	 st;
 	char		*text = NULL;
 	size_t		 len;
-	int		 rc = -1;
+	int		 fd, saved;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT && !must_exist)
-			return 0;
+	*textp = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | (regular ? O_NONBLOCK : 0));
+	if (fd == -1 || (f = fdopen(fd, "r")) == NULL) {
+		saved = errno;
 		xasprintf(cause, "%s: cannot open: %s", path, strerror(errno));
+		if (fd != -1)
+			(void)close(fd);
+		errno = saved;
 		return -1;
 	}
 	if (fstat(fileno(f), &st) == -1) {
 		xasprintf(cause, "%s: cannot open: %s", path, strerror(errno));
-		goto out;
+		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		xasprintf(cause, "%s: cannot open: %s", path, strerror(EISDIR));
-		goto out;
+		goto fail;
+	}
+	if (regular && !S_ISREG(st.st_mode)) {
+		xasprintf(cause, "%s: not a regular file", path);
+		goto fail;
 	}
 	text = xmalloc(CONF_FILE_MAX + 1);
 	len = fread(text, 1, CONF_FILE_MAX + 1, f);
 	if (ferror(f)) {
 		xasprintf(cause, "%s: cannot read: %s", path, strerror(errno));
-		goto out;
+		goto fail;
 	}
 	if (len > CONF_FILE_MAX) {
 		xasprintf(cause, "%s: larger than %d bytes", path,
 		    CONF_FILE_MAX);
-		goto out;
+		goto fail;
 	}
 	if (memchr(text, '\0', len) != NULL) {
 		xasprintf(cause, "%s: contains a NUL byte", path);
-		goto out;
+		goto fail;
 	}
 	text[len] = '\0';
+	(void)fclose(f);
+	*textp = text;
+	*lenp = len;
+	return 0;
+
+fail:
+	free(text);
+	(void)fclose(f);
+	errno = 0;
+	return -1;
+}
+
+int
+conf_read_file(struct conf *conf, const char *path, int must_exist,
+    char **cause)
+{
+	char	*text;
+	size_t	 len;
+	int	 rc = -1;
+
+	if (conf_slurp(path, 0, &text, &len, cause) == -1) {
+		if (errno == ENOENT && !must_exist) {
+			free(*cause);
+			*cause = NULL;
+			return 0;
+		}
+		return -1;
+	}
 	if (conf_read_text(conf, text, path, cause) == -1)
 		goto out;
 	free(conf->path);
@@ -650,8 +705,53 @@ conf_read_file(struct conf *conf, const char *path, int must_exist,
 	rc = 0;
 out:
 	free(text);
-	(void)fclose(f);
 	return rc;
+}
+
+/*
+ * remap_file's rules, then the rules of remap (kept as written, so they
+ * compile again), into a new remap that replaces conf->remap.  The file
+ * is read at every load, so a reload takes its changes (as in.tftpd
+ * rereads its map file on SIGHUP).
+ */
+static int
+conf_remap_file(struct conf *conf, char **cause)
+{
+	const struct conf_remap_text	*rt = &CONF_PRIV(conf)->remap;
+	const struct conf_remap_rule	*r;
+	struct remap			*rm;
+	char				*text, *why;
+	size_t				 len, i;
+
+	if (conf->remap_file[0] == '\0')
+		return 0;
+	if (conf_slurp(conf->remap_file, 1, &text, &len, &why) == -1) {
+		xasprintf(cause, "%s: remap_file: %s", conf->path != NULL ?
+		    conf->path : "command line", why);
+		free(why);
+		return -1;
+	}
+	rm = remap_new();
+	if (remap_load_hpa(rm, text, len, conf->remap_file, &why) == -1) {
+		xasprintf(cause, "%s: remap_file: %s", conf->path != NULL ?
+		    conf->path : "command line", why);
+		free(why);
+		free(text);
+		remap_free(rm);
+		return -1;
+	}
+	free(text);
+	for (i = 0; i < rt->n; i++) {
+		r = &rt->rules[i];
+		if (remap_add(rm, r->match, r->replace, r->ops,
+		    (enum remap_action)r->action, r->icase, r->last, r->global,
+		    &why) == -1)
+			fatalx("remap[%zu] compiled once, not twice: %s", i + 1,
+			    why);
+	}
+	remap_free(conf->remap);
+	conf->remap = rm;
+	return 0;
 }
 
 int
@@ -755,6 +855,8 @@ conf_finish(struct conf *conf, char **cause)
 			ncpu = CONF_WORKERS_MAX;
 		conf->workers = (int)ncpu;
 	}
+	if (conf_remap_file(conf, cause) == -1)
+		return -1;
 	/*
 	 * A file's session lives in the worker a hash picks: each needs a
 	 * group of its own share of each pool, or its files are unicast.

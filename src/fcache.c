@@ -28,6 +28,7 @@ struct fcache_entry {
 	uint64_t		 size;
 	dev_t			 dev;
 	ino_t			 ino;
+	mode_t			 mode;		/* a chmod makes it stale too */
 	struct timespec		 mtime;
 	uint64_t		 checked_at;
 };
@@ -42,6 +43,7 @@ struct fcache {
 	uint64_t		  hits;
 	uint64_t		  misses;
 	uint64_t		  evicted;
+	int			  world;	/* fs_open_read()'s world */
 };
 
 static size_t
@@ -192,10 +194,17 @@ fcache_shrink(struct fcache *c, size_t n)
 	return closed;
 }
 
+void
+fcache_set_world(struct fcache *c, int world)
+{
+	c->world = world != 0;
+}
+
 static int
 same_file(const struct fcache_entry *e, const struct stat *st)
 {
 	return e->dev == st->st_dev && e->ino == st->st_ino &&
+	    e->mode == st->st_mode &&
 	    e->size == (uint64_t)st->st_size &&
 	    e->mtime.tv_sec == st->st_mtim.tv_sec &&
 	    e->mtime.tv_nsec == st->st_mtim.tv_nsec;
@@ -267,9 +276,10 @@ fcache_open(struct fcache *c, int rootfd, const char *name,
 		invalidate(c, e);
 	}
 	c->misses++;
-	err = fs_open_read(rootfd, name, 0, &fd, &size, &st);
+	err = fs_open_read(rootfd, name, 0, c->world, &fd, &size, &st);
 	if (err == TFTP_E_NOFD && fcache_shrink(c, FS_FDS_MAX) > 0)
-		err = fs_open_read(rootfd, name, 0, &fd, &size, &st);
+		err = fs_open_read(rootfd, name, 0, c->world, &fd, &size,
+		    &st);
 	if (err != TFTP_E_NONE)
 		return err;
 	*fdp = fd;
@@ -284,6 +294,7 @@ fcache_open(struct fcache *c, int rootfd, const char *name,
 	e->size = size;
 	e->dev = st.st_dev;
 	e->ino = st.st_ino;
+	e->mode = st.st_mode;
 	e->mtime = st.st_mtim;
 	e->checked_at = now_us;
 	e->hnext = c->buckets[path_hash(c, name)];

@@ -87,9 +87,26 @@ static int		 tmp_create(int, mode_t, char *, size_t);
 static void		 tmp_name(char *, size_t, unsigned);
 static enum tftp_err	 err_path(int);
 static enum tftp_err	 err_io(int);
+static int		 upload_policy_ok(enum fs_upload_policy);
 
 static const char tmp_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+const char *
+fs_perm_reason(enum tftp_err e)
+{
+	switch (e) {
+	case TFTP_E_PERM_READ:
+		return ("permission: not world-readable");
+	case TFTP_E_PERM_WRITE:
+		return ("permission: not world-writable");
+	case TFTP_E_PERM_CREATE:
+		return ("permission: umask would leave the new file not "
+		    "world-writable");
+	default:
+		return (NULL);
+	}
+}
 
 int
 fs_root_open(const char *path)
@@ -466,7 +483,7 @@ fail:
 }
 
 enum tftp_err
-fs_open_read(int rootfd, const char *name, int netascii, int *fdp,
+fs_open_read(int rootfd, const char *name, int netascii, int world, int *fdp,
     uint64_t *sizep, struct stat *stp)
 {
 	struct stat	 st;
@@ -490,6 +507,10 @@ fs_open_read(int rootfd, const char *name, int netascii, int *fdp,
 	}
 	if (!S_ISREG(st.st_mode)) {
 		e = TFTP_E_ACCESS;
+		goto fail;
+	}
+	if (world && (st.st_mode & S_IROTH) == 0) {
+		e = TFTP_E_PERM_READ;
 		goto fail;
 	}
 	size = (uint64_t)st.st_size;
@@ -617,9 +638,16 @@ tmp_create(int dirfd, mode_t mode, char *buf, size_t size)
  * failure it is left idle (as after fs_upload_init).  A replaced file
  * gets the new mode, not the old file's mode or owner.
  */
+static int
+upload_policy_ok(enum fs_upload_policy policy)
+{
+	return (policy == FS_UPLOAD_CREATE || policy == FS_UPLOAD_OVERWRITE ||
+	    policy == FS_UPLOAD_EXISTING);
+}
+
 enum tftp_err
 fs_upload_begin(int rootfd, const char *name, enum fs_upload_policy policy,
-    mode_t mask, struct fs_upload *up)
+    mode_t mask, int world, struct fs_upload *up)
 {
 	char		 dir[FS_PATH_MAX + 1];
 	struct stat	 st;
@@ -629,7 +657,7 @@ fs_upload_begin(int rootfd, const char *name, enum fs_upload_policy policy,
 	mode_t		 mode;
 
 	fs_upload_init(up);
-	if (policy != FS_UPLOAD_CREATE && policy != FS_UPLOAD_OVERWRITE)
+	if (!upload_policy_ok(policy))
 		return (TFTP_E_ACCESS);
 	len = strlen(name);
 	if (len == 0)
@@ -672,8 +700,18 @@ fs_upload_begin(int rootfd, const char *name, enum fs_upload_policy policy,
 			e = TFTP_E_ACCESS;
 			goto fail;
 		}
+		if (world && (st.st_mode & S_IWOTH) == 0) {
+			e = TFTP_E_PERM_WRITE;
+			goto fail;
+		}
 	} else if (errno != ENOENT) {
 		e = err_path(errno);
+		goto fail;
+	} else if (policy == FS_UPLOAD_EXISTING) {
+		e = TFTP_E_NOTFOUND;
+		goto fail;
+	} else if (world && (mask & S_IWOTH) != 0) {
+		e = TFTP_E_PERM_CREATE;
 		goto fail;
 	}
 
@@ -741,7 +779,7 @@ fs_upload_commit(struct fs_upload *up, int do_fsync,
 
 	if (up->fd == -1 || up->dirfd == -1 || up->tmp[0] == '\0')
 		return (TFTP_E_UNDEF);
-	if (policy != FS_UPLOAD_CREATE && policy != FS_UPLOAD_OVERWRITE) {
+	if (!upload_policy_ok(policy)) {
 		e = TFTP_E_ACCESS;
 		goto fail;
 	}
@@ -756,7 +794,7 @@ fs_upload_commit(struct fs_upload *up, int do_fsync,
 		goto fail;
 	}
 
-	flags = policy == FS_UPLOAD_OVERWRITE ? 0 : RENAME_NOREPLACE;
+	flags = policy == FS_UPLOAD_CREATE ? RENAME_NOREPLACE : 0;
 	r = renameat2(up->dirfd, up->tmp, up->dirfd, up->final, flags);
 	if (r == 0)
 		up->tmp[0] = '\0';	/* it is the final file now */

@@ -1065,6 +1065,8 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	w.ctx.stats = &w.stats;
 	w.ctx.rootfd = w.rootfd;
 	w.ctx.uploads = conf->uploads;
+	w.ctx.perm_check = conf->permission_check;
+	fcache_set_world(w.fcache, conf->permission_check);
 	w.ctx.upload_fsync = conf->upload_fsync;
 	w.ctx.umask = conf->umask;
 	w.ctx.limits.blksize_max = conf->blksize_max;

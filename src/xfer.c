@@ -145,6 +145,10 @@ fail(struct xfer_ctx *ctx, struct xfer *x, uint16_t code, const char *msg,
 		code = TFTP_E_UNDEF;
 		msg = "server busy";
 	}
+	if ((x->reason = fs_perm_reason(code)) != NULL) {
+		ctx->stats->perm_denied++;
+		code = TFTP_E_ACCESS;
+	}
 	send_error_to(ctx, x, code, msg);
 	x->errcode = code;
 	x->errmsg = msg != NULL ? msg : pkt_err_str(code);
@@ -676,11 +680,11 @@ open_for_read(struct xfer_ctx *ctx, struct xfer *x, const char *path,
 	if (ctx->fcache != NULL && !x->netascii)
 		return fcache_open(ctx->fcache, ctx->rootfd, path, now, &x->fd,
 		    &x->size, &x->fce);
-	e = fs_open_read(ctx->rootfd, path, x->netascii, &x->fd, &x->size,
-	    NULL);
+	e = fs_open_read(ctx->rootfd, path, x->netascii, ctx->perm_check,
+	    &x->fd, &x->size, NULL);
 	if (e == TFTP_E_NOFD && make_room(ctx))
-		e = fs_open_read(ctx->rootfd, path, x->netascii, &x->fd,
-		    &x->size, NULL);
+		e = fs_open_read(ctx->rootfd, path, x->netascii,
+		    ctx->perm_check, &x->fd, &x->size, NULL);
 	return e;
 }
 
@@ -748,6 +752,7 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	x->fd = -1;
 	x->reported = 0;
 	x->nofd = 0;
+	x->reason = NULL;
 	x->start_us = now;
 	x->progress_at = now;
 	fs_upload_init(&x->up);
@@ -833,10 +838,10 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	} else {
 		x->opts.accepted &= ~OPT_F_MULTICAST;
 		e = fs_upload_begin(ctx->rootfd, path, ctx->uploads,
-		    ctx->umask, &x->up);
+		    ctx->umask, ctx->perm_check, &x->up);
 		if (e == TFTP_E_NOFD && make_room(ctx))
 			e = fs_upload_begin(ctx->rootfd, path, ctx->uploads,
-			    ctx->umask, &x->up);
+			    ctx->umask, ctx->perm_check, &x->up);
 		if (e != TFTP_E_NONE)
 			return fail(ctx, x, e, NULL, XFER_END_REFUSED);
 		netascii_dec_init(&x->nadec);
@@ -1138,6 +1143,8 @@ audit_transfer(const struct xfer *x, uint64_t now)
 			audit_str(&b, "error", x->peer_msg);
 	} else if (x->errmsg != NULL && x->result != XFER_END_OK)
 		audit_str(&b, "error", x->errmsg);
+	if (x->reason != NULL)
+		audit_str(&b, "reason", x->reason);
 	audit_emit(&b);
 }
 
@@ -1187,14 +1194,16 @@ report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		(void)log_escape(x->name, strlen(x->name), name, sizeof name);
 		(quiet ? log_debug : log_info)("xfer end peer=%s op=%s file=%s "
 		    "mode=%s opts=\"%s\" bytes=%llu ms=%llu retrans=%llu "
-		    "result=%s code=%u", peer,
+		    "result=%s code=%u%s%s%s", peer,
 		    x->op == TFTP_OP_RRQ ? "rrq" : "wrq", name,
 		    x->netascii ? "netascii" : "octet", opts,
 		    (unsigned long long)x->bytes,
 		    (unsigned long long)(now - x->start_us) / 1000,
 		    (unsigned long long)x->retrans,
 		    result_names[x->result], x->result == XFER_END_OK ? 0 :
-		    x->errcode);
+		    x->errcode, x->reason != NULL ? " reason=\"" : "",
+		    x->reason != NULL ? x->reason : "",
+		    x->reason != NULL ? "\"" : "");
 	}
 }
 

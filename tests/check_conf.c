@@ -42,16 +42,16 @@
 /* Every key, in schema order: the authoritative list from the design. */
 static const char *const keys[] = {
 	"root", "listen", "port", "workers", "user", "group", "chroot",
-	"uploads", "upload_fsync", "umask", "max_upload_size", "blksize_max",
-	"windowsize_max", "timeout_ms", "rto_min_ms", "retries",
-	"max_transfers", "max_transfers_per_client", "request_rate",
-	"request_burst", "unique_root", "port_range", "single_port",
-	"so_rcvbuf", "so_sndbuf", "read_acl", "write_acl", "remap",
-	"remap_strip_nonprint", "remap_backslash", "remap_lowercase",
-	"pid_file", "control_socket",
-	"control_owner", "control_group", "control_mode", "drain_timeout",
-	"stats_interval_ms", "metrics_listen", "log_format", "audit_file",
-	"log_level", "log_file", "multicast",
+	"uploads", "permission_check", "upload_fsync", "umask",
+	"max_upload_size", "blksize_max", "windowsize_max", "timeout_ms",
+	"rto_min_ms", "retries", "max_transfers", "max_transfers_per_client",
+	"request_rate", "request_burst", "unique_root", "port_range",
+	"single_port", "so_rcvbuf", "so_sndbuf", "read_acl", "write_acl",
+	"remap", "remap_strip_nonprint", "remap_backslash", "remap_lowercase",
+	"remap_file", "pid_file", "control_socket", "control_owner",
+	"control_group", "control_mode", "drain_timeout", "stats_interval_ms",
+	"metrics_listen", "log_format", "audit_file", "log_level", "log_file",
+	"multicast",
 };
 
 static const char default_dump[] =
@@ -63,6 +63,7 @@ static const char default_dump[] =
 	"# group is not set\n"
 	"chroot = false;\n"
 	"uploads = \"off\";\n"
+	"permission_check = true;\n"
 	"upload_fsync = true;\n"
 	"umask = \"022\";\n"
 	"max_upload_size = 0;\n"
@@ -86,6 +87,7 @@ static const char default_dump[] =
 	"remap_strip_nonprint = false;\n"
 	"remap_backslash = true;\n"
 	"remap_lowercase = false;\n"
+	"remap_file = \"\";\n"
 	"pid_file = \"" OWL_DEFAULT_PID_FILE "\";\n"
 	"control_socket = \"" OWL_DEFAULT_CONTROL_SOCKET "\";\n"
 	"control_owner = \"root\";\n"
@@ -646,9 +648,11 @@ static const struct {
 	    "integer" },
 	{ "uploads = true;", "uploads: expected a string, got a boolean" },
 	{ "uploads = \"yes\";",
-	    "uploads: \"yes\" is not one of off, create, overwrite" },
+	    "uploads: \"yes\" is not one of off, create, overwrite, "
+	    "existing" },
 	{ "uploads = \"Off\";",
-	    "uploads: \"Off\" is not one of off, create, overwrite" },
+	    "uploads: \"Off\" is not one of off, create, overwrite, "
+	    "existing" },
 	{ "log_level = \"verbose\";",
 	    "log_level: \"verbose\" is not one of error, warning, notice, "
 	    "info, debug" },
@@ -996,7 +1000,7 @@ START_TEST(test_set_errors)
 	set_fails("user", "", "command line: --user: must not be empty");
 	set_fails("group", "", "command line: --group: must not be empty");
 	set_fails("uploads", "on", "command line: --uploads: \"on\" is not one "
-	    "of off, create, overwrite");
+	    "of off, create, overwrite, existing");
 	set_fails("log_level", "err", "command line: --log_level: \"err\" is "
 	    "not one of error, warning, notice, info, debug");
 	set_fails("umask", "8", "command line: --umask: \"8\" is not an octal "
@@ -1456,6 +1460,59 @@ mapped(unsigned op, const char *in, const char *client)
 	}
 	return "?";
 }
+
+/* remap_file: a tftp-hpa file, its rules before those of remap */
+START_TEST(test_remap_file)
+{
+	char	*map, *text;
+
+	map = tmp_file("tftp.remap", "# tftp-hpa\n"
+	    "rg \\\\ /\n"
+	    "r ^a$ b\n"
+	    "ri ^(pxe)$ \\U\\1\n");
+	xasprintf(&text, "remap_file = \"%s\";\n"
+	    "remap_backslash = false;\n"
+	    "remap = ( { match = \"^b$\"; replace = \"c\"; } );\n", map);
+	ck_assert_int_eq(conf_read_string(conf, text, &cause), 0);
+	/* not before conf_finish() */
+	ck_assert_uint_eq(remap_count(conf->remap), 1);
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	ck_assert_uint_eq(remap_count(conf->remap), 4);
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "a", NULL), "c");
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "x\\y\\z", NULL), "x/y/z");
+	ck_assert_str_eq(mapped(REMAP_OP_READ, "Pxe", NULL), "PXE");
+	free(text);
+	free(map);
+}
+END_TEST
+
+START_TEST(test_remap_file_errors)
+{
+	char	*map, *text, *want;
+
+	map = tmp_file("bad.remap", "r ^a$ b\nrx ^b$ c\n");
+	xasprintf(&text, "remap_file = \"%s\";\n", map);
+	ck_assert_int_eq(conf_read_string(conf, text, &cause), 0);
+	ck_assert_int_eq(conf_finish(conf, &cause), -1);
+	xasprintf(&want, "command line: remap_file: %s:2: unknown operation "
+	    "'x' (expected some of r g e s a i ~ G P 4 6)", map);
+	ck_assert_str_eq(cause, want);
+	free(cause);
+	cause = NULL;
+	free(want);
+	free(text);
+	free(map);
+
+	xasprintf(&map, "%s/missing.remap", tmpdir);
+	ck_assert_int_eq(conf_set(conf, "remap_file", map, &cause), 0);
+	ck_assert_int_eq(conf_finish(conf, &cause), -1);
+	xasprintf(&want, "command line: remap_file: %s: cannot open: No such "
+	    "file or directory", map);
+	ck_assert_str_eq(cause, want);
+	free(want);
+	free(map);
+}
+END_TEST
 
 static const char pxe_rules[] =
 	"remap = (\n"
@@ -2063,6 +2120,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_file_directory);
 	tcase_add_test(tc, test_file_errors_name_the_file);
 	tcase_add_test(tc, test_file_include);
+	tcase_add_test(tc, test_remap_file);
+	tcase_add_test(tc, test_remap_file_errors);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("dump prints every key re-readably");

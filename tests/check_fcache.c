@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <check.h>
 #include <dirent.h>
@@ -191,6 +192,33 @@ START_TEST(an_unchanged_file_is_rechecked_and_kept)
 }
 END_TEST
 
+START_TEST(a_chmod_is_seen_after_the_ttl_with_permission_check)
+{
+	struct fcache		*c = fcache_new(4);
+	struct fcache_entry	*e;
+	char			 path[256];
+	uint64_t		 size;
+	int			 fd;
+
+	fcache_set_world(c, 1);
+	put("k", "kernel");
+	(void)snprintf(path, sizeof path, "%s/k", dir);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(fcache_open(c, rootfd, "k", 0, &fd, &size, &e),
+	    TFTP_E_NONE);
+	fcache_release(c, e);
+	/* Same inode, size and mtime: only the mode says it changed. */
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_int_eq(fcache_open(c, rootfd, "k", 2 * S, &fd, &size, &e),
+	    TFTP_E_PERM_READ);
+	ck_assert_int_eq(chmod(path, 0604), 0);
+	ck_assert_int_eq(fcache_open(c, rootfd, "k", 3 * S, &fd, &size, &e),
+	    TFTP_E_NONE);
+	fcache_release(c, e);
+	fcache_free(c);
+}
+END_TEST
+
 START_TEST(busy_cache_opens_uncached)
 {
 	struct fcache		*c = fcache_new(1);
@@ -375,6 +403,7 @@ fcache_suite(void)
 	tcase_add_test(tc, second_open_is_a_hit_on_the_same_fd);
 	tcase_add_test(tc, a_replaced_file_is_seen_after_the_ttl);
 	tcase_add_test(tc, an_unchanged_file_is_rechecked_and_kept);
+	tcase_add_test(tc, a_chmod_is_seen_after_the_ttl_with_permission_check);
 	tcase_add_test(tc, busy_cache_opens_uncached);
 	tcase_add_test(tc, errors_are_not_cached);
 	suite_add_tcase(s, tc);

@@ -448,7 +448,7 @@ read_expect(const char *name, const char *content, size_t len)
 	int		 fd, fl;
 
 	size = 12345;
-	ck_assert_int_eq(fs_open_read(rootfd, name, 0, &fd, &size, NULL),
+	ck_assert_int_eq(fs_open_read(rootfd, name, 0, 0, &fd, &size, NULL),
 	    TFTP_E_NONE);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_uint_eq(size, len);
@@ -471,7 +471,7 @@ read_refused(const char *name, int netascii, enum tftp_err want)
 	before = next_fd();
 	fd = 42;
 	size = 42;
-	e = fs_open_read(rootfd, name, netascii, &fd, &size, NULL);
+	e = fs_open_read(rootfd, name, netascii, 0, &fd, &size, NULL);
 	ck_assert_msg(e == want, "%s (netascii %d): got %d, want %d",
 	    name, netascii, (int)e, (int)want);
 	ck_assert_int_eq(fd, -1);
@@ -596,8 +596,8 @@ START_TEST(t_netascii_small)
 	ssize_t		 n;
 	int		 fd;
 
-	ck_assert_int_eq(fs_open_read(rootfd, "text.txt", 1, &fd, &size, NULL),
-	    TFTP_E_NONE);
+	ck_assert_int_eq(fs_open_read(rootfd, "text.txt", 1, 0, &fd, &size,
+	    NULL), TFTP_E_NONE);
 	ck_assert_uint_eq(size, sizeof(TEXT_NA) - 1);
 	ck_assert_int_eq(fcntl(fd, F_GETFD), FD_CLOEXEC);
 	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -623,7 +623,7 @@ START_TEST(t_netascii_empty)
 
 	put_file("root/empty", "", 0);
 	size = 99;
-	ck_assert_int_eq(fs_open_read(rootfd, "empty", 1, &fd, &size, NULL),
+	ck_assert_int_eq(fs_open_read(rootfd, "empty", 1, 0, &fd, &size, NULL),
 	    TFTP_E_NONE);
 	ck_assert_uint_eq(size, 0);
 	ck_assert_uint_eq(drain(fd, buf, sizeof(buf)), 0);
@@ -663,8 +663,8 @@ START_TEST(t_netascii_large)
 	put_file("root/big.txt", src, len);
 
 	before = next_fd();
-	ck_assert_int_eq(fs_open_read(rootfd, "big.txt", 1, &fd, &size, NULL),
-	    TFTP_E_NONE);
+	ck_assert_int_eq(fs_open_read(rootfd, "big.txt", 1, 0, &fd, &size,
+	    NULL), TFTP_E_NONE);
 	/* The original file was opened first and closed again. */
 	ck_assert_int_eq(next_fd(), before);
 	ck_assert_int_ne(fd, before);
@@ -721,6 +721,144 @@ expect_idle(const struct fs_upload *up)
 }
 
 /*
+ * The permission policy (world, permission_check): tftpd-hpa without
+ * --permissive.  Modes are set with chmod so the test's umask does not
+ * matter.
+ */
+static void
+chmod_rel(const char *rel, mode_t mode)
+{
+	char	 path[PATH_MAX];
+
+	mkpath(path, sizeof(path), base, rel);
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+static void
+read_world(const char *name, enum tftp_err want)
+{
+	uint64_t	 size;
+	enum tftp_err	 e;
+	int		 fd = 42, before = next_fd();
+
+	e = fs_open_read(rootfd, name, 0, 1, &fd, &size, NULL);
+	ck_assert_msg(e == want, "%s: got %d, want %d", name, (int)e,
+	    (int)want);
+	if (e == TFTP_E_NONE) {
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(close(fd), 0);
+	} else
+		ck_assert_int_eq(fd, -1);
+	ck_assert_int_eq(next_fd(), before);
+}
+
+START_TEST(t_perm_read)
+{
+	chmod_rel("root/hello.txt", 0644);
+	read_world("hello.txt", TFTP_E_NONE);
+	chmod_rel("root/hello.txt", 0604);
+	read_world("hello.txt", TFTP_E_NONE);
+	chmod_rel("root/hello.txt", 0640);
+	read_world("hello.txt", TFTP_E_PERM_READ);
+	chmod_rel("root/hello.txt", 0600);
+	read_world("hello.txt", TFTP_E_PERM_READ);
+	/* netascii is checked too, before the copy is made */
+	ck_assert_int_eq(fs_open_read(rootfd, "hello.txt", 1, 1,
+	    &(int){ 0 }, &(uint64_t){ 0 }, NULL), TFTP_E_PERM_READ);
+	/* without the policy the process's own rights decide */
+	read_expect("hello.txt", HELLO, strlen(HELLO));
+	/* a missing file is still "not found", not a permission matter */
+	read_world("nosuch", TFTP_E_NOTFOUND);
+	/* the mode of what a link leads to counts */
+	read_world("link_in", TFTP_E_PERM_READ);
+	ck_assert_str_eq(fs_perm_reason(TFTP_E_PERM_READ),
+	    "permission: not world-readable");
+	ck_assert_ptr_null(fs_perm_reason(TFTP_E_ACCESS));
+}
+END_TEST
+
+START_TEST(t_perm_overwrite)
+{
+	struct fs_upload	 up;
+	enum fs_upload_policy	 pol[] = { FS_UPLOAD_OVERWRITE,
+				    FS_UPLOAD_EXISTING };
+	size_t			 i;
+
+	for (i = 0; i < sizeof(pol) / sizeof(pol[0]); i++) {
+		chmod_rel("root/hello.txt", 0644);
+		ck_assert_int_eq(fs_upload_begin(rootfd, "hello.txt", pol[i],
+		    0, 1, &up), TFTP_E_PERM_WRITE);
+		expect_idle(&up);
+		ck_assert_int_eq(tmp_everywhere(), 0);
+		/* o+w is what counts, not the owner's or group's bits */
+		chmod_rel("root/hello.txt", 0602);
+		ck_assert_int_eq(fs_upload_begin(rootfd, "hello.txt", pol[i],
+		    0, 1, &up), TFTP_E_NONE);
+		up_write(&up, "replaced\n");
+		ck_assert_int_eq(fs_upload_commit(&up, 0, pol[i]),
+		    TFTP_E_NONE);
+		expect_content("root/hello.txt", "replaced\n");
+		/* mask 0: the new file is world-writable again, as in
+		 * tftpd-hpa, so the next upload may replace it */
+		ck_assert_int_eq(fs_upload_begin(rootfd, "hello.txt", pol[i],
+		    0, 1, &up), TFTP_E_NONE);
+		fs_upload_abort(&up);
+	}
+	ck_assert_str_eq(fs_perm_reason(TFTP_E_PERM_WRITE),
+	    "permission: not world-writable");
+}
+END_TEST
+
+/*
+ * in.tftpd -c opens with O_CREAT and then checks the new file like any
+ * other: world-writable with its default umask 0, refused (after
+ * creating it empty) with -U 022.  We refuse before creating anything.
+ */
+START_TEST(t_perm_create)
+{
+	struct fs_upload	 up;
+
+	ck_assert_int_eq(fs_upload_begin(rootfd, "new.txt", FS_UPLOAD_CREATE,
+	    022, 1, &up), TFTP_E_PERM_CREATE);
+	expect_idle(&up);
+	ck_assert_int_eq(exists("root/new.txt"), 0);
+	ck_assert_int_eq(tmp_everywhere(), 0);
+	ck_assert_int_eq(fs_upload_begin(rootfd, "new.txt",
+	    FS_UPLOAD_OVERWRITE, 002, 1, &up), TFTP_E_PERM_CREATE);
+	ck_assert_int_eq(fs_upload_begin(rootfd, "new.txt", FS_UPLOAD_CREATE,
+	    020, 1, &up), TFTP_E_NONE);
+	up_write(&up, "new\n");
+	ck_assert_int_eq(fs_upload_commit(&up, 0, FS_UPLOAD_CREATE),
+	    TFTP_E_NONE);
+	expect_content("root/new.txt", "new\n");
+	/* without the policy any mask will do */
+	ck_assert_int_eq(fs_upload_begin(rootfd, "other.txt",
+	    FS_UPLOAD_CREATE, 077, 0, &up), TFTP_E_NONE);
+	fs_upload_abort(&up);
+	ck_assert_ptr_nonnull(fs_perm_reason(TFTP_E_PERM_CREATE));
+}
+END_TEST
+
+/* "existing": tftpd-hpa without --create replaces but never creates. */
+START_TEST(t_up_existing)
+{
+	struct fs_upload	 up;
+
+	ck_assert_int_eq(fs_upload_begin(rootfd, "new.txt",
+	    FS_UPLOAD_EXISTING, 022, 0, &up), TFTP_E_NOTFOUND);
+	expect_idle(&up);
+	ck_assert_int_eq(exists("root/new.txt"), 0);
+	ck_assert_int_eq(fs_upload_begin(rootfd, "hello.txt",
+	    FS_UPLOAD_EXISTING, 022, 0, &up), TFTP_E_NONE);
+	up_write(&up, "again\n");
+	ck_assert_int_eq(fs_upload_commit(&up, 0, FS_UPLOAD_EXISTING),
+	    TFTP_E_NONE);
+	expect_content("root/hello.txt", "again\n");
+	ck_assert_int_eq(tmp_everywhere(), 0);
+}
+END_TEST
+
+/*
  * Temporary names.  fs_tmp_match must accept exactly what the upload
  * code makes, since tmpclean deletes what it accepts.
  */
@@ -735,7 +873,7 @@ START_TEST(t_tmp_match_made)
 	for (i = 0; i < 200; i++) {
 		(void)snprintf(name, sizeof(name), "sub/f%d", i);
 		ck_assert_int_eq(fs_upload_begin(rootfd, name,
-		    FS_UPLOAD_CREATE, 022, &up), TFTP_E_NONE);
+		    FS_UPLOAD_CREATE, 022, 0, &up), TFTP_E_NONE);
 		pid = 0;
 		ck_assert_msg(fs_tmp_match(up.tmp, &pid), "%s", up.tmp);
 		ck_assert_int_eq(pid, getpid());
@@ -863,7 +1001,7 @@ START_TEST(t_up_create_new)
 	before = next_fd();
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "new.txt", FS_UPLOAD_CREATE,
-	    022, &up), TFTP_E_NONE);
+	    022, 0, &up), TFTP_E_NONE);
 	ck_assert_int_ge(up.fd, 0);
 	ck_assert_int_ge(up.dirfd, 0);
 	ck_assert_str_eq(up.final, "new.txt");
@@ -942,7 +1080,7 @@ START_TEST(t_up_writev_short_writes)
 	iov[3].iov_len = sizeof d;
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "pieces.bin",
-	    FS_UPLOAD_CREATE, 022, &up), TFTP_E_NONE);
+	    FS_UPLOAD_CREATE, 022, 0, &up), TFTP_E_NONE);
 	short_writev = 100;
 	writev_calls = 0;
 	ck_assert_int_eq(fs_upload_writev(&up, iov, 4), TFTP_E_NONE);
@@ -962,7 +1100,7 @@ START_TEST(t_up_create_exists)
 	before = next_fd();
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "hello.txt",
-	    FS_UPLOAD_CREATE, 022, &up), TFTP_E_EXISTS);
+	    FS_UPLOAD_CREATE, 022, 0, &up), TFTP_E_EXISTS);
 	expect_idle(&up);
 	expect_content("root/hello.txt", HELLO);
 	ck_assert_int_eq(tmp_everywhere(), 0);
@@ -977,7 +1115,7 @@ START_TEST(t_up_create_race)
 
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "race.txt", FS_UPLOAD_CREATE,
-	    022, &up), TFTP_E_NONE);
+	    022, 0, &up), TFTP_E_NONE);
 	up_write(&up, "mine");
 	put_file("root/race.txt", "theirs", 6);
 	ck_assert_int_eq(fs_upload_commit(&up, 0, FS_UPLOAD_CREATE),
@@ -997,7 +1135,7 @@ START_TEST(t_up_overwrite_atomic)
 
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "hello.txt",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_NONE);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_NONE);
 	up_write(&up, "new content\n");
 	/* Before commit the old content is what readers get. */
 	expect_content("root/hello.txt", HELLO);
@@ -1027,7 +1165,7 @@ START_TEST(t_up_commit_policy)
 
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "hello.txt",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_NONE);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_NONE);
 	up_write(&up, "other");
 	ck_assert_int_eq(fs_upload_commit(&up, 1, FS_UPLOAD_CREATE),
 	    TFTP_E_EXISTS);
@@ -1036,7 +1174,7 @@ START_TEST(t_up_commit_policy)
 	ck_assert_int_eq(tmp_everywhere(), 0);
 
 	ck_assert_int_eq(fs_upload_begin(rootfd, "hello.txt",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_NONE);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_NONE);
 	up_write(&up, "other");
 	ck_assert_int_eq(fs_upload_commit(&up, 0, FS_UPLOAD_OFF),
 	    TFTP_E_ACCESS);
@@ -1052,12 +1190,12 @@ START_TEST(t_up_off)
 
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "new.txt", FS_UPLOAD_OFF,
-	    022, &up), TFTP_E_ACCESS);
+	    022, 0, &up), TFTP_E_ACCESS);
 	expect_idle(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "hello.txt", FS_UPLOAD_OFF,
-	    022, &up), TFTP_E_ACCESS);
+	    022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "new.txt",
-	    (enum fs_upload_policy)42, 022, &up), TFTP_E_ACCESS);
+	    (enum fs_upload_policy)42, 022, 0, &up), TFTP_E_ACCESS);
 	expect_idle(&up);
 	ck_assert(!exists("root/new.txt"));
 	expect_content("root/hello.txt", HELLO);
@@ -1072,9 +1210,9 @@ START_TEST(t_up_two_writers)
 	fs_upload_init(&a);
 	fs_upload_init(&b);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "same.txt",
-	    FS_UPLOAD_OVERWRITE, 022, &a), TFTP_E_NONE);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &a), TFTP_E_NONE);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "same.txt",
-	    FS_UPLOAD_OVERWRITE, 022, &b), TFTP_E_NONE);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &b), TFTP_E_NONE);
 	ck_assert_str_ne(a.tmp, b.tmp);
 	ck_assert_int_eq(count_tmp("root"), 2);
 	up_write(&a, "first");
@@ -1095,7 +1233,7 @@ START_TEST(t_up_subdir)
 
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "sub/new.txt",
-	    FS_UPLOAD_CREATE, 022, &up), TFTP_E_NONE);
+	    FS_UPLOAD_CREATE, 022, 0, &up), TFTP_E_NONE);
 	ck_assert_int_eq(count_tmp("root/sub"), 1);
 	ck_assert_int_eq(count_tmp("root"), 0);
 	up_write(&up, "deep");
@@ -1105,7 +1243,7 @@ START_TEST(t_up_subdir)
 
 	/* Through a symlinked directory that stays inside the root. */
 	ck_assert_int_eq(fs_upload_begin(rootfd, "dirlink/viadir.txt",
-	    FS_UPLOAD_CREATE, 022, &up), INSIDE_LINK);
+	    FS_UPLOAD_CREATE, 022, 0, &up), INSIDE_LINK);
 	if (have_openat2) {
 		up_write(&up, "via");
 		ck_assert_int_eq(fs_upload_commit(&up, 0, FS_UPLOAD_CREATE),
@@ -1125,7 +1263,7 @@ START_TEST(t_abort_new)
 	before = next_fd();
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "sub/new.txt",
-	    FS_UPLOAD_CREATE, 022, &up), TFTP_E_NONE);
+	    FS_UPLOAD_CREATE, 022, 0, &up), TFTP_E_NONE);
 	up_write(&up, "partial");
 	fs_upload_abort(&up);
 	expect_idle(&up);
@@ -1146,7 +1284,7 @@ START_TEST(t_abort_overwrite)
 
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "hello.txt",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_NONE);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_NONE);
 	up_write(&up, "this must never be seen");
 	fs_upload_abort(&up);
 	expect_idle(&up);
@@ -1162,7 +1300,7 @@ START_TEST(t_abort_commit_fails)
 
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "victim",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_NONE);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_NONE);
 	up_write(&up, "data");
 	put_dir("root/victim");
 	put_file("root/victim/keep", "keep", 4);
@@ -1180,12 +1318,12 @@ START_TEST(t_up_missing_parent)
 
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "nodir/x",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_NOTFOUND);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_NOTFOUND);
 	expect_idle(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "nodir/deeper/x",
-	    FS_UPLOAD_CREATE, 022, &up), TFTP_E_NOTFOUND);
+	    FS_UPLOAD_CREATE, 022, 0, &up), TFTP_E_NOTFOUND);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "hello.txt/x",
-	    FS_UPLOAD_CREATE, 022, &up), TFTP_E_NOTFOUND);
+	    FS_UPLOAD_CREATE, 022, 0, &up), TFTP_E_NOTFOUND);
 	expect_idle(&up);
 	ck_assert(!exists("root/nodir"));
 	expect_content("root/hello.txt", HELLO);
@@ -1200,16 +1338,16 @@ START_TEST(t_up_escape)
 
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "../escape.txt",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "sub/../../escape.txt",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "link_outdir/escape.txt",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "../sentinel",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	mkpath(path, sizeof(path), base, "escape.txt");
 	ck_assert_int_eq(fs_upload_begin(rootfd, path,
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	expect_idle(&up);
 	ck_assert(!exists("escape.txt"));
 	ck_assert(!exists("outside/escape.txt"));
@@ -1226,43 +1364,43 @@ START_TEST(t_up_bad_final)
 
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "sub/",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, ".",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "..",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "sub/.",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "sub/..",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, ".owltftpd.AbC123",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, ".owltftpd.1.AbC123",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "sub/.owltftpd.1.AbC123",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	/* A directory with the reserved prefix is no way in either. */
 	put_dir("root/.owltftpd.d");
 	ck_assert_int_eq(fs_upload_begin(rootfd, ".owltftpd.d/x",
-	    FS_UPLOAD_CREATE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_CREATE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "sub/.owltftpd./x",
-	    FS_UPLOAD_CREATE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_CREATE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert(!exists("root/.owltftpd.d/x"));
 	mkpath(rel, sizeof(rel), rootdir, ".owltftpd.d");
 	ck_assert_int_eq(rmdir(rel), 0);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_NOTFOUND);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_NOTFOUND);
 	memset(name, 'x', NAME_MAX + 1);
 	name[NAME_MAX + 1] = '\0';
 	ck_assert_int_eq(fs_upload_begin(rootfd, name,
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	expect_idle(&up);
 	ck_assert_int_eq(tmp_everywhere(), 0);
 
 	/* NAME_MAX itself is a legal name. */
 	name[NAME_MAX] = '\0';
 	ck_assert_int_eq(fs_upload_begin(rootfd, name,
-	    FS_UPLOAD_CREATE, 022, &up), TFTP_E_NONE);
+	    FS_UPLOAD_CREATE, 022, 0, &up), TFTP_E_NONE);
 	up_write(&up, "long");
 	ck_assert_int_eq(fs_upload_commit(&up, 0, FS_UPLOAD_CREATE),
 	    TFTP_E_NONE);
@@ -1280,19 +1418,19 @@ START_TEST(t_up_not_regular)
 
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "link_in",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "link_in",
-	    FS_UPLOAD_CREATE, 022, &up), TFTP_E_EXISTS);
+	    FS_UPLOAD_CREATE, 022, 0, &up), TFTP_E_EXISTS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "link_passwd",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "link_out",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "sub",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "emptydir",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "fifo",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_ACCESS);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_ACCESS);
 	expect_idle(&up);
 	ck_assert_int_eq(tmp_everywhere(), 0);
 
@@ -1335,7 +1473,7 @@ START_TEST(t_up_mode)
 	old = umask(mode_cases[_i].umask);
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "sub/mode.bin",
-	    FS_UPLOAD_CREATE, mode_cases[_i].mask, &up), TFTP_E_NONE);
+	    FS_UPLOAD_CREATE, mode_cases[_i].mask, 0, &up), TFTP_E_NONE);
 	(void)umask(old);
 	ck_assert_int_eq(fstat(up.fd, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, mode_cases[_i].want);
@@ -1361,7 +1499,7 @@ START_TEST(t_up_diskfull)
 	memset(buf, 'd', sizeof(buf));
 	fs_upload_init(&up);
 	ck_assert_int_eq(fs_upload_begin(rootfd, "hello.txt",
-	    FS_UPLOAD_OVERWRITE, 022, &up), TFTP_E_NONE);
+	    FS_UPLOAD_OVERWRITE, 022, 0, &up), TFTP_E_NONE);
 	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
 	rl = old;
 	rl.rlim_cur = 4096;
@@ -1456,22 +1594,23 @@ walk_child(int wfd)
 		_exit(2);
 	res[n++] = probe_openat2(rootfd);
 	for (i = 0; i < sizeof(walk_cases) / sizeof(walk_cases[0]); i++) {
-		e = fs_open_read(rootfd, walk_cases[i].name, 0, &fd, &size, NULL);
+		e = fs_open_read(rootfd, walk_cases[i].name, 0, 0, &fd, &size,
+		    NULL);
 		res[n++] = (int)e;
 		if (fd != -1)
 			(void)close(fd);
 	}
 	fs_upload_init(&up);
-	e = fs_upload_begin(rootfd, "sub/walk.txt", FS_UPLOAD_CREATE, 022,
+	e = fs_upload_begin(rootfd, "sub/walk.txt", FS_UPLOAD_CREATE, 022, 0,
 	    &up);
 	if (e == TFTP_E_NONE)
 		e = fs_upload_write(&up, "walk", 4);
 	if (e == TFTP_E_NONE)
 		e = fs_upload_commit(&up, 0, FS_UPLOAD_CREATE);
 	res[n++] = (int)e;
-	e = fs_upload_begin(rootfd, "nodir/x", FS_UPLOAD_CREATE, 022, &up);
+	e = fs_upload_begin(rootfd, "nodir/x", FS_UPLOAD_CREATE, 022, 0, &up);
 	res[n++] = (int)e;
-	e = fs_upload_begin(rootfd, "link_outdir/x", FS_UPLOAD_CREATE, 022,
+	e = fs_upload_begin(rootfd, "link_outdir/x", FS_UPLOAD_CREATE, 022, 0,
 	    &up);
 	res[n++] = (int)e;
 	if (write(wfd, res, sizeof(res)) != (ssize_t)sizeof(res))
@@ -1587,6 +1726,14 @@ fs_suite(void)
 	tcase_add_test(tc, t_up_off);
 	tcase_add_test(tc, t_up_two_writers);
 	tcase_add_test(tc, t_up_subdir);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("permission_check: world bits decide, as tftpd-hpa");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, t_perm_read);
+	tcase_add_test(tc, t_perm_overwrite);
+	tcase_add_test(tc, t_perm_create);
+	tcase_add_test(tc, t_up_existing);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("upload abort leaves no trace");

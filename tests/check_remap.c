@@ -39,6 +39,8 @@ static void	 expect_result(const struct remap *, unsigned, const char *,
 static char	*repeat(char, size_t);
 static uint32_t	 rng_next(struct rng *);
 static struct remap *pxe_rules(void);
+static struct remap *hpa(const char *);
+static void	 hpa_bad(const char *, const char *);
 static Suite	*remap_suite(void);
 
 static void
@@ -885,6 +887,162 @@ START_TEST(test_random_names)
 }
 END_TEST
 
+/*
+ * tftp-hpa remap files (remap_load_hpa).  The expected results are what
+ * in.tftpd 5.2 (Debian 12's tftpd-hpa) gives for the same rules; the
+ * integration test integ/hpacompat.sh checks a table against in.tftpd
+ * itself.
+ */
+static struct remap *
+hpa(const char *text)
+{
+	struct remap	*rm;
+	char		*cause = NULL;
+
+	rm = remap_new();
+	remap_set_builtins(rm, 0, 0, 0);
+	if (remap_load_hpa(rm, text, strlen(text), "map", &cause) != 0)
+		ck_abort_msg("remap_load_hpa: %s", cause != NULL ? cause :
+		    "(no cause)");
+	ck_assert_ptr_null(cause);
+	return rm;
+}
+
+static void
+hpa_bad(const char *text, const char *want)
+{
+	struct remap	*rm;
+	char		*cause = NULL;
+
+	rm = remap_new();
+	ck_assert_int_eq(remap_load_hpa(rm, text, strlen(text), "map",
+	    &cause), -1);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_msg(strstr(cause, want) != NULL, "cause \"%s\" lacks \"%s\"",
+	    cause, want);
+	free(cause);
+	remap_free(rm);
+}
+
+START_TEST(test_hpa_fields)
+{
+	struct remap	*rm;
+
+	rm = hpa("# a comment\n"
+	    "\n"
+	    "   r\t^a\\ b$   spaced\\ out   ignored field\n"
+	    "r ^hash$ x\\#y# a comment after the rule\n"
+	    "r ^esc$ a\\qb\\\\c\n"
+	    "r ^strip/\n"
+	    "r ^(0)(1)(2)$ \\3\\2\\1\\7\n");
+	ck_assert_uint_eq(remap_count(rm), 5);
+	expect(rm, RD, "a b", NULL, "spaced out");
+	expect(rm, RD, "hash", NULL, "x#y");
+	expect(rm, RD, "esc", NULL, "aqb\\c");
+	expect(rm, RD, "strip/x", NULL, "x");
+	expect(rm, RD, "012", NULL, "210");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_hpa_ops)
+{
+	struct remap	*rm;
+
+	rm = hpa("r ^x1$ first\n"
+	    "rs ^start$ x1\n"
+	    "rg aa a\n"
+	    "rGP ^gp$ gpfile\n"
+	    "rG ^get$ got\n"
+	    "re ^stop$ stop\n"
+	    "r ^stop$ after\n"
+	    "ri ^ci$ CI\n"
+	    "e ^keep\n"
+	    "r ^keep(.*) \\1\n");
+	/* s starts over from the second rule, as in.tftpd does */
+	expect(rm, RD, "start", NULL, "x1");
+	/* g: again on the result, not sed's every-match */
+	expect(rm, RD, "aaaa", NULL, "a");
+	expect(rm, RD, "gp", NULL, "gp");
+	expect(rm, WR, "gp", NULL, "gpfile");
+	expect(rm, RD, "get", NULL, "got");
+	expect(rm, WR, "get", NULL, "get");
+	expect(rm, RD, "stop", NULL, "stop");
+	expect(rm, RD, "cI", NULL, "CI");
+	expect(rm, RD, "keepme", NULL, "keepme");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_hpa_deny_invert)
+{
+	struct remap	*rm;
+
+	rm = hpa("a \\.\\. Go\\ away\n"
+	    "ra ^both$ x\n"
+	    "e ^pub/\n"
+	    "a~ ^boot/\n");
+	expect_result(rm, RD, "a/../b", NULL, REMAP_DENIED);
+	expect_result(rm, RD, "both", NULL, REMAP_DENIED);
+	expect(rm, RD, "pub/x", NULL, "pub/x");
+	expect(rm, RD, "boot/x", NULL, "boot/x");
+	expect_result(rm, RD, "other", NULL, REMAP_DENIED);
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_hpa_client)
+{
+	struct remap	*rm;
+
+	rm = hpa("r ^ip$ \\i\n"
+	    "r ^hex$ \\x\n"
+	    "r4 ^fam$ v4\n"
+	    "r6 ^fam$ v6\n"
+	    "r ^up(.*)$ \\U\\1-\\i\\E-\\1\\L-ABC\n");
+	expect(rm, RD, "ip", "192.0.2.169", "192.0.2.169");
+	expect(rm, RD, "hex", "192.0.2.169", "C00002A9");
+	expect(rm, RD, "hex", "2001:db8::1",
+	    "20010DB8000000000000000000000001");
+	expect(rm, RD, "hex", NULL, "");
+	expect(rm, RD, "fam", "192.0.2.1", "v4");
+	expect(rm, RD, "fam", "2001:db8::1", "v6");
+	expect(rm, RD, "fam", NULL, "fam");
+	expect(rm, RD, "upab", "2001:db8::a", "AB-2001:DB8::A-ab-abc");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_hpa_loops)
+{
+	struct remap	*rm;
+
+	/*
+	 * in.tftpd refuses after 1024 steps; a g rule is bounded too.  A
+	 * restart skips the first rule, so there only "once" is not a loop.
+	 */
+	rm = hpa("rs ^once$ once\n"
+	    "rs ^loop$ loop\n"
+	    "rg ^forever$ forever\n");
+	expect(rm, RD, "once", NULL, "once");
+	expect_result(rm, RD, "loop", NULL, REMAP_DENIED);
+	expect_result(rm, RD, "forever", NULL, REMAP_DENIED);
+	expect(rm, RD, "other", NULL, "other");
+	remap_free(rm);
+}
+END_TEST
+
+START_TEST(test_hpa_bad)
+{
+	hpa_bad("r ^a$ b\nx ^b$\n", "map:2: unknown operation 'x'");
+	hpa_bad("r\n", "map:1: the regex is missing");
+	hpa_bad("r~ ^a$ b\n", "r and ~");
+	hpa_bad("r ^a($ b\n", "map:1:");
+	hpa_bad("r a++ b\n", "stacked");
+	hpa_bad("r ^a$ b\nr\001 x\n", "byte 0x01");
+}
+END_TEST
+
 static Suite *
 remap_suite(void)
 {
@@ -947,6 +1105,15 @@ remap_suite(void)
 	tcase_add_test(tc, test_pxe_boot);
 	tcase_add_test(tc, test_pxe_per_client);
 	tcase_add_test(tc, test_pxe_deny);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tftp-hpa remap files as in.tftpd reads them");
+	tcase_add_test(tc, test_hpa_fields);
+	tcase_add_test(tc, test_hpa_ops);
+	tcase_add_test(tc, test_hpa_deny_invert);
+	tcase_add_test(tc, test_hpa_client);
+	tcase_add_test(tc, test_hpa_loops);
+	tcase_add_test(tc, test_hpa_bad);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile names stay in bounds");

@@ -1162,6 +1162,39 @@ START_TEST(access_lists_refuse_with_error_2)
 }
 END_TEST
 
+START_TEST(permission_check_refuses_with_error_2_and_a_reason)
+{
+	char	 path[256];
+
+	ctx.perm_check = 1;
+	write_file("private", "no", 2);
+	(void)snprintf(path, sizeof path, "%s/private", rootdir);
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_int_eq(request(TFTP_OP_RRQ, "private", "octet", NULL, 0, 0),
+	    XFER_FINISHED);
+	/* the client sees an access violation, the log the reason */
+	expect_error(0, TFTP_E_ACCESS);
+	ck_assert_str_eq(xf.reason, "permission: not world-readable");
+	ck_assert_uint_eq(stats.perm_denied, 1);
+	xfer_end(&ctx, &xf, 0);
+	/* umask 022 leaves a new file not world-writable */
+	ck_assert_int_eq(request(TFTP_OP_WRQ, "new", "octet", NULL, 0, 0),
+	    XFER_FINISHED);
+	expect_error(1, TFTP_E_ACCESS);
+	ck_assert_ptr_nonnull(xf.reason);
+	ck_assert_uint_eq(stats.perm_denied, 2);
+	xfer_end(&ctx, &xf, 0);
+	ck_assert_int_eq(temp_files_left(), 0);
+	/* a world-writable file is replaced, and nothing is reported */
+	ctx.umask = 0;
+	ck_assert_int_eq(chmod(path, 0666), 0);
+	ck_assert_int_eq(request(TFTP_OP_WRQ, "private", "octet", NULL, 0, 0),
+	    XFER_LIVE);
+	ck_assert_ptr_null(xf.reason);
+	ck_assert_uint_eq(stats.perm_denied, 2);
+}
+END_TEST
+
 START_TEST(remap_rewrites_and_denies)
 {
 	struct remap	*r = remap_new();
@@ -2295,6 +2328,8 @@ xfer_suite(void)
 	tcase_add_test(req, out_of_descriptors_is_server_busy);
 	tcase_add_test(req, out_of_descriptors_closes_idle_cached_files);
 	tcase_add_test(req, access_lists_refuse_with_error_2);
+	tcase_add_test(req,
+	    permission_check_refuses_with_error_2_and_a_reason);
 	tcase_add_test(req, remap_rewrites_and_denies);
 	tcase_add_test(req, same_request_is_recognised);
 	suite_add_tcase(s, req);

@@ -12,7 +12,9 @@
  *  2. a fixed set of realistic rules (prefix strip, deny .., case-folded
  *     EFI paths, global //, empty-match x*, client prefix);
  *  3. up to RULES_MAX rules compiled from the fuzzed regex/replacement
- *     strings with remap_add(), whose failures must carry a cause.
+ *     strings with remap_add(), whose failures must carry a cause;
+ *  4. the same strings as a tftp-hpa remap file (remap_load_hpa), the
+ *     rule-flags string as its operations.
  * Each remap_apply() runs with exact-size output buffers from 0 bytes up
  * to REMAP_NAME_MAX + 1, checking that out is always NUL-terminated and
  * empty on failure, and that a bigger buffer never changes an answer
@@ -30,6 +32,7 @@
 
 #include "config.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +55,7 @@ static int	 regex_ok(const char *);
 static void	 apply_all(const struct remap *, unsigned, const char *,
 		    const char *);
 static struct remap *fixed_rules(void);
+static char	*hpa_file(char *const *, size_t);
 
 #define CHECK(e)	check((e), #e, __LINE__)
 
@@ -296,7 +300,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct remap	*fixed;
 	struct remap		*rm;
-	char			*text, *s[STR_MAX], *model, *out, *cause;
+	char			*text, *s[STR_MAX], *model, *out, *cause, *hpa;
 	const char		*client;
 	size_t			 i, len, ns, n, nrules;
 	unsigned		 op, fl, ops;
@@ -374,6 +378,73 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	apply_all(rm, op ^ (REMAP_OP_READ | REMAP_OP_WRITE), s[0], client);
 	remap_free(rm);
 
+	/* 4. The same strings as a tftp-hpa remap file. */
+	hpa = hpa_file(s, ns);
+	rm = remap_new();
+	remap_set_builtins(rm, strip, backslash, lower);
+	cause = NULL;
+	rc = remap_load_hpa(rm, hpa, strlen(hpa), "fuzz", &cause);
+	if (rc == -1) {
+		CHECK(cause != NULL && strncmp(cause, "fuzz:", 5) == 0);
+		free(cause);
+	} else {
+		CHECK(rc == 0 && cause == NULL);
+		apply_all(rm, op, s[0], client);
+		apply_all(rm, op, s[0], "2001:db8::7");
+		apply_all(rm, op ^ (REMAP_OP_READ | REMAP_OP_WRITE), s[0],
+		    NULL);
+	}
+	remap_free(rm);
+	free(hpa);
+
 	free(text);
 	return 0;
+}
+
+/*
+ * A tftp-hpa file from the (regex, replacement, operations) triples:
+ * one line each, "OPS REGEX REPLACEMENT".  The operations keep only
+ * bytes that cannot end a field, so each line's regex is the input's
+ * (white space and '#' escaped) and passes regex_ok(); the operations
+ * may still hold letters that are no operation, and the replacement
+ * anything but a NUL.
+ */
+static char *
+hpa_file(char *const *s, size_t ns)
+{
+	char		*out, *o, *line;
+	const char	*p;
+	size_t		 i, cap = 1;
+
+	for (i = 2; i < ns; i++)
+		cap += 2 * strlen(s[i]) + 4;
+	if ((o = out = malloc(cap)) == NULL)
+		abort();
+	for (i = 2; i + 1 < ns; i += 3) {
+		if (!regex_ok(s[i]) || s[i][0] == '\0')
+			continue;
+		line = o;
+		for (p = i + 2 < ns ? s[i + 2] : ""; *p != '\0'; p++)
+			if (!isspace((unsigned char)*p) && *p != '#' &&
+			    *p != '\\')
+				*o++ = *p;
+		if (o == line)
+			*o++ = 'r';	/* never let the regex be the first */
+		*o++ = ' ';
+		for (p = s[i]; *p != '\0'; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				*o++ = *p++;
+			else if (*p == '\\')
+				*o++ = '\\';	/* a lone one: escape it */
+			else if (isspace((unsigned char)*p) || *p == '#')
+				*o++ = '\\';
+			*o++ = *p;
+		}
+		*o++ = ' ';
+		for (p = s[i + 1]; *p != '\0'; p++)
+			*o++ = *p == '\n' ? ' ' : *p;
+		*o++ = '\n';
+	}
+	*o = '\0';
+	return out;
 }

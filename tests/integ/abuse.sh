@@ -115,7 +115,8 @@ stop_server
 # has dallied two timeouts (2 s here) its slot goes to a new request.
 echo "=== uploads one after another: max_transfers_per_client = 2," \
     "max_transfers = 2 (one worker)"
-write_conf 'uploads = "create"' 'max_transfers_per_client = 2' \
+write_conf 'uploads = "create"' \
+    'permission_check = false' 'max_transfers_per_client = 2' \
     'max_transfers = 2' 'workers = 1' 'timeout_ms = 1000'
 start_server
 # seq_put I: upload up.bin as seq-I.bin; fails the check unless stored.
@@ -196,7 +197,8 @@ mkfile "$T/outside/target.txt" 100
 cp "$T/outside/target.txt" "$T/target.orig"
 ln -s "$T/outside" "$ROOT/out-link"
 ln -s "$T/outside/target.txt" "$ROOT/file-link"
-write_conf 'uploads = "create"' 'timeout_ms = 100' "retries = $RETRIES" \
+write_conf 'uploads = "create"' \
+    'permission_check = false' 'timeout_ms = 100' "retries = $RETRIES" \
     'workers = 2'
 start_server
 W0=$(workers 2 | sort | tr '\n' ' ')
@@ -377,7 +379,8 @@ chmod 755 "$T/vg-owltftpd"
 OWLTFTPD=$T/vg-owltftpd
 START_TIMEOUT=60
 STOP_TIMEOUT=30
-write_conf 'uploads = "create"' 'timeout_ms = 300' 'retries = 2' \
+write_conf 'uploads = "create"' \
+    'permission_check = false' 'timeout_ms = 300' 'retries = 2' \
     'workers = 2'
 start_server
 W0=$(workers 2 | sort | tr '\n' ' ')

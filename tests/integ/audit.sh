@@ -15,6 +15,7 @@ need_cmd python3 tftp
 DOC=$TESTS_SRCDIR/../docs/logging.md
 [ -r "$DOC" ] || die "cannot read $DOC"
 printf 'hello audit\n' > "$ROOT/hello.txt"
+printf 'private\n' > "$ROOT/private.txt" && chmod 600 "$ROOT/private.txt"
 mkfile "$ROOT/big.bin" 200000
 AUDIT=$T/audit.json
 # One worker: the per-client limit and the killed worker are then
@@ -27,6 +28,8 @@ start_server
 check "a download, refused requests with hostile names, a reload"
 hpa_get hello.txt "$OUT/h1" && same "$ROOT/hello.txt" "$OUT/h1" ||
     fail "download failed"
+raw get 127.0.0.1 "$PORT" private.txt --expect-error 2 ||
+    fail "private.txt (600) not refused by permission_check"
 python3 - "$PORT" <<'PY' || fail "raw requests failed"
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -29,7 +29,7 @@ ln -s "$T/outside" "$ROOT/dirlink"
 ln -s in.bin "$ROOT/link-in"
 ln -s ../in.bin "$ROOT/sub/link-in-up"
 
-write_conf 'uploads = "overwrite"'
+write_conf 'uploads = "overwrite"' 'permission_check = false'
 start_server
 
 # refused NAME [CODES-GLOB]: the raw RRQ gets ERROR 1 or 2, never data.

@@ -40,7 +40,8 @@ victim() {
 # ================================================================ fsize
 echo "=== RLIMIT_FSIZE = 200000 on the workers"
 victim "$ROOT"
-write_conf 'uploads = "overwrite"' 'timeout_ms = 300' 'retries = 2' \
+write_conf 'uploads = "overwrite"' \
+    'permission_check = false' 'timeout_ms = 300' 'retries = 2' \
     'workers = 2'
 start_server
 W0=$(workers 2 | sort | tr '\n' ' ')
@@ -101,7 +102,8 @@ victim "$ROOT"
 # rto_min_ms: once round trips are measured the retransmit timeout adapts
 # down to this floor, whatever timeout the client asked for; keep the
 # paused upload alive for seconds.
-write_conf 'uploads = "overwrite"' 'timeout_ms = 300' 'retries = 2' \
+write_conf 'uploads = "overwrite"' \
+    'permission_check = false' 'timeout_ms = 300' 'retries = 2' \
     'workers = 2' 'rto_min_ms = 20000'
 start_server
 W0=$(workers 2 | sort | tr '\n' ' ')
@@ -169,7 +171,8 @@ if ! mount -t tmpfs -o size=512k,mode=755 tmpfs "$T/small" \
 fi
 SMALL=$T/small
 victim "$SMALL"
-write_conf "root = \"$SMALL\"" 'uploads = "overwrite"' 'timeout_ms = 300' \
+write_conf "root = \"$SMALL\"" 'uploads = "overwrite"' \
+    'permission_check = false' 'timeout_ms = 300' \
     'retries = 2' 'workers = 2'
 start_server
 check "a 1 MiB upload onto the 512 KiB filesystem gets ERROR 3"

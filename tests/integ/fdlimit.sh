@@ -267,7 +267,8 @@ for i in $(seq 0 199); do
 done
 
 echo "=== soft = hard = $LIMIT, two workers: a download load"
-write_conf 'uploads = "create"' 'workers = 2' 'log_level = "info"'
+write_conf 'uploads = "create"' \
+    'permission_check = false' 'workers = 2' 'log_level = "info"'
 limited $LIMIT $LIMIT
 start_server
 read -r -a W <<< "$(workers 2 | tr '\n' ' ')"
@@ -301,7 +302,8 @@ done
 stop_server
 
 echo "=== soft = hard = $LIMIT, one worker: eviction, then exhaustion"
-write_conf 'uploads = "create"' 'workers = 1' 'log_level = "info"' \
+write_conf 'uploads = "create"' \
+    'permission_check = false' 'workers = 1' 'log_level = "info"' \
     'timeout_ms = 5000' 'retries = 3'
 start_server
 W1=$(workers 1)

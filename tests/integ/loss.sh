@@ -61,7 +61,8 @@ have() { [[ " $HAVE " == *" $1 "* ]]; }
 SRC=$T/src
 mkdir "$SRC"
 
-write_conf 'uploads = "create"' "retries = $RETRIES" 'rto_min_ms = 20' \
+write_conf 'uploads = "create"' \
+    'permission_check = false' "retries = $RETRIES" 'rto_min_ms = 20' \
     'log_level = "info"'
 start_server
 

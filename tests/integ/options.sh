@@ -28,7 +28,8 @@ TEXT_NA=$((TEXT_SIZE + $(tr -cd '\n\r' < "$ROOT/text.txt" | wc -c)))
 F_SIZE=70000
 
 write_conf "blksize_max = $BLKMAX" "windowsize_max = $WINMAX" \
-    'uploads = "create"' "max_upload_size = $MAXUP" 'timeout_ms = 300' \
+    'uploads = "create"' \
+    'permission_check = false' "max_upload_size = $MAXUP" 'timeout_ms = 300' \
     'retries = 2'
 start_server
 

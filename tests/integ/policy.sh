@@ -63,7 +63,7 @@ refused_from() {
 # ================================================================ ACLs
 echo "=== read_acl / write_acl"
 mkfile "$ROOT/f.bin" 5000
-write_conf 'uploads = "create"' \
+write_conf 'uploads = "create"' 'permission_check = false' \
     'read_acl = [ "allow 127.0.0.1", "deny 127.0.0.2/32" ]' \
     'write_acl = [ "deny 127.0.0.2", "allow 127.0.0.0/30", "deny all" ]'
 start_server
@@ -115,7 +115,8 @@ mkfile "$ROOT/secret.txt" 100
 mkfile "$ROOT/boot/menu.cfg" 600
 mkfile "$ROOT/pxelinux.0" 4000
 # Rule 2 is "last": without it rule 3 would deny every clients/ path.
-write_conf 'uploads = "create"' 'remap_lowercase = true' \
+write_conf 'uploads = "create"' \
+    'permission_check = false' 'remap_lowercase = true' \
     'remap_strip_nonprint = true' 'remap = (
   { match = "^/?pxelinux\\.cfg/(.*)$"; replace = "pxe/cfg/\\1";
     op = "read"; },
@@ -184,7 +185,7 @@ mkfile "$ROOT/only-base.txt" 1700
 mkfile "$ROOT/pxelinux.0" 2000
 mkdir "$ROOT/sub"
 mkfile "$ROOT/sub/x.txt" 1800
-write_conf 'uploads = "create"' 'unique_root = "ip"'
+write_conf 'uploads = "create"' 'permission_check = false' 'unique_root = "ip"'
 start_server
 
 xget_ok "unique_root: 127.0.0.1 gets root/127.0.0.1/x.txt" x.txt \
@@ -227,7 +228,8 @@ rm -rf "${ROOT:?}"/*
 mkfile "$ROOT/p.bin" 1200
 LO=$((20000 + ($$ * 7) % 30000))
 HI=$((LO + 9))
-write_conf 'uploads = "create"' "port_range = \"$LO:$HI\"" 'workers = 2'
+write_conf 'uploads = "create"' \
+    'permission_check = false' "port_range = \"$LO:$HI\"" 'workers = 2'
 start_server
 workers 2 > /dev/null
 
@@ -296,7 +298,8 @@ echo "=== single_port = true"
 rm -rf "${ROOT:?}"/*
 mkfile "$ROOT/s.bin" 200000
 mkfile "$ROOT/s2.bin" 70001
-write_conf 'uploads = "create"' 'single_port = true' 'workers = 2'
+write_conf 'uploads = "create"' \
+    'permission_check = false' 'single_port = true' 'workers = 2'
 start_server
 
 xget_ok "single_port: raw download, every reply from the listen port" \

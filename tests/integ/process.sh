@@ -16,7 +16,8 @@ mkfile "$ROOT/slow.bin" 200000
 
 # ---------------------------------------------------------------- -t
 check "owltftpd -t: a good config is valid (exit 0)"
-write_conf 'uploads = "create"' 'blksize_max = 1468' 'windowsize_max = 16' \
+write_conf 'uploads = "create"' \
+    'permission_check = false' 'blksize_max = 1468' 'windowsize_max = 16' \
     'timeout_ms = 500' 'retries = 3' 'max_upload_size = 1000000' \
     'umask = "022"' 'upload_fsync = false' 'max_transfers = 100'
 timeout 10 "$OWLTFTPD" -t -c "$CONF" > "$T/t.out" 2>&1
@@ -97,7 +98,7 @@ stop_server TERM
 stopped_on_its_own
 
 # ---------------------------------------------------------------- signals
-write_conf 'uploads = "overwrite"'
+write_conf 'uploads = "overwrite"' 'permission_check = false'
 start_server
 check "SIGINT with a download and an upload in flight: exit 0, promptly"
 cp "$ROOT/p.bin" "$ROOT/target.bin"
@@ -177,7 +178,7 @@ fi
 mkdir "$T/other"
 echo "the wrong root" > "$T/other/p.bin"
 write_conf "root = \"$T/other\"" 'uploads = "off"' 'workers = 3' \
-    'blksize_max = 8192' 'windowsize_max = 64'
+    'blksize_max = 8192' 'windowsize_max = 64' 'permission_check = false'
 start_server --root "$ROOT" --uploads create --workers 1 \
     --blksize-max 1024 --windowsize-max 2
 check "CLI --root beats the file's root"

@@ -107,7 +107,8 @@ _idle() {
 }
 
 # ---------------------------------------------------------------- soak
-write_conf 'uploads = "create"' "max_transfers = $MAXT" 'retries = 10' \
+write_conf 'uploads = "create"' \
+    'permission_check = false' "max_transfers = $MAXT" 'retries = 10' \
     'log_level = "info"'
 start_low
 
@@ -276,7 +277,8 @@ stop_server
 # ---------------------------------------------------------------- busy
 BUSY_MAX=100		# 50 a worker
 BUSY_N=300
-write_conf 'uploads = "create"' "max_transfers = $BUSY_MAX" \
+write_conf 'uploads = "create"' \
+    'permission_check = false' "max_transfers = $BUSY_MAX" \
     'retries = 10' 'log_level = "info"'
 start_server
 wait_for_workers 1 2 || fail "owlctl does not list 2 workers"
@@ -367,7 +369,8 @@ stop_server
 # share is all of max_transfers.
 UP_MAX=600
 UP_N=580
-write_conf 'uploads = "create"' "max_transfers = $UP_MAX" \
+write_conf 'uploads = "create"' \
+    'permission_check = false' "max_transfers = $UP_MAX" \
     'retries = 10' 'log_level = "info"' 'workers = 1'
 start_low
 wait_for_workers 1 1 || fail "owlctl does not list 1 worker"

@@ -77,7 +77,8 @@ worker_pids() {
 	done
 }
 
-conf_args=('uploads = "create"' 'timeout_ms = 300' 'retries = 2'
+conf_args=('uploads = "create"' 'permission_check = false'
+    'timeout_ms = 300' 'retries = 2'
     'rto_min_ms = 20000' 'workers = 2')
 
 # ================================================================ startup

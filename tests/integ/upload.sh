@@ -39,7 +39,8 @@ curl_put "$SRC/u512.bin" off4.bin 2>/dev/null && fail "curl -T succeeded"
 stop_server
 
 # ---------------------------------------------------------------- create
-write_conf 'uploads = "create"' "max_upload_size = $MAXUP" \
+write_conf 'uploads = "create"' \
+    'permission_check = false' "max_upload_size = $MAXUP" \
     'timeout_ms = 200' 'retries = 2'
 start_server
 
@@ -124,7 +125,8 @@ stop_server
 
 # ---------------------------------------------------------------- overwrite
 rm -rf "${ROOT:?}"/*
-write_conf 'uploads = "overwrite"' 'timeout_ms = 200' 'retries = 2' \
+write_conf 'uploads = "overwrite"' \
+    'permission_check = false' 'timeout_ms = 200' 'retries = 2' \
     'umask = "027"'
 start_server
 
