@@ -58,12 +58,10 @@ enum tftp_err	 fs_normalize(const char *name, size_t len, char *out,
 /*
  * The permission policy of tftpd-hpa without --permissive (the world
  * argument below): a file is served only if others may read it
- * (S_IROTH), replaced only if others may write it (S_IWOTH), and created
- * only if it will be world-writable, i.e. the mask leaves S_IWOTH -- as
- * in.tftpd, which checks the file it has just created (there the
- * default umask is 0).  A refusal is TFTP_E_PERM_READ, _WRITE or
- * _CREATE; fs_perm_reason() names it ("permission: not world-readable")
- * for the log, and NULL for any other code.
+ * (S_IROTH), and replaced only if others may write it (S_IWOTH); a new
+ * file is created whatever the mask leaves it.  A refusal is
+ * TFTP_E_PERM_READ or _WRITE; fs_perm_reason() names it ("permission:
+ * not world-readable") for the log, and NULL for any other code.
  */
 const char	*fs_perm_reason(enum tftp_err);
 

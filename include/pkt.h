@@ -32,7 +32,6 @@ enum tftp_err {
 	   why); sent as 2, access violation */
 	TFTP_E_PERM_READ = 0xfffb,
 	TFTP_E_PERM_WRITE = 0xfffc,
-	TFTP_E_PERM_CREATE = 0xfffd,
 	TFTP_E_NOFD = 0xfffe,	/* internal: no descriptor left (EMFILE,
 				   ENFILE); sent as 0 "server busy" */
 	TFTP_E_NONE = 0xffff,	/* internal: success, never on the wire */

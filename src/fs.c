@@ -100,9 +100,6 @@ fs_perm_reason(enum tftp_err e)
 		return ("permission: not world-readable");
 	case TFTP_E_PERM_WRITE:
 		return ("permission: not world-writable");
-	case TFTP_E_PERM_CREATE:
-		return ("permission: umask would leave the new file not "
-		    "world-writable");
 	default:
 		return (NULL);
 	}
@@ -710,10 +707,12 @@ fs_upload_begin(int rootfd, const char *name, enum fs_upload_policy policy,
 	} else if (policy == FS_UPLOAD_EXISTING) {
 		e = TFTP_E_NOTFOUND;
 		goto fail;
-	} else if (world && (mask & S_IWOTH) != 0) {
-		e = TFTP_E_PERM_CREATE;
-		goto fail;
 	}
+	/*
+	 * A new file is created whatever umask leaves it: in.tftpd refuses
+	 * a new file that is not world-writable once it has made it, which
+	 * with our default umask (022) would refuse every upload.
+	 */
 
 	mode = 0666 & ~mask;
 	up->fd = tmp_create(up->dirfd, mode, up->tmp, sizeof(up->tmp));

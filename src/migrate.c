@@ -794,8 +794,9 @@ convert(struct hpa *h, struct mig *m)
 	    (h->umask & S_IWOTH) != 0)
 		note(m, "--create with --umask %03lo and without --permissive: "
 		    "in.tftpd creates each new\n#   file empty and then "
-		    "refuses it (not world-writable); owltftpd refuses "
-		    "it\n#   without creating it", h->umask & 0777);
+		    "refuses it (not world-writable); owltftpd accepts "
+		    "the upload\n#   (its policy is about files that "
+		    "exist)", h->umask & 0777);
 
 	if (h->blocksize != 0)
 		(void)fprintf(m->out, "blksize_max = %lu;\n", h->blocksize);

@@ -139,15 +139,6 @@ check_workers(const struct conf *conf, char **cause)
 	}
 	if (msg[0] == 'W')
 		log_warnx("%s: %s", where(conf), msg + 1);
-	/* tftpd-hpa's rule, with its default umask of 0 in mind. */
-	if (conf->permission_check && (conf->umask & S_IWOTH) != 0 &&
-	    (conf->uploads == FS_UPLOAD_CREATE ||
-	    conf->uploads == FS_UPLOAD_OVERWRITE))
-		log_warnx("%s: uploads: every new file is refused: umask "
-		    "%03o leaves it not world-writable, which permission_check "
-		    "requires (umask = \"000\" as tftpd-hpa, or "
-		    "permission_check = false)", where(conf),
-		    (unsigned)conf->umask);
 	return 0;
 }
 

@@ -92,17 +92,19 @@ EOF
 stop_server
 
 # ---------------------------------------------------------------- creates
-check "uploads = overwrite, umask 022: a warning at start, new files refused"
+check "uploads = overwrite, umask 022: new files are created 644 (no warning)"
 write_conf 'uploads = "overwrite"'
 start_server
-grep -q 'every new file is refused: umask 022' "$LOG" && ok ||
-    fail "no warning in the log"
+grep -q 'every new file is refused' "$LOG" && fail "a warning at start"
+raw put 127.0.0.1 "$PORT" new.bin "$T/up.bin" > /dev/null ||
+    fail "the upload of new.bin was refused"
+[ "$(stat -c %a "$ROOT/new.bin" 2>/dev/null)" = 644 ] && ok ||
+    fail "new.bin: mode $(stat -c %a "$ROOT/new.bin" 2>&1)"
+check "umask 022: the new 644 file may not be replaced (not world-writable)"
 raw put 127.0.0.1 "$PORT" new.bin "$T/up.bin" --expect-error 2 ||
-    fail "not refused"
-refused new.bin wrq "umask would leave the new file not world-writable"
-[ -z "$(ls -A "$ROOT" | grep -v -e '\.bin$')" ] && ok ||
-    fail "something was left in root: $(ls -A "$ROOT")"
-[ ! -e "$ROOT/new.bin" ] && ok || fail "new.bin was created"
+    fail "replacing a 644 file was not refused"
+refused new.bin wrq "not world-writable"
+rm -f "$ROOT/new.bin"
 stop_server
 
 check "umask 000: new files are created 666 and may be replaced"
