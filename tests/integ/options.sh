@@ -2,7 +2,9 @@
 # options.sh -- option negotiation (RFC 2347/2348/2349/7440, utimeout,
 # rollover) seen on the wire with the raw client: what the OACK carries,
 # clamps to blksize_max/windowsize_max, ERROR 8 for bad values, tsize on
-# RRQ (octet and netascii) and WRQ (max_upload_size -> ERROR 3), no OACK
+# RRQ (octet and netascii; any value asks for the size, "tsize enable"
+# as atftp's manual writes it) and WRQ (checked strictly; max_upload_size
+# -> ERROR 3), no OACK
 # without accepted options, nothing sent between OACK and ACK 0; then
 # real clients asking for options, and the UEFI "tsize probe" sequence.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -89,6 +91,26 @@ oack_has tsize=$TEXT_NA
 check "tsize with blksize: both in the OACK"
 probe rrq f.bin octet blksize=1024 tsize=0
 oack_has blksize=1024 tsize=$F_SIZE
+
+# On a read the client's tsize carries nothing (RFC 2349: it sends 0):
+# atftp's manual has users write --option "tsize enable".
+for v in enable -1 ''; do
+	check "tsize '$v' on an RRQ: OACK tsize is the file size ($F_SIZE)"
+	probe rrq f.bin octet "tsize=$v"
+	oack_has tsize=$F_SIZE
+done
+
+check "atftp --option 'tsize enable' (as its manual says): downloads"
+rm -f "$OUT/atftp-tsize-enable"
+atftp_get f.bin "$OUT/atftp-tsize-enable" --option "tsize enable" \
+    > "$T/client.out" 2>&1 ||
+    fail "atftp exited with $?: $(tail -n 3 "$T/client.out")"
+same "$ROOT/f.bin" "$OUT/atftp-tsize-enable"
+
+check "WRQ tsize 'enable' -> ERROR 8 (an upload's size is checked)"
+probe wrq enable-upload.bin octet tsize=enable
+expect_reply "ERROR 8*"
+[ ! -e "$ROOT/enable-upload.bin" ] || fail "enable-upload.bin was created"
 
 check "timeout 1 and 255 accepted"
 probe rrq f.bin octet timeout=1
