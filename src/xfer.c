@@ -157,6 +157,13 @@ arm(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	timer_set(ctx->timers, &x->timer, now + x->rto_us);
 }
 
+/* The client negotiated timeout or utimeout (and it governs: unicast). */
+static int
+client_rto(const struct xfer *x)
+{
+	return x->opts.timeout_us != 0 && x->mc == NULL;
+}
+
 /*
  * The client's timeout, else ours.  A multicast client's own timeout
  * would also hold up every other client of its session (a silent one
@@ -165,7 +172,7 @@ arm(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 static uint64_t
 base_rto(const struct xfer_ctx *ctx, const struct xfer *x)
 {
-	if (x->opts.timeout_us != 0 && x->mc == NULL)
+	if (client_rto(x))
 		return x->opts.timeout_us;
 	return (uint64_t)ctx->timeout_ms * 1000;
 }
@@ -210,17 +217,18 @@ rtt_sample(struct xfer *x, uint64_t now)
 }
 
 /*
- * The timeout after progress: the client's (or configured) timeout until
- * a round trip has been measured, then SRTT + 4 RTTVAR within
- * [rto_min, 8 x that timeout].  A lossy link then recovers in a few
- * round trips instead of whole seconds.
+ * The timeout after progress.  A timeout the client negotiated is the
+ * one it asked for (RFC 2349): never less, whatever the round trip.
+ * Otherwise ours until a round trip has been measured, then SRTT + 4
+ * RTTVAR within [rto_min, 8 x timeout_ms]: a lossy link then recovers in
+ * a few round trips instead of whole seconds.
  */
 static uint64_t
 adapted_rto(const struct xfer_ctx *ctx, const struct xfer *x)
 {
 	uint64_t	 base = base_rto(ctx, x), lo, hi, rto;
 
-	if (x->srtt_us == 0)
+	if (x->srtt_us == 0 || client_rto(x))
 		return base;
 	lo = (uint64_t)ctx->rto_min_ms * 1000;
 	hi = base * XFER_RTO_BACKOFF_CAP;

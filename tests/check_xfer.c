@@ -480,6 +480,78 @@ START_TEST(slow_round_trips_raise_the_timeout)
 END_TEST
 
 /*
+ * RFC 2349: a negotiated timeout is the retransmission timeout the client
+ * asked for.  Round trips of 2 ms must not bring it down to rto_min (50
+ * ms here): no resend before 2 s, then the usual doubling above it.
+ */
+START_TEST(negotiated_timeout_is_never_undercut)
+{
+	struct pkt_opt	 o[] = { { "timeout", "2" } };
+	uint64_t	 t;
+
+	fill_pattern();
+	write_file("f", pattern, 20 * 512);
+	(void)request(TFTP_OP_RRQ, "f", "octet", o, 1, 0);
+	ck_assert_uint_eq(got(0).op, TFTP_OP_OACK);
+	(void)ack(0, 2 * MS);
+	(void)ack(1, 4 * MS);
+	(void)ack(2, 6 * MS);
+	ck_assert_uint_eq(ncap, 4);
+	ck_assert_uint_ne(xf.srtt_us, 0);	/* round trips were measured */
+	ck_assert_uint_eq(xf.rto_us, 2000 * MS);
+	(void)tick(6 * MS + 1999 * MS);
+	ck_assert_uint_eq(ncap, 4);		/* not at 50 ms, nor 1.99 s */
+	(void)tick(6 * MS + 2000 * MS);
+	ck_assert_uint_eq(ncap, 5);
+	expect_data(4, 3, 512);
+	/* Backoff grows past it: 4 s more. */
+	t = 6 * MS + 2000 * MS;
+	(void)tick(t + 3999 * MS);
+	ck_assert_uint_eq(ncap, 5);
+	(void)tick(t + 4000 * MS);
+	ck_assert_uint_eq(ncap, 6);
+	/* Progress goes back to the asked 2 s, not below. */
+	(void)ack(3, t + 4001 * MS);
+	ck_assert_uint_eq(xf.rto_us, 2000 * MS);
+}
+END_TEST
+
+/* The same for utimeout (tftp-hpa): 500 ms, however fast the link. */
+START_TEST(negotiated_utimeout_is_never_undercut)
+{
+	struct pkt_opt	 o[] = { { "utimeout", "500000" } };
+
+	fill_pattern();
+	write_file("f", pattern, 20 * 512);
+	(void)request(TFTP_OP_RRQ, "f", "octet", o, 1, 0);
+	(void)ack(0, 1 * MS);
+	(void)ack(1, 2 * MS);
+	ck_assert_uint_eq(ncap, 3);
+	(void)tick(2 * MS + 499 * MS);
+	ck_assert_uint_eq(ncap, 3);
+	(void)tick(2 * MS + 500 * MS);
+	ck_assert_uint_eq(ncap, 4);
+	expect_data(3, 2, 512);
+}
+END_TEST
+
+/* Without a client timeout the adaptive one still applies (RFC 6298). */
+START_TEST(no_negotiated_timeout_adapts)
+{
+	struct pkt_opt	 o[] = { { "blksize", "512" } };
+
+	fill_pattern();
+	write_file("f", pattern, 20 * 512);
+	(void)request(TFTP_OP_RRQ, "f", "octet", o, 1, 0);
+	(void)ack(0, 2 * MS);
+	(void)ack(1, 4 * MS);
+	ck_assert_uint_eq(xf.rto_us, 50 * MS);	/* rto_min */
+	(void)tick(4 * MS + 50 * MS);
+	ck_assert_uint_eq(ncap, 4);
+}
+END_TEST
+
+/*
  * An ACK that comes after our timeout was due (its timer had not run
  * yet) is most likely the client's own retransmission after its first
  * ACK was lost: it gives no sample, or one 1 s sample would hold the
@@ -2257,6 +2329,9 @@ xfer_suite(void)
 	tcase_add_test(rrq, timeout_adapts_to_measured_round_trip);
 	tcase_add_test(rrq, slow_round_trips_raise_the_timeout);
 	tcase_add_test(rrq, answer_after_the_timeout_gives_no_sample);
+	tcase_add_test(rrq, negotiated_timeout_is_never_undercut);
+	tcase_add_test(rrq, negotiated_utimeout_is_never_undercut);
+	tcase_add_test(rrq, no_negotiated_timeout_adapts);
 	tcase_add_test(rrq, repeated_rrq_resends_data_1);
 	tcase_add_test(rrq, repeated_rrq_with_options_resends_oack);
 	tcase_add_test(rrq, repeated_rrq_right_after_our_resend_is_not_answered);

@@ -256,10 +256,9 @@ else
 fi
 
 # The timeout options must be applied, not only echoed: the retransmit
-# timeout starts from the asked time (the server's own timeout_ms is 300
-# ms here).  Once the client answers, it adapts to the measured round
-# trip (rto_min_ms, loss.sh), so a client silent from the start shows
-# the asked time: the OACK comes again after it.
+# timeout is the asked time (the server's own timeout_ms is 300 ms here),
+# before any round trip and after (RFC 2349: the adapted timeout, floored
+# by rto_min_ms, is only for clients that ask for none).
 check "timeout=1 applied: the OACK is resent after about 1 s, not 300 ms"
 raw silent 127.0.0.1 "$PORT" silent.bin --opt timeout=1 --retries 2 \
     --no-ack0 --first-min 0.9 --first-max 1.8 --silence 2.5 --limit 15 ||
@@ -268,6 +267,10 @@ check "utimeout=100000 applied: the OACK is resent after about 100 ms"
 raw silent 127.0.0.1 "$PORT" silent.bin --opt utimeout=100000 --retries 2 \
     --no-ack0 --first-min 0.08 --first-max 0.25 --silence 1.5 --limit 10 ||
     fail "silent scenario (utimeout=100000) failed"
+check "timeout=1 still applied once the ACK 0 round trip is measured"
+raw silent 127.0.0.1 "$PORT" silent.bin --opt timeout=1 --retries 2 \
+    --first-min 0.9 --first-max 1.8 --silence 2.5 --limit 15 ||
+    fail "silent scenario (timeout=1, after ACK 0) failed"
 check "no option: the server's timeout_ms (300 ms) is used"
 raw silent 127.0.0.1 "$PORT" silent.bin --retries 2 --first-min 0.25 \
     --first-max 0.6 --silence 2 --limit 10 ||
