@@ -172,7 +172,9 @@ struct xfer {
 	unsigned		 tries;		/* timeouts in a row */
 	uint64_t		 progress_at;	/* last ACK/DATA that moved on */
 	uint64_t		 repeat_at_us;	/* a repeated request last answered */
-	uint64_t		 retrans;
+	uint64_t		 retrans;	/* sent again on timeout */
+	uint64_t		 dup;		/* DATA of a block already sent */
+	uint64_t		 send_failed;	/* datagrams the kernel refused */
 	int			 gap_acked;	/* WRQ: gap reported this window */
 	uint64_t		 gap_ack_at_us;	/* WRQ: when it was */
 	int			 client_counted;	/* in the worker's clients */

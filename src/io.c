@@ -31,6 +31,8 @@ struct io {
 		char		 buf[IO_CMSG_SPACE];
 	}			 rcmsg[IO_BATCH_MAX];
 	struct io_dgram		 dg[IO_BATCH_MAX];
+	io_refused_fn		*refused;
+	void			*refused_arg;
 
 	/* send */
 	uint8_t			*arena;		/* IO_ARENA_SIZE */
@@ -48,6 +50,7 @@ struct io {
 	}			 scmsg[IO_SEND_MAX];
 	int			 sfd[IO_SEND_MAX];
 	uint16_t		 gsosz[IO_SEND_MAX];	/* 0: plain datagram */
+	const void		*sowner[IO_SEND_MAX];
 };
 
 struct io *
@@ -67,6 +70,13 @@ io_new(struct stats *stats)
 		return NULL;
 	}
 	return io;
+}
+
+void
+io_set_refused(struct io *io, io_refused_fn *fn, void *arg)
+{
+	io->refused = fn;
+	io->refused_arg = arg;
 }
 
 void
@@ -223,7 +233,7 @@ set_control(struct msghdr *mh, void *cbuf, const struct io_local *local,
 static void
 queue(struct io *io, int fd, size_t off, size_t len, uint16_t gso_size,
     const struct sockaddr *peer, socklen_t peerlen,
-    const struct io_local *local, int to_group)
+    const struct io_local *local, int to_group, const void *owner)
 {
 	size_t		 i = io->nsend;
 	struct msghdr	*mh = &io->smsg[i].msg_hdr;
@@ -239,13 +249,14 @@ queue(struct io *io, int fd, size_t off, size_t len, uint16_t gso_size,
 	set_control(mh, io->scmsg[i].buf, local, gso_size, to_group);
 	io->sfd[i] = fd;
 	io->gsosz[i] = gso_size;
+	io->sowner[i] = owner;
 	io->nsend++;
 }
 
 static void
 commit(struct io *io, int fd, size_t len, size_t segsize,
     const struct sockaddr *peer, socklen_t peerlen,
-    const struct io_local *local, int to_group)
+    const struct io_local *local, int to_group, const void *owner)
 {
 	size_t	 off = io->used, nseg;
 
@@ -254,13 +265,14 @@ commit(struct io *io, int fd, size_t len, size_t segsize,
 		return;		/* io_stage() was not called first */
 	io->used += len;
 	if (segsize == 0 || len <= segsize) {
-		queue(io, fd, off, len, 0, peer, peerlen, local, to_group);
+		queue(io, fd, off, len, 0, peer, peerlen, local, to_group,
+		    owner);
 		return;
 	}
 	nseg = (len + segsize - 1) / segsize;
 	if (io->gso && nseg <= IO_RUN_MAX && segsize <= UINT16_MAX) {
 		queue(io, fd, off, len, (uint16_t)segsize, peer, peerlen,
-		    local, to_group);
+		    local, to_group, owner);
 		io->stats->gso_sends++;
 		io->stats->gso_segments += nseg;
 		return;
@@ -268,23 +280,37 @@ commit(struct io *io, int fd, size_t len, size_t segsize,
 	/* No GSO here: the same bytes, one datagram per segment. */
 	for (; len > 0; off += segsize, len -= segsize < len ? segsize : len)
 		queue(io, fd, off, segsize < len ? segsize : len, 0, peer,
-		    peerlen, local, to_group);
+		    peerlen, local, to_group, owner);
 }
 
 void
 io_commit(struct io *io, int fd, size_t len, size_t segsize,
     const struct sockaddr *peer, socklen_t peerlen,
-    const struct io_local *local)
+    const struct io_local *local, const void *owner)
 {
-	commit(io, fd, len, segsize, peer, peerlen, local, 0);
+	commit(io, fd, len, segsize, peer, peerlen, local, 0, owner);
 }
 
 void
 io_commit_group(struct io *io, int fd, size_t len, size_t segsize,
     const struct sockaddr *group, socklen_t grouplen,
-    const struct io_local *local)
+    const struct io_local *local, const void *owner)
 {
-	commit(io, fd, len, segsize, group, grouplen, local, 1);
+	commit(io, fd, len, segsize, group, grouplen, local, 1, owner);
+}
+
+/* Queued datagram i cannot go: count it and tell its owner. */
+static void
+refused(struct io *io, size_t i, int err)
+{
+	size_t	 n = 1;
+
+	if (io->gsosz[i] != 0)
+		n = (io->siov[i].iov_len + io->gsosz[i] - 1) / io->gsosz[i];
+	io->stats->send_failed += n;
+	if (io->refused != NULL)
+		io->refused(io->refused_arg, io->sowner[i],
+		    io->smsg[i].msg_hdr.msg_name, n, err);
 }
 
 int
@@ -302,12 +328,14 @@ io_flush(struct io *io)
 		while (n == -1 && errno == EINTR);
 		io->stats->sendmmsg_calls++;
 		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			int	 err = errno;
+
+			if (err == EAGAIN || err == EWOULDBLOCK) {
 				io->blocked_fd = fd;
 				return -1;
 			}
-			if (io->gsosz[io->first] != 0 && (errno == EIO ||
-			    errno == EINVAL || errno == EOPNOTSUPP)) {
+			if (io->gsosz[io->first] != 0 && (err == EIO ||
+			    err == EINVAL || err == EOPNOTSUPP)) {
 				/* The path cannot segment: stop asking.  The
 				 * transfer's timer resends these blocks. */
 				io->gso = 0;
@@ -315,7 +343,7 @@ io_flush(struct io *io)
 			}
 			/* This datagram cannot go (unreachable, too big):
 			 * drop it; the transfer's timer decides its fate. */
-			io->stats->send_dropped++;
+			refused(io, io->first, err);
 			io->first++;
 			continue;
 		}

@@ -340,6 +340,14 @@ send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from, size_t count)
 	return 0;
 }
 
+/* n DATA packets of blocks sent before left again, whatever the cause. */
+static void
+count_dup(struct xfer_ctx *ctx, struct xfer *x, uint64_t n)
+{
+	x->dup += n;
+	ctx->stats->data_dup += n;
+}
+
 /*
  * RRQ: send blocks first.. up to the end of the window that starts after
  * the last ACKed block.
@@ -366,6 +374,8 @@ send_window_from(struct xfer_ctx *ctx, struct xfer *x, uint64_t first,
 			return fail(ctx, x, TFTP_E_UNDEF, "read error",
 			    XFER_END_ERROR);
 	}
+	if (first <= x->sent)
+		count_dup(ctx, x, (last < x->sent ? last : x->sent) - first + 1);
 	x->sent = last;
 	mark_sent(x, now);
 	arm(ctx, x, now);
@@ -1043,6 +1053,7 @@ xfer_repeat(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		if (x->acked != 0 || x->oack || x->mc != NULL ||
 		    send_run(ctx, x, 1, 1) == -1)
 			return;
+		count_dup(ctx, x, 1);
 		break;
 	case XFER_S_RECEIVING:
 		if (x->expect != 1 || x->oack)
@@ -1138,6 +1149,8 @@ audit_transfer(const struct xfer *x, uint64_t now)
 	audit_u64(&b, "bytes", x->bytes);
 	audit_u64(&b, "duration_ms", (now - x->start_us) / 1000);
 	audit_u64(&b, "retransmits", x->retrans);
+	audit_u64(&b, "dup", x->dup);
+	audit_u64(&b, "send_failed", x->send_failed);
 	audit_str(&b, "result", result_names[x->result]);
 	audit_u64(&b, "error_code", x->result == XFER_END_OK ? 0 :
 	    x->errcode);
@@ -1195,12 +1208,14 @@ report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		(void)log_escape(x->name, strlen(x->name), name, sizeof name);
 		(quiet ? log_debug : log_info)("xfer end peer=%s op=%s file=%s "
 		    "mode=%s opts=\"%s\" bytes=%llu ms=%llu retrans=%llu "
-		    "result=%s code=%u", peer,
+		    "dup=%llu send_failed=%llu result=%s code=%u", peer,
 		    x->op == TFTP_OP_RRQ ? "rrq" : "wrq", name,
 		    x->netascii ? "netascii" : "octet", opts,
 		    (unsigned long long)x->bytes,
 		    (unsigned long long)(now - x->start_us) / 1000,
 		    (unsigned long long)x->retrans,
+		    (unsigned long long)x->dup,
+		    (unsigned long long)x->send_failed,
 		    result_names[x->result], x->result == XFER_END_OK ? 0 :
 		    x->errcode);
 	}

@@ -396,6 +396,7 @@ START_TEST(duplicate_ack_never_resends)
 	ck_assert_uint_eq(ncap, 2);
 	ck_assert_uint_eq(stats.dup_ack, 3);
 	ck_assert_uint_eq(stats.data_out, 2);
+	ck_assert_uint_eq(xf.dup, 0);
 }
 END_TEST
 
@@ -592,6 +593,8 @@ START_TEST(repeated_rrq_resends_data_1)
 	ck_assert_mem_eq(got(1).u.data.data, pattern, 512);
 	ck_assert_uint_eq(xf.retrans, 1);
 	ck_assert_uint_eq(stats.retrans, 1);
+	ck_assert_uint_eq(xf.dup, 1);
+	ck_assert_uint_eq(stats.data_dup, 1);
 	xfer_repeat(&ctx, &xf, 100 * MS);		/* 40 ms after the last */
 	ck_assert_uint_eq(ncap, 2);
 	/* Karn: the ACK may answer either copy, so no RTT sample. */
@@ -772,6 +775,10 @@ START_TEST(window_timeout_resends_whole_window)
 	expect_data(4, 1, 512);
 	expect_data(6, 3, 512);
 	ck_assert_uint_eq(xf.retrans, 3);
+	/* Each resent block is a duplicate, in the transfer and the stats. */
+	ck_assert_uint_eq(xf.dup, 3);
+	ck_assert_uint_eq(stats.data_dup, 3);
+	ck_assert_uint_eq(stats.data_out, 6);
 }
 END_TEST
 
