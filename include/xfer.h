@@ -158,6 +158,9 @@ struct xfer {
 	uint64_t		 nblocks;	/* RRQ: blocks incl. a short last */
 	uint64_t		 acked;		/* RRQ: highest block ACKed */
 	uint64_t		 sent;		/* RRQ: highest block sent */
+	uint64_t		 back_at_us;	/* RRQ: when blocks were last sent
+						   again (a go-back) */
+	int			 back_sent;	/* RRQ: there was one */
 	uint64_t		 expect;	/* WRQ: next block wanted */
 	unsigned		 inwindow;	/* WRQ: blocks since last ACK */
 	uint64_t		 bytes;		/* file bytes moved */
