@@ -379,7 +379,8 @@ send_blocks(struct xfer_ctx *ctx, struct xfer *x, uint64_t first,
 			return -1;
 	}
 	if (first <= x->sent) {
-		count_dup(ctx, x, (last < x->sent ? last : x->sent) - first + 1);
+		count_dup(ctx, x, (last < x->sent ? last : x->sent) - first +
+		    1);
 		x->back_at_us = now;
 		x->back_sent = 1;
 	}
