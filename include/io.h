@@ -51,6 +51,15 @@ struct io	*io_new(struct stats *);
 void		 io_free(struct io *);
 
 /*
+ * Told of every datagram the kernel refused to send (not EAGAIN, which
+ * waits), with the owner io_commit() was given, where it was going, how
+ * many datagrams it carried (a GSO run carries several) and errno.
+ */
+typedef void	 io_refused_fn(void *arg, const void *owner,
+		    const struct sockaddr *to, size_t n, int err);
+void		 io_set_refused(struct io *, io_refused_fn *, void *arg);
+
+/*
  * Receive up to IO_BATCH_MAX datagrams from fd.  *out points at an
  * array owned by io, valid until the next io_recv_batch().  Returns the
  * count, 0 when nothing is waiting, -1 on error.
@@ -60,7 +69,8 @@ int		 io_recv_batch(struct io *, int fd, struct io_dgram **out);
 /*
  * Stage one datagram: io_stage returns a buffer of at least cap bytes
  * (flushing first if the arena is full), io_commit queues its first len
- * bytes for peer from local.  With segsize != 0 the bytes are a run of
+ * bytes for peer from local, on behalf of owner (for the refused
+ * callback; may be NULL).  With segsize != 0 the bytes are a run of
  * datagrams of segsize bytes (the last may be shorter, at most
  * IO_RUN_MAX of them): one UDP GSO send (UDP_SEGMENT) where the kernel
  * can, else one datagram each.  io_stage returns NULL only when a flush
@@ -70,7 +80,7 @@ int		 io_recv_batch(struct io *, int fd, struct io_dgram **out);
 uint8_t		*io_stage(struct io *, size_t cap);
 void		 io_commit(struct io *, int fd, size_t len, size_t segsize,
 		    const struct sockaddr *peer, socklen_t peerlen,
-		    const struct io_local *local);
+		    const struct io_local *local, const void *owner);
 
 /*
  * The same to a multicast group: the datagrams leave by local->ifindex,
@@ -78,7 +88,8 @@ void		 io_commit(struct io *, int fd, size_t len, size_t segsize,
  */
 void		 io_commit_group(struct io *, int fd, size_t len,
 		    size_t segsize, const struct sockaddr *group,
-		    socklen_t grouplen, const struct io_local *local);
+		    socklen_t grouplen, const struct io_local *local,
+		    const void *owner);
 
 /* Send what is staged.  0 when drained, -1 if some remain (EAGAIN). */
 int		 io_flush(struct io *);

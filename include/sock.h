@@ -4,6 +4,8 @@
 
 #include <sys/socket.h>
 
+#include <stddef.h>
+
 /*
  * A listen socket on addr: SO_REUSEPORT (so every worker slot gets its
  * own socket on the same port), IPV6_V6ONLY, packet-info on receive,
@@ -27,6 +29,8 @@ int	 sock_transfer(int family, int rcvbuf, int sndbuf, int lo, int hi,
 	    unsigned start);
 /* The MTU of interface ifindex (asked through fd), or -1. */
 int	 sock_ifmtu(int fd, int ifindex);
+/* The name of interface ifindex (asked through fd) in buf, or NULL. */
+char	*sock_ifname(int fd, int ifindex, char *buf, size_t len);
 /* The port fd is bound to, or -1. */
 int	 sock_port(int fd);
 /* The address alone, without port or brackets; NULL if unknown. */

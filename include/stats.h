@@ -33,6 +33,7 @@
 	X(data_out,		"DATA packets sent, retransmissions included") \
 	X(data_in,		"DATA packets received")		\
 	X(retrans,		"packets retransmitted")	\
+	X(data_dup,		"DATA packets of a block already sent, any cause") \
 	X(dup_ack,		"duplicate or stale ACKs ignored")	\
 	X(errors_sent,		"ERROR packets sent")			\
 	X(error_sent_undef,	"ERROR 0 (not defined) sent")		\
@@ -51,6 +52,7 @@
 	X(sendmmsg_calls,	"sendmmsg() calls")			\
 	X(send_dgrams,		"datagrams sent")			\
 	X(send_dropped,		"datagrams dropped on a full send queue") \
+	X(send_failed,		"datagrams the kernel refused to send") \
 	X(gso_sends,		"UDP GSO sends, each a run of DATA packets") \
 	X(gso_segments,		"DATA packets sent inside GSO sends")	\
 	X(gso_fallback,		"GSO sends the kernel refused (then plain sends)") \

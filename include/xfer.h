@@ -159,6 +159,9 @@ struct xfer {
 	uint64_t		 nblocks;	/* RRQ: blocks incl. a short last */
 	uint64_t		 acked;		/* RRQ: highest block ACKed */
 	uint64_t		 sent;		/* RRQ: highest block sent */
+	uint64_t		 back_at_us;	/* RRQ: blocks last sent again
+						   (a go-back) */
+	int			 back_sent;	/* RRQ: there was one */
 	uint64_t		 expect;	/* WRQ: next block wanted */
 	unsigned		 inwindow;	/* WRQ: blocks since last ACK */
 	uint64_t		 bytes;		/* file bytes moved */
@@ -173,7 +176,9 @@ struct xfer {
 	unsigned		 tries;		/* timeouts in a row */
 	uint64_t		 progress_at;	/* last ACK/DATA that moved on */
 	uint64_t		 repeat_at_us;	/* a repeated request last answered */
-	uint64_t		 retrans;
+	uint64_t		 retrans;	/* sent again on timeout */
+	uint64_t		 dup;		/* DATA of blocks sent before */
+	uint64_t		 send_failed;	/* refused by the kernel */
 	int			 gap_acked;	/* WRQ: gap reported this window */
 	uint64_t		 gap_ack_at_us;	/* WRQ: when it was */
 	int			 client_counted;	/* in the worker's clients */

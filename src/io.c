@@ -7,17 +7,22 @@
 
 #include <sys/socket.h>
 
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io.h"
+#include "log.h"
+#include "sock.h"
 
 #define IO_CMSG_SPACE	(CMSG_SPACE(sizeof(struct in6_pktinfo)) + \
 			    CMSG_SPACE(sizeof(uint16_t)))
+#define IO_NOGSO_MAX	16	/* interfaces remembered as too small */
 
 struct io {
 	struct stats		*stats;
@@ -31,6 +36,8 @@ struct io {
 		char		 buf[IO_CMSG_SPACE];
 	}			 rcmsg[IO_BATCH_MAX];
 	struct io_dgram		 dg[IO_BATCH_MAX];
+	io_refused_fn		*refused;
+	void			*refused_arg;
 
 	/* send */
 	uint8_t			*arena;		/* IO_ARENA_SIZE */
@@ -48,6 +55,24 @@ struct io {
 	}			 scmsg[IO_SEND_MAX];
 	int			 sfd[IO_SEND_MAX];
 	uint16_t		 gsosz[IO_SEND_MAX];	/* 0: plain datagram */
+	const void		*sowner[IO_SEND_MAX];
+	int			 sifx[IO_SEND_MAX];	/* local interface */
+
+	/* A GSO run refused, sent one datagram per segment. */
+	struct mmsghdr		 xmsg[IO_RUN_MAX];
+	struct iovec		 xiov[IO_RUN_MAX];
+
+	/*
+	 * Interfaces where a GSO send failed with EMSGSIZE (its segments
+	 * are larger than the MTU, and GSO does not fragment): from that
+	 * segment size up, runs to them leave one datagram per segment.
+	 */
+	struct {
+		int		 ifindex;
+		int		 family;
+		uint16_t	 seg;
+	}			 nogso[IO_NOGSO_MAX];
+	size_t			 nnogso;
 };
 
 struct io *
@@ -67,6 +92,13 @@ io_new(struct stats *stats)
 		return NULL;
 	}
 	return io;
+}
+
+void
+io_set_refused(struct io *io, io_refused_fn *fn, void *arg)
+{
+	io->refused = fn;
+	io->refused_arg = arg;
 }
 
 void
@@ -223,7 +255,7 @@ set_control(struct msghdr *mh, void *cbuf, const struct io_local *local,
 static void
 queue(struct io *io, int fd, size_t off, size_t len, uint16_t gso_size,
     const struct sockaddr *peer, socklen_t peerlen,
-    const struct io_local *local, int to_group)
+    const struct io_local *local, int to_group, const void *owner)
 {
 	size_t		 i = io->nsend;
 	struct msghdr	*mh = &io->smsg[i].msg_hdr;
@@ -239,13 +271,29 @@ queue(struct io *io, int fd, size_t off, size_t len, uint16_t gso_size,
 	set_control(mh, io->scmsg[i].buf, local, gso_size, to_group);
 	io->sfd[i] = fd;
 	io->gsosz[i] = gso_size;
+	io->sowner[i] = owner;
+	io->sifx[i] = local != NULL ? local->ifindex : 0;
 	io->nsend++;
+}
+
+/* Did segments of this size to this interface fail with EMSGSIZE? */
+static int
+too_big(const struct io *io, int ifindex, int family, size_t segsize)
+{
+	size_t	 i;
+
+	for (i = 0; i < io->nnogso; i++)
+		if (io->nogso[i].ifindex == ifindex &&
+		    io->nogso[i].family == family &&
+		    segsize >= io->nogso[i].seg)
+			return 1;
+	return 0;
 }
 
 static void
 commit(struct io *io, int fd, size_t len, size_t segsize,
     const struct sockaddr *peer, socklen_t peerlen,
-    const struct io_local *local, int to_group)
+    const struct io_local *local, int to_group, const void *owner)
 {
 	size_t	 off = io->used, nseg;
 
@@ -254,13 +302,16 @@ commit(struct io *io, int fd, size_t len, size_t segsize,
 		return;		/* io_stage() was not called first */
 	io->used += len;
 	if (segsize == 0 || len <= segsize) {
-		queue(io, fd, off, len, 0, peer, peerlen, local, to_group);
+		queue(io, fd, off, len, 0, peer, peerlen, local, to_group,
+		    owner);
 		return;
 	}
 	nseg = (len + segsize - 1) / segsize;
-	if (io->gso && nseg <= IO_RUN_MAX && segsize <= UINT16_MAX) {
+	if (io->gso && nseg <= IO_RUN_MAX && segsize <= UINT16_MAX &&
+	    !too_big(io, local != NULL ? local->ifindex : 0, peer->sa_family,
+	    segsize)) {
 		queue(io, fd, off, len, (uint16_t)segsize, peer, peerlen,
-		    local, to_group);
+		    local, to_group, owner);
 		io->stats->gso_sends++;
 		io->stats->gso_segments += nseg;
 		return;
@@ -268,23 +319,137 @@ commit(struct io *io, int fd, size_t len, size_t segsize,
 	/* No GSO here: the same bytes, one datagram per segment. */
 	for (; len > 0; off += segsize, len -= segsize < len ? segsize : len)
 		queue(io, fd, off, segsize < len ? segsize : len, 0, peer,
-		    peerlen, local, to_group);
+		    peerlen, local, to_group, owner);
 }
 
 void
 io_commit(struct io *io, int fd, size_t len, size_t segsize,
     const struct sockaddr *peer, socklen_t peerlen,
-    const struct io_local *local)
+    const struct io_local *local, const void *owner)
 {
-	commit(io, fd, len, segsize, peer, peerlen, local, 0);
+	commit(io, fd, len, segsize, peer, peerlen, local, 0, owner);
 }
 
 void
 io_commit_group(struct io *io, int fd, size_t len, size_t segsize,
     const struct sockaddr *group, socklen_t grouplen,
-    const struct io_local *local)
+    const struct io_local *local, const void *owner)
 {
-	commit(io, fd, len, segsize, group, grouplen, local, 1);
+	commit(io, fd, len, segsize, group, grouplen, local, 1, owner);
+}
+
+/* n datagrams of queued entry i cannot go: count them, tell the owner. */
+static void
+refused(struct io *io, size_t i, size_t n, int err)
+{
+	io->stats->send_failed += n;
+	if (io->refused != NULL)
+		io->refused(io->refused_arg, io->sowner[i],
+		    io->smsg[i].msg_hdr.msg_name, n, err);
+}
+
+/*
+ * GSO run i failed with EMSGSIZE: its segments do not fit the MTU of the
+ * way out.  Remember it for its interface (and family), so later runs of
+ * such segments there leave as plain datagrams at once, and say so the
+ * first time: blksize_max above the MTU means IP fragments.
+ */
+static void
+note_too_big(struct io *io, size_t i)
+{
+	const struct sockaddr	*to = io->smsg[i].msg_hdr.msg_name;
+	char			 name[IF_NAMESIZE];
+	size_t			 j;
+	int			 ifindex = io->sifx[i];
+
+	for (j = 0; j < io->nnogso; j++) {
+		if (io->nogso[j].ifindex == ifindex &&
+		    io->nogso[j].family == to->sa_family) {
+			if (io->gsosz[i] < io->nogso[j].seg)
+				io->nogso[j].seg = io->gsosz[i];
+			return;
+		}
+	}
+	j = io->nnogso < IO_NOGSO_MAX ? io->nnogso++ :
+	    (size_t)ifindex % IO_NOGSO_MAX;
+	io->nogso[j].ifindex = ifindex;
+	io->nogso[j].family = to->sa_family;
+	io->nogso[j].seg = io->gsosz[i];
+	if (ifindex <= 0 || sock_ifname(io->sfd[i], ifindex, name,
+	    sizeof name) == NULL)
+		(void)snprintf(name, sizeof name, "#%d", ifindex);
+	log_warnx("interface %s: DATA of %u bytes exceed its MTU, which UDP "
+	    "GSO cannot send: windows of such blocks leave one datagram per "
+	    "block, as IP fragments (blksize_max = 0 fits blocks to the MTU)",
+	    name, (unsigned)io->gsosz[i] - PKT_HDR_LEN);
+}
+
+/*
+ * The length of msg_control without the UDP_SEGMENT message (set_control()
+ * puts it last).
+ */
+static size_t
+control_without_gso(struct msghdr *mh)
+{
+	struct cmsghdr	*c;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_SEGMENT)
+			return (size_t)((char *)c - (char *)mh->msg_control);
+	return mh->msg_controllen;
+}
+
+/*
+ * The kernel refused GSO run i: send it one datagram per segment, which
+ * it fragments if they exceed the MTU (what other servers' plain sends
+ * get).  0 when every segment left or was refused; -1 on EAGAIN, with
+ * the run cut to the segments still to go, to be sent when the socket
+ * drains.
+ */
+static int
+send_split(struct io *io, size_t i)
+{
+	struct msghdr	*mh = &io->smsg[i].msg_hdr;
+	uint8_t		*p = io->siov[i].iov_base;
+	size_t		 left = io->siov[i].iov_len, seg = io->gsosz[i];
+	size_t		 clen = control_without_gso(mh), n, j;
+	int		 fd = io->sfd[i], r;
+
+	for (n = 0; left > 0 && n < IO_RUN_MAX; n++) {
+		struct msghdr	*xh = &io->xmsg[n].msg_hdr;
+
+		io->xiov[n].iov_base = p;
+		io->xiov[n].iov_len = left < seg ? left : seg;
+		p += io->xiov[n].iov_len;
+		left -= io->xiov[n].iov_len;
+		xh->msg_name = mh->msg_name;
+		xh->msg_namelen = mh->msg_namelen;
+		xh->msg_iov = &io->xiov[n];
+		xh->msg_iovlen = 1;
+		xh->msg_control = clen > 0 ? mh->msg_control : NULL;
+		xh->msg_controllen = clen;
+		xh->msg_flags = 0;
+	}
+	for (j = 0; j < n; ) {
+		do
+			r = sendmmsg(fd, &io->xmsg[j], (unsigned)(n - j), 0);
+		while (r == -1 && errno == EINTR);
+		io->stats->sendmmsg_calls++;
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			io->siov[i].iov_base = io->xiov[j].iov_base;
+			io->siov[i].iov_len -= j * seg;
+			io->blocked_fd = fd;
+			return -1;
+		}
+		if (r == -1) {
+			refused(io, i, 1, errno);
+			j++;
+			continue;
+		}
+		io->stats->send_dgrams += (uint64_t)r;
+		j += (size_t)r;
+	}
+	return 0;
 }
 
 int
@@ -302,20 +467,36 @@ io_flush(struct io *io)
 		while (n == -1 && errno == EINTR);
 		io->stats->sendmmsg_calls++;
 		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			int	 err = errno;
+
+			if (err == EAGAIN || err == EWOULDBLOCK) {
 				io->blocked_fd = fd;
 				return -1;
 			}
-			if (io->gsosz[io->first] != 0 && (errno == EIO ||
-			    errno == EINVAL || errno == EOPNOTSUPP)) {
-				/* The path cannot segment: stop asking.  The
-				 * transfer's timer resends these blocks. */
-				io->gso = 0;
+			if (io->gsosz[io->first] != 0 && (err == EMSGSIZE ||
+			    err == EIO || err == EINVAL || err == EOPNOTSUPP)) {
+				/*
+				 * Segments above the MTU (EMSGSIZE): not to
+				 * that interface any more.  The path cannot
+				 * segment at all: stop asking.  Either way
+				 * this run leaves now, a datagram a block.
+				 */
+				if (err == EMSGSIZE)
+					note_too_big(io, io->first);
+				else
+					io->gso = 0;
 				io->stats->gso_fallback++;
+				if (send_split(io, io->first) == -1)
+					return -1;
+				io->first++;
+				continue;
 			}
 			/* This datagram cannot go (unreachable, too big):
 			 * drop it; the transfer's timer decides its fate. */
-			io->stats->send_dropped++;
+			refused(io, io->first, io->gsosz[io->first] == 0 ? 1 :
+			    (io->siov[io->first].iov_len +
+			    io->gsosz[io->first] - 1) / io->gsosz[io->first],
+			    err);
 			io->first++;
 			continue;
 		}

@@ -161,9 +161,11 @@ parse_blksize(const char *val, const struct pkt *req,
 }
 
 /*
- * On RRQ any well-formed size is accepted (the client normally sends 0)
- * and the caller puts the file size in out->tsize.  On WRQ it is the size
- * of the upload, checked against max_upload_size.
+ * On RRQ the value carries nothing (RFC 2349: the client sends 0), so any
+ * value asks for the size and the caller puts the file size in
+ * out->tsize: atftp's manual has users write --option "tsize enable",
+ * which tftpd-hpa, atftpd, dnsmasq and busybox all serve.  On WRQ it is
+ * the size of the upload, checked strictly and against max_upload_size.
  */
 static enum tftp_err
 parse_tsize(const char *val, const struct pkt *req,
@@ -171,12 +173,12 @@ parse_tsize(const char *val, const struct pkt *req,
 {
 	uint64_t	 v;
 
+	if (req->op == TFTP_OP_RRQ)
+		return TFTP_E_NONE;
 	if (parse_num(val, &v) == -1) {
 		*why = "bad tsize";
 		return TFTP_E_OPTNEG;
 	}
-	if (req->op == TFTP_OP_RRQ)
-		return TFTP_E_NONE;
 	if (lim->max_upload_size != 0 && v > lim->max_upload_size) {
 		*why = "file too large";
 		return TFTP_E_DISKFULL;

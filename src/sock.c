@@ -209,6 +209,20 @@ sock_ntop(const struct sockaddr *sa, char *buf, size_t len)
 	return buf;
 }
 
+char *
+sock_ifname(int fd, int ifindex, char *buf, size_t len)
+{
+	struct ifreq	 ifr;
+
+	/* Through fd, as sock_ifmtu(): no socket of its own. */
+	memset(&ifr, 0, sizeof ifr);
+	ifr.ifr_ifindex = ifindex;
+	if (len == 0 || ioctl(fd, SIOCGIFNAME, &ifr) == -1)
+		return NULL;
+	(void)snprintf(buf, len, "%s", ifr.ifr_name);
+	return buf;
+}
+
 int
 sock_ifmtu(int fd, int ifindex)
 {

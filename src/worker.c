@@ -109,7 +109,7 @@ sink_commit(void *arg, const struct xfer *x, size_t len, size_t segsize)
 	struct worker	*w = arg;
 
 	io_commit(w->io, x->sockfd, len, segsize,
-	    (const struct sockaddr *)&x->peer, x->peerlen, &x->local);
+	    (const struct sockaddr *)&x->peer, x->peerlen, &x->local, x);
 }
 
 static void
@@ -120,7 +120,32 @@ sink_commit_to(void *arg, const struct xfer *x, const struct sockaddr *to,
 	struct io_local	 local;
 
 	mcast_out_local(&x->local, w->mcast_ifindex, &local);
-	io_commit_group(w->io, x->sockfd, len, segsize, to, tolen, &local);
+	io_commit_group(w->io, x->sockfd, len, segsize, to, tolen, &local, x);
+}
+
+/*
+ * The kernel refused datagrams of a transfer: they count in its log line
+ * while it lives.  The queue leaves at the end of the batch, so the
+ * transfer may have ended since (its line is out: only the worker's
+ * counter has them), or its slot may serve a new peer already.
+ */
+static void
+sink_refused(void *arg, const void *owner, const struct sockaddr *to,
+    size_t n, int err)
+{
+	struct worker	*w = arg;
+	uintptr_t	 o = (uintptr_t)owner, lo = (uintptr_t)w->tab.pool;
+	struct xfer	*x;
+
+	if (owner == NULL || o < lo ||
+	    o >= lo + w->tab.cap * sizeof *w->tab.pool)
+		return;
+	x = &w->tab.pool[(o - lo) / sizeof *w->tab.pool];
+	if (x->state == XFER_S_IDLE || x->state == XFER_S_DONE)
+		return;
+	if (x->mc == NULL && memcmp(to, &x->peer, x->peerlen) != 0)
+		return;
+	x->send_failed += n;
 }
 
 static void
@@ -1057,6 +1082,7 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 		startup_failed(chanfd, slot, "out of memory at start");
 		goto out;
 	}
+	io_set_refused(w.io, sink_refused, &w);
 	w.ctx.sink.stage = sink_stage;
 	w.ctx.sink.commit = sink_commit;
 	w.ctx.sink.commit_to = sink_commit_to;

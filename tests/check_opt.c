@@ -237,9 +237,23 @@ START_TEST(test_tsize_rrq)
 	ck_assert_uint_eq(set.accepted, OPT_F_TSIZE);
 	ck_assert_uint_eq(set.tsize, 0);
 
-	assert_refused(TFTP_OP_RRQ, "tsize", "", &lim, TFTP_E_OPTNEG);
-	assert_refused(TFTP_OP_RRQ, "tsize", "-1", &lim, TFTP_E_OPTNEG);
-	assert_refused(TFTP_OP_RRQ, "tsize", "12k", &lim, TFTP_E_OPTNEG);
+	/*
+	 * On a read the client's value says nothing (RFC 2349: it sends
+	 * 0), so any value asks for the size: atftp's manual has users
+	 * write --option "tsize enable".
+	 */
+	lim.max_upload_size = 0;
+	ck_assert_int_eq(nego1(TFTP_OP_RRQ, "tsize", "enable", &lim, &set,
+	    NULL), TFTP_E_NONE);
+	ck_assert_uint_eq(set.accepted, OPT_F_TSIZE);
+	ck_assert_uint_eq(set.tsize, 0);
+	ck_assert_int_eq(nego1(TFTP_OP_RRQ, "tsize", "", &lim, &set, NULL),
+	    TFTP_E_NONE);
+	ck_assert_int_eq(nego1(TFTP_OP_RRQ, "tsize", "-1", &lim, &set, NULL),
+	    TFTP_E_NONE);
+	ck_assert_int_eq(nego1(TFTP_OP_RRQ, "tsize", "12k", &lim, &set, NULL),
+	    TFTP_E_NONE);
+	ck_assert_uint_eq(set.accepted, OPT_F_TSIZE);
 }
 END_TEST
 
@@ -276,6 +290,9 @@ START_TEST(test_tsize_wrq)
 
 	assert_refused(TFTP_OP_WRQ, "tsize", "", &lim, TFTP_E_OPTNEG);
 	assert_refused(TFTP_OP_WRQ, "tsize", "0x10", &lim, TFTP_E_OPTNEG);
+	/* An upload's size is a promise we check: no leniency here. */
+	assert_refused(TFTP_OP_WRQ, "tsize", "enable", &lim, TFTP_E_OPTNEG);
+	assert_refused(TFTP_OP_WRQ, "tsize", "-1", &lim, TFTP_E_OPTNEG);
 }
 END_TEST
 

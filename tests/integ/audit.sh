@@ -135,7 +135,8 @@ types = {"string": str, "integer": int, "object": dict}
 # Always there, whatever the outcome.
 need = {
     "transfer": {"peer", "file", "op", "mode", "options", "bytes",
-                 "duration_ms", "retransmits", "result", "error_code"},
+                 "duration_ms", "retransmits", "dup", "send_failed",
+                 "result", "error_code"},
     "refused": {"peer", "result"},
     "reload": {"generation", "result"},
     "worker_start": {"slot", "pid", "generation"},

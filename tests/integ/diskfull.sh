@@ -99,9 +99,9 @@ stop_server
 # ================================================================ kill -9
 echo "=== SIGKILL of the worker in the middle of an upload"
 victim "$ROOT"
-# rto_min_ms: once round trips are measured the retransmit timeout adapts
-# down to this floor, whatever timeout the client asked for; keep the
-# paused upload alive for seconds.
+# The client asks for timeout=20, which the server keeps (RFC 2349), so
+# the paused upload stays alive for seconds; rto_min_ms would do the same
+# for a client that asked for none.
 write_conf 'uploads = "overwrite"' \
     'permission_check = false' 'timeout_ms = 300' 'retries = 2' \
     'workers = 2' 'rto_min_ms = 20000'

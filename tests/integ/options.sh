@@ -2,7 +2,9 @@
 # options.sh -- option negotiation (RFC 2347/2348/2349/7440, utimeout,
 # rollover) seen on the wire with the raw client: what the OACK carries,
 # clamps to blksize_max/windowsize_max, ERROR 8 for bad values, tsize on
-# RRQ (octet and netascii) and WRQ (max_upload_size -> ERROR 3), no OACK
+# RRQ (octet and netascii; any value asks for the size, "tsize enable"
+# as atftp's manual writes it) and WRQ (checked strictly; max_upload_size
+# -> ERROR 3), no OACK
 # without accepted options, nothing sent between OACK and ACK 0; then
 # real clients asking for options, and the UEFI "tsize probe" sequence.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -90,6 +92,26 @@ oack_has tsize=$TEXT_NA
 check "tsize with blksize: both in the OACK"
 probe rrq f.bin octet blksize=1024 tsize=0
 oack_has blksize=1024 tsize=$F_SIZE
+
+# On a read the client's tsize carries nothing (RFC 2349: it sends 0):
+# atftp's manual has users write --option "tsize enable".
+for v in enable -1 ''; do
+	check "tsize '$v' on an RRQ: OACK tsize is the file size ($F_SIZE)"
+	probe rrq f.bin octet "tsize=$v"
+	oack_has tsize=$F_SIZE
+done
+
+check "atftp --option 'tsize enable' (as its manual says): downloads"
+rm -f "$OUT/atftp-tsize-enable"
+atftp_get f.bin "$OUT/atftp-tsize-enable" --option "tsize enable" \
+    > "$T/client.out" 2>&1 ||
+    fail "atftp exited with $?: $(tail -n 3 "$T/client.out")"
+same "$ROOT/f.bin" "$OUT/atftp-tsize-enable"
+
+check "WRQ tsize 'enable' -> ERROR 8 (an upload's size is checked)"
+probe wrq enable-upload.bin octet tsize=enable
+expect_reply "ERROR 8*"
+[ ! -e "$ROOT/enable-upload.bin" ] || fail "enable-upload.bin was created"
 
 check "timeout 1 and 255 accepted"
 probe rrq f.bin octet timeout=1
@@ -235,10 +257,9 @@ else
 fi
 
 # The timeout options must be applied, not only echoed: the retransmit
-# timeout starts from the asked time (the server's own timeout_ms is 300
-# ms here).  Once the client answers, it adapts to the measured round
-# trip (rto_min_ms, loss.sh), so a client silent from the start shows
-# the asked time: the OACK comes again after it.
+# timeout is the asked time (the server's own timeout_ms is 300 ms here),
+# before any round trip and after (RFC 2349: the adapted timeout, floored
+# by rto_min_ms, is only for clients that ask for none).
 check "timeout=1 applied: the OACK is resent after about 1 s, not 300 ms"
 raw silent 127.0.0.1 "$PORT" silent.bin --opt timeout=1 --retries 2 \
     --no-ack0 --first-min 0.9 --first-max 1.8 --silence 2.5 --limit 15 ||
@@ -247,6 +268,10 @@ check "utimeout=100000 applied: the OACK is resent after about 100 ms"
 raw silent 127.0.0.1 "$PORT" silent.bin --opt utimeout=100000 --retries 2 \
     --no-ack0 --first-min 0.08 --first-max 0.25 --silence 1.5 --limit 10 ||
     fail "silent scenario (utimeout=100000) failed"
+check "timeout=1 still applied once the ACK 0 round trip is measured"
+raw silent 127.0.0.1 "$PORT" silent.bin --opt timeout=1 --retries 2 \
+    --first-min 0.9 --first-max 1.8 --silence 2.5 --limit 15 ||
+    fail "silent scenario (timeout=1, after ACK 0) failed"
 check "no option: the server's timeout_ms (300 ms) is used"
 raw silent 127.0.0.1 "$PORT" silent.bin --retries 2 --first-min 0.25 \
     --first-max 0.6 --silence 2 --limit 10 ||

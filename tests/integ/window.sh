@@ -61,6 +61,12 @@ mkfile "$ROOT/ten.bin" 5120
 raw get 127.0.0.1 "$PORT" ten.bin --opt windowsize=5 \
     --expect "$ROOT/ten.bin" || fail "raw get failed"
 
+check "on a clean link no block of m1.bin or m3.bin was sent twice (dup=0)"
+bad=$(grep -a 'xfer end' "$LOG" | grep -a 'file=m[13].bin' | grep -av ' dup=0 ')
+n=$(grep -a 'xfer end' "$LOG" | grep -ac 'file=m[13].bin .* dup=0 ')
+[ -z "$bad" ] && [ "$n" -ge 9 ] && ok "$n transfers, dup=0" ||
+    fail "want dup=0 on every one ($n had it): $bad"
+
 check "no transfer of this script retransmitted or failed"
 bad=$(grep -a 'xfer end' "$LOG" | grep -av 'result=ok' |
     grep -av 'result=peer_error')
