@@ -31,6 +31,7 @@ FW_NAME=${FW_NAME:-$(basename "$0" .sh)}
 export FW_NAME
 FW_VMS=${FW_VMS:-1}
 FW_LOSS=${FW_LOSS:-}
+FW_SERVER=${FW_SERVER:-owltftpd}	# bench/firmware.sh: tftpd-hpa, dnsmasq
 FW_ADDR=10.69.0.1	# the bridge, owltftpd and dnsmasq: private, and
 FW_NET=10.69.0		# reachable only inside the namespace
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
@@ -111,6 +112,9 @@ if [ -z "${FW_NS:-}" ]; then
 		[ -f "$f" ] || fw_skip "$f is missing (its package is not installed)"
 	done
 	[ -c /dev/net/tun ] || fw_skip "no /dev/net/tun (taps for QEMU)"
+	if [ "$FW_SERVER" = tftpd-hpa ] && [ ! -x /usr/sbin/in.tftpd ]; then
+		fw_skip "no /usr/sbin/in.tftpd (tftpd-hpa)"
+	fi
 	FW_CACHE=${FW_CACHE:-$(dirname "$OWLTFTPD")/../tests/firmware/cache}
 	FW_OUT=${FW_OUT:-$(dirname "$FW_CACHE")/$FW_NAME.out}
 	export FW_CACHE FW_OUT
@@ -121,7 +125,8 @@ if [ -z "${FW_NS:-}" ]; then
 			FW_ACCEL=tcg
 		fi
 	fi
-	export FW_ACCEL FW_PADDING FW_VMS FW_LOSS UBOOT_BLKSIZE UBOOT_WINDOWSIZE
+	export FW_ACCEL FW_PADDING FW_VMS FW_LOSS FW_SERVER UBOOT_BLKSIZE \
+	    UBOOT_WINDOWSIZE
 	t0=$EPOCHREALTIME
 	FW_PADDING_SIZES=$FW_PADDING bash "$FW_SRCDIR/mkpayload.sh" \
 	    "$FW_CACHE"
@@ -221,6 +226,10 @@ dhcp-boot=tag:ipxe,tag:!p-pxelinux,boot.ipxe,,$FW_ADDR
 dhcp-boot=tag:bios,tag:p-pxelinux,pxelinux.0,,$FW_ADDR
 dhcp-option-force=tag:p-pxelinux,209,pxelinux.cfg/default
 EOF
+	if [ "$FW_SERVER" = dnsmasq ]; then
+		printf '%s\n' enable-tftp "tftp-root=$ROOT" user=root \
+		    >> "$T/dnsmasq.conf"
+	fi
 	dnsmasq -k -C "$T/dnsmasq.conf" --pid-file="$T/dnsmasq.pid" \
 	    > "$T/dnsmasq.log" 2>&1 < /dev/null &
 	FW_PIDS="$FW_PIDS $!"
@@ -266,6 +275,33 @@ EOF
 	chmod -R a+rX "$ROOT"
 }
 
+# fw_server: owltftpd on the bridge address, port 69, debug log; for
+# bench/firmware.sh (FW_SERVER) tftpd-hpa or dnsmasq's TFTP instead.
+fw_server() {
+	case $FW_SERVER in
+	owltftpd)
+		write_conf "listen = [ \"$FW_ADDR\" ]" 'port = 69' 'workers = 2'
+		start_server
+		;;
+	tftpd-hpa)
+		/usr/sbin/in.tftpd -L -s "$ROOT" -a "$FW_ADDR:69" -u root \
+		    > "$T/tftpd.log" 2>&1 < /dev/null &
+		FW_PIDS="$FW_PIDS $!"
+		wait_for 10 _fw_udp69 || die "in.tftpd did not bind port 69"
+		;;
+	dnsmasq)
+		# The DHCP dnsmasq serves TFTP too (fw_dnsmasq).
+		wait_for 10 _fw_udp69 || die "dnsmasq did not bind port 69"
+		;;
+	*)
+		die "FW_SERVER=$FW_SERVER: owltftpd, tftpd-hpa or dnsmasq" ;;
+	esac
+}
+
+_fw_udp69() {
+	ss -Hlun "sport = :69" | grep -q .
+}
+
 # fw_setup: bridge, taps, dnsmasq, owltftpd, captures (and loss).
 fw_setup() {
 	local i
@@ -287,9 +323,7 @@ fw_setup() {
 
 	fw_root
 	fw_dnsmasq
-	# The server: on the bridge address, port 69, debug log.
-	write_conf "listen = [ \"$FW_ADDR\" ]" 'port = 69' 'workers = 2'
-	start_server
+	fw_server
 	# The TFTP side of the boot: everything but DATA whole, DATA's
 	# headers only (fwcap.py reads both).
 	tcpdump -i br0 -n -s 1600 -w "$T/ctrl.pcap" \
@@ -461,7 +495,10 @@ fw_check_options() {
 		check "VM $i ($ip): the options asked and the OACK granted"
 		got=$(awk -v ip="$ip" '$1 == "req" && $2 == ip {
 		    $1 = ""; $2 = ""; sub(/^  /, ""); print }' "$T/capture.txt")
-		if [ "$got" = "$want" ]; then
+		if [ "$FW_SERVER" != owltftpd ]; then
+			ok "$FW_SERVER (not checked):"
+			printf '    %s\n' "$got"
+		elif [ "$got" = "$want" ]; then
 			ok "as expected:"
 			printf '    %s\n' "$@"
 		else
@@ -498,6 +535,7 @@ fw_check_server() {
 	else
 		fail "ERROR packets from the server: $bad"
 	fi
+	[ "$FW_SERVER" = owltftpd ] || return 0
 	check "the log: transfers ended ok (or the client's tsize probe)"
 	lines=$(grep -a 'xfer end' "$LOG")
 	bad=$(printf '%s\n' "$lines" | grep -av 'result=ok' |
@@ -535,7 +573,7 @@ fw_windowsize() {
 # datagram (counted by the iptables rules).
 fw_check_dup_bound() {
 	local lost ws bound dup capdup
-	[ -n "$FW_LOSS" ] || return 0
+	[ -n "$FW_LOSS" ] && [ "$FW_SERVER" = owltftpd ] || return 0
 	fw_capture
 	lost=$(fw_lost)
 	ws=$(fw_windowsize)
@@ -566,7 +604,7 @@ fw_report() {
 	local i
 	fw_capture
 	for i in $(seq 1 "$FW_VMS"); do
-		echo "FWRESULT path=$FW_NAME vm=$i accel=$FW_ACCEL" \
+		echo "FWRESULT path=$FW_NAME vm=$i server=$FW_SERVER accel=$FW_ACCEL" \
 		    "padding_mib=$FW_PADDING marker_s=$(fw_res "$i" marker_s)" \
 		    "verdict_s=$(fw_res "$i" verdict_s)" \
 		    "exit_s=$(fw_res "$i" exit_s) exit=$(fw_res "$i" exit)"
