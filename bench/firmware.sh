@@ -40,15 +40,19 @@ fi
 export OWLTFTPD=$owl
 export FW_CACHE=${FW_CACHE:-$(dirname "$owl")/../tests/firmware/cache}
 out=$(mktemp -d /tmp/owlfwbench.XXXXXX) || exit 1
-export FW_OUT_BASE=$out
 
 if [[ " $servers " == *" tftpd-hpa "* ]] && [ ! -x /usr/sbin/in.tftpd ]; then
-	# The package would start (and enable) a system tftpd on port 69.
-	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-	chmod 755 /usr/sbin/policy-rc.d
+	# The package would start (and enable) a system tftpd on port 69:
+	# a policy-rc.d says no (one already there is left as it is).
+	made=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		made=1
+	fi
 	DEBIAN_FRONTEND=noninteractive apt-get install -y tftpd-hpa \
 	    > "$out/apt.log" 2>&1
-	rm -f /usr/sbin/policy-rc.d
+	[ -n "$made" ] && rm -f /usr/sbin/policy-rc.d
 fi
 
 median() {
