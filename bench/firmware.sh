@@ -65,6 +65,7 @@ for p in $paths; do
 	for s in $servers; do
 		for r in $(seq 1 "$reps"); do
 			log=$out/$p.$s.$r.log
+			load0=$(cut -d ' ' -f 1 /proc/loadavg)
 			env FW_SERVER="$s" FW_NAME="bench-$p-$s" \
 			    FW_OUT="$out/$p.$s.$r.out" \
 			    ${padding:+FW_PADDING=$padding} \
@@ -72,7 +73,10 @@ for p in $paths; do
 			m=$(sed -n 's/^FWRESULT .* vm=1 .*marker_s=\([0-9.]*\).*/\1/p' "$log")
 			accel=$(sed -n 's/^FWRESULT .* accel=\([a-z]*\).*/\1/p' "$log" | head -n 1)
 			pad=$(sed -n 's/^FWRESULT .* padding_mib=\([0-9]*\).*/\1/p' "$log" | head -n 1)
-			echo "$p $s rep $r: marker ${m:-none} s ($accel, ${pad} MiB)" >&2
+			load1=$(cut -d ' ' -f 1 /proc/loadavg)
+			echo "$p $s rep $r: marker ${m:-none} s ($accel, ${pad} MiB," \
+			    "load $load0 before, $load1 after)" >&2
+			echo "$load0 $load1" >> "$out/loads"
 			echo "$p $s ${m:-}" >> "$out/times"
 			[ -n "$accel" ] && echo "$accel" > "$out/accel"
 			[ -n "$pad" ] && echo "$p $pad" >> "$out/pads"
@@ -102,4 +106,7 @@ echo "seconds from QEMU's start to OWLFW-MARKER, median of $reps;" \
     "Linux $(uname -r); owltftpd $(cd "$src" && git rev-parse --short HEAD 2>/dev/null)," \
     "tftpd-hpa $(dpkg-query -W -f '${Version}' tftpd-hpa 2>/dev/null)," \
     "dnsmasq $(dpkg-query -W -f '${Version}' dnsmasq-base 2>/dev/null)"
+echo "load average (1 min) around the boots: $(tr ' ' '\n' < "$out/loads" |
+    sort -n | sed -n '1p;$p' | tr '\n' ' ' | sed 's/ $//; s/ / to /')" \
+    "(the guests and the server themselves make 1-2)"
 echo "logs: $out"
