@@ -25,7 +25,7 @@
  * always the same binary, so this guards against a stale worker that
  * outlived an upgrade, not against old peers.
  */
-#define CHAN_VERSION		5	/* 5: stats gained perm_denied */
+#define CHAN_VERSION		6	/* 6: stats gained refused_KEYWORD */
 
 enum chan_type {
 	/* master -> worker */

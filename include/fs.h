@@ -42,6 +42,9 @@ enum fs_upload_policy {
  */
 int		 fs_tmp_match(const char *name, pid_t *pidp);
 
+/* Does any component of path (normalized) begin with FS_TMP_PREFIX? */
+int		 fs_names_tmp(const char *path);
+
 /* Open the root directory; -1 with errno on failure. */
 int		 fs_root_open(const char *path);
 
@@ -60,8 +63,9 @@ enum tftp_err	 fs_normalize(const char *name, size_t len, char *out,
  * argument below): a file is served only if others may read it
  * (S_IROTH), and replaced only if others may write it (S_IWOTH); a new
  * file is created whatever the mask leaves it.  A refusal is
- * TFTP_E_PERM_READ or _WRITE; fs_perm_reason() names it ("permission:
- * not world-readable") for the log, and NULL for any other code.
+ * TFTP_E_PERM_READ or _WRITE; fs_perm_reason() says which bit was
+ * missing ("not world-readable") for the log, and NULL for any other
+ * code.
  */
 const char	*fs_perm_reason(enum tftp_err);
 

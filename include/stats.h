@@ -22,6 +22,21 @@
 	X(client_limited,	"requests refused over max_transfers_per_client") \
 	X(server_busy,		"requests refused: the worker's share of max_transfers is in use") \
 	X(fd_refused,		"requests refused: no file descriptor left") \
+	X(refused_acl,		"refusals for reason acl: read_acl or write_acl") \
+	X(refused_remap_deny,	"refusals for reason remap_deny: a remap rule refused the name") \
+	X(refused_traversal,	"refusals for reason traversal: a name that would leave the root or is invalid") \
+	X(refused_not_found,	"refusals for reason not_found: no such file or directory") \
+	X(refused_permission,	"refusals for reason permission: permission_check") \
+	X(refused_access,	"refusals for reason access: the file cannot be opened") \
+	X(refused_uploads_off,	"refusals for reason uploads_off: a write request with uploads off") \
+	X(refused_exists,	"refusals for reason exists: the file exists and uploads is create") \
+	X(refused_too_large,	"refusals for reason too_large: tsize over max_upload_size") \
+	X(refused_busy,		"refusals for reason busy: no transfer slot or descriptor left") \
+	X(refused_client_limit,	"refusals for reason client_limit: max_transfers_per_client") \
+	X(refused_rate,		"refusals for reason rate: dropped over request_rate") \
+	X(refused_bad_option,	"refusals for reason bad_option: an option that cannot be granted") \
+	X(refused_bad_mode,	"refusals for reason bad_mode: a transfer mode other than octet or netascii") \
+	X(refused_other,	"refusals for any other reason") \
 	X(xfer_ok,		"transfers completed")			\
 	X(xfer_failed,		"transfers that ended in failure")	\
 	X(xfer_timeout,		"transfers given up after retries")	\
@@ -69,6 +84,35 @@
 	X(mcast_master_changes,	"times another client was made master client") \
 	X(mcast_handoffs,	"multicast requests passed to the worker that owns their file")
 
+/*
+ * Why a request was refused: the keyword of the log line, the audit
+ * event and the Prometheus label, and its refused_KEYWORD counter.
+ */
+#define STATS_REFUSALS(X)						\
+	X(ACL,		acl)						\
+	X(REMAP_DENY,	remap_deny)					\
+	X(TRAVERSAL,	traversal)					\
+	X(NOT_FOUND,	not_found)					\
+	X(PERMISSION,	permission)					\
+	X(ACCESS,	access)						\
+	X(UPLOADS_OFF,	uploads_off)					\
+	X(EXISTS,	exists)						\
+	X(TOO_LARGE,	too_large)					\
+	X(BUSY,		busy)						\
+	X(CLIENT_LIMIT,	client_limit)					\
+	X(RATE,		rate)						\
+	X(BAD_OPTION,	bad_option)					\
+	X(BAD_MODE,	bad_mode)					\
+	X(OTHER,	other)
+
+enum stats_refusal {
+	STATS_R_NONE = 0,		/* not refused */
+#define STATS_X_RENUM(name, kw)	STATS_R_##name,
+	STATS_REFUSALS(STATS_X_RENUM)
+#undef STATS_X_RENUM
+	STATS_R_MAX
+};
+
 struct stats {
 #define STATS_X_FIELD(name, help)	uint64_t name;
 	STATS_FIELDS(STATS_X_FIELD)
@@ -81,6 +125,11 @@ void	 stats_sub(struct stats *sum, const struct stats *s);
 /* Count an ERROR packet sent with code. */
 void	 stats_error_sent(struct stats *s, unsigned code);
 
+/* The keyword of r ("acl"); NULL for STATS_R_NONE or out of range. */
+const char *stats_refusal_str(enum stats_refusal r);
+/* Count a refusal for reason r in its refused_KEYWORD counter. */
+void	 stats_refused(struct stats *s, enum stats_refusal r);
+
 /* One "prefix.name=value" line per counter. */
 void	 stats_render(const struct stats *s, const char *prefix, FILE *fp);
 /* A JSON object {"rrq":1,...}. */
@@ -88,7 +137,10 @@ void	 stats_render_json(const struct stats *s, FILE *fp);
 /*
  * Prometheus text exposition: for each counter a family named
  * "<family>_<name>_total" with HELP and TYPE lines, then one sample per
- * set s[j] labelled labels[j] ("" or e.g. slot="0").
+ * set s[j] labelled labels[j] ("" or e.g. slot="0").  The refused_KEYWORD
+ * counters are one family instead, "<family>_refused_total", with a
+ * reason="KEYWORD" label; the plain refused counter, whose name it
+ * takes, is left out there.
  */
 void	 stats_render_prometheus(const char *family,
 	    const struct stats *const *s, const char *const *labels, size_t n,

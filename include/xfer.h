@@ -189,10 +189,34 @@ struct xfer {
 	enum xfer_end_result	 result;
 	uint16_t		 errcode;	/* sent or received, for the log */
 	const char		*errmsg;	/* static text of an ERROR we sent */
-	const char		*reason;	/* static: which rule refused, for
-						   the log (fs_perm_reason()) */
+	enum stats_refusal	 refusal;	/* why it was refused (or cut
+						   over max_upload_size) */
+	const char		*detail;	/* static: more on the refusal,
+						   for the log (fs_perm_reason()) */
+	char			 path[XFER_LOGNAME_MAX];	/* what a remap made of
+							   name; "" if same */
 	char			 peer_msg[XFER_PEERMSG_MAX];	/* text of the peer's ERROR */
 };
+
+/* Where a request was refused, for xfer_refusal(). */
+enum xfer_at {
+	XFER_AT_MODE,		/* the transfer mode */
+	XFER_AT_ACL,		/* read_acl / write_acl */
+	XFER_AT_REMAP,		/* a remap rule refused the name */
+	XFER_AT_NAME,		/* the name (as remapped): invalid, escaping */
+	XFER_AT_OPTIONS,	/* option negotiation */
+	XFER_AT_OPEN,		/* opening the file to read */
+	XFER_AT_UPLOAD,		/* starting the upload */
+	XFER_AT_UPLOAD_SIZE,	/* an upload grew past max_upload_size */
+};
+
+/*
+ * The reason for a refusal at a point with the error code it got (an
+ * internal code such as TFTP_E_PERM_READ or TFTP_E_NOFD included): the
+ * keyword logged, audited and counted.  Pure.
+ */
+enum stats_refusal xfer_refusal(enum xfer_at, enum tftp_err,
+		    const struct xfer_ctx *);
 
 /*
  * Start a transfer for a decoded RRQ/WRQ from x->peer (already set, with

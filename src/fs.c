@@ -79,7 +79,6 @@ struct open_how {
 static int		 beneath_open(int, const char *, int);
 static int		 walk_open(int, const char *, int);
 static int		 is_dotdot(const char *, size_t);
-static int		 names_tmp(const char *);
 static int		 write_all(int, const void *, size_t);
 static int		 writev_all(int, struct iovec *, int);
 static int		 netascii_copy(int, int *, uint64_t *);
@@ -97,9 +96,9 @@ fs_perm_reason(enum tftp_err e)
 {
 	switch (e) {
 	case TFTP_E_PERM_READ:
-		return ("permission: not world-readable");
+		return ("not world-readable");
 	case TFTP_E_PERM_WRITE:
-		return ("permission: not world-writable");
+		return ("not world-writable");
 	default:
 		return (NULL);
 	}
@@ -118,9 +117,8 @@ is_dotdot(const char *p, size_t len)
 	return (len == 2 && p[0] == '.' && p[1] == '.');
 }
 
-/* Does any component of path (normalized) begin with FS_TMP_PREFIX? */
-static int
-names_tmp(const char *path)
+int
+fs_names_tmp(const char *path)
 {
 	const char	*p;
 
@@ -491,7 +489,7 @@ fs_open_read(int rootfd, const char *name, int netascii, int world, int *fdp,
 	*fdp = -1;
 	*sizep = 0;
 	/* A partial upload is nobody's to read. */
-	if (names_tmp(name))
+	if (fs_names_tmp(name))
 		return (TFTP_E_ACCESS);
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
 	fd = beneath_open(rootfd, name,
@@ -659,7 +657,7 @@ fs_upload_begin(int rootfd, const char *name, enum fs_upload_policy policy,
 	len = strlen(name);
 	if (len == 0)
 		return (TFTP_E_NOTFOUND);
-	if (len > FS_PATH_MAX || names_tmp(name))
+	if (len > FS_PATH_MAX || fs_names_tmp(name))
 		return (TFTP_E_ACCESS);
 
 	/* Split into the directory part and the final component. */

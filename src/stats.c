@@ -73,6 +73,50 @@ stats_error_sent(struct stats *s, unsigned code)
 	}
 }
 
+static const char *const refusal_names[] = {
+	NULL,
+#define STATS_X_RNAME(name, kw)	#kw,
+	STATS_REFUSALS(STATS_X_RNAME)
+#undef STATS_X_RNAME
+};
+
+/* Every field is a uint64_t: a counter's offset is its index. */
+static const size_t refusal_index[] = {
+	0,
+#define STATS_X_RIDX(name, kw)						\
+	offsetof(struct stats, refused_##kw) / sizeof(uint64_t),
+	STATS_REFUSALS(STATS_X_RIDX)
+#undef STATS_X_RIDX
+};
+
+const char *
+stats_refusal_str(enum stats_refusal r)
+{
+	return r > STATS_R_NONE && r < STATS_R_MAX ? refusal_names[r] : NULL;
+}
+
+void
+stats_refused(struct stats *s, enum stats_refusal r)
+{
+	uint64_t	*v = (uint64_t *)(void *)s;
+
+	if (r <= STATS_R_NONE || r >= STATS_R_MAX)
+		r = STATS_R_OTHER;
+	v[refusal_index[r]]++;
+}
+
+/* Is counter i one of the refused_KEYWORD ones? */
+static int
+is_refusal(size_t i)
+{
+	size_t	 r;
+
+	for (r = 1; r < STATS_R_MAX; r++)
+		if (refusal_index[r] == i)
+			return 1;
+	return 0;
+}
+
 void
 stats_render(const struct stats *s, const char *prefix, FILE *fp)
 {
@@ -116,10 +160,28 @@ void
 stats_render_prometheus(const char *family, const struct stats *const *s,
     const char *const *labels, size_t n, FILE *fp)
 {
-	size_t	 i, j;
+	size_t	 i, j, r;
 
 	/* A family's samples must stay together: counter first, then set. */
 	for (i = 0; i < stats_count(); i++) {
+		if (is_refusal(i))
+			continue;
+		if (i == offsetof(struct stats, refused) / sizeof(uint64_t)) {
+			/* Its name is the reason family's (docs/stats.md). */
+			(void)fprintf(fp, "# HELP %s_refused_total requests "
+			    "refused or dropped, by reason\n"
+			    "# TYPE %s_refused_total counter\n", family,
+			    family);
+			for (j = 0; j < n; j++)
+				for (r = 1; r < STATS_R_MAX; r++)
+					(void)fprintf(fp, "%s_refused_total{"
+					    "%s%sreason=\"%s\"} %" PRIu64 "\n",
+					    family, labels[j], labels[j][0] !=
+					    '\0' ? "," : "", refusal_names[r],
+					    stats_value(s[j],
+					    refusal_index[r]));
+			continue;
+		}
 		(void)fprintf(fp, "# HELP %s_%s_total %s\n"
 		    "# TYPE %s_%s_total counter\n", family, names[i], helps[i],
 		    family, names[i]);

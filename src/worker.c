@@ -356,14 +356,18 @@ blksize_limit(struct worker *w, const struct io_local *local, int fd,
 	return blk < OPT_BLKSIZE_MIN ? OPT_BLKSIZE_MIN : (unsigned)blk;
 }
 
-/* Refusals are logged, but at most a few a second: floods happen. */
+/*
+ * Refusals are counted by reason, and logged, but at most a few a
+ * second: floods happen.
+ */
 static void
 refusal(struct worker *w, const struct sockaddr *peer, uint64_t now,
-    const char *why, int code)
+    enum stats_refusal r, const char *why, int code)
 {
 	struct audit_buf	 b;
 	char			 name[64];
 
+	stats_refused(&w->stats, r);
 	if (!log_limit_ok(&w->refusal_log, now, WORKER_REFUSAL_LOGS_PER_S))
 		return;
 	(void)sock_ntop(peer, name, sizeof name);
@@ -374,10 +378,12 @@ refusal(struct worker *w, const struct sockaddr *peer, uint64_t now,
 		if (code != -1)
 			audit_u64(&b, "error_code", (uint64_t)code);
 		audit_str(&b, "error", why);
+		audit_str(&b, "reason", stats_refusal_str(r));
 		audit_emit(&b);
 	}
 	if (!audit_json_log())
-		log_info("request from %s refused: %s", name, why);
+		log_info("request from %s refused: %s reason=%s", name, why,
+		    stats_refusal_str(r));
 }
 
 /*
@@ -462,7 +468,7 @@ handle_request(struct worker *w, const struct io_dgram *d,
 	 */
 	if (!clients_take(w->clients, peer, now)) {
 		w->stats.rate_limited++;
-		refusal(w, peer, now, "over request_rate", -1);
+		refusal(w, peer, now, STATS_R_RATE, "over request_rate", -1);
 		return;
 	}
 	if (w->conf->max_transfers_per_client != 0 &&
@@ -470,8 +476,8 @@ handle_request(struct worker *w, const struct io_dgram *d,
 	    w->conf->max_transfers_per_client) {
 		w->stats.client_limited++;
 		w->stats.refused++;
-		refusal(w, peer, now, "too many transfers from your address",
-		    TFTP_E_UNDEF);
+		refusal(w, peer, now, STATS_R_CLIENT_LIMIT,
+		    "too many transfers from your address", TFTP_E_UNDEF);
 		stateless_error(w, d, fd, TFTP_E_UNDEF,
 		    "too many transfers from your address");
 		return;
@@ -482,7 +488,8 @@ handle_request(struct worker *w, const struct io_dgram *d,
 	if (x == NULL) {
 		w->stats.server_busy++;
 		w->stats.refused++;
-		refusal(w, peer, now, "server busy", TFTP_E_UNDEF);
+		refusal(w, peer, now, STATS_R_BUSY, "server busy",
+		    TFTP_E_UNDEF);
 		stateless_error(w, d, fd, TFTP_E_UNDEF, "server busy");
 		return;
 	}

@@ -147,7 +147,7 @@ fail(struct xfer_ctx *ctx, struct xfer *x, uint16_t code, const char *msg,
 		code = TFTP_E_UNDEF;
 		msg = "server busy";
 	}
-	if ((x->reason = fs_perm_reason(code)) != NULL) {
+	if ((x->detail = fs_perm_reason(code)) != NULL) {
 		ctx->stats->perm_denied++;
 		code = TFTP_E_ACCESS;
 	}
@@ -155,6 +155,61 @@ fail(struct xfer_ctx *ctx, struct xfer *x, uint16_t code, const char *msg,
 	x->errcode = code;
 	x->errmsg = msg != NULL ? msg : pkt_err_str(code);
 	return finish(x, r);
+}
+
+enum stats_refusal
+xfer_refusal(enum xfer_at at, enum tftp_err code, const struct xfer_ctx *ctx)
+{
+	/* Wherever they come from, these say the same. */
+	switch (code) {
+	case TFTP_E_PERM_READ:
+	case TFTP_E_PERM_WRITE:
+		return STATS_R_PERMISSION;
+	case TFTP_E_NOFD:
+		return STATS_R_BUSY;
+	default:
+		break;
+	}
+	switch (at) {
+	case XFER_AT_MODE:
+		return STATS_R_BAD_MODE;
+	case XFER_AT_ACL:
+		return STATS_R_ACL;
+	case XFER_AT_REMAP:
+		return STATS_R_REMAP_DENY;
+	case XFER_AT_NAME:
+		return STATS_R_TRAVERSAL;
+	case XFER_AT_OPTIONS:
+		if (code == TFTP_E_DISKFULL)
+			return STATS_R_TOO_LARGE;
+		return code == TFTP_E_OPTNEG ? STATS_R_BAD_OPTION :
+		    STATS_R_OTHER;
+	case XFER_AT_UPLOAD:
+		/* fs_upload_begin() refuses every name with uploads off. */
+		if (ctx->uploads == FS_UPLOAD_OFF)
+			return STATS_R_UPLOADS_OFF;
+		if (code == TFTP_E_EXISTS)
+			return STATS_R_EXISTS;
+		/* FALLTHROUGH */
+	case XFER_AT_OPEN:
+		/* The name was valid: an ACCESS is about what it names
+		 * (EACCES, a link out of the root, not a regular file). */
+		if (code == TFTP_E_NOTFOUND)
+			return STATS_R_NOT_FOUND;
+		return code == TFTP_E_ACCESS ? STATS_R_ACCESS : STATS_R_OTHER;
+	case XFER_AT_UPLOAD_SIZE:
+		return STATS_R_TOO_LARGE;
+	}
+	return STATS_R_OTHER;
+}
+
+/* Refuse the request at a point, with the reason that follows. */
+static enum xfer_result
+refuse(struct xfer_ctx *ctx, struct xfer *x, enum xfer_at at, uint16_t code,
+    const char *msg)
+{
+	x->refusal = xfer_refusal(at, code, ctx);
+	return fail(ctx, x, code, msg, XFER_END_REFUSED);
 }
 
 static void
@@ -641,9 +696,13 @@ wrq_store(struct xfer_ctx *ctx, struct xfer *x, const uint8_t *data,
 	enum tftp_err	 e;
 
 	if (ctx->limits.max_upload_size != 0 &&
-	    x->bytes + len > ctx->limits.max_upload_size)
+	    x->bytes + len > ctx->limits.max_upload_size) {
+		/* Not a refusal (data moved), but the same reason. */
+		x->refusal = xfer_refusal(XFER_AT_UPLOAD_SIZE, TFTP_E_DISKFULL,
+		    ctx);
 		return fail(ctx, x, TFTP_E_DISKFULL, "file too large",
 		    XFER_END_ERROR);
+	}
 	if (!x->netascii && ctx->wq.n < XFER_WQ_MAX) {
 		ctx->wq.e[ctx->wq.n].x = x;
 		ctx->wq.e[ctx->wq.n].data = data;
@@ -858,7 +917,9 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	x->fd = -1;
 	x->reported = 0;
 	x->nofd = 0;
-	x->reason = NULL;
+	x->refusal = STATS_R_NONE;
+	x->detail = NULL;
+	x->path[0] = '\0';
 	x->start_us = now;
 	x->progress_at = now;
 	fs_upload_init(&x->up);
@@ -873,13 +934,13 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		ctx->stats->wrq++;
 
 	if (parse_mode(p->u.req.mode, &x->netascii) == -1)
-		return fail(ctx, x, TFTP_E_BADOP, strcasecmp(p->u.req.mode,
-		    "mail") == 0 ? "mail mode is not supported" :
-		    "unknown transfer mode", XFER_END_REFUSED);
+		return refuse(ctx, x, XFER_AT_MODE, TFTP_E_BADOP,
+		    strcasecmp(p->u.req.mode, "mail") == 0 ?
+		    "mail mode is not supported" : "unknown transfer mode");
 	if (!policy_allows(ctx, x)) {
 		ctx->stats->acl_denied++;
-		return fail(ctx, x, TFTP_E_ACCESS, "access denied",
-		    XFER_END_REFUSED);
+		return refuse(ctx, x, XFER_AT_ACL, TFTP_E_ACCESS,
+		    "access denied");
 	}
 	if (ctx->remap != NULL) {
 		char			 client[INET6_ADDRSTRLEN];
@@ -891,21 +952,30 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		rr = remap_apply(ctx->remap, x->op == TFTP_OP_RRQ ?
 		    REMAP_OP_READ : REMAP_OP_WRITE, p->u.req.file, client,
 		    path, sizeof path);
-		if (rr == REMAP_DENIED)
+		if (rr == REMAP_DENIED) {
 			ctx->stats->remap_denied++;
+			return refuse(ctx, x, XFER_AT_REMAP, TFTP_E_ACCESS,
+			    "access denied");
+		}
 		if (rr != REMAP_OK)
-			return fail(ctx, x, TFTP_E_ACCESS, rr == REMAP_DENIED ?
-			    "access denied" : "file name too long",
-			    XFER_END_REFUSED);
+			return refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS,
+			    "file name too long");
+		/* The log shows what the rules made of the name. */
+		if (strlen(path) != p->u.req.filelen ||
+		    memcmp(path, p->u.req.file, p->u.req.filelen) != 0)
+			(void)strlcpy(x->path, path, sizeof x->path);
 		e = fs_normalize(path, strlen(path), path, sizeof path);
 	} else
 		e = fs_normalize(p->u.req.file, p->u.req.filelen, path,
 		    sizeof path);
 	if (e != TFTP_E_NONE)
-		return fail(ctx, x, e, NULL, XFER_END_REFUSED);
+		return refuse(ctx, x, XFER_AT_NAME, e, NULL);
+	/* fs refuses it too, but then as any unopenable file would be. */
+	if (fs_names_tmp(path))
+		return refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS, NULL);
 	e = opt_negotiate(p, &ctx->limits, &x->opts, &why);
 	if (e != TFTP_E_NONE)
-		return fail(ctx, x, e, why, XFER_END_REFUSED);
+		return refuse(ctx, x, XFER_AT_OPTIONS, e, why);
 
 	if (ctx->unique_root) {
 		/* root/CLIENT/name first; reads fall back to root/name. */
@@ -915,25 +985,25 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		    sizeof client) == NULL ||
 		    snprintf(alt, sizeof alt, "%s/%s", client, path) >=
 		    (int)sizeof alt)
-			return fail(ctx, x, TFTP_E_ACCESS, NULL,
-			    XFER_END_REFUSED);
+			return refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS,
+			    NULL);
 		if (x->op == TFTP_OP_WRQ)
 			(void)strlcpy(path, alt, sizeof path);
 		else if ((e = open_for_read(ctx, x, alt, now)) !=
 		    TFTP_E_NOTFOUND) {
 			if (e != TFTP_E_NONE)
-				return fail(ctx, x, e, NULL, XFER_END_REFUSED);
+				return refuse(ctx, x, XFER_AT_OPEN, e, NULL);
 		}
 	}
 	if (x->op == TFTP_OP_RRQ) {
 		/* The fallback to root must not reach other clients' dirs. */
 		if (x->fd == -1 && ctx->unique_root && names_client_dir(path))
-			return fail(ctx, x, TFTP_E_ACCESS, "access denied",
-			    XFER_END_REFUSED);
+			return refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS,
+			    "access denied");
 		if (x->fd == -1)
 			e = open_for_read(ctx, x, path, now);
 		if (e != TFTP_E_NONE)
-			return fail(ctx, x, e, NULL, XFER_END_REFUSED);
+			return refuse(ctx, x, XFER_AT_OPEN, e, NULL);
 		x->nblocks = x->size / x->opts.blksize + 1;
 		x->opts.tsize = x->size;
 		/* Multicast when it can; unicast, without a word, when not. */
@@ -949,7 +1019,7 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 			e = fs_upload_begin(ctx->rootfd, path, ctx->uploads,
 			    ctx->umask, ctx->perm_check, &x->up);
 		if (e != TFTP_E_NONE)
-			return fail(ctx, x, e, NULL, XFER_END_REFUSED);
+			return refuse(ctx, x, XFER_AT_UPLOAD, e, NULL);
 		netascii_dec_init(&x->nadec);
 		x->expect = 1;
 	}
@@ -1190,6 +1260,7 @@ count_end(struct xfer_ctx *ctx, const struct xfer *x)
 		break;
 	case XFER_END_REFUSED:
 		ctx->stats->refused++;
+		stats_refused(ctx->stats, x->refusal);
 		break;
 	case XFER_END_PEER_ERROR:
 		ctx->stats->xfer_peer_error++;
@@ -1234,6 +1305,8 @@ audit_transfer(const struct xfer *x, uint64_t now)
 	audit_str(&b, "peer", sock_ntop((const struct sockaddr *)&x->peer,
 	    peer, sizeof peer));
 	audit_str(&b, "file", x->name);
+	if (x->path[0] != '\0')
+		audit_str(&b, "path", x->path);
 	audit_str(&b, "op", x->op == TFTP_OP_RRQ ? "rrq" : "wrq");
 	audit_str(&b, "mode", x->netascii ? "netascii" : "octet");
 	audit_obj_begin(&b, "options");
@@ -1252,8 +1325,10 @@ audit_transfer(const struct xfer *x, uint64_t now)
 			audit_str(&b, "error", x->peer_msg);
 	} else if (x->errmsg != NULL && x->result != XFER_END_OK)
 		audit_str(&b, "error", x->errmsg);
-	if (x->reason != NULL)
-		audit_str(&b, "reason", x->reason);
+	if (x->refusal != STATS_R_NONE)
+		audit_str(&b, "reason", stats_refusal_str(x->refusal));
+	if (x->detail != NULL)
+		audit_str(&b, "detail", x->detail);
 	audit_emit(&b);
 }
 
@@ -1283,6 +1358,7 @@ static void
 report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
 	char	 peer[64], name[XFER_LOGNAME_MAX * 4 + 1], opts[160];
+	char	 path[XFER_LOGNAME_MAX * 4 + 1], why[96];
 	int	 quiet;
 
 	if (x->reported)
@@ -1301,10 +1377,22 @@ report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		opt_format(&x->opts, opts, sizeof opts);
 		(void)sock_ntop((struct sockaddr *)&x->peer, peer, sizeof peer);
 		(void)log_escape(x->name, strlen(x->name), name, sizeof name);
-		(quiet ? log_debug : log_info)("xfer end peer=%s op=%s file=%s "
-		    "mode=%s opts=\"%s\" bytes=%llu ms=%llu retrans=%llu "
-		    "dup=%llu send_failed=%llu result=%s code=%u%s%s%s", peer,
+		path[0] = '\0';
+		if (x->path[0] != '\0')
+			(void)log_escape(x->path, strlen(x->path), path,
+			    sizeof path);
+		why[0] = '\0';
+		if (x->refusal != STATS_R_NONE)
+			(void)snprintf(why, sizeof why, " reason=%s%s%s%s",
+			    stats_refusal_str(x->refusal),
+			    x->detail != NULL ? " detail=\"" : "",
+			    x->detail != NULL ? x->detail : "",
+			    x->detail != NULL ? "\"" : "");
+		(quiet ? log_debug : log_info)("xfer end peer=%s op=%s file=%s"
+		    "%s%s mode=%s opts=\"%s\" bytes=%llu ms=%llu retrans=%llu "
+		    "dup=%llu send_failed=%llu result=%s code=%u%s", peer,
 		    x->op == TFTP_OP_RRQ ? "rrq" : "wrq", name,
+		    path[0] != '\0' ? " path=" : "", path,
 		    x->netascii ? "netascii" : "octet", opts,
 		    (unsigned long long)x->bytes,
 		    (unsigned long long)(now - x->start_us) / 1000,
@@ -1312,9 +1400,7 @@ report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		    (unsigned long long)x->dup,
 		    (unsigned long long)x->send_failed,
 		    result_names[x->result], x->result == XFER_END_OK ? 0 :
-		    x->errcode, x->reason != NULL ? " reason=\"" : "",
-		    x->reason != NULL ? x->reason : "",
-		    x->reason != NULL ? "\"" : "");
+		    x->errcode, why);
 	}
 }
 

@@ -772,7 +772,7 @@ START_TEST(t_perm_read)
 	/* the mode of what a link leads to counts */
 	read_world("link_in", TFTP_E_PERM_READ);
 	ck_assert_str_eq(fs_perm_reason(TFTP_E_PERM_READ),
-	    "permission: not world-readable");
+	    "not world-readable");
 	ck_assert_ptr_null(fs_perm_reason(TFTP_E_ACCESS));
 }
 END_TEST
@@ -805,7 +805,7 @@ START_TEST(t_perm_overwrite)
 		fs_upload_abort(&up);
 	}
 	ck_assert_str_eq(fs_perm_reason(TFTP_E_PERM_WRITE),
-	    "permission: not world-writable");
+	    "not world-writable");
 }
 END_TEST
 

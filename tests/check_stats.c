@@ -331,6 +331,62 @@ START_TEST(render_json_is_a_flat_object_of_every_counter)
 }
 END_TEST
 
+/* -------------------------------------------------------------- reasons */
+
+#define NREASONS	((size_t)STATS_R_MAX - 1)
+
+static size_t
+counter_index(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < stats_count(); i++)
+		if (strcmp(stats_name(i), name) == 0)
+			return i;
+	ck_abort_msg("no counter %s", name);
+	return 0;
+}
+
+/* A refused_KEYWORD counter: a sample of the refused family. */
+static int
+is_reason_counter(size_t i)
+{
+	return strncmp(stats_name(i), "refused_", 8) == 0;
+}
+
+
+/* Each reason counts in refused_KEYWORD and nowhere else. */
+START_TEST(refused_counts_one_counter_per_reason)
+{
+	struct stats	 s;
+	char		 name[64];
+	size_t		 i, want;
+
+	ck_assert_ptr_null(stats_refusal_str(STATS_R_NONE));
+	ck_assert_ptr_null(stats_refusal_str(STATS_R_MAX));
+	memset(&s, 0, sizeof s);
+	stats_refused(&s, (enum stats_refusal)_i);
+	(void)snprintf(name, sizeof name, "refused_%s",
+	    stats_refusal_str((enum stats_refusal)_i));
+	want = counter_index(name);
+	for (i = 0; i < stats_count(); i++)
+		ck_assert_uint_eq(stats_value(&s, i), i == want);
+}
+END_TEST
+
+START_TEST(refused_out_of_range_is_other)
+{
+	struct stats	 s;
+
+	memset(&s, 0, sizeof s);
+	stats_refused(&s, STATS_R_NONE);
+	stats_refused(&s, STATS_R_MAX);
+	ck_assert_uint_eq(s.refused_other, 2);
+	ck_assert_str_eq(stats_refusal_str(STATS_R_ACL), "acl");
+	ck_assert_str_eq(stats_refusal_str(STATS_R_OTHER), "other");
+}
+END_TEST
+
 /* ------------------------------------------------------------ Prometheus */
 
 struct family {
@@ -351,13 +407,13 @@ check_exposition(char *text, const char *family, const struct stats *sets,
 {
 	struct family	 fam[128];
 	char		*line, *save = NULL;
-	size_t		 nfam = 0, i, cur = SIZE_MAX;
+	size_t		 nfam = 0, i, f, cur = SIZE_MAX;
 
 	memset(fam, 0, sizeof fam);
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		char	 name[128], want[512];
-		size_t	 f, k;
+		size_t	 k;
 
 		if (strncmp(line, "# HELP ", 7) == 0 ||
 		    strncmp(line, "# TYPE ", 7) == 0) {
@@ -392,6 +448,24 @@ check_exposition(char *text, const char *family, const struct stats *sets,
 		    line);
 		/* A sample of the current family, in the order of sets. */
 		k = (size_t)fam[cur].samples++;
+		(void)snprintf(name, sizeof name, "%s_refused_total", family);
+		if (strcmp(name, fam[cur].name) == 0) {
+			/* Set k / R, reason k % R + 1, in STATS_REFUSALS order. */
+			size_t	 r = k % NREASONS + 1;
+
+			k /= NREASONS;
+			ck_assert_uint_lt(k, n);
+			(void)snprintf(name, sizeof name, "refused_%s",
+			    stats_refusal_str((enum stats_refusal)r));
+			i = counter_index(name);
+			(void)snprintf(want, sizeof want, "%s{%s%sreason=\"%s\"} "
+			    "%" PRIu64, fam[cur].name, labels[k],
+			    labels[k][0] != '\0' ? "," : "",
+			    stats_refusal_str((enum stats_refusal)r),
+			    stats_value(&sets[k], i));
+			ck_assert_str_eq(line, want);
+			continue;
+		}
 		ck_assert_uint_lt(k, n);
 		for (i = 0; i < stats_count(); i++) {
 			(void)snprintf(name, sizeof name, "%s_%s_total",
@@ -401,6 +475,8 @@ check_exposition(char *text, const char *family, const struct stats *sets,
 		}
 		ck_assert_msg(i < stats_count(), "unknown family %s",
 		    fam[cur].name);
+		ck_assert_msg(!is_reason_counter(i), "%s: a reason counter "
+		    "as a family of its own", fam[cur].name);
 		if (labels[k][0] != '\0')
 			(void)snprintf(want, sizeof want, "%s{%s} %" PRIu64,
 			    fam[cur].name, labels[k],
@@ -410,16 +486,23 @@ check_exposition(char *text, const char *family, const struct stats *sets,
 			    fam[cur].name, stats_value(&sets[k], i));
 		ck_assert_str_eq(line, want);
 	}
-	for (i = 0; i < nfam; i++) {
+	/* One family per counter in order, the reason counters as one. */
+	for (i = 0, f = 0; i < stats_count(); i++) {
 		char	 h[512];
 
-		ck_assert_int_eq(fam[i].help, 1);
-		ck_assert_int_eq(fam[i].type, 1);
-		ck_assert_int_eq(fam[i].samples, (int)n);
+		if (is_reason_counter(i))
+			continue;
+		ck_assert_uint_lt(f, nfam);
+		ck_assert_int_eq(fam[f].help, 1);
+		ck_assert_int_eq(fam[f].type, 1);
 		(void)snprintf(h, sizeof h, "%s_%s_total", family,
 		    stats_name(i));
-		ck_assert_str_eq(fam[i].name, h);
+		ck_assert_str_eq(fam[f].name, h);
+		ck_assert_int_eq(fam[f].samples, (int)(strcmp(stats_name(i),
+		    "refused") == 0 ? n * NREASONS : n));
+		f++;
 	}
+	ck_assert_uint_eq(f, nfam);
 	return nfam;
 }
 
@@ -448,7 +531,7 @@ START_TEST(prometheus_families_once_with_samples_grouped)
 	    "generation=\"2\"} 0\n"
 	    "# HELP owltftpd_worker_wrq_total "));
 	ck_assert_uint_eq(check_exposition(out, "owltftpd_worker", s, labels,
-	    3), stats_count());
+	    3), stats_count() - NREASONS);
 	free(out);
 }
 END_TEST
@@ -463,15 +546,23 @@ START_TEST(prometheus_total_has_no_label_braces)
 	    "# TYPE owltftpd_rrq_total counter\n"
 	    "owltftpd_rrq_total 5\n"
 	    "# HELP owltftpd_wrq_total write requests received\n";
-	char		*out;
+	char		*out, *p;
 
 	fill(&s, 5, 5);
 	CAPTURE(out, stats_render_prometheus("owltftpd", &sp, &none, 1, fp));
 	ck_assert_msg(strncmp(out, head, sizeof head - 1) == 0,
 	    "starts with: %.200s", out);
-	ck_assert_ptr_null(strchr(out, '{'));
+	/* Braces only for the reasons of the refused family. */
+	for (p = out; (p = strchr(p, '{')) != NULL; p++) {
+		const char	*bol = p;
+
+		while (bol > out && bol[-1] != '\n')
+			bol--;
+		ck_assert_msg(strncmp(bol, "owltftpd_refused_total{reason=\"",
+		    31) == 0 && bol + 22 == p, "%.80s", bol);
+	}
 	ck_assert_uint_eq(check_exposition(out, "owltftpd", &s, &none, 1),
-	    stats_count());
+	    stats_count() - NREASONS);
 	free(out);
 }
 END_TEST
@@ -485,7 +576,7 @@ START_TEST(prometheus_without_workers_has_headers_only)
 	CAPTURE(out, stats_render_prometheus("owltftpd_worker", NULL, NULL,
 	    0, fp));
 	ck_assert_uint_eq(check_exposition(out, "owltftpd_worker", &s, NULL,
-	    0), stats_count());
+	    0), stats_count() - NREASONS);
 	free(out);
 }
 END_TEST
@@ -511,6 +602,12 @@ stats_suite(void)
 	tcase_add_loop_test(tc, error_sent_counts_the_code, 0,
 	    (int)(sizeof by_code / sizeof by_code[0]));
 	tcase_add_test(tc, error_sent_unknown_code_counts_only_the_total);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("refusals are counted by reason");
+	tcase_add_loop_test(tc, refused_counts_one_counter_per_reason,
+	    STATS_R_NONE + 1, STATS_R_MAX);
+	tcase_add_test(tc, refused_out_of_range_is_other);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("renderings are exact");

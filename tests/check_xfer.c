@@ -1182,7 +1182,9 @@ START_TEST(wrq_over_max_upload_size_is_refused)
 	ck_assert_int_eq(request(TFTP_OP_WRQ, "x", "octet", o, 1, 0),
 	    XFER_FINISHED);
 	expect_error(0, TFTP_E_DISKFULL);
+	ck_assert_int_eq(xf.refusal, STATS_R_TOO_LARGE);
 	xfer_end(&ctx, &xf, 1);
+	ck_assert_uint_eq(stats.refused_too_large, 1);
 	memset(&xf.state, 0, sizeof xf.state);
 	/* Without tsize the limit still holds, mid-transfer. */
 	drop_captured();
@@ -1191,7 +1193,12 @@ START_TEST(wrq_over_max_upload_size_is_refused)
 	(void)data(1, pattern, 512, 1);
 	ck_assert_int_eq(data(2, pattern, 512, 1), XFER_FINISHED);
 	expect_error(ncap - 1, TFTP_E_DISKFULL);
+	/* The same reason, but data moved: an error, not a refusal. */
+	ck_assert_int_eq(xf.result, XFER_END_ERROR);
+	ck_assert_int_eq(xf.refusal, STATS_R_TOO_LARGE);
 	xfer_end(&ctx, &xf, 2);
+	ck_assert_uint_eq(stats.refused_too_large, 1);
+	ck_assert_uint_eq(stats.xfer_error, 1);
 	ck_assert_int_eq(temp_files_left(), 0);
 }
 END_TEST
@@ -1357,14 +1364,16 @@ START_TEST(permission_check_refuses_with_error_2_and_a_reason)
 	    XFER_FINISHED);
 	/* the client sees an access violation, the log the reason */
 	expect_error(0, TFTP_E_ACCESS);
-	ck_assert_str_eq(xf.reason, "permission: not world-readable");
+	ck_assert_int_eq(xf.refusal, STATS_R_PERMISSION);
+	ck_assert_str_eq(xf.detail, "not world-readable");
 	ck_assert_uint_eq(stats.perm_denied, 1);
 	xfer_end(&ctx, &xf, 0);
 	/* a file others may not write is not replaced */
 	ck_assert_int_eq(request(TFTP_OP_WRQ, "private", "octet", NULL, 0,
 	    0), XFER_FINISHED);
 	expect_error(1, TFTP_E_ACCESS);
-	ck_assert_str_eq(xf.reason, "permission: not world-writable");
+	ck_assert_int_eq(xf.refusal, STATS_R_PERMISSION);
+	ck_assert_str_eq(xf.detail, "not world-writable");
 	ck_assert_uint_eq(stats.perm_denied, 2);
 	xfer_end(&ctx, &xf, 0);
 	ck_assert_int_eq(temp_files_left(), 0);
@@ -1372,13 +1381,15 @@ START_TEST(permission_check_refuses_with_error_2_and_a_reason)
 	ck_assert_int_eq(chmod(path, 0666), 0);
 	ck_assert_int_eq(request(TFTP_OP_WRQ, "private", "octet", NULL, 0, 0),
 	    XFER_LIVE);
-	ck_assert_ptr_null(xf.reason);
+	ck_assert_ptr_null(xf.detail);
+	ck_assert_int_eq(xf.refusal, STATS_R_NONE);
 	ck_assert_uint_eq(stats.perm_denied, 2);
 	xfer_end(&ctx, &xf, 0);
 	/* a new file is created whatever umask (022 here) leaves it */
 	ck_assert_int_eq(request(TFTP_OP_WRQ, "new", "octet", NULL, 0, 0),
 	    XFER_LIVE);
-	ck_assert_ptr_null(xf.reason);
+	ck_assert_ptr_null(xf.detail);
+	ck_assert_int_eq(xf.refusal, STATS_R_NONE);
 }
 END_TEST
 
@@ -1404,6 +1415,180 @@ START_TEST(remap_rewrites_and_denies)
 	    XFER_FINISHED);
 	expect_error(1, TFTP_E_ACCESS);
 	ck_assert_uint_eq(stats.remap_denied, 1);
+	ck_assert_int_eq(xf.refusal, STATS_R_REMAP_DENY);
+	ck_assert_str_eq(xf.path, "");
+	remap_free(r);
+}
+END_TEST
+
+/* ------------------------------------------------- refusal reasons */
+
+static const struct {
+	enum xfer_at		 at;
+	enum tftp_err		 code;
+	enum fs_upload_policy	 uploads;
+	enum stats_refusal	 want;
+} refusal_map[] = {
+	{ XFER_AT_MODE, TFTP_E_BADOP, FS_UPLOAD_OFF, STATS_R_BAD_MODE },
+	{ XFER_AT_ACL, TFTP_E_ACCESS, FS_UPLOAD_OFF, STATS_R_ACL },
+	{ XFER_AT_ACL, TFTP_E_ACCESS, FS_UPLOAD_CREATE, STATS_R_ACL },
+	{ XFER_AT_REMAP, TFTP_E_ACCESS, FS_UPLOAD_OFF, STATS_R_REMAP_DENY },
+	{ XFER_AT_NAME, TFTP_E_ACCESS, FS_UPLOAD_OFF, STATS_R_TRAVERSAL },
+	{ XFER_AT_NAME, TFTP_E_NOTFOUND, FS_UPLOAD_OFF, STATS_R_TRAVERSAL },
+	{ XFER_AT_OPTIONS, TFTP_E_OPTNEG, FS_UPLOAD_OFF, STATS_R_BAD_OPTION },
+	{ XFER_AT_OPTIONS, TFTP_E_DISKFULL, FS_UPLOAD_CREATE,
+	  STATS_R_TOO_LARGE },
+	{ XFER_AT_OPTIONS, TFTP_E_BADOP, FS_UPLOAD_OFF, STATS_R_OTHER },
+	{ XFER_AT_OPEN, TFTP_E_NOTFOUND, FS_UPLOAD_OFF, STATS_R_NOT_FOUND },
+	{ XFER_AT_OPEN, TFTP_E_ACCESS, FS_UPLOAD_OFF, STATS_R_ACCESS },
+	{ XFER_AT_OPEN, TFTP_E_PERM_READ, FS_UPLOAD_OFF, STATS_R_PERMISSION },
+	{ XFER_AT_OPEN, TFTP_E_NOFD, FS_UPLOAD_OFF, STATS_R_BUSY },
+	{ XFER_AT_OPEN, TFTP_E_UNDEF, FS_UPLOAD_OFF, STATS_R_OTHER },
+	/* with uploads off the write is refused, whatever else */
+	{ XFER_AT_UPLOAD, TFTP_E_ACCESS, FS_UPLOAD_OFF, STATS_R_UPLOADS_OFF },
+	{ XFER_AT_UPLOAD, TFTP_E_ACCESS, FS_UPLOAD_CREATE, STATS_R_ACCESS },
+	{ XFER_AT_UPLOAD, TFTP_E_EXISTS, FS_UPLOAD_CREATE, STATS_R_EXISTS },
+	{ XFER_AT_UPLOAD, TFTP_E_NOTFOUND, FS_UPLOAD_EXISTING,
+	  STATS_R_NOT_FOUND },
+	{ XFER_AT_UPLOAD, TFTP_E_PERM_WRITE, FS_UPLOAD_OVERWRITE,
+	  STATS_R_PERMISSION },
+	{ XFER_AT_UPLOAD, TFTP_E_NOFD, FS_UPLOAD_OVERWRITE, STATS_R_BUSY },
+	{ XFER_AT_UPLOAD, TFTP_E_DISKFULL, FS_UPLOAD_OVERWRITE,
+	  STATS_R_OTHER },
+	{ XFER_AT_UPLOAD_SIZE, TFTP_E_DISKFULL, FS_UPLOAD_OVERWRITE,
+	  STATS_R_TOO_LARGE },
+};
+
+START_TEST(refusal_reason_follows_point_and_code)
+{
+	ctx.uploads = refusal_map[_i].uploads;
+	ck_assert_int_eq(xfer_refusal(refusal_map[_i].at,
+	    refusal_map[_i].code, &ctx), refusal_map[_i].want);
+}
+END_TEST
+
+/*
+ * Request name with op (and opts), expect ERROR code with the reason,
+ * and the reason's counter (only) up by one once the transfer ends.
+ */
+static void
+refused_for(uint16_t op, const char *name, const char *mode,
+    const struct pkt_opt *opts, size_t nopts, uint16_t code,
+    enum stats_refusal want)
+{
+	struct stats	 before = stats;
+	size_t		 first = ncap;
+
+	ck_assert_int_eq(request(op, name, mode, opts, nopts, 0),
+	    XFER_FINISHED);
+	expect_error(first, code);
+	ck_assert_int_eq(xf.result, XFER_END_REFUSED);
+	ck_assert_msg(xf.refusal == want, "%s: reason %s, not %s", name,
+	    stats_refusal_str(xf.refusal), stats_refusal_str(want));
+	xfer_end(&ctx, &xf, 0);
+	ck_assert_uint_eq(stats.refused, before.refused + 1);
+	/* The refused_KEYWORD counters follow each other in struct stats. */
+	stats_refused(&before, want);
+	ck_assert_mem_eq(&before.refused_acl, &stats.refused_acl,
+	    sizeof(uint64_t) * (STATS_R_MAX - 1));
+}
+
+START_TEST(every_refusal_has_its_reason)
+{
+	struct pkt_opt	 big = { "tsize", "5000" }, bad = { "blksize", "1" };
+	struct acl	*deny = acl_new();
+	char		 path[256], longname[FS_PATH_MAX + 2];
+
+	ctx.limits.max_upload_size = 1000;
+	write_file("f", "xyz", 3);
+	write_file("priv", "no", 2);
+	(void)snprintf(path, sizeof path, "%s/priv", rootdir);
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	(void)snprintf(path, sizeof path, "%s/dir", rootdir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	(void)snprintf(path, sizeof path, "%s/out", rootdir);
+	ck_assert_int_eq(symlink("/etc/hostname", path), 0);
+	memset(longname, 'a', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+
+	refused_for(TFTP_OP_RRQ, "f", "mail", NULL, 0, TFTP_E_BADOP,
+	    STATS_R_BAD_MODE);
+	refused_for(TFTP_OP_RRQ, "../f", "octet", NULL, 0, TFTP_E_ACCESS,
+	    STATS_R_TRAVERSAL);
+	refused_for(TFTP_OP_RRQ, "a\001b", "octet", NULL, 0, TFTP_E_ACCESS,
+	    STATS_R_TRAVERSAL);
+	refused_for(TFTP_OP_RRQ, ".owltftpd.x", "octet", NULL, 0,
+	    TFTP_E_ACCESS, STATS_R_TRAVERSAL);
+	refused_for(TFTP_OP_WRQ, "d/.owltftpd.x", "octet", NULL, 0,
+	    TFTP_E_ACCESS, STATS_R_TRAVERSAL);
+	refused_for(TFTP_OP_RRQ, longname, "octet", NULL, 0, TFTP_E_ACCESS,
+	    STATS_R_TRAVERSAL);
+	refused_for(TFTP_OP_RRQ, "nosuch", "octet", NULL, 0, TFTP_E_NOTFOUND,
+	    STATS_R_NOT_FOUND);
+	refused_for(TFTP_OP_RRQ, "dir", "octet", NULL, 0, TFTP_E_ACCESS,
+	    STATS_R_ACCESS);
+	refused_for(TFTP_OP_RRQ, "out", "octet", NULL, 0, TFTP_E_ACCESS,
+	    STATS_R_ACCESS);
+	refused_for(TFTP_OP_RRQ, "f", "octet", &bad, 1, TFTP_E_OPTNEG,
+	    STATS_R_BAD_OPTION);
+	refused_for(TFTP_OP_WRQ, "up", "octet", &big, 1, TFTP_E_DISKFULL,
+	    STATS_R_TOO_LARGE);
+	refused_for(TFTP_OP_WRQ, "nodir/up", "octet", NULL, 0,
+	    TFTP_E_NOTFOUND, STATS_R_NOT_FOUND);
+	ctx.perm_check = 1;
+	refused_for(TFTP_OP_RRQ, "priv", "octet", NULL, 0, TFTP_E_ACCESS,
+	    STATS_R_PERMISSION);
+	ck_assert_str_eq(xf.detail, "not world-readable");
+	ctx.perm_check = 0;
+	ctx.uploads = FS_UPLOAD_CREATE;
+	refused_for(TFTP_OP_WRQ, "f", "octet", NULL, 0, TFTP_E_EXISTS,
+	    STATS_R_EXISTS);
+	ctx.uploads = FS_UPLOAD_OFF;
+	refused_for(TFTP_OP_WRQ, "new", "octet", NULL, 0, TFTP_E_ACCESS,
+	    STATS_R_UPLOADS_OFF);
+	ck_assert_int_eq(acl_add(deny, "deny all", NULL), 0);
+	ctx.read_acl = deny;
+	refused_for(TFTP_OP_RRQ, "f", "octet", NULL, 0, TFTP_E_ACCESS,
+	    STATS_R_ACL);
+	ctx.read_acl = NULL;
+	acl_free(deny);
+	ck_assert_uint_eq(stats.refused_traversal, 5);
+	ck_assert_uint_eq(stats.refused_other, 0);
+}
+END_TEST
+
+START_TEST(unique_root_escape_is_traversal)
+{
+	ctx.unique_root = 1;
+	write_file("f", "xyz", 3);
+	refused_for(TFTP_OP_RRQ, "10.0.0.9/f", "octet", NULL, 0,
+	    TFTP_E_ACCESS, STATS_R_TRAVERSAL);
+}
+END_TEST
+
+/* A remapped name is kept for the log beside the requested one. */
+START_TEST(remapped_name_is_kept_for_the_log)
+{
+	struct remap	*r = remap_new();
+	char		*cause = NULL;
+
+	ck_assert_int_eq(remap_add(r, "^old/(.*)$", "new/\\1", REMAP_OP_READ,
+	    REMAP_REWRITE, 0, 0, 0, &cause), 0);
+	ck_assert_int_eq(remap_add(r, "^up/(.*)$", "../\\1", REMAP_OP_READ,
+	    REMAP_REWRITE, 0, 0, 0, &cause), 0);
+	ctx.remap = r;
+	write_file("f", "xyz", 3);
+	ck_assert_int_eq(request(TFTP_OP_RRQ, "f", "octet", NULL, 0, 0),
+	    XFER_LIVE);
+	ck_assert_str_eq(xf.path, "");
+	xfer_end(&ctx, &xf, 0);
+	refused_for(TFTP_OP_RRQ, "old/f", "octet", NULL, 0, TFTP_E_NOTFOUND,
+	    STATS_R_NOT_FOUND);
+	ck_assert_str_eq(xf.name, "old/f");
+	ck_assert_str_eq(xf.path, "new/f");
+	refused_for(TFTP_OP_RRQ, "up/f", "octet", NULL, 0, TFTP_E_ACCESS,
+	    STATS_R_TRAVERSAL);
+	ck_assert_str_eq(xf.path, "../f");
 	remap_free(r);
 }
 END_TEST
@@ -2916,6 +3101,11 @@ xfer_suite(void)
 	tcase_add_test(wrq, wrq_netascii_is_translated);
 	tcase_add_test(wrq, wrq_refused_when_uploads_off);
 	tcase_add_test(wrq, wrq_over_max_upload_size_is_refused);
+	tcase_add_loop_test(wrq, refusal_reason_follows_point_and_code, 0,
+	    (int)(sizeof refusal_map / sizeof refusal_map[0]));
+	tcase_add_test(wrq, every_refusal_has_its_reason);
+	tcase_add_test(wrq, unique_root_escape_is_traversal);
+	tcase_add_test(wrq, remapped_name_is_kept_for_the_log);
 	tcase_add_test(wrq, repeated_wrq_resends_ack_0);
 	tcase_add_test(wrq, wrq_data_after_a_repeated_ack_gives_no_sample);
 	tcase_add_test(wrq, wrq_blocks_of_a_batch_are_written_at_its_end);

@@ -20,8 +20,12 @@ mkfile "$ROOT/big.bin" 200000
 AUDIT=$T/audit.json
 # One worker: the per-client limit and the killed worker are then
 # about the one worker there is.
+# The remap rule and max_upload_size give the events a "path", and a
+# transfer (cut over the size) a "reason".
 SETTINGS=("audit_file = \"$AUDIT\"" 'log_format = "json"'
-    'uploads = "create"' 'workers = 1' 'max_transfers_per_client = 1')
+    'uploads = "create"' 'workers = 1' 'max_transfers_per_client = 1'
+    'max_upload_size = 100000'
+    'remap = ( { match = "^alias/(.*)$"; replace = "\\1"; } )')
 write_conf "${SETTINGS[@]}"
 start_server
 
@@ -40,6 +44,12 @@ for name in [b'q"uo\\te', b'ctl\x01\x1b\x7f', b'bad\xff\xfe\xc3', b'ok\xc3\xa9',
     p, _ = s.recvfrom(600)
     assert p[:2] == b'\x00\x05', p
 PY
+hpa_get alias/hello.txt "$OUT/h0" && same "$ROOT/hello.txt" "$OUT/h0" ||
+    fail "download through the remap rule failed"
+raw get 127.0.0.1 "$PORT" alias/nosuch.txt --expect-error 1 ||
+    fail "alias/nosuch.txt not refused with ERROR 1"
+raw put 127.0.0.1 "$PORT" up.bin "$ROOT/big.bin" --expect-error 3 ||
+    fail "an upload over max_upload_size not cut with ERROR 3"
 ctl reload > /dev/null || fail "reload failed"
 ok
 
@@ -176,7 +186,7 @@ for kind in doc:
 
 for want in ['q"uo\\te', 'ctl\x01\x1b\x7f', 'bad\u00ff\u00fe\u00c3', 'ok\u00e9']:
     assert want in files, (want, files)
-t = [e for e in events if e["event"] == "transfer"][0]
+t = [e for e in events if e["event"] == "transfer" and "path" not in e][0]
 assert t["file"] == "hello.txt" and t["result"] == "ok" and t["bytes"] == 12, t
 assert t["mode"] == "octet" and t["op"] == "rrq" and t["error_code"] == 0, t
 assert "error" not in t, t
@@ -185,7 +195,23 @@ assert len(held) == 1 and held[0]["result"] == "peer_error", held
 assert held[0]["error"] == 'changed "my" mind\u00ff', held   # its own words
 limited = [e for e in events if e["event"] == "refused" and "file" not in e]
 assert any(e["result"] == "refused" and e["error_code"] == 0 and
-           "too many" in e["error"] for e in limited), limited
+           "too many" in e["error"] and e["reason"] == "client_limit"
+           for e in limited), limited
+# Every refusal says why; a remapped name is shown beside the request.
+assert all(e.get("reason") for e in events if e["event"] == "refused"), events
+perm = [e for e in events if e.get("file") == "private.txt"]
+assert perm[0]["reason"] == "permission", perm
+assert perm[0]["detail"] == "not world-readable", perm
+alias = [(e["event"], e["file"], e["path"], e.get("reason")) for e in events
+         if "path" in e]
+assert ("transfer", "alias/hello.txt", "hello.txt", None) in alias, alias
+assert ("refused", "alias/nosuch.txt", "nosuch.txt", "not_found") in alias, alias
+cut = [e for e in events if e.get("file") == "up.bin"]
+assert cut[0]["event"] == "transfer" and cut[0]["result"] == "error", cut
+assert cut[0]["reason"] == "too_large" and cut[0]["error_code"] == 3, cut
+for e in events:
+    if e.get("file") in ('ctl\x01\x1b\x7f', '\x01' * 250):
+        assert e["reason"] == "traversal", e
 reloads = [(e["result"], e.get("error", "")) for e in events
            if e["event"] == "reload"]
 assert reloads[0] == ("ok", ""), reloads

@@ -15,7 +15,7 @@ AUDIT=$T/audit.json
 
 # refused NAME OP REASON: the last xfer end line for NAME says REASON.
 refused() {
-	wait_xfer "$1" "op=$2 .*result=refused code=2 reason=\"permission: $3\""
+	wait_xfer "$1" "op=$2 .*result=refused code=2 reason=permission detail=\"$3\""
 }
 
 for f in pub.bin group.bin owner.bin; do
@@ -82,11 +82,12 @@ check "the audit event of a refusal names the reason"
 python3 - "$AUDIT" <<'EOF' && ok || fail "audit events lack the reason"
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
-want = {("group.bin", "rrq", "permission: not world-readable"),
-        ("ro.bin", "wrq", "permission: not world-writable")}
-got = {(e["file"], e["op"], e.get("reason")) for e in ev
-       if e["event"] == "refused" and "reason" in e}
+want = {("group.bin", "rrq", "permission", "not world-readable"),
+        ("ro.bin", "wrq", "permission", "not world-writable")}
+got = {(e["file"], e["op"], e.get("reason"), e.get("detail")) for e in ev
+       if e["event"] == "refused" and "detail" in e}
 assert want <= got, got
+assert all(e.get("reason") for e in ev if e["event"] == "refused"), ev
 assert not [e for e in ev if e["event"] == "transfer" and "reason" in e]
 EOF
 stop_server
