@@ -155,6 +155,12 @@ model(const struct pkt *req, const struct opt_limits *lim,
 			x->accepted |= OPT_F_MULTICAST;	/* the caller decides */
 			continue;
 		}
+		/* RFC 2349: on RRQ tsize's value carries nothing, any goes. */
+		if (known[k].flag == OPT_F_TSIZE && req->op == TFTP_OP_RRQ) {
+			x->accepted |= OPT_F_TSIZE;
+			x->value[k] = 0;
+			continue;
+		}
 		if (model_num(o->value, &v) == -1) {
 			x->err = TFTP_E_OPTNEG;
 			return;
