@@ -36,7 +36,6 @@ struct wproc {
 	uint32_t		 generation;
 	pid_t			 pid;
 	time_t			 started;
-	struct listenset	*ls;
 	struct chan		 chan;
 	int			 hello;		/* said HELLO (ready) */
 	int			 pending;	/* of the generation starting */
@@ -154,7 +153,8 @@ void	 master_totals(const struct master *, struct stats *, uint64_t *active);
  * series per slot never goes back across a reload or a respawn.
  * master_slots_seen() is one more than the highest slot ever used.
  */
-void	 master_totals_since_start(const struct master *, struct stats *);
+void	 master_totals_since_start(const struct master *, struct stats *,
+	    uint64_t *active);
 size_t	 master_slots_seen(const struct master *);
 void	 master_slot_totals(const struct master *, size_t slot,
 	    struct stats *);

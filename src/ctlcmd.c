@@ -160,8 +160,7 @@ ctlcmd_prometheus(struct master *m, FILE *fp)
 	size_t			  n = master_slots_seen(m), i;
 	const char		 *none = "";
 
-	master_totals(m, &tot, &active);
-	master_totals_since_start(m, &tot);
+	master_totals_since_start(m, &tot, &active);
 	(void)fprintf(fp, "# HELP owltftpd_uptime_seconds Seconds since the "
 	    "server started.\n# TYPE owltftpd_uptime_seconds gauge\n"
 	    "owltftpd_uptime_seconds %lld\n"

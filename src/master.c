@@ -516,7 +516,6 @@ spawn(struct master *m, struct listenset *ls, const struct conf *conf,
 	p->pending = gated;
 	p->pid = pid;
 	p->started = time(NULL);
-	p->ls = ls;
 	if (chan_open(&p->chan, m->base, sv[0], (uint32_t)slot,
 	    master_handlers, on_worker_eof, p) == -1) {
 		log_warnx("worker[%d]: cannot watch its channel", slot);
@@ -1121,11 +1120,10 @@ master_totals(const struct master *m, struct stats *out, uint64_t *active)
 }
 
 void
-master_totals_since_start(const struct master *m, struct stats *out)
+master_totals_since_start(const struct master *m, struct stats *out,
+    uint64_t *active)
 {
-	uint64_t	 active;
-
-	master_totals(m, out, &active);
+	master_totals(m, out, active);
 	stats_add(out, &m->baseline);
 }
 

@@ -182,13 +182,14 @@ check_file(const struct conf *conf, const char *key, const char *path,
 		    where(conf), key, dir, strerror(errno));
 		return -1;
 	}
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (stat(path, &st) == -1)
+		return 0;	/* the master creates it */
+	if (S_ISDIR(st.st_mode)) {
 		xasprintf(cause, "%s: %s: %s is a directory", where(conf), key,
 		    path);
 		return -1;
 	}
-	if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode) &&
-	    access(path, W_OK) == -1) {
+	if (!S_ISSOCK(st.st_mode) && access(path, W_OK) == -1) {
 		xasprintf(cause, "%s: %s: %s is not writable: %s", where(conf),
 		    key, path, strerror(errno));
 		return -1;
