@@ -102,7 +102,8 @@ WARN="-Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 -Wbad-function-cast -Wdeclaration-after-statement -Wno-unused-parameter"
 if [ -z "$owlbench" ]; then
 	owlbench=$work/owlbench
-	${CC:-cc} -O2 -g $WARN -o "$owlbench" "$here/owlbench.c" || die "cannot build owlbench"
+	${CC:-cc} -O2 -g $WARN -o "$owlbench" "$here"/common.c "$here"/gen.c \
+	    "$here"/main.c "$here"/reflector.c || die "cannot build owlbench"
 fi
 if [ -z "$owltftpd" ]; then
 	for p in "$top/src/owltftpd" /tmp/b5/src/owltftpd; do

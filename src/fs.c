@@ -96,25 +96,25 @@ fs_perm_reason(enum tftp_err e)
 {
 	switch (e) {
 	case TFTP_E_PERM_READ:
-		return ("not world-readable");
+		return "not world-readable";
 	case TFTP_E_PERM_WRITE:
-		return ("not world-writable");
+		return "not world-writable";
 	default:
-		return (NULL);
+		return NULL;
 	}
 }
 
 int
 fs_root_open(const char *path)
 {
-	return (open(path, O_PATH | O_DIRECTORY | O_CLOEXEC));
+	return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 /* Is the component p[0..len) exactly ".."? */
 static int
 is_dotdot(const char *p, size_t len)
 {
-	return (len == 2 && p[0] == '.' && p[1] == '.');
+	return len == 2 && p[0] == '.' && p[1] == '.';
 }
 
 int
@@ -124,9 +124,9 @@ fs_names_tmp(const char *path)
 
 	for (p = path;; p++) {
 		if (strncmp(p, FS_TMP_PREFIX, sizeof(FS_TMP_PREFIX) - 1) == 0)
-			return (1);
+			return 1;
 		if ((p = strchr(p, '/')) == NULL)
-			return (0);
+			return 0;
 	}
 }
 
@@ -138,28 +138,28 @@ fs_tmp_match(const char *name, pid_t *pidp)
 	size_t		 n;
 
 	if (strncmp(name, FS_TMP_PREFIX, sizeof(FS_TMP_PREFIX) - 1) != 0)
-		return (0);
+		return 0;
 	p = name + sizeof(FS_TMP_PREFIX) - 1;
 	/* The pid as tmp_name writes it: no sign, no leading zero. */
 	if (*p < '1' || *p > '9')
-		return (0);
+		return 0;
 	pid = 0;
 	for (n = 0; p[n] >= '0' && p[n] <= '9'; n++) {
 		if (n == FS_TMP_DIGITS)
-			return (0);
+			return 0;
 		pid = pid * 10 + (p[n] - '0');
 	}
 	if (pid > INT_MAX || p[n] != '.')
-		return (0);
+		return 0;
 	p += n + 1;
 	for (n = 0; n < FS_TMP_RAND; n++)
 		if (p[n] == '\0' || strchr(tmp_chars, p[n]) == NULL)
-			return (0);
+			return 0;
 	if (p[FS_TMP_RAND] != '\0')
-		return (0);
+		return 0;
 	if (pidp != NULL)
 		*pidp = (pid_t)pid;
-	return (1);
+	return 1;
 }
 
 enum tftp_err
@@ -170,7 +170,7 @@ fs_normalize(const char *name, size_t len, char *out, size_t outlen)
 	char		 c;
 
 	if (outlen == 0)
-		return (TFTP_E_ACCESS);
+		return TFTP_E_ACCESS;
 	e = TFTP_E_ACCESS;
 	if (len == 0) {
 		e = TFTP_E_NOTFOUND;
@@ -208,11 +208,11 @@ fs_normalize(const char *name, size_t len, char *out, size_t outlen)
 	if (is_dotdot(out + comp, o - comp))
 		goto fail;
 	out[o] = '\0';
-	return (TFTP_E_NONE);
+	return TFTP_E_NONE;
 
 fail:
 	out[0] = '\0';
-	return (e);
+	return e;
 }
 
 /*
@@ -242,8 +242,8 @@ beneath_open(int rootfd, const char *path, int flags)
 			break;
 	}
 	if (r == -1 && errno == ENOSYS)
-		return (walk_open(rootfd, path, flags));
-	return ((int)r);
+		return walk_open(rootfd, path, flags);
+	return (int)r;
 }
 
 /*
@@ -267,15 +267,15 @@ walk_open(int rootfd, const char *path, int flags)
 	len = strlen(path);
 	if (len > FS_PATH_MAX) {
 		errno = ENAMETOOLONG;
-		return (-1);
+		return -1;
 	}
 	if (len == 0) {
 		errno = ENOENT;
-		return (-1);
+		return -1;
 	}
 	if (path[0] == '/') {
 		errno = EXDEV;
-		return (-1);
+		return -1;
 	}
 	memcpy(buf, path, len + 1);
 	mustdir = buf[len - 1] == '/';
@@ -327,14 +327,14 @@ walk_open(int rootfd, const char *path, int flags)
 	}
 	if (owned != -1)
 		(void)close(owned);
-	return (fd);
+	return fd;
 
 fail:
 	saved = errno;
 	if (owned != -1)
 		(void)close(owned);
 	errno = saved;
-	return (-1);
+	return -1;
 }
 
 /* Map a path resolution / open errno to a TFTP error. */
@@ -344,7 +344,7 @@ err_path(int e)
 	switch (e) {
 	case ENOENT:
 	case ENOTDIR:
-		return (TFTP_E_NOTFOUND);
+		return TFTP_E_NOTFOUND;
 	case EACCES:
 	case EPERM:
 	case EXDEV:
@@ -354,12 +354,12 @@ err_path(int e)
 	case EISDIR:
 	case ENXIO:		/* a socket, or a device without a driver */
 	case ENODEV:
-		return (TFTP_E_ACCESS);
+		return TFTP_E_ACCESS;
 	case EMFILE:
 	case ENFILE:
-		return (TFTP_E_NOFD);
+		return TFTP_E_NOFD;
 	default:
-		return (TFTP_E_UNDEF);
+		return TFTP_E_UNDEF;
 	}
 }
 
@@ -371,9 +371,9 @@ err_io(int e)
 	case ENOSPC:
 	case EDQUOT:
 	case EFBIG:
-		return (TFTP_E_DISKFULL);
+		return TFTP_E_DISKFULL;
 	default:
-		return (TFTP_E_UNDEF);
+		return TFTP_E_UNDEF;
 	}
 }
 
@@ -385,7 +385,7 @@ write_all(int fd, const void *buf, size_t len)
 
 	iov.iov_base = (void *)(uintptr_t)buf;
 	iov.iov_len = len;
-	return (writev_all(fd, &iov, 1));
+	return writev_all(fd, &iov, 1);
 }
 
 /* Write all of iov[0..cnt) (the array is consumed); 0, or -1 with errno. */
@@ -405,11 +405,11 @@ writev_all(int fd, struct iovec *iov, int cnt)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			return (-1);
+			return -1;
 		}
 		if (n == 0) {
 			errno = EIO;
-			return (-1);
+			return -1;
 		}
 		while (cnt > 0 && (size_t)n >= iov->iov_len) {
 			n -= (ssize_t)iov->iov_len;
@@ -421,7 +421,7 @@ writev_all(int fd, struct iovec *iov, int cnt)
 			iov->iov_len -= (size_t)n;
 		}
 	}
-	return (0);
+	return 0;
 }
 
 /*
@@ -466,7 +466,7 @@ netascii_copy(int fd, int *mfdp, uint64_t *sizep)
 	free(in);
 	*mfdp = mfd;
 	*sizep = total;
-	return (0);
+	return 0;
 
 fail:
 	saved = errno;
@@ -474,7 +474,7 @@ fail:
 		(void)close(mfd);
 	free(in);
 	errno = saved;
-	return (-1);
+	return -1;
 }
 
 enum tftp_err
@@ -490,12 +490,12 @@ fs_open_read(int rootfd, const char *name, int netascii, int world, int *fdp,
 	*sizep = 0;
 	/* A partial upload is nobody's to read. */
 	if (fs_names_tmp(name))
-		return (TFTP_E_ACCESS);
+		return TFTP_E_ACCESS;
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
 	fd = beneath_open(rootfd, name,
 	    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1)
-		return (err_path(errno));
+		return err_path(errno);
 	if (fstat(fd, &st) == -1) {
 		e = TFTP_E_UNDEF;
 		goto fail;
@@ -523,11 +523,11 @@ fs_open_read(int rootfd, const char *name, int netascii, int world, int *fdp,
 	*sizep = size;
 	if (stp != NULL)
 		*stp = st;
-	return (TFTP_E_NONE);
+	return TFTP_E_NONE;
 
 fail:
 	(void)close(fd);
-	return (e);
+	return e;
 }
 
 int
@@ -603,7 +603,7 @@ tmp_create(int dirfd, mode_t mode, char *buf, size_t size)
 		tmp_name(buf, size, attempt);
 		if (buf[0] == '\0') {
 			errno = ENAMETOOLONG;
-			return (-1);
+			return -1;
 		}
 		fd = openat(dirfd, buf, O_WRONLY | O_CREAT | O_EXCL |
 		    O_CLOEXEC | O_NOFOLLOW, mode);
@@ -611,7 +611,7 @@ tmp_create(int dirfd, mode_t mode, char *buf, size_t size)
 			if (errno == EEXIST)
 				continue;
 			buf[0] = '\0';
-			return (-1);
+			return -1;
 		}
 		if (fchmod(fd, mode) == -1) {
 			saved = errno;
@@ -619,13 +619,13 @@ tmp_create(int dirfd, mode_t mode, char *buf, size_t size)
 			(void)close(fd);
 			buf[0] = '\0';
 			errno = saved;
-			return (-1);
+			return -1;
 		}
-		return (fd);
+		return fd;
 	}
 	buf[0] = '\0';
 	errno = EEXIST;
-	return (-1);
+	return -1;
 }
 
 /*
@@ -636,8 +636,8 @@ tmp_create(int dirfd, mode_t mode, char *buf, size_t size)
 static int
 upload_policy_ok(enum fs_upload_policy policy)
 {
-	return (policy == FS_UPLOAD_CREATE || policy == FS_UPLOAD_OVERWRITE ||
-	    policy == FS_UPLOAD_EXISTING);
+	return policy == FS_UPLOAD_CREATE || policy == FS_UPLOAD_OVERWRITE ||
+	    policy == FS_UPLOAD_EXISTING;
 }
 
 enum tftp_err
@@ -653,12 +653,12 @@ fs_upload_begin(int rootfd, const char *name, enum fs_upload_policy policy,
 
 	fs_upload_init(up);
 	if (!upload_policy_ok(policy))
-		return (TFTP_E_ACCESS);
+		return TFTP_E_ACCESS;
 	len = strlen(name);
 	if (len == 0)
-		return (TFTP_E_NOTFOUND);
+		return TFTP_E_NOTFOUND;
 	if (len > FS_PATH_MAX || fs_names_tmp(name))
-		return (TFTP_E_ACCESS);
+		return TFTP_E_ACCESS;
 
 	/* Split into the directory part and the final component. */
 	slash = strrchr(name, '/');
@@ -667,7 +667,7 @@ fs_upload_begin(int rootfd, const char *name, enum fs_upload_policy policy,
 		(void)strcpy(dir, ".");
 	} else {
 		if (slash == name)	/* absolute: not a normalized name */
-			return (TFTP_E_ACCESS);
+			return TFTP_E_ACCESS;
 		final = slash + 1;
 		memcpy(dir, name, (size_t)(slash - name));
 		dir[slash - name] = '\0';
@@ -675,7 +675,7 @@ fs_upload_begin(int rootfd, const char *name, enum fs_upload_policy policy,
 	flen = strlen(final);
 	if (flen == 0 || flen > NAME_MAX || strcmp(final, ".") == 0 ||
 	    strcmp(final, "..") == 0)
-		return (TFTP_E_ACCESS);
+		return TFTP_E_ACCESS;
 	memcpy(up->final, final, flen + 1);
 
 	/* A real descriptor, not O_PATH: commit may fsync it. */
@@ -720,11 +720,11 @@ fs_upload_begin(int rootfd, const char *name, enum fs_upload_policy policy,
 			e = err_path(errno);
 		goto fail;
 	}
-	return (TFTP_E_NONE);
+	return TFTP_E_NONE;
 
 fail:
 	fs_upload_abort(up);
-	return (e);
+	return e;
 }
 
 /*
@@ -739,7 +739,7 @@ fs_upload_write(struct fs_upload *up, const void *buf, size_t len)
 
 	iov.iov_base = (void *)(uintptr_t)buf;
 	iov.iov_len = len;
-	return (fs_upload_writev(up, &iov, 1));
+	return fs_upload_writev(up, &iov, 1);
 }
 
 /* The same for blocks gathered from several datagrams: one writev(). */
@@ -749,13 +749,13 @@ fs_upload_writev(struct fs_upload *up, struct iovec *iov, int cnt)
 	enum tftp_err	 e;
 
 	if (up->fd == -1)
-		return (TFTP_E_UNDEF);
+		return TFTP_E_UNDEF;
 	if (writev_all(up->fd, iov, cnt) == -1) {
 		e = err_io(errno);
 		fs_upload_abort(up);
-		return (e);
+		return e;
 	}
-	return (TFTP_E_NONE);
+	return TFTP_E_NONE;
 }
 
 /*
@@ -775,7 +775,7 @@ fs_upload_commit(struct fs_upload *up, int do_fsync,
 	int		 r;
 
 	if (up->fd == -1 || up->dirfd == -1 || up->tmp[0] == '\0')
-		return (TFTP_E_UNDEF);
+		return TFTP_E_UNDEF;
 	if (!upload_policy_ok(policy)) {
 		e = TFTP_E_ACCESS;
 		goto fail;
@@ -807,11 +807,11 @@ fs_upload_commit(struct fs_upload *up, int do_fsync,
 	if (do_fsync && fsync(up->dirfd) == -1)
 		e = TFTP_E_UNDEF;
 	fs_upload_abort(up);
-	return (e);
+	return e;
 
 fail:
 	fs_upload_abort(up);
-	return (e);
+	return e;
 }
 
 void

@@ -421,6 +421,26 @@ cmp_int(const void *a, const void *b)
 }
 
 /*
+ * Close descriptors first..last: close_range(2) where the C library has
+ * it (glibc 2.34), else close(2) each one below the descriptor limit.
+ */
+static void
+close_fds(unsigned first, unsigned last)
+{
+#ifdef HAVE_CLOSE_RANGE
+	(void)close_range(first, last, 0);
+#else
+	long		 limit = sysconf(_SC_OPEN_MAX);
+	unsigned	 fd;
+
+	if (limit < 0)
+		limit = 1024;	/* unknown: the usual soft limit */
+	for (fd = first; fd <= last && fd < (unsigned long)limit; fd++)
+		(void)close((int)fd);
+#endif
+}
+
+/*
  * In the child: keep only what the worker of this slot needs.  Every
  * other descriptor goes, including control connections that happen to
  * be open (a client waits for their EOF) and the other slots' sockets.
@@ -449,11 +469,10 @@ child_cleanup(struct master *m, struct listenset *ls, int slot, int keepfd)
 	closelog();	/* its socket would be closed under it */
 	for (i = 0; i < n; i++) {
 		if (keep[i] > from)
-			(void)close_range((unsigned)from,
-			    (unsigned)keep[i] - 1, 0);
+			close_fds((unsigned)from, (unsigned)keep[i] - 1);
 		from = keep[i] + 1;
 	}
-	(void)close_range((unsigned)from, ~0U, 0);
+	close_fds((unsigned)from, ~0U);
 	log_reopen_syslog();
 }
 
