@@ -52,6 +52,9 @@ void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* A message at priority pri (LOG_DEBUG ... LOG_EMERG), if enabled. */
+void	 log_at(int pri, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 void	 fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	 fatalx(const char *, ...)

@@ -229,6 +229,18 @@ log_debug(const char *fmt, ...)
 }
 
 void
+log_at(int pri, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (!log_enabled(pri))
+		return;
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
 fatal(const char *fmt, ...)
 {
 	va_list	 ap;
