@@ -26,6 +26,8 @@ static const char	*log_ident = "owltftpd";
 static char		 log_role[32];
 static struct logfile	 log_file = LOGFILE_INITIALIZER;	/* LOG_DEST_FILE */
 static log_json_fn	 log_json;
+/* Debug tokens let through, as ",xfer,chan,"; "" lets every one. */
+static char		 log_tokens[LOG_TOKENS_LEN];
 
 void
 log_init(enum log_dest dest, int level, const char *ident)
@@ -34,6 +36,7 @@ log_init(enum log_dest dest, int level, const char *ident)
 	log_max = level;
 	if (ident != NULL)
 		log_ident = ident;
+	log_set_debug_tokens(getenv("OWLTFTPD_DEBUG"));
 	if (dest == LOG_DEST_SYSLOG)
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -58,6 +61,47 @@ int
 log_level(void)
 {
 	return log_max;
+}
+
+void
+log_set_debug_tokens(const char *list)
+{
+	size_t	 len = 0, n;
+
+	log_tokens[0] = '\0';
+	if (list == NULL)
+		return;
+	while (*list != '\0') {
+		list += strspn(list, ", \t");
+		if ((n = strcspn(list, ", \t")) == 0)
+			break;
+		/* A token that does not fit is left out, not cut. */
+		if (len + (len == 0) + n + 1 < sizeof log_tokens) {
+			if (len == 0)
+				log_tokens[len++] = ',';
+			memcpy(log_tokens + len, list, n);
+			len += n;
+			log_tokens[len++] = ',';
+			log_tokens[len] = '\0';
+		}
+		list += n;
+	}
+}
+
+int
+log_debug_wanted(const char *token)
+{
+	const char	*p;
+	size_t		 n = strlen(token);
+
+	if (!log_enabled(LOG_DEBUG))
+		return 0;
+	if (log_tokens[0] == '\0')
+		return 1;
+	for (p = log_tokens + 1; (p = strstr(p, token)) != NULL; p++)
+		if (p[-1] == ',' && p[n] == ',')
+			return 1;
+	return 0;
 }
 
 int
@@ -229,6 +273,18 @@ log_debug(const char *fmt, ...)
 }
 
 void
+log_debug_tok(const char *token, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (!log_debug_wanted(token))
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
 log_at(int pri, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -317,7 +373,7 @@ log_libevent_cb(int severity, const char *msg)
 {
 	switch (severity) {
 	case EVENT_LOG_DEBUG:
-		log_debug("libevent: %s", msg);
+		log_debug_tok("libevent", "libevent: %s", msg);
 		break;
 	case EVENT_LOG_MSG:
 		log_info("libevent: %s", msg);

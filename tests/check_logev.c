@@ -3,7 +3,7 @@
  * rendered as its text line and as JSON, compared with the exact lines
  * today's code writes (taken from integ/audit.sh and integ/refusals.sh
  * runs and from docs/logging.md); the template language; where
- * logev_emit() sends an event; the file sink.
+ * logev_emit() sends an event; the file sink; debug tokens.
  */
 #include "config.h"
 
@@ -656,6 +656,53 @@ START_TEST(logfile_reopens_after_rotation)
 }
 END_TEST
 
+/* Debug tokens ------------------------------------------------------------- */
+
+START_TEST(debug_tokens_filter)
+{
+	log_init(LOG_DEST_STDERR, LOG_DEBUG, "owltftpd");
+	log_set_debug_tokens(NULL);
+	ck_assert(log_debug_wanted("xfer"));
+	ck_assert(log_debug_wanted("anything"));
+	log_set_debug_tokens(" xfer, chan,,io ");
+	ck_assert(log_debug_wanted("xfer"));
+	ck_assert(log_debug_wanted("chan"));
+	ck_assert(log_debug_wanted("io"));
+	ck_assert(!log_debug_wanted("xf"));
+	ck_assert(!log_debug_wanted("xferx"));
+	ck_assert(!log_debug_wanted("libevent"));
+	log_set_level(LOG_INFO);
+	ck_assert(!log_debug_wanted("xfer"));	/* not a level */
+
+	ck_assert_int_eq(setenv("OWLTFTPD_DEBUG", "libevent", 1), 0);
+	log_init(LOG_DEST_STDERR, LOG_DEBUG, "owltftpd");
+	ck_assert(log_debug_wanted("libevent"));
+	ck_assert(!log_debug_wanted("xfer"));
+	ck_assert_int_eq(unsetenv("OWLTFTPD_DEBUG"), 0);
+	log_init(LOG_DEST_STDERR, LOG_DEBUG, "owltftpd");
+	ck_assert(log_debug_wanted("xfer"));
+}
+END_TEST
+
+START_TEST(debug_tokens_only_filter_tokened_messages)
+{
+	const char	*s;
+
+	make_dir();
+	log_init(LOG_DEST_STDERR, LOG_DEBUG, "owltftpd");
+	ck_assert_int_eq(log_open_file(path_in("log"), (uid_t)-1), 0);
+	log_set_debug_tokens("chan");
+	log_debug_tok("xfer", "hidden %d", 1);
+	log_debug_tok("chan", "shown %d", 2);
+	log_debug("untokened %d", 3);
+	s = slurp("log");
+	ck_assert_ptr_null(strstr(s, "hidden"));
+	ck_assert_ptr_nonnull(strstr(s, ": shown 2\n"));
+	ck_assert_ptr_nonnull(strstr(s, ": untokened 3\n"));
+	clean_dir();
+}
+END_TEST
+
 static Suite *
 logev_suite(void)
 {
@@ -685,6 +732,8 @@ logev_suite(void)
 	tcase_add_test(tc, json_log_without_audit_file);	/* no file yet */
 	tcase_add_test(tc, text_log_and_audit_file);
 	tcase_add_test(tc, logfile_reopens_after_rotation);
+	tcase_add_test(tc, debug_tokens_filter);
+	tcase_add_test(tc, debug_tokens_only_filter_tokened_messages);
 	suite_add_tcase(s, tc);
 	return s;
 }
