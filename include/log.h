@@ -11,6 +11,8 @@
 
 /* Longest message logged whole: a JSON event (AUDIT_LINE_MAX) fits. */
 #define LOG_MSG_MAX	4608
+/* Room for the debug token list (OWLTFTPD_DEBUG), commas included. */
+#define LOG_TOKENS_LEN	256
 
 enum log_dest {
 	LOG_DEST_STDERR,
@@ -18,6 +20,7 @@ enum log_dest {
 	LOG_DEST_FILE,		/* via log_open_file() */
 };
 
+/* Also reads the debug tokens from OWLTFTPD_DEBUG (log_set_debug_tokens). */
 void	 log_init(enum log_dest, int level, const char *ident);
 void	 log_set_role(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
@@ -52,6 +55,23 @@ void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* A message at priority pri (LOG_DEBUG ... LOG_EMERG), if enabled. */
+void	 log_at(int pri, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Debug tokens, as lldpd has them: a debug message names the part of the
+ * server it comes from ("xfer", "chan", "io", "libevent"), and the list
+ * of tokens set lets only those through, at log_level "debug".  The list
+ * is comma- or space-separated; NULL or empty lets every token through
+ * (and log_debug(), which names none, is never filtered).  A token is a
+ * non-empty word without commas or blanks.
+ */
+void	 log_set_debug_tokens(const char *list);
+/* Would log_debug_tok(token, ...) write anything? */
+int	 log_debug_wanted(const char *token);
+void	 log_debug_tok(const char *token, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 void	 fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	 fatalx(const char *, ...)

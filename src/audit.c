@@ -7,8 +7,6 @@
 
 #include <sys/types.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,25 +17,12 @@
 #include "audit.h"
 #include "compat.h"
 #include "log.h"
+#include "logfile.h"
 #include "utf8.h"
 
-static int			 audit_fd_ = -1;
-static char			 audit_path[4096];
+static struct logfile		 audit_file = LOGFILE_INITIALIZER;
 static enum audit_format	 audit_format_ = AUDIT_TEXT;
-static uid_t			 audit_owner = (uid_t)-1;
 static int			 audit_worker = -1;	/* -1: the master */
-
-static int
-open_file(const char *path)
-{
-	int	 fd;
-
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0640);
-	if (fd != -1 && audit_owner != (uid_t)-1 && geteuid() == 0)
-		(void)fchown(fd, audit_owner, (gid_t)-1);
-	return fd;
-}
 
 static const char *
 level_name(int pri)
@@ -83,39 +68,27 @@ int
 audit_init(const char *path, enum audit_format format, uid_t owner)
 {
 	audit_set_format(format);
-	audit_owner = owner;
 	if (path == NULL || path[0] == '\0')
 		return 0;
-	(void)strlcpy(audit_path, path, sizeof audit_path);
-	if ((audit_fd_ = open_file(path)) == -1)
-		return -1;
-	return 0;
+	return logfile_open(&audit_file, path, owner);
 }
 
 int
 audit_reopen(void)
 {
-	int	 fd;
-
-	if (audit_fd_ == -1)
-		return 0;
-	if ((fd = open_file(audit_path)) == -1)
-		return -1;
-	(void)close(audit_fd_);
-	audit_fd_ = fd;
-	return 0;
+	return logfile_reopen(&audit_file);
 }
 
 int
 audit_fd(void)
 {
-	return audit_fd_;
+	return audit_file.fd;
 }
 
 int
 audit_wanted(void)
 {
-	return audit_fd_ != -1 || audit_format_ == AUDIT_JSON;
+	return audit_file.fd != -1 || audit_format_ == AUDIT_JSON;
 }
 
 int
@@ -329,9 +302,10 @@ void
 audit_emit(struct audit_buf *b)
 {
 	(void)audit_end(b);
-	if (audit_fd_ != -1) {
+	if (audit_file.fd != -1) {
+		/* audit_end() left room for the NUL: the newline takes it. */
 		b->buf[b->len] = '\n';
-		(void)write(audit_fd_, b->buf, b->len + 1);
+		logfile_write(&audit_file, b->buf, b->len + 1);
 		b->buf[b->len] = '\0';
 	}
 	if (audit_format_ == AUDIT_JSON)

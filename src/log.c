@@ -7,7 +7,6 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,17 +17,17 @@
 
 #include <event2/event.h>
 
-#include "compat.h"
 #include "log.h"
+#include "logfile.h"
 
 static enum log_dest	 log_to = LOG_DEST_STDERR;
 static int		 log_max = LOG_INFO;
 static const char	*log_ident = "owltftpd";
 static char		 log_role[32];
-static int		 log_fd = -1;		/* LOG_DEST_FILE */
-static char		 log_path[4096];
-static uid_t		 log_owner = (uid_t)-1;
+static struct logfile	 log_file = LOGFILE_INITIALIZER;	/* LOG_DEST_FILE */
 static log_json_fn	 log_json;
+/* Debug tokens let through, as ",xfer,chan,"; "" lets every one. */
+static char		 log_tokens[LOG_TOKENS_LEN];
 
 void
 log_init(enum log_dest dest, int level, const char *ident)
@@ -37,6 +36,7 @@ log_init(enum log_dest dest, int level, const char *ident)
 	log_max = level;
 	if (ident != NULL)
 		log_ident = ident;
+	log_set_debug_tokens(getenv("OWLTFTPD_DEBUG"));
 	if (dest == LOG_DEST_SYSLOG)
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -63,30 +63,52 @@ log_level(void)
 	return log_max;
 }
 
-static int
-open_log_file(const char *path)
+void
+log_set_debug_tokens(const char *list)
 {
-	int	 fd;
+	size_t	 len = 0, n;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0640);
-	if (fd != -1 && log_owner != (uid_t)-1 && geteuid() == 0)
-		(void)fchown(fd, log_owner, (gid_t)-1);
-	return fd;
+	log_tokens[0] = '\0';
+	if (list == NULL)
+		return;
+	while (*list != '\0') {
+		list += strspn(list, ", \t");
+		if ((n = strcspn(list, ", \t")) == 0)
+			break;
+		/* A token that does not fit is left out, not cut. */
+		if (len + (len == 0) + n + 1 < sizeof log_tokens) {
+			if (len == 0)
+				log_tokens[len++] = ',';
+			memcpy(log_tokens + len, list, n);
+			len += n;
+			log_tokens[len++] = ',';
+			log_tokens[len] = '\0';
+		}
+		list += n;
+	}
+}
+
+int
+log_debug_wanted(const char *token)
+{
+	const char	*p;
+	size_t		 n = strlen(token);
+
+	if (!log_enabled(LOG_DEBUG))
+		return 0;
+	if (log_tokens[0] == '\0')
+		return 1;
+	for (p = log_tokens + 1; (p = strstr(p, token)) != NULL; p++)
+		if (p[-1] == ',' && p[n] == ',')
+			return 1;
+	return 0;
 }
 
 int
 log_open_file(const char *path, uid_t owner)
 {
-	int	 fd;
-
-	log_owner = owner;
-	if ((fd = open_log_file(path)) == -1)
+	if (logfile_open(&log_file, path, owner) == -1)
 		return -1;
-	(void)strlcpy(log_path, path, sizeof log_path);
-	if (log_fd != -1)
-		(void)close(log_fd);
-	log_fd = fd;
 	log_to = LOG_DEST_FILE;
 	return 0;
 }
@@ -94,7 +116,7 @@ log_open_file(const char *path, uid_t owner)
 int
 log_file_fd(void)
 {
-	return log_to == LOG_DEST_FILE ? log_fd : -1;
+	return log_to == LOG_DEST_FILE ? log_file.fd : -1;
 }
 
 void
@@ -107,15 +129,9 @@ log_reopen_syslog(void)
 int
 log_reopen(void)
 {
-	int	 fd;
-
 	if (log_to != LOG_DEST_FILE)
 		return 0;
-	if ((fd = open_log_file(log_path)) == -1)
-		return -1;
-	(void)close(log_fd);
-	log_fd = fd;
-	return 0;
+	return logfile_reopen(&log_file);
 }
 
 void
@@ -124,7 +140,17 @@ log_set_json(log_json_fn fn)
 	log_json = fn;
 }
 
-/* A line that is a JSON object and nothing else: one write(). */
+/* One line, with one write(): lines from several processes never mix. */
+static void
+write_line(const char *line, size_t len)
+{
+	if (log_to == LOG_DEST_FILE)
+		logfile_write(&log_file, line, len);
+	else
+		(void)write(STDERR_FILENO, line, len);
+}
+
+/* A line that is a JSON object and nothing else. */
 static void
 write_json(int pri, const char *json)
 {
@@ -138,7 +164,7 @@ write_json(int pri, const char *json)
 	n = strnlen(json, LOG_MSG_MAX);	/* cut, but still one line */
 	memcpy(line, json, n);
 	line[n++] = '\n';
-	(void)write(log_to == LOG_DEST_FILE ? log_fd : STDERR_FILENO, line, n);
+	write_line(line, n);
 }
 
 void
@@ -186,7 +212,6 @@ vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 			(void)strftime(stamp, sizeof stamp,
 			    "%Y-%m-%dT%H:%M:%S%z ", &tm);
 	}
-	/* One write() per line: lines from several processes never mix. */
 	n = snprintf(line, sizeof line, "%s%s[%ld]: %s%s%s%s%s\n", stamp,
 	    log_ident, (long)getpid(), log_role, log_role[0] ? ": " : "", msg,
 	    suffix ? ": " : "", suffix ? suffix : "");
@@ -194,8 +219,7 @@ vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 		return;
 	if ((size_t)n >= sizeof line)
 		n = sizeof line - 1;
-	(void)write(log_to == LOG_DEST_FILE ? log_fd : STDERR_FILENO, line,
-	    (size_t)n);
+	write_line(line, (size_t)n);
 }
 
 void
@@ -245,6 +269,30 @@ log_debug(const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	vlog(LOG_DEBUG, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_debug_tok(const char *token, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (!log_debug_wanted(token))
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_at(int pri, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (!log_enabled(pri))
+		return;
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -325,7 +373,7 @@ log_libevent_cb(int severity, const char *msg)
 {
 	switch (severity) {
 	case EVENT_LOG_DEBUG:
-		log_debug("libevent: %s", msg);
+		log_debug_tok("libevent", "libevent: %s", msg);
 		break;
 	case EVENT_LOG_MSG:
 		log_info("libevent: %s", msg);
