@@ -28,14 +28,15 @@
 #include <event2/event.h>
 
 #include "audit.h"
+#include "chan.h"
 #include "compat.h"
 #include "conf.h"
 #include "ctl.h"
-#include "ctlcmd.h"
 #include "log.h"
 #include "master.h"
-#include "preflight.h"
 #include "metrics.h"
+#include "preflight.h"
+#include "report.h"
 #include "rlimits.h"
 #include "sock.h"
 #include "tmpclean.h"
@@ -49,6 +50,110 @@
 #define MASTER_READY_TIMEOUT_S	8	/* new workers must be ready by then
 					   (under owlctl's and ctl's 10 s) */
 #define MASTER_ASK_TIMEOUT_MS	500	/* answer control requests by then */
+
+/* Listen sockets for one worker count and set of addresses. */
+struct listenset {
+	size_t			 nslots;
+	size_t			 nlisten;
+	struct conf_listen	 asked[CONF_LISTEN_MAX];	/* as configured */
+	struct conf_listen	 bound[CONF_LISTEN_MAX];	/* real ports */
+	int			*fd;		/* [slot * nlisten + i] */
+};
+
+/* One worker process, current generation or retiring. */
+struct wproc {
+	struct wproc		*next;
+	struct master		*m;
+	int			 slot;
+	uint32_t		 generation;
+	pid_t			 pid;
+	time_t			 started;
+	struct chan		 chan;
+	int			 hello;		/* said HELLO (ready) */
+	int			 pending;	/* of the generation starting */
+	int			 retiring;	/* told to QUIT */
+	char			*failed;	/* its FAILED reason, or NULL */
+	struct chan_stats	 last;		/* latest snapshot */
+	int			 stats_fresh;	/* answered the last STATS_REQ */
+	int			 xfers_done;	/* answered the last XFERS_REQ */
+};
+
+/* Respawn bookkeeping of one slot of the current generation. */
+struct mslot {
+	struct master		*m;
+	int			 id;
+	unsigned		 backoff_ms;	/* next delay in a crash loop */
+	int			 fatal;		/* exited 2: not respawned */
+	struct event		*respawn_ev;
+};
+
+/* A live transfer as a worker reported it. */
+struct master_xfer {
+	int			 slot;
+	pid_t			 pid;
+	struct chan_xfer_rec	 rec;
+};
+
+/* A control request waiting for the workers (stats, transfers). */
+struct master_wait {
+	struct master_wait	*next;
+	struct master		*m;
+	enum master_question	 question;
+	uint32_t		 req;
+	struct event		*timeout_ev;
+	master_answer_fn	 done;
+	void			*arg;
+	struct master_xfer	*xfers;		/* MASTER_ASK_XFERS: collected */
+	size_t			 nxfers;
+	size_t			 capxfers;
+};
+
+/*
+ * A generation being started.  Its workers are gated: they open
+ * everything, drop privileges and say HELLO (or FAILED and why), but
+ * read no request until every one of them is ready and the master
+ * commits: then, and only then, the running generation is retired.
+ */
+struct master_next {
+	struct conf		*conf;		/* NULL: the start, m->conf */
+	struct listenset	*ls;
+	int			 same;		/* ls is the running set */
+	uint32_t		 generation;
+	size_t			 ready;		/* workers that said HELLO */
+	struct event		*timeout_ev;
+	master_done_fn		 done;
+	void			*arg;
+};
+
+struct master {
+	struct conf		*conf;
+	const struct conf_source *src;
+	const struct ctl_cmd	*cmds;		/* the control commands */
+	struct event_base	*base;
+	uint32_t		 generation;
+	uint64_t		 reloads;
+	char			*reload_error;	/* last failed reload, or NULL */
+	struct master_next	*next;		/* generation starting */
+	int			 notify;	/* detached: starter's pipe */
+	struct listenset	*ls;		/* current generation's */
+	struct mslot		*slots;
+	size_t			 nslots;
+	struct wproc		*procs;
+	struct stats		 retired;	/* counters of exited workers */
+	struct stats		*slot_retired;	/* the same, per slot */
+	size_t			 nslot_retired;
+	struct stats		 baseline;	/* subtracted after stats reset */
+	time_t			 started;
+	int			 stopping;	/* 0, SIGTERM or SIGQUIT */
+	int			 failed;	/* no worker could run: exit 1 */
+	int			 pidfd;
+	struct ctl		*ctl;
+	struct metrics		*metrics;
+	struct event		*sig_ev[6];
+	struct event		*kill_ev;
+	struct master_wait	*waits;
+	uint32_t		 next_req;
+};
 
 static void	 reap(struct master *);
 
@@ -271,7 +376,7 @@ listenset_slot_open(const struct listenset *ls, int slot)
 
 /* Worker processes ---------------------------------------------------- */
 
-size_t
+static size_t
 master_alive(const struct master *m)
 {
 	const struct wproc	*p;
@@ -337,6 +442,16 @@ on_drained(struct chan *c, const struct chan_hdr *h, const void *body,
 	log_debug("worker[%d] pid %ld drained", p->slot, (long)p->pid);
 }
 
+/* A record's texts are shown as strings: end each inside its field. */
+static void
+xfer_rec_terminate(struct chan_xfer_rec *r)
+{
+	r->peer[sizeof r->peer - 1] = '\0';
+	r->op[sizeof r->op - 1] = '\0';
+	r->file[sizeof r->file - 1] = '\0';
+	r->state[sizeof r->state - 1] = '\0';
+}
+
 static void
 on_xfers(struct chan *c, const struct chan_hdr *h, const void *body,
     void *arg)
@@ -348,7 +463,7 @@ on_xfers(struct chan *c, const struct chan_hdr *h, const void *body,
 	uint32_t		 i;
 
 	for (w = m->waits; w != NULL; w = w->next)
-		if (w->kind == CHAN_T_XFERS_REQ && w->req == x->req)
+		if (w->question == MASTER_ASK_XFERS && w->req == x->req)
 			break;
 	if (w == NULL)
 		return;		/* answered too late */
@@ -361,6 +476,7 @@ on_xfers(struct chan *c, const struct chan_hdr *h, const void *body,
 		w->xfers[w->nxfers].slot = p->slot;
 		w->xfers[w->nxfers].pid = p->pid;
 		w->xfers[w->nxfers].rec = x->rec[i];
+		xfer_rec_terminate(&w->xfers[w->nxfers].rec);
 		w->nxfers++;
 	}
 	if (x->last)
@@ -1105,7 +1221,8 @@ master_reopen(struct master *m)
 
 /* Counters and control requests ---------------------------------------- */
 
-void
+/* Counters: retired + live - baseline, and the live gauge. */
+static void
 master_totals(const struct master *m, struct stats *out, uint64_t *active)
 {
 	const struct wproc	*p;
@@ -1119,16 +1236,27 @@ master_totals(const struct master *m, struct stats *out, uint64_t *active)
 	stats_sub(out, &m->baseline);
 }
 
-void
-master_totals_since_start(const struct master *m, struct stats *out,
-    uint64_t *active)
+/*
+ * The counters of every worker that ever ran in slot (exited ones
+ * included), so a series per slot never goes back across a reload or a
+ * respawn.
+ */
+static void
+slot_totals(const struct master *m, size_t slot, struct stats *out)
 {
-	master_totals(m, out, active);
-	stats_add(out, &m->baseline);
+	const struct wproc	*p;
+
+	memset(out, 0, sizeof *out);
+	if (slot < m->nslot_retired)
+		*out = m->slot_retired[slot];
+	for (p = m->procs; p != NULL; p = p->next)
+		if ((size_t)p->slot == slot)
+			stats_add(out, &p->last.stats);
 }
 
-size_t
-master_slots_seen(const struct master *m)
+/* One more than the highest slot ever used. */
+static size_t
+slots_seen(const struct master *m)
 {
 	const struct wproc	*p;
 	size_t			 n = m->nslot_retired;
@@ -1139,17 +1267,132 @@ master_slots_seen(const struct master *m)
 	return n;
 }
 
-void
-master_slot_totals(const struct master *m, size_t slot, struct stats *out)
+static const char *
+proc_state(const struct wproc *p)
+{
+	if (p->retiring)
+		return "draining";
+	if (p->pending)
+		return p->hello ? "ready" : "starting";
+	return p->hello ? "running" : "starting";
+}
+
+static void
+view_workers(const struct master *m, struct master_view *v, time_t now)
 {
 	const struct wproc	*p;
+	struct report_worker	*w;
 
-	memset(out, 0, sizeof *out);
-	if (slot < m->nslot_retired)
-		*out = m->slot_retired[slot];
-	for (p = m->procs; p != NULL; p = p->next)
-		if ((size_t)p->slot == slot)
-			stats_add(out, &p->last.stats);
+	v->nworkers = master_alive(m);
+	v->workers = xcalloc(v->nworkers + 1, sizeof *v->workers);
+	for (p = m->procs, w = v->workers; p != NULL; p = p->next, w++) {
+		w->slot = p->slot;
+		w->pid = p->pid;
+		w->generation = p->generation;
+		w->uptime = now - p->started;
+		w->active = (int64_t)p->last.active;
+		w->state = proc_state(p);
+		w->stats = p->last.stats;
+	}
+}
+
+static void
+view_listen(const struct master *m, struct master_view *v)
+{
+	const struct sockaddr	*sa;
+	char			 name[80];
+	size_t			 i;
+
+	v->nlisten = m->ls != NULL ? m->ls->nlisten : 0;
+	v->listen = xcalloc(v->nlisten + 1, sizeof *v->listen);
+	for (i = 0; i < v->nlisten; i++) {
+		sa = (const struct sockaddr *)&m->ls->bound[i].addr;
+		v->listen[i] = xstrdup(sock_ntop(sa, name, sizeof name));
+		if (i == 0)
+			v->listen_port = sock_port_of(sa);
+	}
+}
+
+void
+master_view(const struct master *m, struct master_view *v)
+{
+	time_t		 now = time(NULL);
+	uint64_t	 active;
+	size_t		 i;
+
+	memset(v, 0, sizeof *v);
+	v->version = PACKAGE_VERSION;
+	v->pid = getpid();
+	v->reloads = m->reloads;
+	v->config = m->src->path;
+	v->workers_configured = m->conf->workers;
+	v->stopping = m->stopping != 0;
+	v->reload_error = m->reload_error;
+	master_totals(m, &v->total, &active);
+	v->total_since_start = v->total;
+	stats_add(&v->total_since_start, &m->baseline);
+	view_listen(m, v);
+	view_workers(m, v, now);
+	v->nslots = slots_seen(m);
+	v->slots = xcalloc(v->nslots + 1, sizeof *v->slots);
+	for (i = 0; i < v->nslots; i++)
+		slot_totals(m, i, &v->slots[i]);
+	v->server.uptime = now - m->started;
+	v->server.generation = m->generation;
+	v->server.workers_alive = (int64_t)v->nworkers;
+	v->server.transfers_active = (int64_t)active;
+}
+
+void
+master_view_free(struct master_view *v)
+{
+	size_t	 i;
+
+	for (i = 0; i < v->nlisten; i++)
+		free(v->listen[i]);
+	free(v->listen);
+	free(v->workers);
+	free(v->slots);
+	memset(v, 0, sizeof *v);
+}
+
+void
+master_stats_reset(struct master *m)
+{
+	struct stats	 tot;
+	uint64_t	 active;
+
+	memset(&m->baseline, 0, sizeof m->baseline);
+	master_totals(m, &tot, &active);
+	m->baseline = tot;
+}
+
+/* Call the waiter with a view of what arrived. */
+static void
+wait_answer(struct master *m, struct master_wait *w)
+{
+	struct master_view	 v;
+	struct report_xfer	*x;
+	size_t			 i;
+
+	master_view(m, &v);
+	if (w->question == MASTER_ASK_XFERS) {
+		v.nxfers = w->nxfers;
+		v.xfers = xcalloc(w->nxfers + 1, sizeof *v.xfers);
+		for (i = 0; i < w->nxfers; i++) {
+			const struct chan_xfer_rec	*r = &w->xfers[i].rec;
+
+			x = &v.xfers[i];
+			x->worker = w->xfers[i].slot;
+			x->pid = w->xfers[i].pid;
+#define MASTER_X_COPY(name, kind)	x->name = r->name;
+			REPORT_XFER_FIELDS(MASTER_X_COPY)
+#undef MASTER_X_COPY
+		}
+	}
+	w->done(m, &v, w->arg);
+	free(v.xfers);
+	master_view_free(&v);
 }
 
 static void
@@ -1162,7 +1405,7 @@ wait_finish(struct master *m, struct master_wait *w)
 			*pp = w->next;
 			break;
 		}
-	w->done(m, w, w->arg);
+	wait_answer(m, w);
 	if (w->timeout_ev != NULL)
 		event_free(w->timeout_ev);
 	free(w->xfers);
@@ -1181,8 +1424,9 @@ wait_check(struct master *m)
 
 		next = w->next;
 		for (p = m->procs; p != NULL; p = p->next)
-			if ((w->kind == CHAN_T_STATS_REQ && !p->stats_fresh) ||
-			    (w->kind == CHAN_T_XFERS_REQ && !p->xfers_done))
+			if ((w->question == MASTER_ASK_STATS &&
+			    !p->stats_fresh) || (w->question ==
+			    MASTER_ASK_XFERS && !p->xfers_done))
 				all = 0;
 		if (all)
 			wait_finish(m, w);
@@ -1198,8 +1442,9 @@ master_wait_timeout(evutil_socket_t fd, short ev, void *arg)
 	wait_finish(w->m, w);
 }
 
-int
-master_ask(struct master *m, int kind, master_wait_fn done, void *arg)
+void
+master_ask(struct master *m, enum master_question question,
+    master_answer_fn done, void *arg)
 {
 	struct master_wait	*w;
 	struct wproc		*p;
@@ -1208,13 +1453,13 @@ master_ask(struct master *m, int kind, master_wait_fn done, void *arg)
 
 	w = xcalloc(1, sizeof *w);
 	w->m = m;
-	w->kind = kind;
+	w->question = question;
 	w->req = ++m->next_req;
 	w->done = done;
 	w->arg = arg;
 	rq.req = w->req;
 	for (p = m->procs; p != NULL; p = p->next) {
-		if (kind == CHAN_T_STATS_REQ) {
+		if (question == MASTER_ASK_STATS) {
 			p->stats_fresh = 0;
 			(void)chan_send(&p->chan, CHAN_T_STATS_REQ, NULL, 0, 0);
 		} else {
@@ -1229,7 +1474,6 @@ master_ask(struct master *m, int kind, master_wait_fn done, void *arg)
 	if (w->timeout_ev != NULL)
 		(void)evtimer_add(w->timeout_ev, &tv);
 	wait_check(m);
-	return 0;
 }
 
 /* Signals, pid file, startup --------------------------------------------- */
@@ -1474,8 +1718,21 @@ control_start(struct master *m, char **cause)
 		gid = gr->gr_gid;
 	}
 	m->ctl = ctl_new(m->base, conf->control_socket, uid, gid,
-	    conf->control_mode, ctlcmd_table, m, cause);
+	    conf->control_mode, m->cmds, m, cause);
 	return m->ctl == NULL ? -1 : 0;
+}
+
+/* /metrics: the counters since the start, from the workers' last reports. */
+static int
+render_metrics(FILE *fp, void *arg)
+{
+	struct master_view	 v;
+	int			 rc;
+
+	master_view(arg, &v);
+	rc = report_prometheus(&v, fp);
+	master_view_free(&v);
+	return rc;
 }
 
 /* The first generation is ready (error NULL), or could not start. */
@@ -1499,7 +1756,8 @@ start_finished(struct master *m, const char *error, void *arg)
 }
 
 int
-master_run(struct conf *conf, const struct conf_source *src, int foreground)
+master_run(struct conf *conf, const struct conf_source *src, int foreground,
+    const struct ctl_cmd *cmds)
 {
 	static const int	 sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGCHLD,
 				    SIGHUP, SIGUSR1 };
@@ -1513,6 +1771,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 	memset(&m, 0, sizeof m);
 	m.conf = conf;
 	m.src = src;
+	m.cmds = cmds;
 	m.pidfd = -1;
 	m.notify = -1;
 	m.generation = 1;
@@ -1536,8 +1795,8 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground)
 	if ((m.ls = listenset_bind(conf, NULL, &cause)) == NULL)
 		goto out;
 	if (conf->metrics_listen[0] != '\0') {
-		if ((m.metrics = metrics_new(m.base, conf->metrics_listen, &m,
-		    &cause)) == NULL)
+		if ((m.metrics = metrics_new(m.base, conf->metrics_listen,
+		    render_metrics, &m, &cause)) == NULL)
 			goto out;
 		log_info("metrics on %s, port %d", conf->metrics_listen,
 		    metrics_port(m.metrics));
