@@ -32,6 +32,7 @@
 #include "compat.h"
 #include "conf.h"
 #include "ctl.h"
+#include "listenset.h"
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
@@ -50,15 +51,6 @@
 #define MASTER_READY_TIMEOUT_S	8	/* new workers must be ready by then
 					   (under owlctl's and ctl's 10 s) */
 #define MASTER_ASK_TIMEOUT_MS	500	/* answer control requests by then */
-
-/* Listen sockets for one worker count and set of addresses. */
-struct listenset {
-	size_t			 nslots;
-	size_t			 nlisten;
-	struct conf_listen	 asked[CONF_LISTEN_MAX];	/* as configured */
-	struct conf_listen	 bound[CONF_LISTEN_MAX];	/* real ports */
-	int			*fd;		/* [slot * nlisten + i] */
-};
 
 /* One worker process, current generation or retiring. */
 struct wproc {
@@ -156,223 +148,6 @@ struct master {
 };
 
 static void	 reap(struct master *);
-
-/* Listen sockets ------------------------------------------------------ */
-
-static void
-set_port(struct sockaddr *sa, int port)
-{
-	if (sa->sa_family == AF_INET)
-		((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)port);
-}
-
-static int
-same_listen(const struct conf_listen *a, const struct conf_listen *b)
-{
-	return a->addrlen == b->addrlen &&
-	    memcmp(&a->addr, &b->addr, a->addrlen) == 0;
-}
-
-static void
-listenset_free(struct listenset *ls)
-{
-	size_t	 i;
-
-	if (ls == NULL)
-		return;
-	for (i = 0; i < ls->nslots * ls->nlisten; i++)
-		if (ls->fd[i] != -1)
-			(void)close(ls->fd[i]);
-	free(ls->fd);
-	free(ls);
-}
-
-static void
-listenset_close_slot(struct listenset *ls, int slot)
-{
-	size_t	 i;
-
-	for (i = 0; ls != NULL && i < ls->nlisten; i++) {
-		int	*fd = &ls->fd[(size_t)slot * ls->nlisten + i];
-
-		if (*fd != -1)
-			(void)close(*fd);
-		*fd = -1;
-	}
-}
-
-/* Does conf ask for exactly the sockets ls has (all still open)? */
-static int
-listenset_matches(const struct listenset *ls, const struct conf *conf)
-{
-	size_t	 i;
-
-	if (ls == NULL || ls->nslots != (size_t)conf->workers ||
-	    ls->nlisten != conf->nlisten)
-		return 0;
-	for (i = 0; i < ls->nslots * ls->nlisten; i++)
-		if (ls->fd[i] == -1)
-			return 0;
-	for (i = 0; i < conf->nlisten; i++)
-		if (!same_listen(&ls->asked[i], &conf->listen[i]))
-			return 0;
-	return 1;
-}
-
-/* Was address a of conf bound by old (so its port is ours already)? */
-static const struct conf_listen *
-listen_inherited(const struct listenset *old, const struct conf_listen *l)
-{
-	size_t	 j;
-
-	for (j = 0; old != NULL && j < old->nlisten; j++)
-		if (same_listen(&old->asked[j], l))
-			return &old->bound[j];
-	return NULL;
-}
-
-/*
- * With SO_REUSEPORT a second server (or anything of the same user) on
- * the port would quietly share its requests with us: probe every fixed
- * port that is not ours already with a plain bind first, and refuse.
- */
-static int
-listenset_probe(const struct conf *conf, const struct listenset *old,
-    char **cause)
-{
-	size_t	 a;
-
-	for (a = 0; a < conf->nlisten; a++) {
-		const struct conf_listen	*l = &conf->listen[a];
-
-		if (sock_port_of((const struct sockaddr *)&l->addr) == 0 ||
-		    listen_inherited(old, l) != NULL)
-			continue;
-		if (sock_port_free((const struct sockaddr *)&l->addr,
-		    l->addrlen) == -1 && errno == EADDRINUSE) {
-			xasprintf(cause, "listen %s: the port is already in use "
-			    "by another process (another TFTP server?)",
-			    l->text);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * Bind nslots sockets for every address of conf.  With port 0 the first
- * socket picks the port and the others bind the same one; an address
- * already bound by old keeps old's port.  NULL and *cause on failure.
- */
-static struct listenset *
-listenset_bind(const struct conf *conf, const struct listenset *old,
-    char **cause)
-{
-	struct listenset	*ls;
-	size_t			 a, s, j, n = 0;
-	int			 port = -1;
-
-	if (listenset_probe(conf, old, cause) == -1)
-		return NULL;
-	ls = xcalloc(1, sizeof *ls);
-	ls->nslots = (size_t)conf->workers;
-	ls->fd = xreallocarray(NULL, ls->nslots * conf->nlisten, sizeof(int));
-	for (j = 0; j < ls->nslots * conf->nlisten; j++)
-		ls->fd[j] = -1;
-	ls->nlisten = conf->nlisten;
-
-	for (a = 0; a < conf->nlisten; a++) {
-		struct conf_listen	 l = conf->listen[a];
-		const struct conf_listen *had = listen_inherited(old, &l);
-		struct sockaddr		*sa = (struct sockaddr *)&l.addr;
-		char			 name[80];
-		int			 fds[CONF_WORKERS_MAX];
-
-		if (had != NULL)
-			l = *had;
-		if (port > 0 && sock_port_of(sa) == 0)
-			set_port(sa, port);
-		for (s = 0; s < ls->nslots; s++) {
-			fds[s] = sock_listen(sa, l.addrlen, conf->so_rcvbuf);
-			if (fds[s] == -1)
-				break;
-			if (s == 0)
-				set_port(sa, sock_port(fds[0]));
-		}
-		if (s < ls->nslots) {
-			int	 saved = errno;
-
-			while (s > 0)
-				(void)close(fds[--s]);
-			errno = saved;
-			if (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL) {
-				log_warn("listen %s skipped", conf->listen[a].text);
-				continue;
-			}
-			xasprintf(cause, "listen %s: %s", conf->listen[a].text,
-			    strerror(saved));
-			goto fail;
-		}
-		if (port <= 0)
-			port = sock_port_of(sa);
-		for (s = 0; s < ls->nslots; s++)
-			ls->fd[s * conf->nlisten + n] = fds[s];
-		ls->asked[n] = conf->listen[a];
-		ls->bound[n] = l;
-		log_info("listening on %s", sock_ntop(sa, name, sizeof name));
-		n++;
-	}
-	if (n == 0) {
-		xasprintf(cause, "no listen address could be bound");
-		goto fail;
-	}
-	/* Compact: slots index with the count actually bound. */
-	if (n != conf->nlisten) {
-		for (s = 0; s < ls->nslots; s++)
-			for (j = 0; j < n; j++)
-				ls->fd[s * n + j] = ls->fd[s * conf->nlisten + j];
-	}
-	ls->nlisten = n;
-	return ls;
-fail:
-	ls->nlisten = conf->nlisten;
-	listenset_free(ls);
-	return NULL;
-}
-
-/*
- * Put a slot whose sockets were taken out of the group (its worker
- * crash-looped) back in: same addresses, same ports.  0 or -1.
- */
-static int
-listenset_rebind_slot(struct listenset *ls, int slot, int rcvbuf)
-{
-	size_t	 i;
-
-	for (i = 0; i < ls->nlisten; i++) {
-		int			*fd = &ls->fd[(size_t)slot * ls->nlisten + i];
-		const struct conf_listen *l = &ls->bound[i];
-
-		if (*fd != -1)
-			continue;
-		*fd = sock_listen((const struct sockaddr *)&l->addr,
-		    l->addrlen, rcvbuf);
-		if (*fd == -1) {
-			log_warn("worker[%d]: rebind %s", slot, l->text);
-			listenset_close_slot(ls, slot);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-listenset_slot_open(const struct listenset *ls, int slot)
-{
-	return ls->nlisten > 0 && ls->fd[(size_t)slot * ls->nlisten] != -1;
-}
 
 /* Worker processes ---------------------------------------------------- */
 
@@ -555,8 +330,8 @@ child_cleanup(struct master *m, struct listenset *ls, int slot, int keepfd)
 	event_base_free(m->base);
 	m->base = NULL;
 	keep[n++] = keepfd;
-	for (a = 0; a < ls->nlisten; a++)
-		keep[n++] = ls->fd[(size_t)slot * ls->nlisten + a];
+	for (a = 0; a < listenset_count(ls); a++)
+		keep[n++] = listenset_slot_fds(ls, slot)[a];
 	if (log_file_fd() != -1)
 		keep[n++] = log_file_fd();
 	if (audit_fd() != -1)
@@ -620,8 +395,8 @@ spawn(struct master *m, struct listenset *ls, const struct conf *conf,
 	}
 	if (pid == 0) {
 		child_cleanup(m, ls, slot, sv[1]);
-		_exit(worker_main(conf, slot, &ls->fd[(size_t)slot *
-		    ls->nlisten], ls->nlisten, sv[1], generation, gated));
+		_exit(worker_main(conf, slot, listenset_slot_fds(ls, slot),
+		    listenset_count(ls), sv[1], generation, gated));
 	}
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	(void)close(sv[1]);
@@ -1303,10 +1078,10 @@ view_listen(const struct master *m, struct master_view *v)
 	char			 name[80];
 	size_t			 i;
 
-	v->nlisten = m->ls != NULL ? m->ls->nlisten : 0;
+	v->nlisten = m->ls != NULL ? listenset_count(m->ls) : 0;
 	v->listen = xcalloc(v->nlisten + 1, sizeof *v->listen);
 	for (i = 0; i < v->nlisten; i++) {
-		sa = (const struct sockaddr *)&m->ls->bound[i].addr;
+		sa = (const struct sockaddr *)&listenset_bound(m->ls, i)->addr;
 		v->listen[i] = xstrdup(sock_ntop(sa, name, sizeof name));
 		if (i == 0)
 			v->listen_port = sock_port_of(sa);
