@@ -7,15 +7,11 @@
  */
 #include "config.h"
 
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <netinet/in.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -32,11 +28,13 @@
 #include "compat.h"
 #include "conf.h"
 #include "ctl.h"
+#include "daemon.h"
 #include "listenset.h"
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
 #include "preflight.h"
+#include "proc.h"
 #include "report.h"
 #include "rlimits.h"
 #include "sock.h"
@@ -305,101 +303,37 @@ on_worker_eof(struct chan *c, void *arg)
 	/* Its exit is handled when it is reaped. */
 }
 
+/* What a forked worker runs. */
+struct worker_args {
+	const struct conf	*conf;
+	const struct listenset	*ls;
+	int			 slot;
+	uint32_t		 generation;
+	int			 gated;
+};
+
 static int
-cmp_int(const void *a, const void *b)
+run_worker(void *arg, int chanfd)
 {
-	return *(const int *)a - *(const int *)b;
-}
+	const struct worker_args	*a = arg;
 
-/*
- * In the child: keep only what the worker of this slot needs.  Every
- * other descriptor goes, including control connections that happen to
- * be open (a client waits for their EOF) and the other slots' sockets.
- */
-static void
-child_cleanup(struct master *m, struct listenset *ls, int slot, int keepfd)
-{
-	int	 keep[CONF_LISTEN_MAX + 5], n = 0, i, from = 3;
-	size_t	 a;
-
-	/*
-	 * Re-initialise before freeing: freeing directly would delete the
-	 * master's events from the epoll set parent and child share.
-	 */
-	(void)event_reinit(m->base);
-	event_base_free(m->base);
-	m->base = NULL;
-	keep[n++] = keepfd;
-	for (a = 0; a < listenset_count(ls); a++)
-		keep[n++] = listenset_slot_fds(ls, slot)[a];
-	if (log_file_fd() != -1)
-		keep[n++] = log_file_fd();
-	if (audit_fd() != -1)
-		keep[n++] = audit_fd();
-	qsort(keep, (size_t)n, sizeof keep[0], cmp_int);
-	closelog();	/* its socket would be closed under it */
-	for (i = 0; i < n; i++) {
-		if (keep[i] > from)
-			(void)close_range((unsigned)from,
-			    (unsigned)keep[i] - 1, 0);
-		from = keep[i] + 1;
-	}
-	(void)close_range((unsigned)from, ~0U, 0);
-	log_reopen_syslog();
-}
-
-/* A master event for the audit log: worker_start, worker_exit. */
-static void
-audit_worker(const char *event, int slot, pid_t pid, uint32_t generation,
-    int status)
-{
-	struct audit_buf	 b;
-
-	if (!audit_wanted())
-		return;
-	audit_begin(&b, event);
-	audit_i64(&b, "slot", slot);
-	audit_i64(&b, "pid", pid);
-	audit_u64(&b, "generation", generation);
-	if (status != -1 && WIFEXITED(status))
-		audit_i64(&b, "exit_code", WEXITSTATUS(status));
-	else if (status != -1 && WIFSIGNALED(status))
-		audit_i64(&b, "signal", WTERMSIG(status));
-	audit_emit(&b);
+	return worker_main(a->conf, a->slot, listenset_slot_fds(a->ls,
+	    a->slot), listenset_count(a->ls), chanfd, a->generation, a->gated);
 }
 
 static int
 spawn(struct master *m, struct listenset *ls, const struct conf *conf,
     int slot, uint32_t generation, int gated)
 {
-	struct wproc	*p;
-	sigset_t	 all, old;
-	int		 sv[2];
-	pid_t		 pid;
+	struct worker_args	 args = { conf, ls, slot, generation, gated };
+	struct wproc		*p;
+	int			 chanfd;
+	pid_t			 pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0, sv) == -1) {
-		log_warn("socketpair");
+	pid = proc_spawn(m->base, slot, generation, listenset_slot_fds(ls,
+	    slot), listenset_count(ls), run_worker, &args, &chanfd);
+	if (pid == -1)
 		return -1;
-	}
-	/* No signal may reach the child before it has its own handlers. */
-	(void)sigfillset(&all);
-	(void)sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == -1) {
-		log_warn("fork");
-		(void)sigprocmask(SIG_SETMASK, &old, NULL);
-		(void)close(sv[0]);
-		(void)close(sv[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		child_cleanup(m, ls, slot, sv[1]);
-		_exit(worker_main(conf, slot, listenset_slot_fds(ls, slot),
-		    listenset_count(ls), sv[1], generation, gated));
-	}
-	(void)sigprocmask(SIG_SETMASK, &old, NULL);
-	(void)close(sv[1]);
 	p = xcalloc(1, sizeof *p);
 	p->m = m;
 	p->slot = slot;
@@ -407,17 +341,14 @@ spawn(struct master *m, struct listenset *ls, const struct conf *conf,
 	p->pending = gated;
 	p->pid = pid;
 	p->started = time(NULL);
-	if (chan_open(&p->chan, m->base, sv[0], (uint32_t)slot,
+	if (chan_open(&p->chan, m->base, chanfd, (uint32_t)slot,
 	    master_handlers, on_worker_eof, p) == -1) {
 		log_warnx("worker[%d]: cannot watch its channel", slot);
-		(void)close(sv[0]);
+		(void)close(chanfd);
 		p->chan.fd = -1;
 	}
 	p->next = m->procs;
 	m->procs = p;
-	log_debug("worker[%d] started, pid %ld, generation %u", slot,
-	    (long)pid, generation);
-	audit_worker("worker_start", slot, pid, generation, -1);
 	return 0;
 }
 
@@ -486,24 +417,6 @@ respawn_later(struct master *m, struct wproc *p)
 
 static void	 next_abort(struct master *, const char *why, int names_key);
 
-/* Why a worker ended, for messages: its own word if it said one. */
-static char *
-exit_reason(const struct wproc *p, int status)
-{
-	char	*why;
-
-	if (p->failed != NULL)
-		why = xstrdup(p->failed);
-	else if (WIFSIGNALED(status))
-		xasprintf(&why, "worker[%d] was killed by signal %d before it "
-		    "was ready", p->slot, WTERMSIG(status));
-	else
-		xasprintf(&why, "worker[%d] exited with code %d before it was "
-		    "ready", p->slot, WIFEXITED(status) ? WEXITSTATUS(status) :
-		    -1);
-	return why;
-}
-
 static void
 proc_exited(struct master *m, struct wproc *p, int status)
 {
@@ -526,22 +439,15 @@ proc_exited(struct master *m, struct wproc *p, int status)
 		m->nslot_retired = (size_t)p->slot + 1;
 	}
 	stats_add(&m->slot_retired[p->slot], &p->last.stats);
-	audit_worker("worker_exit", p->slot, p->pid, p->generation, status);
-	if (clean && (!current || m->stopping))
-		log_debug("worker[%d] pid %ld exited", p->slot, (long)p->pid);
-	else if (WIFEXITED(status))
-		log_warnx("worker[%d] pid %ld exited with code %d", p->slot,
-		    (long)p->pid, WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		log_warnx("worker[%d] pid %ld killed by signal %d", p->slot,
-		    (long)p->pid, WTERMSIG(status));
+	proc_ended(p->slot, p->pid, p->generation, status, !current ||
+	    m->stopping);
 	/* Its temporary upload files, unless it cannot have made any
 	 * (gated workers of a new generation never read a request). */
 	if (!clean && !p->pending && (m->conf->uploads != FS_UPLOAD_OFF ||
 	    p->generation != m->generation))
 		(void)tmpclean_sweep(m->conf->root, p->pid);
 	if (p->pending && m->next != NULL) {
-		char	*why = exit_reason(p, status);
+		char	*why = proc_exit_reason(p->slot, p->failed, status);
 
 		p->pending = 0;
 		next_abort(m, why, p->failed != NULL);
@@ -574,8 +480,9 @@ proc_free(struct wproc *p)
 
 /* Fold an exited worker into the totals and forget it. */
 static void
-forget_proc(struct master *m, pid_t pid, int status)
+forget_proc(pid_t pid, int status, void *arg)
 {
+	struct master	 *m = arg;
 	struct wproc	**pp, *p;
 
 	for (pp = &m->procs; *pp != NULL; pp = &(*pp)->next)
@@ -591,12 +498,9 @@ forget_proc(struct master *m, pid_t pid, int status)
 static void
 reap(struct master *m)
 {
-	pid_t	 pid;
-	int	 status;
 	size_t	 i, fatal = 0;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		forget_proc(m, pid, status);
+	(void)proc_reap(0, forget_proc, m);
 	wait_check(m);
 	if (m->stopping && m->procs == NULL) {
 		(void)event_base_loopbreak(m->base);
@@ -1284,126 +1188,6 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	}
 }
 
-/*
- * Leave the terminal like daemon(3), but let the starting process wait
- * for our word: "0" once every worker is ready, or "1" and the reason,
- * which it prints before it exits 1.  Init scripts and systemd's forking
- * units thus see a start that cannot serve fail, with the reason.
- */
-static int
-detach(int *notify)
-{
-	char	 buf[1024];
-	size_t	 got = 0;
-	ssize_t	 n;
-	int	 p[2];
-	pid_t	 pid;
-
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return -1;
-	if ((pid = fork()) == -1) {
-		(void)close(p[0]);
-		(void)close(p[1]);
-		return -1;
-	}
-	if (pid != 0) {
-		(void)close(p[1]);
-		while (got < sizeof buf - 1 && ((n = read(p[0], buf + got,
-		    sizeof buf - 1 - got)) > 0 || (n == -1 && errno == EINTR)))
-			if (n > 0)
-				got += (size_t)n;
-		buf[got] = '\0';
-		if (got > 0 && buf[0] == '0')
-			_exit(0);
-		if (got > 1)
-			(void)fprintf(stderr, "owltftpd: %s\n", buf + 1);
-		else if (got == 0)
-			(void)fprintf(stderr, "owltftpd: the server exited "
-			    "during startup (see its log)\n");
-		_exit(1);
-	}
-	(void)close(p[0]);
-	if (setsid() == -1 || chdir("/") == -1) {
-		(void)close(p[1]);
-		return -1;
-	}
-	*notify = p[1];
-	return 0;
-}
-
-/* Past every check that reports on the terminal: leave it. */
-static void
-detach_stdio(void)
-{
-	int	 fd;
-
-	if ((fd = open("/dev/null", O_RDWR)) != -1) {
-		(void)dup2(fd, STDIN_FILENO);
-		(void)dup2(fd, STDOUT_FILENO);
-		(void)dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			(void)close(fd);
-	}
-}
-
-/* Tell the starting process the outcome: error NULL is success. */
-static void
-detach_done(int *notify, const char *error)
-{
-	char	 buf[1024];
-	int	 n;
-
-	if (*notify == -1)
-		return;
-	n = snprintf(buf, sizeof buf, "%s%s", error == NULL ? "0" : "1",
-	    error == NULL ? "" : error);
-	if (n >= (int)sizeof buf)
-		n = (int)sizeof buf - 1;
-	(void)write(*notify, buf, (size_t)n);
-	(void)close(*notify);
-	*notify = -1;
-}
-
-/*
- * Take the pid file's lock: a live server holds it, a dead one's file
- * is just a file.  Returns the locked descriptor, or -1 with *cause.
- */
-static int
-pidfile_lock(const char *path, char **cause)
-{
-	char	 buf[32];
-	ssize_t	 n;
-	int	 fd;
-
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1) {
-		xasprintf(cause, "pid file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		n = pread(fd, buf, sizeof buf - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		xasprintf(cause, "another owltftpd (pid %s) is running with "
-		    "pid file %s", buf[0] != '\0' ? buf : "?", path);
-		(void)close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-pidfile_write(int fd)
-{
-	char	 buf[32];
-	int	 n;
-
-	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n)
-		return -1;
-	return 0;
-}
-
 static void
 cleanup(struct master *m)
 {
@@ -1457,16 +1241,6 @@ audit_server(const struct master *m, const char *event)
 	audit_emit(&b);
 }
 
-static uid_t
-worker_uid(const struct conf *conf)
-{
-	struct passwd	*pw;
-
-	if (geteuid() != 0 || (pw = getpwnam(conf->user)) == NULL)
-		return (uid_t)-1;
-	return pw->pw_uid;
-}
-
 static int
 control_start(struct master *m, char **cause)
 {
@@ -1517,15 +1291,15 @@ start_finished(struct master *m, const char *error, void *arg)
 	if (error == NULL) {
 		log_info("started %d workers", m->conf->workers);
 		audit_server(m, "server_start");
-		detach_done(&m->notify, NULL);
+		daemon_detach_done(&m->notify, NULL);
 		return;
 	}
 	if (m->stopping) {
-		detach_done(&m->notify, "stopped during startup");
+		daemon_detach_done(&m->notify, "stopped during startup");
 		return;
 	}
 	log_warnx("cannot start: %s", error);
-	detach_done(&m->notify, error);
+	daemon_detach_done(&m->notify, error);
 	m->failed = 1;
 	master_stop(m, 0);
 }
@@ -1557,7 +1331,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground,
 		goto out;
 	/* Before binding: with SO_REUSEPORT a second server would share. */
 	if (conf->pid_file[0] != '\0' &&
-	    (m.pidfd = pidfile_lock(conf->pid_file, &cause)) == -1)
+	    (m.pidfd = daemon_pidfile_lock(conf->pid_file, &cause)) == -1)
 		goto out;
 	(void)strlcpy(pidpath, conf->pid_file, sizeof pidpath);
 	if ((m.base = event_base_new()) == NULL) {
@@ -1577,29 +1351,19 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground,
 		    metrics_port(m.metrics));
 	}
 	if (!foreground) {
-		if (detach(&m.notify) == -1) {
+		if (daemon_detach(&m.notify) == -1) {
 			xasprintf(&cause, "detach: %s", strerror(errno));
 			goto out;
 		}
 		(void)event_reinit(m.base);
 	}
-	if (m.pidfd != -1 && pidfile_write(m.pidfd) == -1) {
+	if (m.pidfd != -1 && daemon_pidfile_write(m.pidfd) == -1) {
 		xasprintf(&cause, "pid file %s: %s", conf->pid_file,
 		    strerror(errno));
 		goto out;
 	}
-	if (conf->log_file[0] != '\0' &&
-	    log_open_file(conf->log_file, worker_uid(conf)) == -1) {
-		xasprintf(&cause, "log file %s: %s", conf->log_file,
-		    strerror(errno));
+	if (daemon_open_logs(conf, &cause) == -1)
 		goto out;
-	}
-	if (audit_init(conf->audit_file, conf->log_format ? AUDIT_JSON :
-	    AUDIT_TEXT, worker_uid(conf)) == -1) {
-		xasprintf(&cause, "audit file %s: %s", conf->audit_file,
-		    strerror(errno));
-		goto out;
-	}
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		if ((m.sig_ev[i] = evsignal_new(m.base, sigs[i], signal_cb,
 		    &m)) == NULL || evsignal_add(m.sig_ev[i], NULL) == -1) {
@@ -1612,7 +1376,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground,
 		 * inherit it; the starting process hears the outcome from
 		 * start_finished() through the pipe.
 		 */
-		detach_stdio();
+		daemon_detach_stdio();
 		if (conf->log_file[0] == '\0')
 			log_init(LOG_DEST_SYSLOG, conf->log_level, "owltftpd");
 	}
@@ -1620,7 +1384,7 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground,
 	(void)tmpclean_sweep(conf->root, 0);
 	if (next_start(&m, NULL, m.ls, 1, start_finished, NULL, &cause) == -1) {
 		log_warnx("cannot start: %s", cause);
-		detach_done(&m.notify, cause);
+		daemon_detach_done(&m.notify, cause);
 		free(cause);
 		cause = NULL;
 		m.failed = 1;
@@ -1629,15 +1393,9 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground,
 	if (m.procs != NULL)
 		(void)event_base_dispatch(m.base);
 	/* A stop must not leave children behind. */
-	while (m.procs != NULL) {
-		int	 status;
-		pid_t	 pid = waitpid(-1, &status, 0);
-
-		if (pid == -1)
-			break;
-		forget_proc(&m, pid, status);
-	}
-	detach_done(&m.notify, "the server stopped during startup");
+	while (m.procs != NULL && proc_reap(1, forget_proc, &m) != -1)
+		continue;
+	daemon_detach_done(&m.notify, "the server stopped during startup");
 	log_info("exiting");
 	audit_server(&m, "server_stop");
 	rc = m.failed ? 1 : 0;
@@ -1654,10 +1412,10 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground,
 out:
 	if (cause != NULL) {
 		log_warnx("%s", cause);
-		detach_done(&m.notify, cause);	/* the starting process exits 1 */
+		daemon_detach_done(&m.notify, cause);	/* the starting process exits 1 */
 		free(cause);
 	}
-	detach_done(&m.notify, "startup failed");
+	daemon_detach_done(&m.notify, "startup failed");
 	cleanup(&m);
 	return rc;
 }
