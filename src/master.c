@@ -38,6 +38,7 @@
 #include "report.h"
 #include "rlimits.h"
 #include "sock.h"
+#include "tally.h"
 #include "tmpclean.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -129,10 +130,7 @@ struct master {
 	struct mslot		*slots;
 	size_t			 nslots;
 	struct wproc		*procs;
-	struct stats		 retired;	/* counters of exited workers */
-	struct stats		*slot_retired;	/* the same, per slot */
-	size_t			 nslot_retired;
-	struct stats		 baseline;	/* subtracted after stats reset */
+	struct tally		 tally;		/* counters across workers */
 	time_t			 started;
 	int			 stopping;	/* 0, SIGTERM or SIGQUIT */
 	int			 failed;	/* no worker could run: exit 1 */
@@ -429,16 +427,7 @@ proc_exited(struct master *m, struct wproc *p, int status)
 	/* Its last words (final counters, a failure) may still be queued. */
 	if (p->chan.fd != -1)
 		chan_drain(&p->chan);
-	stats_add(&m->retired, &p->last.stats);
-	if ((size_t)p->slot >= m->nslot_retired) {
-		m->slot_retired = xreallocarray(m->slot_retired,
-		    (size_t)p->slot + 1, sizeof *m->slot_retired);
-		memset(m->slot_retired + m->nslot_retired, 0,
-		    ((size_t)p->slot + 1 - m->nslot_retired) *
-		    sizeof *m->slot_retired);
-		m->nslot_retired = (size_t)p->slot + 1;
-	}
-	stats_add(&m->slot_retired[p->slot], &p->last.stats);
+	tally_retire(&m->tally, p->slot, &p->last.stats);
 	proc_ended(p->slot, p->pid, p->generation, status, !current ||
 	    m->stopping);
 	/* Its temporary upload files, unless it cannot have made any
@@ -900,50 +889,22 @@ master_reopen(struct master *m)
 
 /* Counters and control requests ---------------------------------------- */
 
-/* Counters: retired + live - baseline, and the live gauge. */
-static void
-master_totals(const struct master *m, struct stats *out, uint64_t *active)
+/* The live workers' last reports, for the tally: n of them, allocated. */
+static struct tally_live *
+live_workers(const struct master *m, size_t *n)
 {
 	const struct wproc	*p;
+	struct tally_live	*live;
+	size_t			 i = 0;
 
-	*out = m->retired;
-	*active = 0;
-	for (p = m->procs; p != NULL; p = p->next) {
-		stats_add(out, &p->last.stats);
-		*active += p->last.active;
+	*n = master_alive(m);
+	live = xcalloc(*n + 1, sizeof *live);
+	for (p = m->procs; p != NULL; p = p->next, i++) {
+		live[i].slot = p->slot;
+		live[i].stats = &p->last.stats;
+		live[i].active = p->last.active;
 	}
-	stats_sub(out, &m->baseline);
-}
-
-/*
- * The counters of every worker that ever ran in slot (exited ones
- * included), so a series per slot never goes back across a reload or a
- * respawn.
- */
-static void
-slot_totals(const struct master *m, size_t slot, struct stats *out)
-{
-	const struct wproc	*p;
-
-	memset(out, 0, sizeof *out);
-	if (slot < m->nslot_retired)
-		*out = m->slot_retired[slot];
-	for (p = m->procs; p != NULL; p = p->next)
-		if ((size_t)p->slot == slot)
-			stats_add(out, &p->last.stats);
-}
-
-/* One more than the highest slot ever used. */
-static size_t
-slots_seen(const struct master *m)
-{
-	const struct wproc	*p;
-	size_t			 n = m->nslot_retired;
-
-	for (p = m->procs; p != NULL; p = p->next)
-		if ((size_t)p->slot + 1 > n)
-			n = (size_t)p->slot + 1;
-	return n;
+	return live;
 }
 
 static const char *
@@ -995,9 +956,10 @@ view_listen(const struct master *m, struct master_view *v)
 void
 master_view(const struct master *m, struct master_view *v)
 {
-	time_t		 now = time(NULL);
-	uint64_t	 active;
-	size_t		 i;
+	struct tally_live	*live;
+	time_t			 now = time(NULL);
+	uint64_t		 active;
+	size_t			 nlive;
 
 	memset(v, 0, sizeof *v);
 	v->version = PACKAGE_VERSION;
@@ -1007,15 +969,13 @@ master_view(const struct master *m, struct master_view *v)
 	v->workers_configured = m->conf->workers;
 	v->stopping = m->stopping != 0;
 	v->reload_error = m->reload_error;
-	master_totals(m, &v->total, &active);
-	v->total_since_start = v->total;
-	stats_add(&v->total_since_start, &m->baseline);
+	live = live_workers(m, &nlive);
+	tally_totals(&m->tally, live, nlive, &v->total, &v->total_since_start,
+	    &active);
+	v->slots = tally_slots(&m->tally, live, nlive, &v->nslots);
+	free(live);
 	view_listen(m, v);
 	view_workers(m, v, now);
-	v->nslots = slots_seen(m);
-	v->slots = xcalloc(v->nslots + 1, sizeof *v->slots);
-	for (i = 0; i < v->nslots; i++)
-		slot_totals(m, i, &v->slots[i]);
 	v->server.uptime = now - m->started;
 	v->server.generation = m->generation;
 	v->server.workers_alive = (int64_t)v->nworkers;
@@ -1038,12 +998,12 @@ master_view_free(struct master_view *v)
 void
 master_stats_reset(struct master *m)
 {
-	struct stats	 tot;
-	uint64_t	 active;
+	struct tally_live	*live;
+	size_t			 nlive;
 
-	memset(&m->baseline, 0, sizeof m->baseline);
-	master_totals(m, &tot, &active);
-	m->baseline = tot;
+	live = live_workers(m, &nlive);
+	tally_reset(&m->tally, live, nlive);
+	free(live);
 }
 
 /* Call the waiter with a view of what arrived. */
@@ -1223,7 +1183,7 @@ cleanup(struct master *m)
 	if (m->base != NULL)
 		event_base_free(m->base);
 	free(m->reload_error);
-	free(m->slot_retired);
+	tally_free(&m->tally);
 	conf_free(m->conf);
 }
 
