@@ -135,6 +135,7 @@ struct master {
 	int			 stopping;	/* 0, SIGTERM or SIGQUIT */
 	int			 failed;	/* no worker could run: exit 1 */
 	int			 pidfd;
+	char			 pidpath[PATH_MAX];	/* locked at startup */
 	struct ctl		*ctl;
 	struct metrics		*metrics;
 	struct event		*sig_ev[6];
@@ -1264,17 +1265,152 @@ start_finished(struct master *m, const char *error, void *arg)
 	master_stop(m, 0);
 }
 
+/*
+ * Startup, in order (docs/design.md): first what can fail on the
+ * terminal, then what must happen after the fork, then the workers.
+ */
+
+/* Checks before anything is claimed, and the pid file's lock. */
+static int
+startup_check(struct master *m, char **cause)
+{
+	const struct conf	*conf = m->conf;
+
+	if (preflight_check(conf, PREFLIGHT_ALL, cause) == -1)
+		return -1;
+	/* Before binding: with SO_REUSEPORT a second server would share. */
+	if (conf->pid_file[0] != '\0' &&
+	    (m->pidfd = daemon_pidfile_lock(conf->pid_file, cause)) == -1)
+		return -1;
+	(void)strlcpy(m->pidpath, conf->pid_file, sizeof m->pidpath);
+	return 0;
+}
+
+/* The control socket, the listen sockets and the metrics endpoint. */
+static int
+startup_bind(struct master *m, char **cause)
+{
+	const struct conf	*conf = m->conf;
+
+	if ((m->base = event_base_new()) == NULL) {
+		xasprintf(cause, "event_base_new failed");
+		return -1;
+	}
+	if (control_start(m, cause) == -1)
+		return -1;
+	rlimits_raise_nofile(conf, 1);
+	if ((m->ls = listenset_bind(conf, NULL, cause)) == NULL)
+		return -1;
+	if (conf->metrics_listen[0] == '\0')
+		return 0;
+	if ((m->metrics = metrics_new(m->base, conf->metrics_listen,
+	    render_metrics, m, cause)) == NULL)
+		return -1;
+	log_info("metrics on %s, port %d", conf->metrics_listen,
+	    metrics_port(m->metrics));
+	return 0;
+}
+
+/* Leave the terminal (unless foreground), then what needs the daemon. */
+static int
+startup_detach(struct master *m, int foreground, char **cause)
+{
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGCHLD,
+				    SIGHUP, SIGUSR1 };
+	const struct conf	*conf = m->conf;
+	size_t			 i;
+
+	if (!foreground) {
+		if (daemon_detach(&m->notify) == -1) {
+			xasprintf(cause, "detach: %s", strerror(errno));
+			return -1;
+		}
+		(void)event_reinit(m->base);
+	}
+	if (m->pidfd != -1 && daemon_pidfile_write(m->pidfd) == -1) {
+		xasprintf(cause, "pid file %s: %s", conf->pid_file,
+		    strerror(errno));
+		return -1;
+	}
+	if (daemon_open_logs(conf, cause) == -1)
+		return -1;
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if ((m->sig_ev[i] = evsignal_new(m->base, sigs[i], signal_cb,
+		    m)) == NULL || evsignal_add(m->sig_ev[i], NULL) == -1) {
+			xasprintf(cause, "cannot watch signals");
+			return -1;
+		}
+	if (m->notify != -1) {
+		/*
+		 * Leave the terminal before forking workers, which would
+		 * inherit it; the starting process hears the outcome from
+		 * start_finished() through the pipe.
+		 */
+		daemon_detach_stdio();
+		if (conf->log_file[0] == '\0')
+			log_init(LOG_DEST_SYSLOG, conf->log_level, "owltftpd");
+	}
+	return 0;
+}
+
+/* Fork the first generation; start_finished() hears how it went. */
+static void
+startup_workers(struct master *m)
+{
+	char	*cause = NULL;
+
+	/* Left by a crash of the whole server, whatever uploads is now. */
+	(void)tmpclean_sweep(m->conf->root, 0);
+	if (next_start(m, NULL, m->ls, 1, start_finished, NULL, &cause) ==
+	    -1) {
+		log_warnx("cannot start: %s", cause);
+		daemon_detach_done(&m->notify, cause);
+		free(cause);
+		m->failed = 1;
+		master_stop(m, 0);
+	}
+}
+
+/*
+ * A served run ends here: no child left behind, the files others look
+ * at taken away.  Freeing the rest would only delay the exit that init
+ * systems and owlctl stop wait for; the kernel takes it all back.
+ */
+static void __attribute__((noreturn))
+served_exit(struct master *m)
+{
+	while (m->procs != NULL && proc_reap(1, forget_proc, m) != -1)
+		continue;
+	daemon_detach_done(&m->notify, "the server stopped during startup");
+	log_info("exiting");
+	audit_server(m, "server_stop");
+	ctl_free(m->ctl);		/* removes the socket it made */
+	if (m->pidfd != -1)
+		(void)unlink(m->pidpath);	/* the one locked at startup */
+	(void)fflush(NULL);
+	_exit(m->failed ? 1 : 0);
+}
+
+/* Startup failed before any worker: say why, undo, exit code 1. */
+static int
+startup_failed(struct master *m, char *cause)
+{
+	if (cause != NULL) {
+		log_warnx("%s", cause);
+		daemon_detach_done(&m->notify, cause);	/* the starter exits 1 */
+		free(cause);
+	}
+	daemon_detach_done(&m->notify, "startup failed");
+	cleanup(m);
+	return 1;
+}
+
 int
 master_run(struct conf *conf, const struct conf_source *src, int foreground,
     const struct ctl_cmd *cmds)
 {
-	static const int	 sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGCHLD,
-				    SIGHUP, SIGUSR1 };
-	struct master		 m;
-	char			*cause = NULL;
-	char			 pidpath[PATH_MAX];
-	size_t			 i;
-	int			 rc = 1;
+	struct master	 m;
+	char		*cause = NULL;
 
 	log_set_role("master");
 	memset(&m, 0, sizeof m);
@@ -1287,95 +1423,12 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground,
 	m.started = time(NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
 
-	if (preflight_check(conf, PREFLIGHT_ALL, &cause) == -1)
-		goto out;
-	/* Before binding: with SO_REUSEPORT a second server would share. */
-	if (conf->pid_file[0] != '\0' &&
-	    (m.pidfd = daemon_pidfile_lock(conf->pid_file, &cause)) == -1)
-		goto out;
-	(void)strlcpy(pidpath, conf->pid_file, sizeof pidpath);
-	if ((m.base = event_base_new()) == NULL) {
-		xasprintf(&cause, "event_base_new failed");
-		goto out;
-	}
-	if (control_start(&m, &cause) == -1)
-		goto out;
-	rlimits_raise_nofile(conf, 1);
-	if ((m.ls = listenset_bind(conf, NULL, &cause)) == NULL)
-		goto out;
-	if (conf->metrics_listen[0] != '\0') {
-		if ((m.metrics = metrics_new(m.base, conf->metrics_listen,
-		    render_metrics, &m, &cause)) == NULL)
-			goto out;
-		log_info("metrics on %s, port %d", conf->metrics_listen,
-		    metrics_port(m.metrics));
-	}
-	if (!foreground) {
-		if (daemon_detach(&m.notify) == -1) {
-			xasprintf(&cause, "detach: %s", strerror(errno));
-			goto out;
-		}
-		(void)event_reinit(m.base);
-	}
-	if (m.pidfd != -1 && daemon_pidfile_write(m.pidfd) == -1) {
-		xasprintf(&cause, "pid file %s: %s", conf->pid_file,
-		    strerror(errno));
-		goto out;
-	}
-	if (daemon_open_logs(conf, &cause) == -1)
-		goto out;
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		if ((m.sig_ev[i] = evsignal_new(m.base, sigs[i], signal_cb,
-		    &m)) == NULL || evsignal_add(m.sig_ev[i], NULL) == -1) {
-			xasprintf(&cause, "cannot watch signals");
-			goto out;
-		}
-	if (m.notify != -1) {
-		/*
-		 * Leave the terminal before forking workers, which would
-		 * inherit it; the starting process hears the outcome from
-		 * start_finished() through the pipe.
-		 */
-		daemon_detach_stdio();
-		if (conf->log_file[0] == '\0')
-			log_init(LOG_DEST_SYSLOG, conf->log_level, "owltftpd");
-	}
-	/* Left by a crash of the whole server, whatever uploads is now. */
-	(void)tmpclean_sweep(conf->root, 0);
-	if (next_start(&m, NULL, m.ls, 1, start_finished, NULL, &cause) == -1) {
-		log_warnx("cannot start: %s", cause);
-		daemon_detach_done(&m.notify, cause);
-		free(cause);
-		cause = NULL;
-		m.failed = 1;
-		master_stop(&m, 0);
-	}
+	if (startup_check(&m, &cause) == -1 ||
+	    startup_bind(&m, &cause) == -1 ||
+	    startup_detach(&m, foreground, &cause) == -1)
+		return startup_failed(&m, cause);
+	startup_workers(&m);
 	if (m.procs != NULL)
 		(void)event_base_dispatch(m.base);
-	/* A stop must not leave children behind. */
-	while (m.procs != NULL && proc_reap(1, forget_proc, &m) != -1)
-		continue;
-	daemon_detach_done(&m.notify, "the server stopped during startup");
-	log_info("exiting");
-	audit_server(&m, "server_stop");
-	rc = m.failed ? 1 : 0;
-	/*
-	 * A served run ends here: take the files others look at away and
-	 * leave.  Freeing the rest would only delay the exit that init
-	 * systems and owlctl stop wait for; the kernel takes it all back.
-	 */
-	ctl_free(m.ctl);		/* removes the socket it made */
-	if (m.pidfd != -1)
-		(void)unlink(pidpath);	/* the one locked at startup */
-	(void)fflush(NULL);
-	_exit(rc);
-out:
-	if (cause != NULL) {
-		log_warnx("%s", cause);
-		daemon_detach_done(&m.notify, cause);	/* the starting process exits 1 */
-		free(cause);
-	}
-	daemon_detach_done(&m.notify, "startup failed");
-	cleanup(&m);
-	return rc;
+	served_exit(&m);
 }
