@@ -68,21 +68,22 @@
 	X(age_ms,	NUM)
 
 #define REPORT_X_SERVER_MEMBER(name, kv, prom, help)	int64_t name;
-#define REPORT_X_MEMBER(name, kind, ...)		REPORT_T_##kind name;
+#define REPORT_X_WORKER_MEMBER(name, kind, where)	REPORT_T_##kind name;
+#define REPORT_X_XFER_MEMBER(name, kind)		REPORT_T_##kind name;
 
 struct report_server {
 	REPORT_SERVER_FIELDS(REPORT_X_SERVER_MEMBER)
 };
 
 struct report_worker {
-	REPORT_WORKER_FIELDS(REPORT_X_MEMBER)
+	REPORT_WORKER_FIELDS(REPORT_X_WORKER_MEMBER)
 	struct stats		 stats;		/* its own, since it started */
 };
 
 struct report_xfer {
 	int64_t			 worker;	/* slot */
 	int64_t			 pid;
-	REPORT_XFER_FIELDS(REPORT_X_MEMBER)
+	REPORT_XFER_FIELDS(REPORT_X_XFER_MEMBER)
 };
 
 /* The master at one moment; master_view() fills it, read-only here. */

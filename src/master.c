@@ -4,6 +4,12 @@
  * of every listen address, so a respawned worker gets the same sockets
  * back and a reload that keeps the addresses hands the very same sockets
  * to the new workers: no request falls between two generations.
+ *
+ * Here: generations (start gated, commit, abandon), slots and respawn,
+ * reload, stop, reopen, the channel handlers, and the view the control
+ * commands and /metrics render.  The sockets are listenset.c's, forking
+ * and reaping proc.c's, detaching daemon.c's, the counters' arithmetic
+ * tally.c's.
  */
 #include "config.h"
 
