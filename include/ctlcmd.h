@@ -1,16 +1,12 @@
-/* The control commands the master answers (the table ctl.c dispatches). */
+/*
+ * The control commands the master answers: the table ctl.c dispatches,
+ * which main.c hands to master_run().  Each gets the master as its arg.
+ */
 #ifndef OWL_CTLCMD_H
 #define OWL_CTLCMD_H
 
-#include <stdio.h>
-
 #include "ctl.h"
 
-struct master;
-
 extern const struct ctl_cmd	 ctlcmd_table[];
-
-/* Counters in the Prometheus text format (shared with metrics.c). */
-void	 ctlcmd_prometheus(struct master *, FILE *);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * The control commands.  Replies are key=value lines with dotted names
- * (total.rrq, worker.0.pid), except "stats json" and "stats prometheus".
- * Commands that need the workers (stats, transfers) ask them and answer
- * when they have, without blocking the master.
+ * (total.rrq, worker.0.pid), except "stats json" and "stats prometheus",
+ * all rendered by report.c from a view of the master.  Commands that
+ * need the workers (stats, transfers) ask them and answer when they
+ * have, without blocking the master.
  */
 #include "config.h"
 
@@ -10,223 +11,110 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "chan.h"
 #include "ctl.h"
 #include "ctlcmd.h"
 #include "master.h"
-#include "sock.h"
-#include "stats.h"
+#include "report.h"
 #include "xmalloc.h"
 
-enum stats_format {
-	FMT_KV,
-	FMT_JSON,
-	FMT_PROMETHEUS,
-	FMT_RESET,		/* no output: set the baseline */
+/* What a reply shows of the master. */
+enum reply {
+	REPLY_STATUS,
+	REPLY_STATS,
+	REPLY_STATS_JSON,
+	REPLY_PROMETHEUS,
+	REPLY_RESET,		/* no output: set the baseline */
+	REPLY_WORKERS,
+	REPLY_TRANSFERS,
 };
 
 struct stats_req {
 	struct ctl_conn		*conn;
-	enum stats_format	 fmt;
+	enum reply		 what;
 };
 
-/* Render with stdio into memory, then hand it to the reply. */
-static FILE *
-mem_open(char **buf, size_t *len)
+static int
+render(const struct master_view *v, enum reply what, FILE *fp)
 {
-	FILE	*fp = open_memstream(buf, len);
-
-	if (fp == NULL)
-		abort();	/* out of memory on the control path */
-	return fp;
+	switch (what) {
+	case REPLY_STATUS:
+		report_status(v, fp);
+		break;
+	case REPLY_STATS:
+		report_stats_kv(v, fp);
+		break;
+	case REPLY_STATS_JSON:
+		report_stats_json(v, fp);
+		break;
+	case REPLY_PROMETHEUS:
+		return report_prometheus(v, fp);
+	case REPLY_WORKERS:
+		report_workers(v, fp);
+		break;
+	case REPLY_TRANSFERS:
+		report_transfers(v, fp);
+		break;
+	case REPLY_RESET:
+		break;
+	}
+	return 0;
 }
 
-/* Close the stream (which sets *buf) and append it to the reply. */
+/* Render with stdio into memory, then append it to the reply. */
 static void
-mem_flush(struct ctl_conn *c, FILE *fp, char **buf)
+reply_with(struct ctl_conn *c, const struct master_view *v, enum reply what)
 {
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+	int	 rc;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL) {
+		ctl_error(c, "out of memory");
+		return;
+	}
+	rc = render(v, what, fp);
 	(void)fclose(fp);
-	ctl_printf(c, "%s", *buf);
-	free(*buf);
+	if (rc == -1)
+		ctl_error(c, "out of memory");
+	else
+		ctl_printf(c, "%s", buf);
+	free(buf);
 }
 
-static const char *
-proc_state(const struct wproc *p)
+/* Answer now from a view of the master as it is. */
+static void
+reply_now(struct ctl_conn *c, struct master *m, enum reply what)
 {
-	if (p->retiring)
-		return "draining";
-	if (p->pending)
-		return p->hello ? "ready" : "starting";
-	return p->hello ? "running" : "starting";
+	struct master_view	 v;
+
+	master_view(m, &v);
+	reply_with(c, &v, what);
+	master_view_free(&v);
 }
 
 static enum ctl_result
 cmd_status(struct ctl_conn *c, int argc, char **argv, void *arg)
 {
-	struct master	*m = arg;
-	struct stats	 tot;
-	uint64_t	 active;
-	char		 name[80];
-	size_t		 i;
-
-	master_totals(m, &tot, &active);
-	ctl_printf(c, "version=%s\npid=%ld\nuptime=%lld\ngeneration=%u\n"
-	    "reloads=%" PRIu64 "\nconfig=%s\n", PACKAGE_VERSION,
-	    (long)getpid(), (long long)(time(NULL) - m->started),
-	    m->generation, m->reloads, m->src->path);
-	for (i = 0; m->ls != NULL && i < m->ls->nlisten; i++)
-		ctl_printf(c, "listen.%zu=%s\n", i, sock_ntop(
-		    (const struct sockaddr *)&m->ls->bound[i].addr, name,
-		    sizeof name));
-	if (m->ls != NULL && m->ls->nlisten > 0)
-		ctl_printf(c, "listen.port=%d\n", sock_port_of(
-		    (const struct sockaddr *)&m->ls->bound[0].addr));
-	ctl_printf(c, "workers.configured=%d\nworkers.alive=%zu\n"
-	    "transfers.active=%" PRIu64 "\nstopping=%s\n", m->conf->workers,
-	    master_alive(m), active, m->stopping ? "yes" : "no");
-	if (m->reload_error != NULL)
-		ctl_printf(c, "reload.error=%s\n", m->reload_error);
+	reply_now(c, arg, REPLY_STATUS);
 	return CTL_DONE;
 }
 
 static void
-render_kv(struct master *m, FILE *fp)
-{
-	struct wproc	*p;
-	struct stats	 tot;
-	uint64_t	 active;
-	char		 prefix[32];
-	int		 i = 0;
-
-	master_totals(m, &tot, &active);
-	(void)fprintf(fp, "uptime=%lld\ngeneration=%u\nworkers.alive=%zu\n"
-	    "transfers.active=%" PRIu64 "\n",
-	    (long long)(time(NULL) - m->started), m->generation,
-	    master_alive(m), active);
-	stats_render(&tot, "total", fp);
-	for (p = m->procs; p != NULL; p = p->next, i++) {
-		(void)fprintf(fp, "worker.%d.slot=%d\nworker.%d.pid=%ld\n"
-		    "worker.%d.generation=%u\nworker.%d.active=%" PRIu64 "\n",
-		    i, p->slot, i, (long)p->pid, i, p->generation, i,
-		    p->last.active);
-		(void)snprintf(prefix, sizeof prefix, "worker.%d", i);
-		stats_render(&p->last.stats, prefix, fp);
-	}
-}
-
-static void
-render_json(struct master *m, FILE *fp)
-{
-	struct wproc	*p;
-	struct stats	 tot;
-	uint64_t	 active;
-	const char	*sep = "";
-
-	master_totals(m, &tot, &active);
-	(void)fprintf(fp, "{\"uptime\":%lld,\"generation\":%u,"
-	    "\"workers_alive\":%zu,\"transfers_active\":%" PRIu64
-	    ",\"total\":", (long long)(time(NULL) - m->started),
-	    m->generation, master_alive(m), active);
-	stats_render_json(&tot, fp);
-	(void)fprintf(fp, ",\"workers\":[");
-	for (p = m->procs; p != NULL; p = p->next) {
-		(void)fprintf(fp, "%s{\"slot\":%d,\"pid\":%ld,\"generation\":%u,"
-		    "\"state\":\"%s\",\"active\":%" PRIu64 ",\"stats\":", sep,
-		    p->slot, (long)p->pid, p->generation, proc_state(p),
-		    p->last.active);
-		stats_render_json(&p->last.stats, fp);
-		(void)fputc('}', fp);
-		sep = ",";
-	}
-	(void)fprintf(fp, "]}\n");
-}
-
-/*
- * Prometheus wants counters that never go back and series that do not
- * come and go: totals since the start (stats reset is a view for owlctl
- * and does not touch them), and one series per worker slot, labelled by
- * the slot alone, that carries every worker that ever ran there.
- */
-void
-ctlcmd_prometheus(struct master *m, FILE *fp)
-{
-	const struct stats	**sets;
-	const char		**labels;
-	struct stats		  tot, *slots;
-	uint64_t		  active;
-	size_t			  n = master_slots_seen(m), i;
-	const char		 *none = "";
-
-	master_totals_since_start(m, &tot, &active);
-	(void)fprintf(fp, "# HELP owltftpd_uptime_seconds Seconds since the "
-	    "server started.\n# TYPE owltftpd_uptime_seconds gauge\n"
-	    "owltftpd_uptime_seconds %lld\n"
-	    "# HELP owltftpd_generation Configuration generation (1 + "
-	    "reloads).\n# TYPE owltftpd_generation gauge\n"
-	    "owltftpd_generation %u\n"
-	    "# HELP owltftpd_workers_alive Worker processes running.\n"
-	    "# TYPE owltftpd_workers_alive gauge\n"
-	    "owltftpd_workers_alive %zu\n"
-	    "# HELP owltftpd_transfers_active Transfers in progress.\n"
-	    "# TYPE owltftpd_transfers_active gauge\n"
-	    "owltftpd_transfers_active %" PRIu64 "\n",
-	    (long long)(time(NULL) - m->started), m->generation,
-	    master_alive(m), active);
-	sets = xreallocarray(NULL, n + 1, sizeof *sets);
-	labels = xreallocarray(NULL, n + 1, sizeof *labels);
-	slots = xreallocarray(NULL, n + 1, sizeof *slots);
-	sets[0] = &tot;
-	labels[0] = none;
-	stats_render_prometheus("owltftpd", sets, labels, 1, fp);
-	for (i = 0; i < n; i++) {
-		char	*l;
-
-		master_slot_totals(m, i, &slots[i]);
-		sets[i] = &slots[i];
-		if (asprintf(&l, "slot=\"%zu\"", i) == -1)
-			abort();
-		labels[i] = l;
-	}
-	stats_render_prometheus("owltftpd_worker", sets, labels, n, fp);
-	for (i = 0; i < n; i++)
-		free((char *)(uintptr_t)labels[i]);
-	free(slots);
-	free(sets);
-	free(labels);
-}
-
-static void
-stats_answer(struct master *m, struct master_wait *w, void *arg)
+stats_answer(struct master *m, const struct master_view *v, void *arg)
 {
 	struct stats_req	*r = arg;
-	char			*buf;
-	size_t			 len;
-	FILE			*fp;
 
-	if (r->fmt == FMT_RESET) {
-		struct stats	 tot;
-		uint64_t	 active;
-
+	if (r->what == REPLY_RESET) {
 		/* Fresh counters first: the baseline must be now, not as of
 		 * the last push.  Worker counters themselves never reset. */
-		memset(&m->baseline, 0, sizeof m->baseline);
-		master_totals(m, &tot, &active);
-		m->baseline = tot;
+		master_stats_reset(m);
 		if (ctl_alive(r->conn))
 			ctl_printf(r->conn, "reset=yes\n");
-	} else if (ctl_alive(r->conn)) {
-		fp = mem_open(&buf, &len);
-		if (r->fmt == FMT_JSON)
-			render_json(m, fp);
-		else if (r->fmt == FMT_PROMETHEUS)
-			ctlcmd_prometheus(m, fp);
-		else
-			render_kv(m, fp);
-		mem_flush(r->conn, fp, &buf);
-	}
+	} else if (ctl_alive(r->conn))
+		reply_with(r->conn, v, r->what);
 	ctl_finish(r->conn);
 	free(r);
 }
@@ -234,17 +122,16 @@ stats_answer(struct master *m, struct master_wait *w, void *arg)
 static enum ctl_result
 cmd_stats(struct ctl_conn *c, int argc, char **argv, void *arg)
 {
-	struct master		*m = arg;
 	struct stats_req	*r;
-	enum stats_format	 fmt = FMT_KV;
+	enum reply		 what = REPLY_STATS;
 
 	if (argc == 1) {
 		if (strcmp(argv[0], "json") == 0)
-			fmt = FMT_JSON;
+			what = REPLY_STATS_JSON;
 		else if (strcmp(argv[0], "prometheus") == 0)
-			fmt = FMT_PROMETHEUS;
+			what = REPLY_PROMETHEUS;
 		else if (strcmp(argv[0], "reset") == 0)
-			fmt = FMT_RESET;
+			what = REPLY_RESET;
 		else {
 			ctl_error(c, "usage: stats [json|prometheus|reset]");
 			return CTL_DONE;
@@ -252,63 +139,32 @@ cmd_stats(struct ctl_conn *c, int argc, char **argv, void *arg)
 	}
 	r = xcalloc(1, sizeof *r);
 	r->conn = c;
-	r->fmt = fmt;
-	(void)master_ask(m, CHAN_T_STATS_REQ, stats_answer, r);
+	r->what = what;
+	master_ask(arg, MASTER_ASK_STATS, stats_answer, r);
 	return CTL_LATER;
 }
 
 static enum ctl_result
 cmd_workers(struct ctl_conn *c, int argc, char **argv, void *arg)
 {
-	struct master	*m = arg;
-	struct wproc	*p;
-	time_t		 now = time(NULL);
-	int		 i = 0;
-
-	ctl_printf(c, "workers=%zu\n", master_alive(m));
-	for (p = m->procs; p != NULL; p = p->next, i++)
-		ctl_printf(c, "worker.%d.slot=%d\nworker.%d.pid=%ld\n"
-		    "worker.%d.generation=%u\nworker.%d.uptime=%lld\n"
-		    "worker.%d.active=%" PRIu64 "\nworker.%d.state=%s\n",
-		    i, p->slot, i, (long)p->pid, i, p->generation, i,
-		    (long long)(now - p->started), i, p->last.active, i,
-		    proc_state(p));
+	reply_now(c, arg, REPLY_WORKERS);
 	return CTL_DONE;
 }
 
 static void
-xfers_answer(struct master *m, struct master_wait *w, void *arg)
+xfers_answer(struct master *m, const struct master_view *v, void *arg)
 {
 	struct ctl_conn	*c = arg;
-	size_t		 i;
 
-	if (ctl_alive(c)) {
-		ctl_printf(c, "transfers=%zu\n", w->nxfers);
-		for (i = 0; i < w->nxfers; i++) {
-			const struct master_xfer	*x = &w->xfers[i];
-			const struct chan_xfer_rec	*r = &x->rec;
-
-			ctl_printf(c, "transfer.%zu.worker=%d\n"
-			    "transfer.%zu.pid=%ld\ntransfer.%zu.peer=%.64s\n"
-			    "transfer.%zu.op=%.4s\ntransfer.%zu.file=%.160s\n"
-			    "transfer.%zu.state=%.12s\n"
-			    "transfer.%zu.bytes=%" PRIu64 "\n"
-			    "transfer.%zu.total=%" PRIu64 "\n"
-			    "transfer.%zu.blksize=%u\n"
-			    "transfer.%zu.windowsize=%u\n"
-			    "transfer.%zu.age_ms=%" PRIu64 "\n",
-			    i, x->slot, i, (long)x->pid, i, r->peer, i, r->op,
-			    i, r->file, i, r->state, i, r->bytes, i, r->total,
-			    i, r->blksize, i, r->windowsize, i, r->age_ms);
-		}
-	}
+	if (ctl_alive(c))
+		reply_with(c, v, REPLY_TRANSFERS);
 	ctl_finish(c);
 }
 
 static enum ctl_result
 cmd_transfers(struct ctl_conn *c, int argc, char **argv, void *arg)
 {
-	(void)master_ask(arg, CHAN_T_XFERS_REQ, xfers_answer, c);
+	master_ask(arg, MASTER_ASK_XFERS, xfers_answer, c);
 	return CTL_LATER;
 }
 
@@ -320,8 +176,13 @@ reload_answer(struct master *m, const char *error, void *arg)
 
 	if (error != NULL)
 		ctl_error(c, "reload failed: %s", error);
-	else
-		ctl_printf(c, "generation=%u\n", m->generation);
+	else {
+		struct master_view	 v;
+
+		master_view(m, &v);
+		ctl_printf(c, "generation=%" PRId64 "\n", v.server.generation);
+		master_view_free(&v);
+	}
 	ctl_finish(c);
 }
 
@@ -329,10 +190,9 @@ reload_answer(struct master *m, const char *error, void *arg)
 static enum ctl_result
 cmd_reload(struct ctl_conn *c, int argc, char **argv, void *arg)
 {
-	struct master	*m = arg;
-	char		*cause = NULL;
+	char	*cause = NULL;
 
-	if (master_reload(m, reload_answer, c, &cause) == -1) {
+	if (master_reload(arg, reload_answer, c, &cause) == -1) {
 		ctl_error(c, "reload failed: %s", cause);
 		free(cause);
 		return CTL_DONE;

@@ -14,6 +14,7 @@
 
 #include "audit.h"
 #include "conf.h"
+#include "ctlcmd.h"
 #include "log.h"
 #include "master.h"
 #include "preflight.h"
@@ -161,6 +162,6 @@ main(int argc, char **argv)
 	if (conf->log_format)
 		audit_set_format(AUDIT_JSON);
 	log_libevent_init();
-	rc = master_run(conf, &src, foreground);
+	rc = master_run(conf, &src, foreground, ctlcmd_table);
 	return rc;
 }

@@ -4,18 +4,20 @@
  * of every listen address, so a respawned worker gets the same sockets
  * back and a reload that keeps the addresses hands the very same sockets
  * to the new workers: no request falls between two generations.
+ *
+ * Here: generations (start gated, commit, abandon), slots and respawn,
+ * reload, stop, reopen, the channel handlers, and the view the control
+ * commands and /metrics render.  The sockets are listenset.c's, forking
+ * and reaping proc.c's, detaching daemon.c's, the counters' arithmetic
+ * tally.c's.
  */
 #include "config.h"
 
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <netinet/in.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -28,16 +30,21 @@
 #include <event2/event.h>
 
 #include "audit.h"
+#include "chan.h"
 #include "compat.h"
 #include "conf.h"
 #include "ctl.h"
-#include "ctlcmd.h"
+#include "daemon.h"
+#include "listenset.h"
 #include "log.h"
 #include "master.h"
-#include "preflight.h"
 #include "metrics.h"
+#include "preflight.h"
+#include "proc.h"
+#include "report.h"
 #include "rlimits.h"
 #include "sock.h"
+#include "tally.h"
 #include "tmpclean.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -50,228 +57,104 @@
 					   (under owlctl's and ctl's 10 s) */
 #define MASTER_ASK_TIMEOUT_MS	500	/* answer control requests by then */
 
-static void	 reap(struct master *);
+/* One worker process, current generation or retiring. */
+struct wproc {
+	struct wproc		*next;
+	struct master		*m;
+	int			 slot;
+	uint32_t		 generation;
+	pid_t			 pid;
+	time_t			 started;
+	struct chan		 chan;
+	int			 hello;		/* said HELLO (ready) */
+	int			 pending;	/* of the generation starting */
+	int			 retiring;	/* told to QUIT */
+	char			*failed;	/* its FAILED reason, or NULL */
+	struct chan_stats	 last;		/* latest snapshot */
+	int			 stats_fresh;	/* answered the last STATS_REQ */
+	int			 xfers_done;	/* answered the last XFERS_REQ */
+};
 
-/* Listen sockets ------------------------------------------------------ */
+/* Respawn bookkeeping of one slot of the current generation. */
+struct mslot {
+	struct master		*m;
+	int			 id;
+	unsigned		 backoff_ms;	/* next delay in a crash loop */
+	int			 fatal;		/* exited 2: not respawned */
+	struct event		*respawn_ev;
+};
 
-static void
-set_port(struct sockaddr *sa, int port)
-{
-	if (sa->sa_family == AF_INET)
-		((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)port);
-}
+/* A live transfer as a worker reported it. */
+struct master_xfer {
+	int			 slot;
+	pid_t			 pid;
+	struct chan_xfer_rec	 rec;
+};
 
-static int
-same_listen(const struct conf_listen *a, const struct conf_listen *b)
-{
-	return a->addrlen == b->addrlen &&
-	    memcmp(&a->addr, &b->addr, a->addrlen) == 0;
-}
-
-static void
-listenset_free(struct listenset *ls)
-{
-	size_t	 i;
-
-	if (ls == NULL)
-		return;
-	for (i = 0; i < ls->nslots * ls->nlisten; i++)
-		if (ls->fd[i] != -1)
-			(void)close(ls->fd[i]);
-	free(ls->fd);
-	free(ls);
-}
-
-static void
-listenset_close_slot(struct listenset *ls, int slot)
-{
-	size_t	 i;
-
-	for (i = 0; ls != NULL && i < ls->nlisten; i++) {
-		int	*fd = &ls->fd[(size_t)slot * ls->nlisten + i];
-
-		if (*fd != -1)
-			(void)close(*fd);
-		*fd = -1;
-	}
-}
-
-/* Does conf ask for exactly the sockets ls has (all still open)? */
-static int
-listenset_matches(const struct listenset *ls, const struct conf *conf)
-{
-	size_t	 i;
-
-	if (ls == NULL || ls->nslots != (size_t)conf->workers ||
-	    ls->nlisten != conf->nlisten)
-		return 0;
-	for (i = 0; i < ls->nslots * ls->nlisten; i++)
-		if (ls->fd[i] == -1)
-			return 0;
-	for (i = 0; i < conf->nlisten; i++)
-		if (!same_listen(&ls->asked[i], &conf->listen[i]))
-			return 0;
-	return 1;
-}
-
-/* Was address a of conf bound by old (so its port is ours already)? */
-static const struct conf_listen *
-listen_inherited(const struct listenset *old, const struct conf_listen *l)
-{
-	size_t	 j;
-
-	for (j = 0; old != NULL && j < old->nlisten; j++)
-		if (same_listen(&old->asked[j], l))
-			return &old->bound[j];
-	return NULL;
-}
+/* A control request waiting for the workers (stats, transfers). */
+struct master_wait {
+	struct master_wait	*next;
+	struct master		*m;
+	enum master_question	 question;
+	uint32_t		 req;
+	struct event		*timeout_ev;
+	master_answer_fn	 done;
+	void			*arg;
+	struct master_xfer	*xfers;		/* MASTER_ASK_XFERS: collected */
+	size_t			 nxfers;
+	size_t			 capxfers;
+};
 
 /*
- * With SO_REUSEPORT a second server (or anything of the same user) on
- * the port would quietly share its requests with us: probe every fixed
- * port that is not ours already with a plain bind first, and refuse.
+ * A generation being started.  Its workers are gated: they open
+ * everything, drop privileges and say HELLO (or FAILED and why), but
+ * read no request until every one of them is ready and the master
+ * commits: then, and only then, the running generation is retired.
  */
-static int
-listenset_probe(const struct conf *conf, const struct listenset *old,
-    char **cause)
-{
-	size_t	 a;
-
-	for (a = 0; a < conf->nlisten; a++) {
-		const struct conf_listen	*l = &conf->listen[a];
-
-		if (sock_port_of((const struct sockaddr *)&l->addr) == 0 ||
-		    listen_inherited(old, l) != NULL)
-			continue;
-		if (sock_port_free((const struct sockaddr *)&l->addr,
-		    l->addrlen) == -1 && errno == EADDRINUSE) {
-			xasprintf(cause, "listen %s: the port is already in use "
-			    "by another process (another TFTP server?)",
-			    l->text);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * Bind nslots sockets for every address of conf.  With port 0 the first
- * socket picks the port and the others bind the same one; an address
- * already bound by old keeps old's port.  NULL and *cause on failure.
- */
-static struct listenset *
-listenset_bind(const struct conf *conf, const struct listenset *old,
-    char **cause)
-{
+struct master_next {
+	struct conf		*conf;		/* NULL: the start, m->conf */
 	struct listenset	*ls;
-	size_t			 a, s, j, n = 0;
-	int			 port = -1;
+	int			 same;		/* ls is the running set */
+	uint32_t		 generation;
+	size_t			 ready;		/* workers that said HELLO */
+	struct event		*timeout_ev;
+	master_done_fn		 done;
+	void			*arg;
+};
 
-	if (listenset_probe(conf, old, cause) == -1)
-		return NULL;
-	ls = xcalloc(1, sizeof *ls);
-	ls->nslots = (size_t)conf->workers;
-	ls->fd = xreallocarray(NULL, ls->nslots * conf->nlisten, sizeof(int));
-	for (j = 0; j < ls->nslots * conf->nlisten; j++)
-		ls->fd[j] = -1;
-	ls->nlisten = conf->nlisten;
+struct master {
+	struct conf		*conf;
+	const struct conf_source *src;
+	const struct ctl_cmd	*cmds;		/* the control commands */
+	struct event_base	*base;
+	uint32_t		 generation;
+	uint64_t		 reloads;
+	char			*reload_error;	/* last failed reload, or NULL */
+	struct master_next	*next;		/* generation starting */
+	int			 notify;	/* detached: starter's pipe */
+	struct listenset	*ls;		/* current generation's */
+	struct mslot		*slots;
+	size_t			 nslots;
+	struct wproc		*procs;
+	struct tally		 tally;		/* counters across workers */
+	time_t			 started;
+	int			 stopping;	/* 0, SIGTERM or SIGQUIT */
+	int			 failed;	/* no worker could run: exit 1 */
+	int			 pidfd;
+	char			 pidpath[PATH_MAX];	/* locked at startup */
+	struct ctl		*ctl;
+	struct metrics		*metrics;
+	struct event		*sig_ev[6];
+	struct event		*kill_ev;
+	struct master_wait	*waits;
+	uint32_t		 next_req;
+};
 
-	for (a = 0; a < conf->nlisten; a++) {
-		struct conf_listen	 l = conf->listen[a];
-		const struct conf_listen *had = listen_inherited(old, &l);
-		struct sockaddr		*sa = (struct sockaddr *)&l.addr;
-		char			 name[80];
-		int			 fds[CONF_WORKERS_MAX];
-
-		if (had != NULL)
-			l = *had;
-		if (port > 0 && sock_port_of(sa) == 0)
-			set_port(sa, port);
-		for (s = 0; s < ls->nslots; s++) {
-			fds[s] = sock_listen(sa, l.addrlen, conf->so_rcvbuf);
-			if (fds[s] == -1)
-				break;
-			if (s == 0)
-				set_port(sa, sock_port(fds[0]));
-		}
-		if (s < ls->nslots) {
-			int	 saved = errno;
-
-			while (s > 0)
-				(void)close(fds[--s]);
-			errno = saved;
-			if (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL) {
-				log_warn("listen %s skipped", conf->listen[a].text);
-				continue;
-			}
-			xasprintf(cause, "listen %s: %s", conf->listen[a].text,
-			    strerror(saved));
-			goto fail;
-		}
-		if (port <= 0)
-			port = sock_port_of(sa);
-		for (s = 0; s < ls->nslots; s++)
-			ls->fd[s * conf->nlisten + n] = fds[s];
-		ls->asked[n] = conf->listen[a];
-		ls->bound[n] = l;
-		log_info("listening on %s", sock_ntop(sa, name, sizeof name));
-		n++;
-	}
-	if (n == 0) {
-		xasprintf(cause, "no listen address could be bound");
-		goto fail;
-	}
-	/* Compact: slots index with the count actually bound. */
-	if (n != conf->nlisten) {
-		for (s = 0; s < ls->nslots; s++)
-			for (j = 0; j < n; j++)
-				ls->fd[s * n + j] = ls->fd[s * conf->nlisten + j];
-	}
-	ls->nlisten = n;
-	return ls;
-fail:
-	ls->nlisten = conf->nlisten;
-	listenset_free(ls);
-	return NULL;
-}
-
-/*
- * Put a slot whose sockets were taken out of the group (its worker
- * crash-looped) back in: same addresses, same ports.  0 or -1.
- */
-static int
-listenset_rebind_slot(struct listenset *ls, int slot, int rcvbuf)
-{
-	size_t	 i;
-
-	for (i = 0; i < ls->nlisten; i++) {
-		int			*fd = &ls->fd[(size_t)slot * ls->nlisten + i];
-		const struct conf_listen *l = &ls->bound[i];
-
-		if (*fd != -1)
-			continue;
-		*fd = sock_listen((const struct sockaddr *)&l->addr,
-		    l->addrlen, rcvbuf);
-		if (*fd == -1) {
-			log_warn("worker[%d]: rebind %s", slot, l->text);
-			listenset_close_slot(ls, slot);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-listenset_slot_open(const struct listenset *ls, int slot)
-{
-	return ls->nlisten > 0 && ls->fd[(size_t)slot * ls->nlisten] != -1;
-}
+static void	 reap(struct master *);
 
 /* Worker processes ---------------------------------------------------- */
 
-size_t
+static size_t
 master_alive(const struct master *m)
 {
 	const struct wproc	*p;
@@ -337,6 +220,16 @@ on_drained(struct chan *c, const struct chan_hdr *h, const void *body,
 	log_debug("worker[%d] pid %ld drained", p->slot, (long)p->pid);
 }
 
+/* A record's texts are shown as strings: end each inside its field. */
+static void
+xfer_rec_terminate(struct chan_xfer_rec *r)
+{
+	r->peer[sizeof r->peer - 1] = '\0';
+	r->op[sizeof r->op - 1] = '\0';
+	r->file[sizeof r->file - 1] = '\0';
+	r->state[sizeof r->state - 1] = '\0';
+}
+
 static void
 on_xfers(struct chan *c, const struct chan_hdr *h, const void *body,
     void *arg)
@@ -348,7 +241,7 @@ on_xfers(struct chan *c, const struct chan_hdr *h, const void *body,
 	uint32_t		 i;
 
 	for (w = m->waits; w != NULL; w = w->next)
-		if (w->kind == CHAN_T_XFERS_REQ && w->req == x->req)
+		if (w->question == MASTER_ASK_XFERS && w->req == x->req)
 			break;
 	if (w == NULL)
 		return;		/* answered too late */
@@ -361,6 +254,7 @@ on_xfers(struct chan *c, const struct chan_hdr *h, const void *body,
 		w->xfers[w->nxfers].slot = p->slot;
 		w->xfers[w->nxfers].pid = p->pid;
 		w->xfers[w->nxfers].rec = x->rec[i];
+		xfer_rec_terminate(&w->xfers[w->nxfers].rec);
 		w->nxfers++;
 	}
 	if (x->last)
@@ -414,120 +308,37 @@ on_worker_eof(struct chan *c, void *arg)
 	/* Its exit is handled when it is reaped. */
 }
 
+/* What a forked worker runs. */
+struct worker_args {
+	const struct conf	*conf;
+	const struct listenset	*ls;
+	int			 slot;
+	uint32_t		 generation;
+	int			 gated;
+};
+
 static int
-cmp_int(const void *a, const void *b)
+run_worker(void *arg, int chanfd)
 {
-	return *(const int *)a - *(const int *)b;
-}
+	const struct worker_args	*a = arg;
 
-/*
- * Close descriptors first..last: close_range(2) where the C library has
- * it (glibc 2.34), else close(2) each one below the descriptor limit.
- */
-static void
-close_fds(unsigned first, unsigned last)
-{
-#ifdef HAVE_CLOSE_RANGE
-	(void)close_range(first, last, 0);
-#else
-	long		 limit = sysconf(_SC_OPEN_MAX);
-	unsigned	 fd;
-
-	if (limit < 0)
-		limit = 1024;	/* unknown: the usual soft limit */
-	for (fd = first; fd <= last && fd < (unsigned long)limit; fd++)
-		(void)close((int)fd);
-#endif
-}
-
-/*
- * In the child: keep only what the worker of this slot needs.  Every
- * other descriptor goes, including control connections that happen to
- * be open (a client waits for their EOF) and the other slots' sockets.
- */
-static void
-child_cleanup(struct master *m, struct listenset *ls, int slot, int keepfd)
-{
-	int	 keep[CONF_LISTEN_MAX + 5], n = 0, i, from = 3;
-	size_t	 a;
-
-	/*
-	 * Re-initialise before freeing: freeing directly would delete the
-	 * master's events from the epoll set parent and child share.
-	 */
-	(void)event_reinit(m->base);
-	event_base_free(m->base);
-	m->base = NULL;
-	keep[n++] = keepfd;
-	for (a = 0; a < ls->nlisten; a++)
-		keep[n++] = ls->fd[(size_t)slot * ls->nlisten + a];
-	if (log_file_fd() != -1)
-		keep[n++] = log_file_fd();
-	if (audit_fd() != -1)
-		keep[n++] = audit_fd();
-	qsort(keep, (size_t)n, sizeof keep[0], cmp_int);
-	closelog();	/* its socket would be closed under it */
-	for (i = 0; i < n; i++) {
-		if (keep[i] > from)
-			close_fds((unsigned)from, (unsigned)keep[i] - 1);
-		from = keep[i] + 1;
-	}
-	close_fds((unsigned)from, ~0U);
-	log_reopen_syslog();
-}
-
-/* A master event for the audit log: worker_start, worker_exit. */
-static void
-audit_worker(const char *event, int slot, pid_t pid, uint32_t generation,
-    int status)
-{
-	struct audit_buf	 b;
-
-	if (!audit_wanted())
-		return;
-	audit_begin(&b, event);
-	audit_i64(&b, "slot", slot);
-	audit_i64(&b, "pid", pid);
-	audit_u64(&b, "generation", generation);
-	if (status != -1 && WIFEXITED(status))
-		audit_i64(&b, "exit_code", WEXITSTATUS(status));
-	else if (status != -1 && WIFSIGNALED(status))
-		audit_i64(&b, "signal", WTERMSIG(status));
-	audit_emit(&b);
+	return worker_main(a->conf, a->slot, listenset_slot_fds(a->ls,
+	    a->slot), listenset_count(a->ls), chanfd, a->generation, a->gated);
 }
 
 static int
 spawn(struct master *m, struct listenset *ls, const struct conf *conf,
     int slot, uint32_t generation, int gated)
 {
-	struct wproc	*p;
-	sigset_t	 all, old;
-	int		 sv[2];
-	pid_t		 pid;
+	struct worker_args	 args = { conf, ls, slot, generation, gated };
+	struct wproc		*p;
+	int			 chanfd;
+	pid_t			 pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0, sv) == -1) {
-		log_warn("socketpair");
+	pid = proc_spawn(m->base, slot, generation, listenset_slot_fds(ls,
+	    slot), listenset_count(ls), run_worker, &args, &chanfd);
+	if (pid == -1)
 		return -1;
-	}
-	/* No signal may reach the child before it has its own handlers. */
-	(void)sigfillset(&all);
-	(void)sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == -1) {
-		log_warn("fork");
-		(void)sigprocmask(SIG_SETMASK, &old, NULL);
-		(void)close(sv[0]);
-		(void)close(sv[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		child_cleanup(m, ls, slot, sv[1]);
-		_exit(worker_main(conf, slot, &ls->fd[(size_t)slot *
-		    ls->nlisten], ls->nlisten, sv[1], generation, gated));
-	}
-	(void)sigprocmask(SIG_SETMASK, &old, NULL);
-	(void)close(sv[1]);
 	p = xcalloc(1, sizeof *p);
 	p->m = m;
 	p->slot = slot;
@@ -535,17 +346,14 @@ spawn(struct master *m, struct listenset *ls, const struct conf *conf,
 	p->pending = gated;
 	p->pid = pid;
 	p->started = time(NULL);
-	if (chan_open(&p->chan, m->base, sv[0], (uint32_t)slot,
+	if (chan_open(&p->chan, m->base, chanfd, (uint32_t)slot,
 	    master_handlers, on_worker_eof, p) == -1) {
 		log_warnx("worker[%d]: cannot watch its channel", slot);
-		(void)close(sv[0]);
+		(void)close(chanfd);
 		p->chan.fd = -1;
 	}
 	p->next = m->procs;
 	m->procs = p;
-	log_debug("worker[%d] started, pid %ld, generation %u", slot,
-	    (long)pid, generation);
-	audit_worker("worker_start", slot, pid, generation, -1);
 	return 0;
 }
 
@@ -614,24 +422,6 @@ respawn_later(struct master *m, struct wproc *p)
 
 static void	 next_abort(struct master *, const char *why, int names_key);
 
-/* Why a worker ended, for messages: its own word if it said one. */
-static char *
-exit_reason(const struct wproc *p, int status)
-{
-	char	*why;
-
-	if (p->failed != NULL)
-		why = xstrdup(p->failed);
-	else if (WIFSIGNALED(status))
-		xasprintf(&why, "worker[%d] was killed by signal %d before it "
-		    "was ready", p->slot, WTERMSIG(status));
-	else
-		xasprintf(&why, "worker[%d] exited with code %d before it was "
-		    "ready", p->slot, WIFEXITED(status) ? WEXITSTATUS(status) :
-		    -1);
-	return why;
-}
-
 static void
 proc_exited(struct master *m, struct wproc *p, int status)
 {
@@ -644,32 +434,16 @@ proc_exited(struct master *m, struct wproc *p, int status)
 	/* Its last words (final counters, a failure) may still be queued. */
 	if (p->chan.fd != -1)
 		chan_drain(&p->chan);
-	stats_add(&m->retired, &p->last.stats);
-	if ((size_t)p->slot >= m->nslot_retired) {
-		m->slot_retired = xreallocarray(m->slot_retired,
-		    (size_t)p->slot + 1, sizeof *m->slot_retired);
-		memset(m->slot_retired + m->nslot_retired, 0,
-		    ((size_t)p->slot + 1 - m->nslot_retired) *
-		    sizeof *m->slot_retired);
-		m->nslot_retired = (size_t)p->slot + 1;
-	}
-	stats_add(&m->slot_retired[p->slot], &p->last.stats);
-	audit_worker("worker_exit", p->slot, p->pid, p->generation, status);
-	if (clean && (!current || m->stopping))
-		log_debug("worker[%d] pid %ld exited", p->slot, (long)p->pid);
-	else if (WIFEXITED(status))
-		log_warnx("worker[%d] pid %ld exited with code %d", p->slot,
-		    (long)p->pid, WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		log_warnx("worker[%d] pid %ld killed by signal %d", p->slot,
-		    (long)p->pid, WTERMSIG(status));
+	tally_retire(&m->tally, p->slot, &p->last.stats);
+	proc_ended(p->slot, p->pid, p->generation, status, !current ||
+	    m->stopping);
 	/* Its temporary upload files, unless it cannot have made any
 	 * (gated workers of a new generation never read a request). */
 	if (!clean && !p->pending && (m->conf->uploads != FS_UPLOAD_OFF ||
 	    p->generation != m->generation))
 		(void)tmpclean_sweep(m->conf->root, p->pid);
 	if (p->pending && m->next != NULL) {
-		char	*why = exit_reason(p, status);
+		char	*why = proc_exit_reason(p->slot, p->failed, status);
 
 		p->pending = 0;
 		next_abort(m, why, p->failed != NULL);
@@ -702,8 +476,9 @@ proc_free(struct wproc *p)
 
 /* Fold an exited worker into the totals and forget it. */
 static void
-forget_proc(struct master *m, pid_t pid, int status)
+forget_proc(pid_t pid, int status, void *arg)
 {
+	struct master	 *m = arg;
 	struct wproc	**pp, *p;
 
 	for (pp = &m->procs; *pp != NULL; pp = &(*pp)->next)
@@ -719,12 +494,9 @@ forget_proc(struct master *m, pid_t pid, int status)
 static void
 reap(struct master *m)
 {
-	pid_t	 pid;
-	int	 status;
 	size_t	 i, fatal = 0;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		forget_proc(m, pid, status);
+	(void)proc_reap(0, forget_proc, m);
 	wait_check(m);
 	if (m->stopping && m->procs == NULL) {
 		(void)event_base_loopbreak(m->base);
@@ -1124,51 +896,149 @@ master_reopen(struct master *m)
 
 /* Counters and control requests ---------------------------------------- */
 
-void
-master_totals(const struct master *m, struct stats *out, uint64_t *active)
+/* The live workers' last reports, for the tally: n of them, allocated. */
+static struct tally_live *
+live_workers(const struct master *m, size_t *n)
 {
 	const struct wproc	*p;
+	struct tally_live	*live;
+	size_t			 i = 0;
 
-	*out = m->retired;
-	*active = 0;
-	for (p = m->procs; p != NULL; p = p->next) {
-		stats_add(out, &p->last.stats);
-		*active += p->last.active;
+	*n = master_alive(m);
+	live = xcalloc(*n + 1, sizeof *live);
+	for (p = m->procs; p != NULL; p = p->next, i++) {
+		live[i].slot = p->slot;
+		live[i].stats = &p->last.stats;
+		live[i].active = p->last.active;
 	}
-	stats_sub(out, &m->baseline);
+	return live;
+}
+
+static const char *
+proc_state(const struct wproc *p)
+{
+	if (p->retiring)
+		return "draining";
+	if (p->pending)
+		return p->hello ? "ready" : "starting";
+	return p->hello ? "running" : "starting";
+}
+
+static void
+view_workers(const struct master *m, struct master_view *v, time_t now)
+{
+	const struct wproc	*p;
+	struct report_worker	*w;
+
+	v->nworkers = master_alive(m);
+	v->workers = xcalloc(v->nworkers + 1, sizeof *v->workers);
+	for (p = m->procs, w = v->workers; p != NULL; p = p->next, w++) {
+		w->slot = p->slot;
+		w->pid = p->pid;
+		w->generation = p->generation;
+		w->uptime = now - p->started;
+		w->active = (int64_t)p->last.active;
+		w->state = proc_state(p);
+		w->stats = p->last.stats;
+	}
+}
+
+static void
+view_listen(const struct master *m, struct master_view *v)
+{
+	const struct sockaddr	*sa;
+	char			 name[80];
+	size_t			 i;
+
+	v->nlisten = m->ls != NULL ? listenset_count(m->ls) : 0;
+	v->listen = xcalloc(v->nlisten + 1, sizeof *v->listen);
+	for (i = 0; i < v->nlisten; i++) {
+		sa = (const struct sockaddr *)&listenset_bound(m->ls, i)->addr;
+		v->listen[i] = xstrdup(sock_ntop(sa, name, sizeof name));
+		if (i == 0)
+			v->listen_port = sock_port_of(sa);
+	}
 }
 
 void
-master_totals_since_start(const struct master *m, struct stats *out,
-    uint64_t *active)
+master_view(const struct master *m, struct master_view *v)
 {
-	master_totals(m, out, active);
-	stats_add(out, &m->baseline);
-}
+	struct tally_live	*live;
+	time_t			 now = time(NULL);
+	uint64_t		 active;
+	size_t			 nlive;
 
-size_t
-master_slots_seen(const struct master *m)
-{
-	const struct wproc	*p;
-	size_t			 n = m->nslot_retired;
-
-	for (p = m->procs; p != NULL; p = p->next)
-		if ((size_t)p->slot + 1 > n)
-			n = (size_t)p->slot + 1;
-	return n;
+	memset(v, 0, sizeof *v);
+	v->version = PACKAGE_VERSION;
+	v->pid = getpid();
+	v->reloads = m->reloads;
+	v->config = m->src->path;
+	v->workers_configured = m->conf->workers;
+	v->stopping = m->stopping != 0;
+	v->reload_error = m->reload_error;
+	live = live_workers(m, &nlive);
+	tally_totals(&m->tally, live, nlive, &v->total, &v->total_since_start,
+	    &active);
+	v->slots = tally_slots(&m->tally, live, nlive, &v->nslots);
+	free(live);
+	view_listen(m, v);
+	view_workers(m, v, now);
+	v->server.uptime = now - m->started;
+	v->server.generation = m->generation;
+	v->server.workers_alive = (int64_t)v->nworkers;
+	v->server.transfers_active = (int64_t)active;
 }
 
 void
-master_slot_totals(const struct master *m, size_t slot, struct stats *out)
+master_view_free(struct master_view *v)
 {
-	const struct wproc	*p;
+	size_t	 i;
 
-	memset(out, 0, sizeof *out);
-	if (slot < m->nslot_retired)
-		*out = m->slot_retired[slot];
-	for (p = m->procs; p != NULL; p = p->next)
-		if ((size_t)p->slot == slot)
-			stats_add(out, &p->last.stats);
+	for (i = 0; i < v->nlisten; i++)
+		free(v->listen[i]);
+	free(v->listen);
+	free(v->workers);
+	free(v->slots);
+	memset(v, 0, sizeof *v);
+}
+
+void
+master_stats_reset(struct master *m)
+{
+	struct tally_live	*live;
+	size_t			 nlive;
+
+	live = live_workers(m, &nlive);
+	tally_reset(&m->tally, live, nlive);
+	free(live);
+}
+
+/* Call the waiter with a view of what arrived. */
+static void
+wait_answer(struct master *m, struct master_wait *w)
+{
+	struct master_view	 v;
+	struct report_xfer	*x;
+	size_t			 i;
+
+	master_view(m, &v);
+	if (w->question == MASTER_ASK_XFERS) {
+		v.nxfers = w->nxfers;
+		v.xfers = xcalloc(w->nxfers + 1, sizeof *v.xfers);
+		for (i = 0; i < w->nxfers; i++) {
+			const struct chan_xfer_rec	*r = &w->xfers[i].rec;
+
+			x = &v.xfers[i];
+			x->worker = w->xfers[i].slot;
+			x->pid = w->xfers[i].pid;
+#define MASTER_X_COPY(name, kind)	x->name = r->name;
+			REPORT_XFER_FIELDS(MASTER_X_COPY)
+#undef MASTER_X_COPY
+		}
+	}
+	w->done(m, &v, w->arg);
+	free(v.xfers);
+	master_view_free(&v);
 }
 
 static void
@@ -1181,7 +1051,7 @@ wait_finish(struct master *m, struct master_wait *w)
 			*pp = w->next;
 			break;
 		}
-	w->done(m, w, w->arg);
+	wait_answer(m, w);
 	if (w->timeout_ev != NULL)
 		event_free(w->timeout_ev);
 	free(w->xfers);
@@ -1200,8 +1070,9 @@ wait_check(struct master *m)
 
 		next = w->next;
 		for (p = m->procs; p != NULL; p = p->next)
-			if ((w->kind == CHAN_T_STATS_REQ && !p->stats_fresh) ||
-			    (w->kind == CHAN_T_XFERS_REQ && !p->xfers_done))
+			if ((w->question == MASTER_ASK_STATS &&
+			    !p->stats_fresh) || (w->question ==
+			    MASTER_ASK_XFERS && !p->xfers_done))
 				all = 0;
 		if (all)
 			wait_finish(m, w);
@@ -1217,8 +1088,9 @@ master_wait_timeout(evutil_socket_t fd, short ev, void *arg)
 	wait_finish(w->m, w);
 }
 
-int
-master_ask(struct master *m, int kind, master_wait_fn done, void *arg)
+void
+master_ask(struct master *m, enum master_question question,
+    master_answer_fn done, void *arg)
 {
 	struct master_wait	*w;
 	struct wproc		*p;
@@ -1227,13 +1099,13 @@ master_ask(struct master *m, int kind, master_wait_fn done, void *arg)
 
 	w = xcalloc(1, sizeof *w);
 	w->m = m;
-	w->kind = kind;
+	w->question = question;
 	w->req = ++m->next_req;
 	w->done = done;
 	w->arg = arg;
 	rq.req = w->req;
 	for (p = m->procs; p != NULL; p = p->next) {
-		if (kind == CHAN_T_STATS_REQ) {
+		if (question == MASTER_ASK_STATS) {
 			p->stats_fresh = 0;
 			(void)chan_send(&p->chan, CHAN_T_STATS_REQ, NULL, 0, 0);
 		} else {
@@ -1248,7 +1120,6 @@ master_ask(struct master *m, int kind, master_wait_fn done, void *arg)
 	if (w->timeout_ev != NULL)
 		(void)evtimer_add(w->timeout_ev, &tv);
 	wait_check(m);
-	return 0;
 }
 
 /* Signals, pid file, startup --------------------------------------------- */
@@ -1282,126 +1153,6 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	default:
 		break;
 	}
-}
-
-/*
- * Leave the terminal like daemon(3), but let the starting process wait
- * for our word: "0" once every worker is ready, or "1" and the reason,
- * which it prints before it exits 1.  Init scripts and systemd's forking
- * units thus see a start that cannot serve fail, with the reason.
- */
-static int
-detach(int *notify)
-{
-	char	 buf[1024];
-	size_t	 got = 0;
-	ssize_t	 n;
-	int	 p[2];
-	pid_t	 pid;
-
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return -1;
-	if ((pid = fork()) == -1) {
-		(void)close(p[0]);
-		(void)close(p[1]);
-		return -1;
-	}
-	if (pid != 0) {
-		(void)close(p[1]);
-		while (got < sizeof buf - 1 && ((n = read(p[0], buf + got,
-		    sizeof buf - 1 - got)) > 0 || (n == -1 && errno == EINTR)))
-			if (n > 0)
-				got += (size_t)n;
-		buf[got] = '\0';
-		if (got > 0 && buf[0] == '0')
-			_exit(0);
-		if (got > 1)
-			(void)fprintf(stderr, "owltftpd: %s\n", buf + 1);
-		else if (got == 0)
-			(void)fprintf(stderr, "owltftpd: the server exited "
-			    "during startup (see its log)\n");
-		_exit(1);
-	}
-	(void)close(p[0]);
-	if (setsid() == -1 || chdir("/") == -1) {
-		(void)close(p[1]);
-		return -1;
-	}
-	*notify = p[1];
-	return 0;
-}
-
-/* Past every check that reports on the terminal: leave it. */
-static void
-detach_stdio(void)
-{
-	int	 fd;
-
-	if ((fd = open("/dev/null", O_RDWR)) != -1) {
-		(void)dup2(fd, STDIN_FILENO);
-		(void)dup2(fd, STDOUT_FILENO);
-		(void)dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			(void)close(fd);
-	}
-}
-
-/* Tell the starting process the outcome: error NULL is success. */
-static void
-detach_done(int *notify, const char *error)
-{
-	char	 buf[1024];
-	int	 n;
-
-	if (*notify == -1)
-		return;
-	n = snprintf(buf, sizeof buf, "%s%s", error == NULL ? "0" : "1",
-	    error == NULL ? "" : error);
-	if (n >= (int)sizeof buf)
-		n = (int)sizeof buf - 1;
-	(void)write(*notify, buf, (size_t)n);
-	(void)close(*notify);
-	*notify = -1;
-}
-
-/*
- * Take the pid file's lock: a live server holds it, a dead one's file
- * is just a file.  Returns the locked descriptor, or -1 with *cause.
- */
-static int
-pidfile_lock(const char *path, char **cause)
-{
-	char	 buf[32];
-	ssize_t	 n;
-	int	 fd;
-
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1) {
-		xasprintf(cause, "pid file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		n = pread(fd, buf, sizeof buf - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		xasprintf(cause, "another owltftpd (pid %s) is running with "
-		    "pid file %s", buf[0] != '\0' ? buf : "?", path);
-		(void)close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-pidfile_write(int fd)
-{
-	char	 buf[32];
-	int	 n;
-
-	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n)
-		return -1;
-	return 0;
 }
 
 static void
@@ -1439,7 +1190,7 @@ cleanup(struct master *m)
 	if (m->base != NULL)
 		event_base_free(m->base);
 	free(m->reload_error);
-	free(m->slot_retired);
+	tally_free(&m->tally);
 	conf_free(m->conf);
 }
 
@@ -1455,16 +1206,6 @@ audit_server(const struct master *m, const char *event)
 	audit_i64(&b, "pid", getpid());
 	audit_u64(&b, "generation", m->generation);
 	audit_emit(&b);
-}
-
-static uid_t
-worker_uid(const struct conf *conf)
-{
-	struct passwd	*pw;
-
-	if (geteuid() != 0 || (pw = getpwnam(conf->user)) == NULL)
-		return (uid_t)-1;
-	return pw->pw_uid;
 }
 
 static int
@@ -1493,8 +1234,21 @@ control_start(struct master *m, char **cause)
 		gid = gr->gr_gid;
 	}
 	m->ctl = ctl_new(m->base, conf->control_socket, uid, gid,
-	    conf->control_mode, ctlcmd_table, m, cause);
+	    conf->control_mode, m->cmds, m, cause);
 	return m->ctl == NULL ? -1 : 0;
+}
+
+/* /metrics: the counters since the start, from the workers' last reports. */
+static int
+render_metrics(FILE *fp, void *arg)
+{
+	struct master_view	 v;
+	int			 rc;
+
+	master_view(arg, &v);
+	rc = report_prometheus(&v, fp);
+	master_view_free(&v);
+	return rc;
 }
 
 /* The first generation is ready (error NULL), or could not start. */
@@ -1504,145 +1258,183 @@ start_finished(struct master *m, const char *error, void *arg)
 	if (error == NULL) {
 		log_info("started %d workers", m->conf->workers);
 		audit_server(m, "server_start");
-		detach_done(&m->notify, NULL);
+		daemon_detach_done(&m->notify, NULL);
 		return;
 	}
 	if (m->stopping) {
-		detach_done(&m->notify, "stopped during startup");
+		daemon_detach_done(&m->notify, "stopped during startup");
 		return;
 	}
 	log_warnx("cannot start: %s", error);
-	detach_done(&m->notify, error);
+	daemon_detach_done(&m->notify, error);
 	m->failed = 1;
 	master_stop(m, 0);
 }
 
-int
-master_run(struct conf *conf, const struct conf_source *src, int foreground)
+/*
+ * Startup, in order (docs/design.md): first what can fail on the
+ * terminal, then what must happen after the fork, then the workers.
+ */
+
+/* Checks before anything is claimed, and the pid file's lock. */
+static int
+startup_check(struct master *m, char **cause)
+{
+	const struct conf	*conf = m->conf;
+
+	if (preflight_check(conf, PREFLIGHT_ALL, cause) == -1)
+		return -1;
+	/* Before binding: with SO_REUSEPORT a second server would share. */
+	if (conf->pid_file[0] != '\0' &&
+	    (m->pidfd = daemon_pidfile_lock(conf->pid_file, cause)) == -1)
+		return -1;
+	(void)strlcpy(m->pidpath, conf->pid_file, sizeof m->pidpath);
+	return 0;
+}
+
+/* The control socket, the listen sockets and the metrics endpoint. */
+static int
+startup_bind(struct master *m, char **cause)
+{
+	const struct conf	*conf = m->conf;
+
+	if ((m->base = event_base_new()) == NULL) {
+		xasprintf(cause, "event_base_new failed");
+		return -1;
+	}
+	if (control_start(m, cause) == -1)
+		return -1;
+	rlimits_raise_nofile(conf, 1);
+	if ((m->ls = listenset_bind(conf, NULL, cause)) == NULL)
+		return -1;
+	if (conf->metrics_listen[0] == '\0')
+		return 0;
+	if ((m->metrics = metrics_new(m->base, conf->metrics_listen,
+	    render_metrics, m, cause)) == NULL)
+		return -1;
+	log_info("metrics on %s, port %d", conf->metrics_listen,
+	    metrics_port(m->metrics));
+	return 0;
+}
+
+/* Leave the terminal (unless foreground), then what needs the daemon. */
+static int
+startup_detach(struct master *m, int foreground, char **cause)
 {
 	static const int	 sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGCHLD,
 				    SIGHUP, SIGUSR1 };
-	struct master		 m;
-	char			*cause = NULL;
-	char			 pidpath[PATH_MAX];
+	const struct conf	*conf = m->conf;
 	size_t			 i;
-	int			 rc = 1;
+
+	if (!foreground) {
+		if (daemon_detach(&m->notify) == -1) {
+			xasprintf(cause, "detach: %s", strerror(errno));
+			return -1;
+		}
+		(void)event_reinit(m->base);
+	}
+	if (m->pidfd != -1 && daemon_pidfile_write(m->pidfd) == -1) {
+		xasprintf(cause, "pid file %s: %s", conf->pid_file,
+		    strerror(errno));
+		return -1;
+	}
+	if (daemon_open_logs(conf, cause) == -1)
+		return -1;
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if ((m->sig_ev[i] = evsignal_new(m->base, sigs[i], signal_cb,
+		    m)) == NULL || evsignal_add(m->sig_ev[i], NULL) == -1) {
+			xasprintf(cause, "cannot watch signals");
+			return -1;
+		}
+	if (m->notify != -1) {
+		/*
+		 * Leave the terminal before forking workers, which would
+		 * inherit it; the starting process hears the outcome from
+		 * start_finished() through the pipe.
+		 */
+		daemon_detach_stdio();
+		if (conf->log_file[0] == '\0')
+			log_init(LOG_DEST_SYSLOG, conf->log_level, "owltftpd");
+	}
+	return 0;
+}
+
+/* Fork the first generation; start_finished() hears how it went. */
+static void
+startup_workers(struct master *m)
+{
+	char	*cause = NULL;
+
+	/* Left by a crash of the whole server, whatever uploads is now. */
+	(void)tmpclean_sweep(m->conf->root, 0);
+	if (next_start(m, NULL, m->ls, 1, start_finished, NULL, &cause) ==
+	    -1) {
+		log_warnx("cannot start: %s", cause);
+		daemon_detach_done(&m->notify, cause);
+		free(cause);
+		m->failed = 1;
+		master_stop(m, 0);
+	}
+}
+
+/*
+ * A served run ends here: no child left behind, the files others look
+ * at taken away.  Freeing the rest would only delay the exit that init
+ * systems and owlctl stop wait for; the kernel takes it all back.
+ */
+static void __attribute__((noreturn))
+served_exit(struct master *m)
+{
+	while (m->procs != NULL && proc_reap(1, forget_proc, m) != -1)
+		continue;
+	daemon_detach_done(&m->notify, "the server stopped during startup");
+	log_info("exiting");
+	audit_server(m, "server_stop");
+	ctl_free(m->ctl);		/* removes the socket it made */
+	if (m->pidfd != -1)
+		(void)unlink(m->pidpath);	/* the one locked at startup */
+	(void)fflush(NULL);
+	_exit(m->failed ? 1 : 0);
+}
+
+/* Startup failed before any worker: say why, undo, exit code 1. */
+static int
+startup_failed(struct master *m, char *cause)
+{
+	if (cause != NULL) {
+		log_warnx("%s", cause);
+		daemon_detach_done(&m->notify, cause);	/* the starter exits 1 */
+		free(cause);
+	}
+	daemon_detach_done(&m->notify, "startup failed");
+	cleanup(m);
+	return 1;
+}
+
+int
+master_run(struct conf *conf, const struct conf_source *src, int foreground,
+    const struct ctl_cmd *cmds)
+{
+	struct master	 m;
+	char		*cause = NULL;
 
 	log_set_role("master");
 	memset(&m, 0, sizeof m);
 	m.conf = conf;
 	m.src = src;
+	m.cmds = cmds;
 	m.pidfd = -1;
 	m.notify = -1;
 	m.generation = 1;
 	m.started = time(NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
 
-	if (preflight_check(conf, PREFLIGHT_ALL, &cause) == -1)
-		goto out;
-	/* Before binding: with SO_REUSEPORT a second server would share. */
-	if (conf->pid_file[0] != '\0' &&
-	    (m.pidfd = pidfile_lock(conf->pid_file, &cause)) == -1)
-		goto out;
-	(void)strlcpy(pidpath, conf->pid_file, sizeof pidpath);
-	if ((m.base = event_base_new()) == NULL) {
-		xasprintf(&cause, "event_base_new failed");
-		goto out;
-	}
-	if (control_start(&m, &cause) == -1)
-		goto out;
-	rlimits_raise_nofile(conf, 1);
-	if ((m.ls = listenset_bind(conf, NULL, &cause)) == NULL)
-		goto out;
-	if (conf->metrics_listen[0] != '\0') {
-		if ((m.metrics = metrics_new(m.base, conf->metrics_listen, &m,
-		    &cause)) == NULL)
-			goto out;
-		log_info("metrics on %s, port %d", conf->metrics_listen,
-		    metrics_port(m.metrics));
-	}
-	if (!foreground) {
-		if (detach(&m.notify) == -1) {
-			xasprintf(&cause, "detach: %s", strerror(errno));
-			goto out;
-		}
-		(void)event_reinit(m.base);
-	}
-	if (m.pidfd != -1 && pidfile_write(m.pidfd) == -1) {
-		xasprintf(&cause, "pid file %s: %s", conf->pid_file,
-		    strerror(errno));
-		goto out;
-	}
-	if (conf->log_file[0] != '\0' &&
-	    log_open_file(conf->log_file, worker_uid(conf)) == -1) {
-		xasprintf(&cause, "log file %s: %s", conf->log_file,
-		    strerror(errno));
-		goto out;
-	}
-	if (audit_init(conf->audit_file, conf->log_format ? AUDIT_JSON :
-	    AUDIT_TEXT, worker_uid(conf)) == -1) {
-		xasprintf(&cause, "audit file %s: %s", conf->audit_file,
-		    strerror(errno));
-		goto out;
-	}
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		if ((m.sig_ev[i] = evsignal_new(m.base, sigs[i], signal_cb,
-		    &m)) == NULL || evsignal_add(m.sig_ev[i], NULL) == -1) {
-			xasprintf(&cause, "cannot watch signals");
-			goto out;
-		}
-	if (m.notify != -1) {
-		/*
-		 * Leave the terminal before forking workers, which would
-		 * inherit it; the starting process hears the outcome from
-		 * start_finished() through the pipe.
-		 */
-		detach_stdio();
-		if (conf->log_file[0] == '\0')
-			log_init(LOG_DEST_SYSLOG, conf->log_level, "owltftpd");
-	}
-	/* Left by a crash of the whole server, whatever uploads is now. */
-	(void)tmpclean_sweep(conf->root, 0);
-	if (next_start(&m, NULL, m.ls, 1, start_finished, NULL, &cause) == -1) {
-		log_warnx("cannot start: %s", cause);
-		detach_done(&m.notify, cause);
-		free(cause);
-		cause = NULL;
-		m.failed = 1;
-		master_stop(&m, 0);
-	}
+	if (startup_check(&m, &cause) == -1 ||
+	    startup_bind(&m, &cause) == -1 ||
+	    startup_detach(&m, foreground, &cause) == -1)
+		return startup_failed(&m, cause);
+	startup_workers(&m);
 	if (m.procs != NULL)
 		(void)event_base_dispatch(m.base);
-	/* A stop must not leave children behind. */
-	while (m.procs != NULL) {
-		int	 status;
-		pid_t	 pid = waitpid(-1, &status, 0);
-
-		if (pid == -1)
-			break;
-		forget_proc(&m, pid, status);
-	}
-	detach_done(&m.notify, "the server stopped during startup");
-	log_info("exiting");
-	audit_server(&m, "server_stop");
-	rc = m.failed ? 1 : 0;
-	/*
-	 * A served run ends here: take the files others look at away and
-	 * leave.  Freeing the rest would only delay the exit that init
-	 * systems and owlctl stop wait for; the kernel takes it all back.
-	 */
-	ctl_free(m.ctl);		/* removes the socket it made */
-	if (m.pidfd != -1)
-		(void)unlink(pidpath);	/* the one locked at startup */
-	(void)fflush(NULL);
-	_exit(rc);
-out:
-	if (cause != NULL) {
-		log_warnx("%s", cause);
-		detach_done(&m.notify, cause);	/* the starting process exits 1 */
-		free(cause);
-	}
-	detach_done(&m.notify, "startup failed");
-	cleanup(&m);
-	return rc;
+	served_exit(&m);
 }

@@ -1,7 +1,8 @@
 /*
- * The Prometheus endpoint: GET /metrics on metrics_listen, served by the
- * master from its cached counters (at most stats_interval_ms old), so a
- * scrape never waits for a worker.
+ * GET /metrics over evhttp.  The page is whatever the render callback
+ * writes, rendered at once: the master's callback reads its cached
+ * counters (at most stats_interval_ms old), so a scrape never waits for
+ * a worker.
  */
 #include "config.h"
 
@@ -17,8 +18,6 @@
 #include <event2/http.h>
 
 #include "conf.h"
-#include "ctlcmd.h"
-#include "master.h"
 #include "metrics.h"
 #include "sock.h"
 #include "xmalloc.h"
@@ -26,7 +25,8 @@
 struct metrics {
 	struct evhttp			*http;
 	struct evhttp_bound_socket	*bound;
-	struct master			*m;
+	metrics_render_fn		 render;
+	void				*arg;
 };
 
 static void
@@ -49,7 +49,13 @@ metrics_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, "Internal Server Error");
 		return;
 	}
-	ctlcmd_prometheus(mx->m, fp);
+	if (mx->render(fp, mx->arg) == -1) {
+		(void)fclose(fp);
+		free(buf);
+		evbuffer_free(out);
+		evhttp_send_error(req, 500, "Internal Server Error");
+		return;
+	}
 	(void)fclose(fp);
 	(void)evbuffer_add(out, buf, len);
 	free(buf);
@@ -66,8 +72,8 @@ notfound_cb(struct evhttp_request *req, void *arg)
 }
 
 struct metrics *
-metrics_new(struct event_base *base, const char *addr, struct master *m,
-    char **cause)
+metrics_new(struct event_base *base, const char *addr,
+    metrics_render_fn render, void *arg, char **cause)
 {
 	struct conf_listen	 l;
 	struct metrics		*mx;
@@ -85,7 +91,8 @@ metrics_new(struct event_base *base, const char *addr, struct master *m,
 		return NULL;
 	}
 	mx = xcalloc(1, sizeof *mx);
-	mx->m = m;
+	mx->render = render;
+	mx->arg = arg;
 	if ((mx->http = evhttp_new(base)) == NULL) {
 		xasprintf(cause, "metrics: evhttp_new failed");
 		free(mx);
