@@ -48,11 +48,13 @@ import argparse
 import os
 import select
 import socket
-import struct
 import sys
 import time
 
-OP_RRQ, OP_WRQ, OP_DATA, OP_ACK, OP_ERROR, OP_OACK = 1, 2, 3, 4, 5, 6
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tftpwire import (  # noqa: E402
+    OP_DATA, OP_ERROR, OP_OACK, Packet, ack, error, rrq, wire_block)
+
 PROGRESS_EVERY = 0.05   # s between --progress updates
 
 
@@ -62,54 +64,6 @@ class Fail(Exception):
 
 class Deadline(Exception):
     """The overall --timeout passed."""
-
-
-# ---------------------------------------------------------------- packets
-
-def pack_rrq(name, opts):
-    out = struct.pack("!H", OP_RRQ) + os.fsencode(name) + b"\0octet\0"
-    for k, v in opts:
-        out += k.encode() + b"\0" + v.encode() + b"\0"
-    return out
-
-
-def pack_ack(block):
-    return struct.pack("!HH", OP_ACK, block & 0xFFFF)
-
-
-def pack_error(code, msg):
-    return struct.pack("!HH", OP_ERROR, code) + msg.encode() + b"\0"
-
-
-def unpack(raw):
-    """(op, block_or_code, payload_or_opts) or None if unparseable.
-
-    DATA -> (3, block, payload); ERROR -> (5, code, message);
-    OACK -> (6, None, {name: value}); anything else (op, None, raw).
-    """
-    if len(raw) < 2:
-        return None
-    (op,) = struct.unpack("!H", raw[:2])
-    if op in (OP_DATA, OP_ERROR, OP_ACK):
-        if len(raw) < 4:
-            return None
-        (n,) = struct.unpack("!H", raw[2:4])
-        body = raw[4:]
-        if op == OP_ERROR:
-            body = body.rstrip(b"\0").decode("latin-1")
-        return op, n, body
-    if op == OP_OACK:
-        parts = raw[2:].split(b"\0")
-        if parts and parts[-1] == b"":
-            parts.pop()
-        if len(parts) % 2:
-            return None
-        opts = {}
-        for i in range(0, len(parts), 2):
-            opts[parts[i].decode("latin-1").lower()] = \
-                parts[i + 1].decode("latin-1")
-        return op, None, opts
-    return op, None, raw
 
 
 def parse_mc(value, old):
@@ -258,7 +212,7 @@ class Client:
         """ACK n to the TID: "send me n+1 on" (a window of them)."""
         if self.a.ack_delay_ms:
             time.sleep(self.a.ack_delay_ms / 1000.0)
-        self.u.sendto(pack_ack(n), self.tid)
+        self.u.sendto(ack(n), self.tid)
         self.acked = n
         self.acks += 1
         self.window_end = n + self.windowsize
@@ -281,7 +235,7 @@ class Client:
         n = self.a.error_after
         if n is not None and len(self.blocks) >= n:
             self.progress(force=True)
-            self.u.sendto(pack_error(0, "mcastclient quits"), self.tid)
+            self.u.sendto(error(0, "mcastclient quits"), self.tid)
             print("mcastclient: sent ERROR as master with %d blocks "
                   "(acked %s) after %.2fs"
                   % (len(self.blocks), self.acked, self.elapsed()))
@@ -362,23 +316,22 @@ class Client:
             self.master = False
 
     def handle(self, raw, addr, from_group):
-        p = unpack(raw)
+        p = Packet(raw)
         if addr != self.tid:
             self.strays += 1
             return
-        if p is None:
-            raise Fail("unparseable packet from the server: %r" % raw[:32])
-        op, n, body = p
-        if op == OP_ERROR:
-            raise Fail("server sent ERROR %d %s" % (n, body))
-        if op == OP_OACK:
+        if p.bad and p.op in (None, OP_DATA, OP_ERROR, OP_OACK):
+            raise Fail("unparseable packet from the server: %s" % p)
+        if p.op == OP_ERROR:
+            raise Fail("server sent ERROR %d %s" % (p.code, p.msg))
+        if p.op == OP_OACK:
             if from_group:
                 raise Fail("OACK arrived on the group, not by unicast")
-            self.on_oack(body)
-        elif op == OP_DATA:
-            self.on_data(n, body, from_group)
+            self.on_oack(p.optdict())
+        elif p.op == OP_DATA:
+            self.on_data(p.block, p.payload, from_group)
         else:
-            raise Fail("unexpected opcode %d from the server" % op)
+            raise Fail("unexpected opcode %d from the server" % p.op)
 
     # ------------------------------------------------------------ the run
 
@@ -391,7 +344,7 @@ class Client:
             opts.append(("windowsize", str(self.a.windowsize)))
         if self.a.tsize:
             opts.append(("tsize", "0"))
-        req = pack_rrq(self.a.file, opts)
+        req = rrq(self.a.file, "octet", opts)
         for _ in range(5):
             self.u.sendto(req, self.server)
             until = time.monotonic() + min(2.0, self.left())
@@ -407,13 +360,13 @@ class Client:
                     raise Fail("reply from the listen port %d, not a "
                                "transfer port" % addr[1])
                 self.tid = addr
-                p = unpack(raw)
-                if p is not None and p[0] == OP_DATA:
+                p = Packet(raw)
+                if p.op == OP_DATA and not p.bad:
                     # No OACK at all: the server ignored every option.
                     self.mode = "unicast"
                     self.first_data = raw
                     return
-                if p is None or p[0] not in (OP_OACK, OP_ERROR):
+                if p.op not in (OP_OACK, OP_ERROR):
                     raise Fail("first reply is not an OACK: %r" % raw[:32])
                 self.handle(raw, addr, False)
                 return
@@ -457,19 +410,19 @@ class Client:
                     continue
             raw, addr, _ = got
             got = None
-            p = unpack(raw)
+            p = Packet(raw)
             if addr != self.tid:
                 self.strays += 1
                 continue
-            if p is None or p[0] not in (OP_DATA, OP_ERROR):
+            if p.bad or p.op not in (OP_DATA, OP_ERROR):
                 raise Fail("unexpected packet in a unicast transfer")
-            if p[0] == OP_ERROR:
-                raise Fail("server sent ERROR %d %s" % (p[1], p[2]))
+            if p.op == OP_ERROR:
+                raise Fail("server sent ERROR %d %s" % (p.code, p.msg))
             # Unicast block numbers wrap after 65535: only the next one
             # in order is taken; a gap is mended by the silence timer.
             absolute = self.contig + 1
-            if p[1] == absolute & 0xFFFF:
-                self.on_data(absolute, p[2], False)
+            if p.block == wire_block(absolute, 0):
+                self.on_data(absolute, p.payload, False)
 
     def run(self):
         self.request()
@@ -504,8 +457,7 @@ class Client:
         """Tell the server we give up (a polite client ends with ERROR)."""
         if self.tid is not None:
             try:
-                self.u.sendto(pack_error(0, "mcastclient gives up"),
-                              self.tid)
+                self.u.sendto(error(0, "mcastclient gives up"), self.tid)
             except OSError:
                 pass
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Raw-packet TFTP client for owltftpd's integration tests.
 
-Builds and parses every TFTP packet (RFC 1350, 2347 OACK) and runs named
-scenarios against a live server:
+Runs named scenarios against a live server, with the packets of
+tftpwire.py (RFC 1350, 2347 OACK):
 
     python3 rawtftp.py SCENARIO HOST PORT [args]
 
@@ -19,9 +19,10 @@ import struct
 import sys
 import time
 
-OP_RRQ, OP_WRQ, OP_DATA, OP_ACK, OP_ERROR, OP_OACK = 1, 2, 3, 4, 5, 6
-OPNAMES = {OP_RRQ: "RRQ", OP_WRQ: "WRQ", OP_DATA: "DATA", OP_ACK: "ACK",
-           OP_ERROR: "ERROR", OP_OACK: "OACK"}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tftpwire import (  # noqa: E402
+    OP_ACK, OP_DATA, OP_ERROR, OP_OACK, OP_RRQ, OP_WRQ, OPNAMES, ack, b,
+    data, error, oack, parse, request, rrq, wire_block, wrq)
 
 # Upper bound on any one scenario's network wait.
 MAX_SCENARIO_SECONDS = 120
@@ -40,120 +41,6 @@ class TftpError(Exception):
         self.msg = msg
 
 
-# ---------------------------------------------------------------- packets
-
-def b(s):
-    """Bytes from str (argv strings keep their original bytes) or bytes."""
-    if isinstance(s, bytes):
-        return s
-    return os.fsencode(s)
-
-
-def request(op, name, mode="octet", opts=()):
-    """RRQ/WRQ.  opts: sequence of (name, value) pairs, sent in order."""
-    out = struct.pack("!H", op) + b(name) + b"\0" + b(mode) + b"\0"
-    for k, v in opts:
-        out += b(k) + b"\0" + b(str(v) if isinstance(v, int) else v) + b"\0"
-    return out
-
-
-def rrq(name, mode="octet", opts=()):
-    return request(OP_RRQ, name, mode, opts)
-
-
-def wrq(name, mode="octet", opts=()):
-    return request(OP_WRQ, name, mode, opts)
-
-
-def data(block, payload):
-    return struct.pack("!HH", OP_DATA, block & 0xFFFF) + payload
-
-
-def ack(block):
-    return struct.pack("!HH", OP_ACK, block & 0xFFFF)
-
-
-def error(code, msg=""):
-    return struct.pack("!HH", OP_ERROR, code) + b(msg) + b"\0"
-
-
-def oack(opts):
-    out = struct.pack("!H", OP_OACK)
-    for k, v in opts:
-        out += b(k) + b"\0" + b(str(v)) + b"\0"
-    return out
-
-
-class Packet:
-    """A parsed datagram.  Fields depend on op."""
-
-    def __init__(self, raw):
-        self.raw = raw
-        self.op = None
-        self.block = None
-        self.payload = b""
-        self.code = None
-        self.msg = ""
-        self.opts = []          # OACK: list of (name, value) in order
-        self.bad = None         # why it does not parse, or None
-        if len(raw) < 2:
-            self.bad = "short (%d bytes)" % len(raw)
-            return
-        (self.op,) = struct.unpack("!H", raw[:2])
-        body = raw[2:]
-        if self.op == OP_DATA or self.op == OP_ACK:
-            if len(body) < 2:
-                self.bad = "short %s" % OPNAMES[self.op]
-                return
-            (self.block,) = struct.unpack("!H", body[:2])
-            self.payload = body[2:]
-            if self.op == OP_ACK and self.payload:
-                self.bad = "ACK with %d trailing bytes" % len(self.payload)
-        elif self.op == OP_ERROR:
-            if len(body) < 3 or not body.endswith(b"\0"):
-                self.bad = "malformed ERROR"
-                if len(body) >= 2:
-                    (self.code,) = struct.unpack("!H", body[:2])
-                return
-            (self.code,) = struct.unpack("!H", body[:2])
-            self.msg = body[2:-1].decode("latin-1")
-            if b"\0" in body[2:-1]:
-                self.bad = "ERROR message with embedded NUL"
-        elif self.op == OP_OACK:
-            if not body.endswith(b"\0"):
-                self.bad = "OACK not NUL-terminated"
-                return
-            parts = body[:-1].split(b"\0")
-            if len(parts) % 2 != 0:
-                self.bad = "OACK with odd number of strings"
-                return
-            for i in range(0, len(parts), 2):
-                self.opts.append((parts[i].decode("latin-1"),
-                                  parts[i + 1].decode("latin-1")))
-        elif self.op in (OP_RRQ, OP_WRQ):
-            self.bad = "server sent a request"
-        else:
-            self.bad = "unknown opcode %d" % self.op
-
-    def optdict(self):
-        return {k.lower(): v for k, v in self.opts}
-
-    def __str__(self):
-        if self.op == OP_DATA:
-            return "DATA %d len=%d" % (self.block, len(self.payload))
-        if self.op == OP_ACK:
-            return "ACK %d" % self.block
-        if self.op == OP_ERROR:
-            return "ERROR %s %s" % (self.code, self.msg)
-        if self.op == OP_OACK:
-            return "OACK" + "".join(" %s=%s" % kv for kv in self.opts)
-        return "BAD %s %r" % (self.bad, self.raw[:32])
-
-
-def parse(raw):
-    return Packet(raw)
-
-
 # ---------------------------------------------------------------- netascii
 
 def to_netascii(src):
@@ -170,15 +57,6 @@ def to_netascii(src):
 
 
 # ---------------------------------------------------------------- session
-
-def wire_block(n, wrap_to):
-    """Block number on the wire for absolute block n (n >= 0)."""
-    if n <= 0xFFFF:
-        return n
-    if wrap_to == 1:
-        return (n - 1) % 0xFFFF + 1
-    return n & 0xFFFF
-
 
 class Session:
     """One client socket talking to one server; tracks the server's TID."""
