@@ -6,8 +6,15 @@
         [--ack-delay-ms N] [--vanish-after N] [--error-after N]
         [--progress FILE] [--timeout S] [--src ADDR] [--ack-timeout S]
         [--unicast-ok]
+    python3 mcastclient.py sniff LOCAL PORT --first GROUP --last GROUP
+        --stop FILE --ready FILE [--seconds S]
+    python3 mcastclient.py send LOCAL GROUP PORT [--count N]
 
-Sends an RRQ (octet) with the option multicast="" (and blksize,
+sniff and send are the test network's own check (a bystander that counts
+what reaches the groups, and a sender of a few datagrams); get is the
+client, described here.
+
+get sends an RRQ (octet) with the option multicast="" (and blksize,
 windowsize, tsize when given), then plays an RFC 2090 client:
 
   * the OACK's multicast=ADDR,PORT,MC names the group; the client joins
@@ -48,14 +55,16 @@ import argparse
 import os
 import select
 import socket
+import struct
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tftpwire import (  # noqa: E402
-    OP_DATA, OP_ERROR, OP_OACK, Packet, ack, error, rrq, wire_block)
+    OP_DATA, OP_ERROR, OP_OACK, Packet, ack, data, error, rrq, wire_block)
 
 PROGRESS_EVERY = 0.05   # s between --progress updates
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)     # Linux
 
 
 class Fail(Exception):
@@ -515,6 +524,71 @@ def cmd_get(a):
     return 0
 
 
+# ---------------------------------------------------------------- bystander
+
+def cmd_sniff(a):
+    """A bystander, not a TFTP client: joins every group from --first to
+    --last on PORT (on the interface of address LOCAL) and counts what
+    arrives on each, until --stop exists or --seconds pass; touches
+    --ready once joined.  Prints one line per group and sender seen:
+    "GROUP from=ADDR:PORT packets=N data=D blocks=B ttl=T[,T...]"."""
+    ip_recvttl = getattr(socket, "IP_RECVTTL", 12)     # Linux values
+    ip_ttl = getattr(socket, "IP_TTL", 2)
+    first = struct.unpack("!I", socket.inet_aton(a.first))[0]
+    last = struct.unpack("!I", socket.inet_aton(a.last))[0]
+    socks = {}
+    for n in range(first, last + 1):
+        grp = socket.inet_ntoa(struct.pack("!I", n))
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Room for a whole file's DATA: on a busy machine this process
+        # may not run for a while, and a full buffer drops (root may
+        # force it).
+        try:
+            s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20)
+        except OSError:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        s.bind((grp, a.port))     # this group's datagrams only
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                     socket.inet_aton(grp) + socket.inet_aton(a.local))
+        s.setsockopt(socket.IPPROTO_IP, ip_recvttl, 1)
+        socks[s] = grp
+    open(a.ready, "w").close()
+    seen = {}           # (group, source) -> [packets, data, blocks, ttls]
+    end = time.monotonic() + a.seconds
+    while time.monotonic() < end and not os.path.exists(a.stop):
+        r, _, _ = select.select(list(socks), [], [], 0.05)
+        for s in r:
+            raw, anc, _, src = s.recvmsg(70000, 64)
+            st = seen.setdefault((socks[s], src), [0, 0, set(), set()])
+            st[0] += 1
+            for level, kind, val in anc:
+                if level == socket.IPPROTO_IP and kind == ip_ttl:
+                    st[3].add(int.from_bytes(val[:4], sys.byteorder))
+            p = Packet(raw)
+            if p.op == OP_DATA and p.block is not None:
+                st[1] += 1
+                st[2].add(p.block)
+    for (g, src), (n, d, blocks, ttls) in sorted(seen.items()):
+        print("%s from=%s:%d packets=%d data=%d blocks=%d ttl=%s"
+              % (g, src[0], src[1], n, d, len(blocks),
+                 ",".join(str(x) for x in sorted(ttls))))
+    return 0
+
+
+def cmd_send(a):
+    """DATA 1 "topology" --count times to GROUP:PORT from LOCAL (TTL 1),
+    50 ms apart: what a bystander must see for the network to carry
+    multicast at all."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((a.local, 0))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+    for _ in range(a.count):
+        s.sendto(data(1, b"topology"), (a.group, a.port))
+        time.sleep(0.05)
+    return 0
+
+
 def build_parser():
     ap = argparse.ArgumentParser(prog="mcastclient.py",
                                  description="RFC 2090 multicast TFTP "
@@ -540,12 +614,27 @@ def build_parser():
     p.add_argument("--src", help="local address to bind")
     p.add_argument("--unicast-ok", action="store_true",
                    help="an OACK without multicast is not a failure")
+
+    p = sub.add_parser("sniff", help="count the DATA sent to the groups")
+    p.add_argument("local", help="address of the interface to join on")
+    p.add_argument("port", type=int)
+    p.add_argument("--first", required=True, help="first group")
+    p.add_argument("--last", required=True, help="last group")
+    p.add_argument("--stop", required=True, help="file that ends it")
+    p.add_argument("--ready", required=True, help="file made once joined")
+    p.add_argument("--seconds", type=float, default=25.0)
+
+    p = sub.add_parser("send", help="DATA 1 to a group, TTL 1")
+    p.add_argument("local", help="address to send from")
+    p.add_argument("group")
+    p.add_argument("port", type=int)
+    p.add_argument("--count", type=int, default=3)
     return ap
 
 
 def main(argv):
     a = build_parser().parse_args(argv)
-    return cmd_get(a)
+    return {"get": cmd_get, "sniff": cmd_sniff, "send": cmd_send}[a.cmd](a)
 
 
 if __name__ == "__main__":
