@@ -369,6 +369,16 @@ def end_transfer(s):
         s.send(error(0, "test client done"))
 
 
+def refused(c, a, what, e):
+    """The server ended request what with the ERROR e: a pass when
+    --expect-error lists its code, a failure otherwise."""
+    if a.expect_error is None:
+        c.fail("%s: server sent ERROR %d %r" % (what, e.code, e.msg))
+        return
+    c.expect(e.code in a.expect_error, "%s refused with ERROR %d %r"
+             % (what, e.code, e.msg), "want a code in %s" % (a.expect_error,))
+
+
 def data_blocks(pkts):
     return [p.block for p, _ in pkts if p.op == OP_DATA]
 
@@ -412,13 +422,7 @@ def sc_get(a, c):
         r = get(s, a.name, a.mode, parse_opts(a.opt), wrap_to=a.wrap,
                 deadline=a.deadline)
     except TftpError as e:
-        if a.expect_error is not None:
-            c.expect(e.code in a.expect_error,
-                     "RRQ %r refused with ERROR %d %r" % (a.name, e.code,
-                                                         e.msg),
-                     "want a code in %s" % (a.expect_error,))
-            return
-        c.fail("RRQ %r: server sent ERROR %d %r" % (a.name, e.code, e.msg))
+        refused(c, a, "RRQ %r" % a.name, e)
         return
     if a.expect_error is not None:
         c.fail("RRQ %r should be refused with ERROR %s, but %d bytes came"
@@ -459,13 +463,7 @@ def sc_put(a, c):
                 stop_after=a.stop_after, error_after=a.error_after,
                 deadline=a.deadline)
     except TftpError as e:
-        if a.expect_error is not None:
-            c.expect(e.code in a.expect_error,
-                     "WRQ %r refused with ERROR %d %r" % (a.name, e.code,
-                                                         e.msg),
-                     "want a code in %s" % (a.expect_error,))
-            return
-        c.fail("WRQ %r: server sent ERROR %d %r" % (a.name, e.code, e.msg))
+        refused(c, a, "WRQ %r" % a.name, e)
         return
     if a.expect_error is not None:
         c.fail("WRQ %r should have ended with ERROR %s but did not"
@@ -1026,14 +1024,7 @@ def sc_xget(a, c):
     try:
         r = get(s, b(a.name), a.mode, parse_opts(a.opt), deadline=a.deadline)
     except TftpError as e:
-        if a.expect_error is not None:
-            c.expect(e.code in a.expect_error,
-                     "RRQ %r from %s refused with ERROR %d %r"
-                     % (a.name, a.src or "any", e.code, e.msg),
-                     "want a code in %s" % (a.expect_error,))
-            return
-        c.fail("RRQ %r from %s: ERROR %d %r" % (a.name, a.src or "any",
-                                                e.code, e.msg))
+        refused(c, a, "RRQ %r from %s" % (a.name, a.src or "any"), e)
         return
     print("tid=%d got %d bytes, blksize %d, windowsize %d%s" % (
         s.tid[1], len(r.data), r.blksize, r.windowsize,
@@ -1072,14 +1063,7 @@ def sc_xput(a, c):
         o = put(s, b(a.name), content, "octet", parse_opts(a.opt),
                 stop_after=a.stop_after, deadline=a.deadline)
     except TftpError as e:
-        if a.expect_error is not None:
-            c.expect(e.code in a.expect_error,
-                     "WRQ %r from %s refused with ERROR %d %r"
-                     % (a.name, a.src or "any", e.code, e.msg),
-                     "want a code in %s" % (a.expect_error,))
-            return
-        c.fail("WRQ %r from %s: ERROR %d %r" % (a.name, a.src or "any",
-                                                e.code, e.msg))
+        refused(c, a, "WRQ %r from %s" % (a.name, a.src or "any"), e)
         return
     if a.expect_error is not None:
         c.fail("WRQ %r should have ended with ERROR %s but did not"
@@ -1308,7 +1292,8 @@ def sc_tinyerr(a, c):
 def sc_manyopts(a, c):
     """An RRQ whose unknown options would make an OACK that fits no
     packet: count options with namelen-byte names, the known ones after
-    the first --before of them.  The OACK must carry only known options and be well formed."""
+    the first --before of them.  The OACK must carry only known options
+    and be well formed."""
     opts = [("x%03d" % i + "y" * (a.namelen - 4), "1")
             for i in range(a.count)]
     known = [("blksize", "1024"), ("tsize", "0"), ("timeout", "3"),
@@ -1475,7 +1460,7 @@ SCENARIOS.update(MORE_SCENARIOS)
 
 # ---------------------------------------------------------------- clients
 # the shell scripts once carried inline (lib.sh slow_get, ctl.sh stall,
-# audit.sh, fdlimit.sh)
+# audit.sh, fdlimit.sh, the port holders of policy.sh and failsafe.sh)
 
 def sc_slowget(a, c):
     """A paced download from 127.0.0.1, so that a transfer is reliably
@@ -1704,7 +1689,22 @@ def sc_reqflood(a, c):
     print("sent %d: %s" % (n, tally(seen)))
 
 
+def sc_holdports(a, c):
+    """Not a TFTP client: hold --count UDP ports from PORT on (0: any
+    free one) at HOST, so that the server cannot bind them; print "held"
+    and the ports, then keep them --seconds."""
+    held = []
+    for i in range(a.count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((a.host, a.port + i if a.port else 0))
+        held.append(s)
+    print("held %s" % " ".join(str(s.getsockname()[1]) for s in held),
+          flush=True)
+    time.sleep(a.seconds)
+
+
 SHELL_SCENARIOS = {
+    "holdports": sc_holdports,
     "slowget": sc_slowget,
     "stall": sc_stall,
     "oddnames": sc_oddnames,
@@ -1715,7 +1715,8 @@ SHELL_SCENARIOS = {
 }
 SCENARIOS.update(SHELL_SCENARIOS)
 # Scenarios whose output a script reads whole: no header line.
-BARE_SCENARIOS = ("probe", "slowget", "manyget", "manyhold", "reqflood")
+BARE_SCENARIOS = ("probe", "slowget", "manyget", "manyhold", "reqflood",
+                  "holdports")
 
 
 def add_shell_parsers(new):
@@ -1746,6 +1747,10 @@ def add_shell_parsers(new):
     p.add_argument("fmt", help="name with %%d")
     p.add_argument("count", type=int)
     p.add_argument("release", help="file that ends them")
+
+    p = new("holdports", "hold UDP ports the server wants")
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--seconds", type=float, required=True)
 
     p = new("reqflood", "requests at about 1000 a second")
     p.add_argument("fmt", help="name with %%d")
