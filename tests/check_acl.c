@@ -11,29 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "suite_main.h"
 #include "acl.h"
 
 #define RULES_MAX	4
-
-/* A peer from its numeric text; IPv4 text gives AF_INET, else AF_INET6. */
-static const struct sockaddr *
-peer(struct sockaddr_storage *ss, const char *text, in_port_t port)
-{
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof *ss);
-	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-	} else {
-		ck_assert_int_eq(inet_pton(AF_INET6, text, &s6->sin6_addr), 1);
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-	}
-	return (const struct sockaddr *)ss;
-}
 
 static struct acl *
 acl_of(const char *const *rules)
@@ -59,12 +41,29 @@ allows(const struct acl *a, const char *text)
 	return acl_allows(a, peer(&ss, text, 6969));
 }
 
-/* Rules that parse, each with a peer it must match and one it must not. */
-static const struct {
+/* A one-rule list, a peer it must allow and one (or NULL) it must not. */
+struct match_case {
 	const char	*rule;
 	const char	*in;
 	const char	*out;
-} good[] = {
+};
+
+static void
+expect_match(const struct match_case *mc)
+{
+	const char	*rules[] = { mc->rule, NULL };
+	struct acl	*a = acl_of(rules);
+
+	ck_assert_msg(allows(a, mc->in), "%s should allow %s", mc->rule,
+	    mc->in);
+	if (mc->out != NULL)
+		ck_assert_msg(!allows(a, mc->out), "%s should deny %s",
+		    mc->rule, mc->out);
+	acl_free(a);
+}
+
+/* Rules that parse, each with a peer it must match and one it must not. */
+static const struct match_case good[] = {
 	{ "allow 10.0.0.0/8",		"10.255.0.1",	"11.0.0.0" },
 	{ "allow 192.0.2.7",		"192.0.2.7",	"192.0.2.6" },
 	{ "  allow \t 192.0.2.0/24 \t",	"192.0.2.255",	"192.0.3.0" },
@@ -87,15 +86,7 @@ static const struct {
 
 START_TEST(parses_valid_rule)
 {
-	const char	*rules[] = { good[_i].rule, NULL };
-	struct acl	*a = acl_of(rules);
-
-	ck_assert_msg(allows(a, good[_i].in), "%s should allow %s",
-	    good[_i].rule, good[_i].in);
-	if (good[_i].out != NULL)
-		ck_assert_msg(!allows(a, good[_i].out), "%s should deny %s",
-		    good[_i].rule, good[_i].out);
-	acl_free(a);
+	expect_match(&good[_i]);
 }
 END_TEST
 
@@ -191,11 +182,7 @@ START_TEST(null_rule_is_empty)
 END_TEST
 
 /* Prefix boundaries: rule, a peer inside, a peer just outside. */
-static const struct {
-	const char	*rule;
-	const char	*in;
-	const char	*out;
-} edge[] = {
+static const struct match_case edge[] = {
 	{ "allow 0.0.0.0/0",		"0.0.0.0",		NULL },
 	{ "allow 0.0.0.0/0",		"255.255.255.255",	NULL },
 	{ "allow 128.0.0.0/1",		"128.0.0.0",		"127.255.255.255" },
@@ -222,15 +209,7 @@ static const struct {
 
 START_TEST(prefix_boundary)
 {
-	const char	*rules[] = { edge[_i].rule, NULL };
-	struct acl	*a = acl_of(rules);
-
-	ck_assert_msg(allows(a, edge[_i].in), "%s should allow %s",
-	    edge[_i].rule, edge[_i].in);
-	if (edge[_i].out != NULL)
-		ck_assert_msg(!allows(a, edge[_i].out), "%s should deny %s",
-		    edge[_i].rule, edge[_i].out);
-	acl_free(a);
+	expect_match(&edge[_i]);
 }
 END_TEST
 
@@ -388,19 +367,16 @@ acl_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("acl parses valid rules");
-	tcase_add_loop_test(tc, parses_valid_rule, 0,
-	    sizeof good / sizeof good[0]);
+	tcase_add_loop_test(tc, parses_valid_rule, 0, NITEMS(good));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("acl rejects malformed rules");
-	tcase_add_loop_test(tc, rejects_malformed_rule, 0,
-	    sizeof bad / sizeof bad[0]);
+	tcase_add_loop_test(tc, rejects_malformed_rule, 0, NITEMS(bad));
 	tcase_add_test(tc, null_rule_is_empty);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("acl prefix boundaries");
-	tcase_add_loop_test(tc, prefix_boundary, 0,
-	    sizeof edge / sizeof edge[0]);
+	tcase_add_loop_test(tc, prefix_boundary, 0, NITEMS(edge));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("acl first match wins");

@@ -13,6 +13,7 @@
 
 #include <check.h>
 
+#include "check_util.h"
 #include "suite_main.h"
 #include "remap.h"
 
@@ -25,6 +26,8 @@ struct rng {
 	uint32_t	 x;
 };
 
+struct one_rule_case;
+
 static void	 add_ok(struct remap *, const char *, const char *, unsigned,
 		    enum remap_action, int, int, int);
 static void	 add_rw(struct remap *, const char *, const char *);
@@ -36,6 +39,7 @@ static enum remap_result apply_exact(const struct remap *, unsigned,
 		    const char *, const char *, size_t, char *, size_t);
 static void	 expect_result(const struct remap *, unsigned, const char *,
 		    const char *, enum remap_result);
+static void	 expect_one_rule(const struct one_rule_case *);
 static char	*repeat(char, size_t);
 static uint32_t	 rng_next(struct rng *);
 static struct remap *pxe_rules(void);
@@ -299,80 +303,84 @@ END_TEST
 
 /* rewrite */
 
-START_TEST(test_backrefs)
+/*
+ * One read/write rewrite rule (not icase, not last) and names read
+ * through it.
+ */
+struct one_rule_case {
+	const char	*match;
+	const char	*replace;
+	int		 global;
+	const char	*in;
+	const char	*client;
+	const char	*want;
+};
+
+static void
+expect_one_rule(const struct one_rule_case *oc)
 {
 	struct remap	*rm;
 
 	rm = remap_new();
-	add_rw(rm, "^([a-z]+)-([0-9]+)$", "\\2/\\1");
-	expect(rm, RD, "abc-42", NULL, "42/abc");
-	expect(rm, RD, "abc-x", NULL, "abc-x");
+	add_ok(rm, oc->match, oc->replace, RW, REMAP_REWRITE, 0, 0,
+	    oc->global);
+	expect(rm, RD, oc->in, oc->client, oc->want);
 	remap_free(rm);
+}
 
-	rm = remap_new();
-	add_rw(rm, "ab", "[\\0]");
-	expect(rm, RD, "xaby", NULL, "x[ab]y");
-	remap_free(rm);
-
+static const struct one_rule_case rewrite_cases[] = {
+	{ "^([a-z]+)-([0-9]+)$", "\\2/\\1", 0, "abc-42", NULL, "42/abc" },
+	{ "^([a-z]+)-([0-9]+)$", "\\2/\\1", 0, "abc-x", NULL, "abc-x" },
+	{ "ab", "[\\0]", 0, "xaby", NULL, "x[ab]y" },
 	/* A group that took no part expands to nothing. */
-	rm = remap_new();
-	add_rw(rm, "^(a)?(b)$", "<\\1|\\2>");
-	expect(rm, RD, "b", NULL, "<|b>");
-	expect(rm, RD, "ab", NULL, "<a|b>");
-	remap_free(rm);
-
+	{ "^(a)?(b)$", "<\\1|\\2>", 0, "b", NULL, "<|b>" },
+	{ "^(a)?(b)$", "<\\1|\\2>", 0, "ab", NULL, "<a|b>" },
 	/* Only the matched part is replaced; \\ is a backslash. */
-	rm = remap_new();
-	remap_set_builtins(rm, 1, 0, 0);
-	add_rw(rm, "foo", "b\\\\r");
-	expect(rm, RD, "afoob", NULL, "ab\\rb");
-	remap_free(rm);
-
+	{ "foo", "b\\\\r", 0, "afoob", NULL, "ab\\rb" },
 	/* A back-reference can repeat a group. */
-	rm = remap_new();
-	add_rw(rm, "^(.)(.)", "\\2\\2\\2\\1\\1");
-	expect(rm, RD, "abc", NULL, "bbbaac");
-	remap_free(rm);
-
+	{ "^(.)(.)", "\\2\\2\\2\\1\\1", 0, "abc", NULL, "bbbaac" },
 	/* Nine groups and \9. */
-	rm = remap_new();
-	add_rw(rm, "(.)(.)(.)(.)(.)(.)(.)(.)(.)", "\\9\\8\\7\\6\\5\\4\\3\\2\\1");
-	expect(rm, RD, "123456789", NULL, "987654321");
-	remap_free(rm);
+	{ "(.)(.)(.)(.)(.)(.)(.)(.)(.)", "\\9\\8\\7\\6\\5\\4\\3\\2\\1", 0,
+	    "123456789", NULL, "987654321" },
+	/* \i is the client's address, empty without one. */
+	{ "^(.*)$", "clients/\\i/\\1", 0, "pxelinux.0", "192.0.2.7",
+	    "clients/192.0.2.7/pxelinux.0" },
+	{ "^(.*)$", "clients/\\i/\\1", 0, "a", "2001:db8::1",
+	    "clients/2001:db8::1/a" },
+	{ "^", "\\i-\\i:", 0, "x", NULL, "-:x" },
+	{ "^", "\\i-\\i:", 0, "x", "10.0.0.1", "10.0.0.1-10.0.0.1:x" },
+};
+
+static const struct one_rule_case global_cases[] = {
+	{ "a", "X", 1, "banana", NULL, "bXnXnX" },
+	{ "a", "X", 0, "banana", NULL, "bXnana" },
+	/* Non-overlapping, left to right. */
+	{ "aa", "b", 1, "aaaaa", NULL, "bba" },
+	/* '^' matches only at the start of the name. */
+	{ "^a", "X", 1, "aaa", NULL, "Xaa" },
+	/* Back-references are per match. */
+	{ "([a-z])([0-9])", "\\2\\1", 1, "a1-b2-c3", NULL, "1a-2b-3c" },
+	/* Empty matches: one between and around the characters. */
+	{ "x*", "-", 1, "axb", NULL, "-a-b-" },
+	{ "x*", "-", 1, "abc", NULL, "-a-b-c-" },
+	{ "x*", "-", 1, "xx", NULL, "-" },
+	{ "x*", "-", 1, "", NULL, "-" },
+	{ "b*", "-", 1, "abb", NULL, "-a-" },
+	{ "$", "!", 1, "abc", NULL, "abc!" },
+	{ "^", "!", 1, "abc", NULL, "!abc" },
+	/* Not global: one empty match at the start. */
+	{ "x*", "-", 0, "abc", NULL, "-abc" },
+};
+
+START_TEST(test_rewrite_table)
+{
+	expect_one_rule(&rewrite_cases[_i]);
 }
 END_TEST
 
-START_TEST(test_client_v4)
+START_TEST(test_global_table)
 {
-	struct remap	*rm;
-
-	rm = remap_new();
-	add_rw(rm, "^(.*)$", "clients/\\i/\\1");
-	expect(rm, RD, "pxelinux.0", "192.0.2.7", "clients/192.0.2.7/pxelinux.0");
-	remap_free(rm);
-}
-END_TEST
-
-START_TEST(test_client_v6)
-{
-	struct remap	*rm;
-
-	rm = remap_new();
-	add_rw(rm, "^(.*)$", "clients/\\i/\\1");
-	expect(rm, RD, "a", "2001:db8::1", "clients/2001:db8::1/a");
-	remap_free(rm);
-}
-END_TEST
-
-START_TEST(test_client_null)
-{
-	struct remap	*rm;
-
-	rm = remap_new();
-	add_rw(rm, "^", "\\i-\\i:");
-	expect(rm, RD, "x", NULL, "-:x");
-	expect(rm, RD, "x", "10.0.0.1", "10.0.0.1-10.0.0.1:x");
-	remap_free(rm);
+	expect_one_rule(&global_cases[_i]);
 }
 END_TEST
 
@@ -445,75 +453,6 @@ START_TEST(test_last)
 	add_rw(rm, "a", "c");
 	expect(rm, RD, "a", NULL, "c");
 	expect(rm, WR, "a", NULL, "b");
-	remap_free(rm);
-}
-END_TEST
-
-START_TEST(test_global)
-{
-	struct remap	*rm;
-
-	rm = remap_new();
-	add_ok(rm, "a", "X", RW, REMAP_REWRITE, 0, 0, 1);
-	expect(rm, RD, "banana", NULL, "bXnXnX");
-	remap_free(rm);
-
-	rm = remap_new();
-	add_rw(rm, "a", "X");
-	expect(rm, RD, "banana", NULL, "bXnana");
-	remap_free(rm);
-
-	/* Non-overlapping, left to right. */
-	rm = remap_new();
-	add_ok(rm, "aa", "b", RW, REMAP_REWRITE, 0, 0, 1);
-	expect(rm, RD, "aaaaa", NULL, "bba");
-	remap_free(rm);
-
-	/* '^' matches only at the start of the name. */
-	rm = remap_new();
-	add_ok(rm, "^a", "X", RW, REMAP_REWRITE, 0, 0, 1);
-	expect(rm, RD, "aaa", NULL, "Xaa");
-	remap_free(rm);
-
-	/* Back-references are per match. */
-	rm = remap_new();
-	add_ok(rm, "([a-z])([0-9])", "\\2\\1", RW, REMAP_REWRITE, 0, 0, 1);
-	expect(rm, RD, "a1-b2-c3", NULL, "1a-2b-3c");
-	remap_free(rm);
-}
-END_TEST
-
-START_TEST(test_global_empty_match)
-{
-	struct remap	*rm;
-
-	rm = remap_new();
-	add_ok(rm, "x*", "-", RW, REMAP_REWRITE, 0, 0, 1);
-	expect(rm, RD, "axb", NULL, "-a-b-");
-	expect(rm, RD, "abc", NULL, "-a-b-c-");
-	expect(rm, RD, "xx", NULL, "-");
-	expect(rm, RD, "", NULL, "-");
-	remap_free(rm);
-
-	rm = remap_new();
-	add_ok(rm, "b*", "-", RW, REMAP_REWRITE, 0, 0, 1);
-	expect(rm, RD, "abb", NULL, "-a-");
-	remap_free(rm);
-
-	rm = remap_new();
-	add_ok(rm, "$", "!", RW, REMAP_REWRITE, 0, 0, 1);
-	expect(rm, RD, "abc", NULL, "abc!");
-	remap_free(rm);
-
-	rm = remap_new();
-	add_ok(rm, "^", "!", RW, REMAP_REWRITE, 0, 0, 1);
-	expect(rm, RD, "abc", NULL, "!abc");
-	remap_free(rm);
-
-	/* Not global: one empty match at the start. */
-	rm = remap_new();
-	add_rw(rm, "x*", "-");
-	expect(rm, RD, "abc", NULL, "-abc");
 	remap_free(rm);
 }
 END_TEST
@@ -728,33 +667,38 @@ END_TEST
 
 /* construction errors */
 
-START_TEST(test_bad_regex)
-{
-	add_bad("(", "x", RW, REMAP_REWRITE, NULL);
-	add_bad("a[", "x", RW, REMAP_REWRITE, NULL);
-	add_bad("*{1", NULL, RW, REMAP_DENY, NULL);
-}
-END_TEST
+/* Rules remap_add refuses, and what the cause must say (NULL: any). */
+static const struct {
+	const char		*match;
+	const char		*replace;
+	unsigned		 ops;
+	enum remap_action	 action;
+	const char		*want;
+} bad_rules[] = {
+	/* bad regex */
+	{ "(", "x", RW, REMAP_REWRITE, NULL },
+	{ "a[", "x", RW, REMAP_REWRITE, NULL },
+	{ "*{1", NULL, RW, REMAP_DENY, NULL },
+	/* bad replacement */
+	{ "a", "\\q", RW, REMAP_REWRITE, "\\q" },
+	{ "a", "x\\", RW, REMAP_REWRITE, "backslash" },
+	{ "a", "\\n", RW, REMAP_REWRITE, "\\n" },
+	{ "a", "\\I", RW, REMAP_REWRITE, "\\I" },
+	{ "a", "\\\x01", RW, REMAP_REWRITE, "0x01" },
+	{ "(a)", "\\2", RW, REMAP_REWRITE, "\\2" },
+	{ "a", "\\1", RW, REMAP_REWRITE, "\\1" },
+	{ "a", NULL, RW, REMAP_REWRITE, "replacement" },
+	/* bad arguments */
+	{ "a", "b", 0, REMAP_REWRITE, "operation" },
+	{ "a", "b", 0x4, REMAP_REWRITE, "operation" },
+	{ "a", "b", RW, (enum remap_action)7, "action" },
+	{ NULL, "b", RW, REMAP_REWRITE, "regex" },
+};
 
-START_TEST(test_bad_replace)
+START_TEST(test_bad_rule)
 {
-	add_bad("a", "\\q", RW, REMAP_REWRITE, "\\q");
-	add_bad("a", "x\\", RW, REMAP_REWRITE, "backslash");
-	add_bad("a", "\\n", RW, REMAP_REWRITE, "\\n");
-	add_bad("a", "\\I", RW, REMAP_REWRITE, "\\I");
-	add_bad("a", "\\\x01", RW, REMAP_REWRITE, "0x01");
-	add_bad("(a)", "\\2", RW, REMAP_REWRITE, "\\2");
-	add_bad("a", "\\1", RW, REMAP_REWRITE, "\\1");
-	add_bad("a", NULL, RW, REMAP_REWRITE, "replacement");
-}
-END_TEST
-
-START_TEST(test_bad_args)
-{
-	add_bad("a", "b", 0, REMAP_REWRITE, "operation");
-	add_bad("a", "b", 0x4, REMAP_REWRITE, "operation");
-	add_bad("a", "b", RW, (enum remap_action)7, "action");
-	add_bad(NULL, "b", RW, REMAP_REWRITE, "regex");
+	add_bad(bad_rules[_i].match, bad_rules[_i].replace, bad_rules[_i].ops,
+	    bad_rules[_i].action, bad_rules[_i].want);
 }
 END_TEST
 
@@ -781,58 +725,51 @@ END_TEST
 
 /* PXE example set */
 
-START_TEST(test_pxe_cfg)
-{
-	struct remap	*rm;
-
-	rm = pxe_rules();
-	expect(rm, RD, "pxelinux.cfg/01-aa-bb", "192.0.2.7",
-	    "pxe/cfg/01-aa-bb");
-	expect(rm, RD, "/pxelinux.cfg/default", "192.0.2.7",
-	    "pxe/cfg/default");
-	expect(rm, RD, "\\pxelinux.cfg\\default", "192.0.2.7",
-	    "pxe/cfg/default");
-	remap_free(rm);
-}
-END_TEST
-
-START_TEST(test_pxe_boot)
-{
-	struct remap	*rm;
-
-	rm = pxe_rules();
-	expect(rm, RD, "pxelinux.0\x01\x02", "192.0.2.7", "boot/pxelinux.0");
-	expect(rm, RD, "EFI\\BOOT\\BOOTX64.EFI", "2001:db8::1",
-	    "boot/EFI/BOOT/BOOTX64.EFI");
-	remap_free(rm);
-}
-END_TEST
-
-START_TEST(test_pxe_per_client)
-{
-	struct remap	*rm;
-
-	rm = pxe_rules();
-	expect(rm, RD, "kernel", "192.0.2.7", "clients/192.0.2.7/kernel");
-	expect(rm, RD, "/initrd.img", "2001:db8::1",
-	    "clients/2001:db8::1/initrd.img");
-	expect(rm, WR, "uploads/log.txt", "192.0.2.7",
-	    "clients/192.0.2.7/log.txt");
+/* PXE example set: (op, name, client) and its result. */
+static const struct {
+	unsigned		 op;
+	const char		*in;
+	const char		*client;
+	enum remap_result	 res;
+	const char		*want;	/* when res is REMAP_OK */
+} pxe_cases[] = {
+	/* pxelinux.cfg, however the firmware spells the path */
+	{ RD, "pxelinux.cfg/01-aa-bb", "192.0.2.7", REMAP_OK,
+	    "pxe/cfg/01-aa-bb" },
+	{ RD, "/pxelinux.cfg/default", "192.0.2.7", REMAP_OK,
+	    "pxe/cfg/default" },
+	{ RD, "\\pxelinux.cfg\\default", "192.0.2.7", REMAP_OK,
+	    "pxe/cfg/default" },
+	/* boot files */
+	{ RD, "pxelinux.0\x01\x02", "192.0.2.7", REMAP_OK,
+	    "boot/pxelinux.0" },
+	{ RD, "EFI\\BOOT\\BOOTX64.EFI", "2001:db8::1", REMAP_OK,
+	    "boot/EFI/BOOT/BOOTX64.EFI" },
+	/* per client */
+	{ RD, "kernel", "192.0.2.7", REMAP_OK, "clients/192.0.2.7/kernel" },
+	{ RD, "/initrd.img", "2001:db8::1", REMAP_OK,
+	    "clients/2001:db8::1/initrd.img" },
+	{ WR, "uploads/log.txt", "192.0.2.7", REMAP_OK,
+	    "clients/192.0.2.7/log.txt" },
 	/* Writes are not rewritten per client unless under uploads/. */
-	expect(rm, WR, "kernel", "192.0.2.7", "kernel");
-	remap_free(rm);
-}
-END_TEST
+	{ WR, "kernel", "192.0.2.7", REMAP_OK, "kernel" },
+	/* deny */
+	{ RD, "../etc/shadow", "192.0.2.7", REMAP_DENIED, NULL },
+	{ RD, "pxelinux.cfg/..\\..\\x", "192.0.2.7", REMAP_DENIED, NULL },
+	{ WR, "uploads/../x", "192.0.2.7", REMAP_DENIED, NULL },
+};
 
-START_TEST(test_pxe_deny)
+START_TEST(test_pxe)
 {
 	struct remap	*rm;
 
 	rm = pxe_rules();
-	expect_result(rm, RD, "../etc/shadow", "192.0.2.7", REMAP_DENIED);
-	expect_result(rm, RD, "pxelinux.cfg/..\\..\\x", "192.0.2.7",
-	    REMAP_DENIED);
-	expect_result(rm, WR, "uploads/../x", "192.0.2.7", REMAP_DENIED);
+	if (pxe_cases[_i].res == REMAP_OK)
+		expect(rm, pxe_cases[_i].op, pxe_cases[_i].in,
+		    pxe_cases[_i].client, pxe_cases[_i].want);
+	else
+		expect_result(rm, pxe_cases[_i].op, pxe_cases[_i].in,
+		    pxe_cases[_i].client, pxe_cases[_i].res);
 	remap_free(rm);
 }
 END_TEST
@@ -1032,14 +969,22 @@ START_TEST(test_hpa_loops)
 }
 END_TEST
 
+/* tftp-hpa remap files remap_load_hpa refuses, and the cause. */
+static const struct {
+	const char	*text;
+	const char	*want;
+} hpa_bad_cases[] = {
+	{ "r ^a$ b\nx ^b$\n", "map:2: unknown operation 'x'" },
+	{ "r\n", "map:1: the regex is missing" },
+	{ "r~ ^a$ b\n", "r and ~" },
+	{ "r ^a($ b\n", "map:1:" },
+	{ "r a++ b\n", "stacked" },
+	{ "r ^a$ b\nr\001 x\n", "byte 0x01" },
+};
+
 START_TEST(test_hpa_bad)
 {
-	hpa_bad("r ^a$ b\nx ^b$\n", "map:2: unknown operation 'x'");
-	hpa_bad("r\n", "map:1: the regex is missing");
-	hpa_bad("r~ ^a$ b\n", "r and ~");
-	hpa_bad("r ^a($ b\n", "map:1:");
-	hpa_bad("r a++ b\n", "stacked");
-	hpa_bad("r ^a$ b\nr\001 x\n", "byte 0x01");
+	hpa_bad(hpa_bad_cases[_i].text, hpa_bad_cases[_i].want);
 }
 END_TEST
 
@@ -1061,10 +1006,7 @@ remap_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rewrite substitutes back-references and client");
-	tcase_add_test(tc, test_backrefs);
-	tcase_add_test(tc, test_client_v4);
-	tcase_add_test(tc, test_client_v6);
-	tcase_add_test(tc, test_client_null);
+	tcase_add_loop_test(tc, test_rewrite_table, 0, NITEMS(rewrite_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rules apply per operation, in order");
@@ -1080,8 +1022,7 @@ remap_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("global replaces every match and terminates");
-	tcase_add_test(tc, test_global);
-	tcase_add_test(tc, test_global_empty_match);
+	tcase_add_loop_test(tc, test_global_table, 0, NITEMS(global_cases));
 	tcase_add_test(tc, test_global_bounded);
 	suite_add_tcase(s, tc);
 
@@ -1094,17 +1035,12 @@ remap_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("add rejects bad rules with a cause");
-	tcase_add_test(tc, test_bad_regex);
-	tcase_add_test(tc, test_bad_replace);
-	tcase_add_test(tc, test_bad_args);
+	tcase_add_loop_test(tc, test_bad_rule, 0, NITEMS(bad_rules));
 	tcase_add_test(tc, test_good_after_bad);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pxe example set");
-	tcase_add_test(tc, test_pxe_cfg);
-	tcase_add_test(tc, test_pxe_boot);
-	tcase_add_test(tc, test_pxe_per_client);
-	tcase_add_test(tc, test_pxe_deny);
+	tcase_add_loop_test(tc, test_pxe, 0, NITEMS(pxe_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tftp-hpa remap files as in.tftpd reads them");
@@ -1113,7 +1049,7 @@ remap_suite(void)
 	tcase_add_test(tc, test_hpa_deny_invert);
 	tcase_add_test(tc, test_hpa_client);
 	tcase_add_test(tc, test_hpa_loops);
-	tcase_add_test(tc, test_hpa_bad);
+	tcase_add_loop_test(tc, test_hpa_bad, 0, NITEMS(hpa_bad_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile names stay in bounds");

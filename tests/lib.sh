@@ -600,79 +600,16 @@ py_resolve() {
 	[ -n "$PYTHON_EXE" ] && [ -x "$PYTHON_EXE" ] || PYTHON_EXE=python3
 }
 
-# slow_get NAME OUT DELAY_MS [OPT=VALUE...]: a paced download, so that a
-# transfer is reliably still running seconds later on any machine: RRQ
-# NAME (octet, options default blksize=512), then wait DELAY_MS before
-# each ACK; the file goes to OUT.  Exit 0 when complete, 1 on an ERROR
-# from the server (printed as "ERROR code message"), 2 when the server
-# goes silent (5 resends of the last ACK, 1 s apart) or after 60 s.
+# slow_get NAME OUT DELAY_MS [OPT=VALUE...]: a paced download (rawtftp.py
+# slowget), so that a transfer is reliably still running seconds later
+# on any machine: RRQ NAME (octet, options default blksize=512), then
+# wait DELAY_MS before each ACK; the file goes to OUT.  Exit 0 when
+# complete, 1 on an ERROR from the server (printed as "ERROR code
+# message"), 2 when the server goes silent (5 resends of the last ACK,
+# 1 s apart) or after 60 s.
 slow_get() {
-	local name=$1 out=$2 delay=$3
-	shift 3
-	timeout -k 2 70 "${PYTHON_EXE:-python3}" - 127.0.0.1 "$PORT" "$name" \
-	    "$out" "$delay" \
-	    "$@" <<'PYEOF'
-import socket, struct, sys, time
-host, port, name, out, delay = sys.argv[1], int(sys.argv[2]), sys.argv[3], \
-    sys.argv[4], int(sys.argv[5]) / 1000.0
-opts = sys.argv[6:] or ["blksize=512"]
-req = struct.pack("!H", 1) + name.encode() + b"\0octet\0"
-blksize = 512
-for o in opts:
-    k, v = o.split("=", 1)
-    req += k.encode() + b"\0" + v.encode() + b"\0"
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-s.settimeout(1.0)
-s.sendto(req, (host, port))
-tid, want, data, last, tries = None, 1, [], None, 0
-end = time.monotonic() + 60
-while time.monotonic() < end:
-    try:
-        p, addr = s.recvfrom(70000)
-    except socket.timeout:
-        tries += 1
-        if tries > 5 or last is None:
-            print("timeout waiting for block %d" % want)
-            sys.exit(2)
-        s.sendto(last, tid)
-        continue
-    if tid is None:
-        tid = addr
-    if addr != tid:
-        continue
-    tries = 0
-    op = struct.unpack("!H", p[:2])[0]
-    if op == 5:
-        print("ERROR %d %s" % (struct.unpack("!H", p[2:4])[0],
-                                p[4:-1].decode("latin-1")))
-        sys.exit(1)
-    if op == 6 and want == 1 and not data:
-        f = p[2:-1].split(b"\0")
-        o = dict(zip(f[0::2], f[1::2]))
-        blksize = int(o.get(b"blksize", b"512"))
-        last = struct.pack("!HH", 4, 0)
-        s.sendto(last, tid)
-        continue
-    if op != 3:
-        continue
-    n = struct.unpack("!H", p[2:4])[0]
-    if n != want & 0xFFFF:
-        if last is not None:
-            s.sendto(last, tid)
-        continue
-    data.append(p[4:])
-    time.sleep(delay)
-    last = struct.pack("!HH", 4, n)
-    s.sendto(last, tid)
-    want += 1
-    if len(p) - 4 < blksize:
-        with open(out, "wb") as fp:
-            fp.write(b"".join(data))
-        sys.exit(0)
-print("not finished after 60 s")
-sys.exit(2)
-PYEOF
+	timeout -k 2 70 "${PYTHON_EXE:-python3}" "$RAWTFTP" slowget 127.0.0.1 \
+	    "$PORT" "$@"
 }
 
 # ---------------------------------------------------------------- counters,

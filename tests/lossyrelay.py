@@ -44,19 +44,21 @@ bounded in time.  Standard library only.
 import argparse
 import errno
 import heapq
+import os
 import random
 import selectors
 import signal
 import socket
-import struct
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tftpwire import (  # noqa: E402
+    OP_ACK, OP_DATA, OP_ERROR, OP_OACK, OPNAMES, Packet)
 
 BATCH = 256             # datagrams read per readable socket per wakeup
 BUFSZ = 65536
 SOCKBUF = 4 << 20       # so the relay itself loses nothing it should not
-OP_RRQ, OP_WRQ, OP_DATA, OP_ACK, OP_ERROR, OP_OACK = 1, 2, 3, 4, 5, 6
-OPS = {1: "RRQ", 2: "WRQ", 3: "DATA", 4: "ACK", 5: "ERROR", 6: "OACK"}
 
 
 class Dir:
@@ -96,16 +98,6 @@ class Pair:
         self.last = None        # block number of the short last DATA
         self.last_acks_dropped = 0
         self.redrops = {}       # direction -> (opcode+block, drops in a row)
-
-
-def opts_of(body):
-    """name -> value of an OACK body (lower-case names)."""
-    parts = body.split(b"\0")
-    out = {}
-    for i in range(0, len(parts) - 1, 2):
-        out[parts[i].decode("latin-1").lower()] = \
-            parts[i + 1].decode("latin-1")
-    return out
 
 
 class Relay:
@@ -184,16 +176,15 @@ class Relay:
         """'spare', 'drop' or None (chance decides) for a datagram of
         pair p; learns the blksize and the last block on the way."""
         a = self.a
-        op = struct.unpack("!H", data[:2])[0] if len(data) >= 2 else 0
-        block = (struct.unpack("!H", data[2:4])[0] if len(data) >= 4
-                 else None)
+        pkt = Packet(data)
+        op, block = pkt.op, pkt.block
         if op == OP_OACK:
             try:
-                p.blksize = int(opts_of(data[2:]).get("blksize", "512"))
+                p.blksize = int(pkt.optdict().get("blksize", "512"))
             except ValueError:
                 pass
         elif op == OP_DATA and block is not None and \
-                len(data) - 4 < p.blksize:
+                len(pkt.payload) < p.blksize:
             p.last = block
             if a.spare_last:
                 return "spare"
@@ -267,16 +258,16 @@ class Relay:
         client as the server knows it), destination, packet, fate."""
         if self.tracef is None:
             return
-        op = struct.unpack("!H", data[:2])[0] if len(data) >= 2 else -1
+        pkt = Packet(data)
+        op = -1 if pkt.op is None else pkt.op
         arg = ""
-        if op in (OP_DATA, OP_ACK) and len(data) >= 4:
-            arg = " %d" % struct.unpack("!H", data[2:4])[0]
-        elif op == OP_ERROR and len(data) >= 4:
-            arg = " %d %r" % (struct.unpack("!H", data[2:4])[0],
-                              data[4:40])
+        if op in (OP_DATA, OP_ACK) and pkt.block is not None:
+            arg = " %d" % pkt.block
+        elif op == OP_ERROR and pkt.code is not None:
+            arg = " %d %r" % (pkt.code, data[4:40])
         self.tracef.write("%.6f %s up=%d to=%s:%d %s%s len=%d %s %s\n" % (
             now, d.name, up.getsockname()[1], addr[0], addr[1],
-            OPS.get(op, "op%d" % op), arg, len(data), what, extra))
+            OPNAMES.get(op, "op%d" % op), arg, len(data), what, extra))
 
     def schedule(self, due, d, sock, data, addr):
         self.seq += 1

@@ -6,8 +6,15 @@
         [--ack-delay-ms N] [--vanish-after N] [--error-after N]
         [--progress FILE] [--timeout S] [--src ADDR] [--ack-timeout S]
         [--unicast-ok]
+    python3 mcastclient.py sniff LOCAL PORT --first GROUP --last GROUP
+        --stop FILE --ready FILE [--seconds S]
+    python3 mcastclient.py send LOCAL GROUP PORT [--count N]
 
-Sends an RRQ (octet) with the option multicast="" (and blksize,
+sniff and send are the test network's own check (a bystander that counts
+what reaches the groups, and a sender of a few datagrams); get is the
+client, described here.
+
+get sends an RRQ (octet) with the option multicast="" (and blksize,
 windowsize, tsize when given), then plays an RFC 2090 client:
 
   * the OACK's multicast=ADDR,PORT,MC names the group; the client joins
@@ -52,8 +59,12 @@ import struct
 import sys
 import time
 
-OP_RRQ, OP_WRQ, OP_DATA, OP_ACK, OP_ERROR, OP_OACK = 1, 2, 3, 4, 5, 6
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tftpwire import (  # noqa: E402
+    OP_DATA, OP_ERROR, OP_OACK, Packet, ack, data, error, rrq, wire_block)
+
 PROGRESS_EVERY = 0.05   # s between --progress updates
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)     # Linux
 
 
 class Fail(Exception):
@@ -62,54 +73,6 @@ class Fail(Exception):
 
 class Deadline(Exception):
     """The overall --timeout passed."""
-
-
-# ---------------------------------------------------------------- packets
-
-def pack_rrq(name, opts):
-    out = struct.pack("!H", OP_RRQ) + os.fsencode(name) + b"\0octet\0"
-    for k, v in opts:
-        out += k.encode() + b"\0" + v.encode() + b"\0"
-    return out
-
-
-def pack_ack(block):
-    return struct.pack("!HH", OP_ACK, block & 0xFFFF)
-
-
-def pack_error(code, msg):
-    return struct.pack("!HH", OP_ERROR, code) + msg.encode() + b"\0"
-
-
-def unpack(raw):
-    """(op, block_or_code, payload_or_opts) or None if unparseable.
-
-    DATA -> (3, block, payload); ERROR -> (5, code, message);
-    OACK -> (6, None, {name: value}); anything else (op, None, raw).
-    """
-    if len(raw) < 2:
-        return None
-    (op,) = struct.unpack("!H", raw[:2])
-    if op in (OP_DATA, OP_ERROR, OP_ACK):
-        if len(raw) < 4:
-            return None
-        (n,) = struct.unpack("!H", raw[2:4])
-        body = raw[4:]
-        if op == OP_ERROR:
-            body = body.rstrip(b"\0").decode("latin-1")
-        return op, n, body
-    if op == OP_OACK:
-        parts = raw[2:].split(b"\0")
-        if parts and parts[-1] == b"":
-            parts.pop()
-        if len(parts) % 2:
-            return None
-        opts = {}
-        for i in range(0, len(parts), 2):
-            opts[parts[i].decode("latin-1").lower()] = \
-                parts[i + 1].decode("latin-1")
-        return op, None, opts
-    return op, None, raw
 
 
 def parse_mc(value, old):
@@ -258,7 +221,7 @@ class Client:
         """ACK n to the TID: "send me n+1 on" (a window of them)."""
         if self.a.ack_delay_ms:
             time.sleep(self.a.ack_delay_ms / 1000.0)
-        self.u.sendto(pack_ack(n), self.tid)
+        self.u.sendto(ack(n), self.tid)
         self.acked = n
         self.acks += 1
         self.window_end = n + self.windowsize
@@ -281,7 +244,7 @@ class Client:
         n = self.a.error_after
         if n is not None and len(self.blocks) >= n:
             self.progress(force=True)
-            self.u.sendto(pack_error(0, "mcastclient quits"), self.tid)
+            self.u.sendto(error(0, "mcastclient quits"), self.tid)
             print("mcastclient: sent ERROR as master with %d blocks "
                   "(acked %s) after %.2fs"
                   % (len(self.blocks), self.acked, self.elapsed()))
@@ -362,23 +325,22 @@ class Client:
             self.master = False
 
     def handle(self, raw, addr, from_group):
-        p = unpack(raw)
+        p = Packet(raw)
         if addr != self.tid:
             self.strays += 1
             return
-        if p is None:
-            raise Fail("unparseable packet from the server: %r" % raw[:32])
-        op, n, body = p
-        if op == OP_ERROR:
-            raise Fail("server sent ERROR %d %s" % (n, body))
-        if op == OP_OACK:
+        if p.bad and p.op in (None, OP_DATA, OP_ERROR, OP_OACK):
+            raise Fail("unparseable packet from the server: %s" % p)
+        if p.op == OP_ERROR:
+            raise Fail("server sent ERROR %d %s" % (p.code, p.msg))
+        if p.op == OP_OACK:
             if from_group:
                 raise Fail("OACK arrived on the group, not by unicast")
-            self.on_oack(body)
-        elif op == OP_DATA:
-            self.on_data(n, body, from_group)
+            self.on_oack(p.optdict())
+        elif p.op == OP_DATA:
+            self.on_data(p.block, p.payload, from_group)
         else:
-            raise Fail("unexpected opcode %d from the server" % op)
+            raise Fail("unexpected opcode %d from the server" % p.op)
 
     # ------------------------------------------------------------ the run
 
@@ -391,7 +353,7 @@ class Client:
             opts.append(("windowsize", str(self.a.windowsize)))
         if self.a.tsize:
             opts.append(("tsize", "0"))
-        req = pack_rrq(self.a.file, opts)
+        req = rrq(self.a.file, "octet", opts)
         for _ in range(5):
             self.u.sendto(req, self.server)
             until = time.monotonic() + min(2.0, self.left())
@@ -407,13 +369,13 @@ class Client:
                     raise Fail("reply from the listen port %d, not a "
                                "transfer port" % addr[1])
                 self.tid = addr
-                p = unpack(raw)
-                if p is not None and p[0] == OP_DATA:
+                p = Packet(raw)
+                if p.op == OP_DATA and not p.bad:
                     # No OACK at all: the server ignored every option.
                     self.mode = "unicast"
                     self.first_data = raw
                     return
-                if p is None or p[0] not in (OP_OACK, OP_ERROR):
+                if p.op not in (OP_OACK, OP_ERROR):
                     raise Fail("first reply is not an OACK: %r" % raw[:32])
                 self.handle(raw, addr, False)
                 return
@@ -457,19 +419,19 @@ class Client:
                     continue
             raw, addr, _ = got
             got = None
-            p = unpack(raw)
+            p = Packet(raw)
             if addr != self.tid:
                 self.strays += 1
                 continue
-            if p is None or p[0] not in (OP_DATA, OP_ERROR):
+            if p.bad or p.op not in (OP_DATA, OP_ERROR):
                 raise Fail("unexpected packet in a unicast transfer")
-            if p[0] == OP_ERROR:
-                raise Fail("server sent ERROR %d %s" % (p[1], p[2]))
+            if p.op == OP_ERROR:
+                raise Fail("server sent ERROR %d %s" % (p.code, p.msg))
             # Unicast block numbers wrap after 65535: only the next one
             # in order is taken; a gap is mended by the silence timer.
             absolute = self.contig + 1
-            if p[1] == absolute & 0xFFFF:
-                self.on_data(absolute, p[2], False)
+            if p.block == wire_block(absolute, 0):
+                self.on_data(absolute, p.payload, False)
 
     def run(self):
         self.request()
@@ -504,8 +466,7 @@ class Client:
         """Tell the server we give up (a polite client ends with ERROR)."""
         if self.tid is not None:
             try:
-                self.u.sendto(pack_error(0, "mcastclient gives up"),
-                              self.tid)
+                self.u.sendto(error(0, "mcastclient gives up"), self.tid)
             except OSError:
                 pass
 
@@ -563,6 +524,71 @@ def cmd_get(a):
     return 0
 
 
+# ---------------------------------------------------------------- bystander
+
+def cmd_sniff(a):
+    """A bystander, not a TFTP client: joins every group from --first to
+    --last on PORT (on the interface of address LOCAL) and counts what
+    arrives on each, until --stop exists or --seconds pass; touches
+    --ready once joined.  Prints one line per group and sender seen:
+    "GROUP from=ADDR:PORT packets=N data=D blocks=B ttl=T[,T...]"."""
+    ip_recvttl = getattr(socket, "IP_RECVTTL", 12)     # Linux values
+    ip_ttl = getattr(socket, "IP_TTL", 2)
+    first = struct.unpack("!I", socket.inet_aton(a.first))[0]
+    last = struct.unpack("!I", socket.inet_aton(a.last))[0]
+    socks = {}
+    for n in range(first, last + 1):
+        grp = socket.inet_ntoa(struct.pack("!I", n))
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Room for a whole file's DATA: on a busy machine this process
+        # may not run for a while, and a full buffer drops (root may
+        # force it).
+        try:
+            s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20)
+        except OSError:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        s.bind((grp, a.port))     # this group's datagrams only
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                     socket.inet_aton(grp) + socket.inet_aton(a.local))
+        s.setsockopt(socket.IPPROTO_IP, ip_recvttl, 1)
+        socks[s] = grp
+    open(a.ready, "w").close()
+    seen = {}           # (group, source) -> [packets, data, blocks, ttls]
+    end = time.monotonic() + a.seconds
+    while time.monotonic() < end and not os.path.exists(a.stop):
+        r, _, _ = select.select(list(socks), [], [], 0.05)
+        for s in r:
+            raw, anc, _, src = s.recvmsg(70000, 64)
+            st = seen.setdefault((socks[s], src), [0, 0, set(), set()])
+            st[0] += 1
+            for level, kind, val in anc:
+                if level == socket.IPPROTO_IP and kind == ip_ttl:
+                    st[3].add(int.from_bytes(val[:4], sys.byteorder))
+            p = Packet(raw)
+            if p.op == OP_DATA and p.block is not None:
+                st[1] += 1
+                st[2].add(p.block)
+    for (g, src), (n, d, blocks, ttls) in sorted(seen.items()):
+        print("%s from=%s:%d packets=%d data=%d blocks=%d ttl=%s"
+              % (g, src[0], src[1], n, d, len(blocks),
+                 ",".join(str(x) for x in sorted(ttls))))
+    return 0
+
+
+def cmd_send(a):
+    """DATA 1 "topology" --count times to GROUP:PORT from LOCAL (TTL 1),
+    50 ms apart: what a bystander must see for the network to carry
+    multicast at all."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((a.local, 0))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+    for _ in range(a.count):
+        s.sendto(data(1, b"topology"), (a.group, a.port))
+        time.sleep(0.05)
+    return 0
+
+
 def build_parser():
     ap = argparse.ArgumentParser(prog="mcastclient.py",
                                  description="RFC 2090 multicast TFTP "
@@ -588,12 +614,27 @@ def build_parser():
     p.add_argument("--src", help="local address to bind")
     p.add_argument("--unicast-ok", action="store_true",
                    help="an OACK without multicast is not a failure")
+
+    p = sub.add_parser("sniff", help="count the DATA sent to the groups")
+    p.add_argument("local", help="address of the interface to join on")
+    p.add_argument("port", type=int)
+    p.add_argument("--first", required=True, help="first group")
+    p.add_argument("--last", required=True, help="last group")
+    p.add_argument("--stop", required=True, help="file that ends it")
+    p.add_argument("--ready", required=True, help="file made once joined")
+    p.add_argument("--seconds", type=float, default=25.0)
+
+    p = sub.add_parser("send", help="DATA 1 to a group, TTL 1")
+    p.add_argument("local", help="address to send from")
+    p.add_argument("group")
+    p.add_argument("port", type=int)
+    p.add_argument("--count", type=int, default=3)
     return ap
 
 
 def main(argv):
     a = build_parser().parse_args(argv)
-    return cmd_get(a)
+    return {"get": cmd_get, "sniff": cmd_sniff, "send": cmd_send}[a.cmd](a)
 
 
 if __name__ == "__main__":

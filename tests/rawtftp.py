@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Raw-packet TFTP client for owltftpd's integration tests.
 
-Builds and parses every TFTP packet (RFC 1350, 2347 OACK) and runs named
-scenarios against a live server:
+Runs named scenarios against a live server, with the packets of
+tftpwire.py (RFC 1350, 2347 OACK):
 
     python3 rawtftp.py SCENARIO HOST PORT [args]
 
@@ -14,14 +14,16 @@ always ends.  Standard library only.
 
 import argparse
 import os
+import select
 import socket
 import struct
 import sys
 import time
 
-OP_RRQ, OP_WRQ, OP_DATA, OP_ACK, OP_ERROR, OP_OACK = 1, 2, 3, 4, 5, 6
-OPNAMES = {OP_RRQ: "RRQ", OP_WRQ: "WRQ", OP_DATA: "DATA", OP_ACK: "ACK",
-           OP_ERROR: "ERROR", OP_OACK: "OACK"}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tftpwire import (  # noqa: E402
+    OP_ACK, OP_DATA, OP_ERROR, OP_OACK, OP_RRQ, OP_WRQ, OPNAMES, ack, b,
+    data, error, oack, parse, request, rrq, wire_block, wrq)
 
 # Upper bound on any one scenario's network wait.
 MAX_SCENARIO_SECONDS = 120
@@ -40,120 +42,6 @@ class TftpError(Exception):
         self.msg = msg
 
 
-# ---------------------------------------------------------------- packets
-
-def b(s):
-    """Bytes from str (argv strings keep their original bytes) or bytes."""
-    if isinstance(s, bytes):
-        return s
-    return os.fsencode(s)
-
-
-def request(op, name, mode="octet", opts=()):
-    """RRQ/WRQ.  opts: sequence of (name, value) pairs, sent in order."""
-    out = struct.pack("!H", op) + b(name) + b"\0" + b(mode) + b"\0"
-    for k, v in opts:
-        out += b(k) + b"\0" + b(str(v) if isinstance(v, int) else v) + b"\0"
-    return out
-
-
-def rrq(name, mode="octet", opts=()):
-    return request(OP_RRQ, name, mode, opts)
-
-
-def wrq(name, mode="octet", opts=()):
-    return request(OP_WRQ, name, mode, opts)
-
-
-def data(block, payload):
-    return struct.pack("!HH", OP_DATA, block & 0xFFFF) + payload
-
-
-def ack(block):
-    return struct.pack("!HH", OP_ACK, block & 0xFFFF)
-
-
-def error(code, msg=""):
-    return struct.pack("!HH", OP_ERROR, code) + b(msg) + b"\0"
-
-
-def oack(opts):
-    out = struct.pack("!H", OP_OACK)
-    for k, v in opts:
-        out += b(k) + b"\0" + b(str(v)) + b"\0"
-    return out
-
-
-class Packet:
-    """A parsed datagram.  Fields depend on op."""
-
-    def __init__(self, raw):
-        self.raw = raw
-        self.op = None
-        self.block = None
-        self.payload = b""
-        self.code = None
-        self.msg = ""
-        self.opts = []          # OACK: list of (name, value) in order
-        self.bad = None         # why it does not parse, or None
-        if len(raw) < 2:
-            self.bad = "short (%d bytes)" % len(raw)
-            return
-        (self.op,) = struct.unpack("!H", raw[:2])
-        body = raw[2:]
-        if self.op == OP_DATA or self.op == OP_ACK:
-            if len(body) < 2:
-                self.bad = "short %s" % OPNAMES[self.op]
-                return
-            (self.block,) = struct.unpack("!H", body[:2])
-            self.payload = body[2:]
-            if self.op == OP_ACK and self.payload:
-                self.bad = "ACK with %d trailing bytes" % len(self.payload)
-        elif self.op == OP_ERROR:
-            if len(body) < 3 or not body.endswith(b"\0"):
-                self.bad = "malformed ERROR"
-                if len(body) >= 2:
-                    (self.code,) = struct.unpack("!H", body[:2])
-                return
-            (self.code,) = struct.unpack("!H", body[:2])
-            self.msg = body[2:-1].decode("latin-1")
-            if b"\0" in body[2:-1]:
-                self.bad = "ERROR message with embedded NUL"
-        elif self.op == OP_OACK:
-            if not body.endswith(b"\0"):
-                self.bad = "OACK not NUL-terminated"
-                return
-            parts = body[:-1].split(b"\0")
-            if len(parts) % 2 != 0:
-                self.bad = "OACK with odd number of strings"
-                return
-            for i in range(0, len(parts), 2):
-                self.opts.append((parts[i].decode("latin-1"),
-                                  parts[i + 1].decode("latin-1")))
-        elif self.op in (OP_RRQ, OP_WRQ):
-            self.bad = "server sent a request"
-        else:
-            self.bad = "unknown opcode %d" % self.op
-
-    def optdict(self):
-        return {k.lower(): v for k, v in self.opts}
-
-    def __str__(self):
-        if self.op == OP_DATA:
-            return "DATA %d len=%d" % (self.block, len(self.payload))
-        if self.op == OP_ACK:
-            return "ACK %d" % self.block
-        if self.op == OP_ERROR:
-            return "ERROR %s %s" % (self.code, self.msg)
-        if self.op == OP_OACK:
-            return "OACK" + "".join(" %s=%s" % kv for kv in self.opts)
-        return "BAD %s %r" % (self.bad, self.raw[:32])
-
-
-def parse(raw):
-    return Packet(raw)
-
-
 # ---------------------------------------------------------------- netascii
 
 def to_netascii(src):
@@ -170,15 +58,6 @@ def to_netascii(src):
 
 
 # ---------------------------------------------------------------- session
-
-def wire_block(n, wrap_to):
-    """Block number on the wire for absolute block n (n >= 0)."""
-    if n <= 0xFFFF:
-        return n
-    if wrap_to == 1:
-        return (n - 1) % 0xFFFF + 1
-    return n & 0xFFFF
-
 
 class Session:
     """One client socket talking to one server; tracks the server's TID."""
@@ -490,8 +369,48 @@ def end_transfer(s):
         s.send(error(0, "test client done"))
 
 
+def refused(c, a, what, e):
+    """The server ended request what with the ERROR e: a pass when
+    --expect-error lists its code, a failure otherwise."""
+    if a.expect_error is None:
+        c.fail("%s: server sent ERROR %d %r" % (what, e.code, e.msg))
+        return
+    c.expect(e.code in a.expect_error, "%s refused with ERROR %d %r"
+             % (what, e.code, e.msg), "want a code in %s" % (a.expect_error,))
+
+
 def data_blocks(pkts):
     return [p.block for p, _ in pkts if p.op == OP_DATA]
+
+
+def download_rest(s, p, limit, blksize=512):
+    """Lock-step from p, the DATA just received and not yet ACKed, to the
+    short block: ACK each block; the next must be the one after it.  At
+    most limit more blocks.  Returns the payloads from p on; raises
+    Failure when the next block does not come."""
+    n = p.block
+    got = bytearray(p.payload)
+    for _ in range(limit):
+        if len(p.payload) < blksize:
+            break
+        s.send(ack(n))
+        p = s.recv(3.0)
+        if p is None or p.op != OP_DATA or p.block != wire_block(n + 1, 0):
+            raise Failure("ACK %d brought %s, not DATA %d" % (n, p, n + 1))
+        n += 1
+        got += p.payload
+    s.send(ack(n))
+    return bytes(got)
+
+
+def download_after_ack0(s, limit):
+    """ACK 0 (to an OACK, or to nothing yet), then download_rest from
+    DATA 1."""
+    s.send(ack(0))
+    p = s.recv(3.0)
+    if p is None or p.op != OP_DATA or p.block != 1:
+        raise Failure("expected DATA 1, got %s" % p)
+    return download_rest(s, p, limit)
 
 
 # ---------------------------------------------------------------- scenarios
@@ -503,13 +422,7 @@ def sc_get(a, c):
         r = get(s, a.name, a.mode, parse_opts(a.opt), wrap_to=a.wrap,
                 deadline=a.deadline)
     except TftpError as e:
-        if a.expect_error is not None:
-            c.expect(e.code in a.expect_error,
-                     "RRQ %r refused with ERROR %d %r" % (a.name, e.code,
-                                                         e.msg),
-                     "want a code in %s" % (a.expect_error,))
-            return
-        c.fail("RRQ %r: server sent ERROR %d %r" % (a.name, e.code, e.msg))
+        refused(c, a, "RRQ %r" % a.name, e)
         return
     if a.expect_error is not None:
         c.fail("RRQ %r should be refused with ERROR %s, but %d bytes came"
@@ -550,13 +463,7 @@ def sc_put(a, c):
                 stop_after=a.stop_after, error_after=a.error_after,
                 deadline=a.deadline)
     except TftpError as e:
-        if a.expect_error is not None:
-            c.expect(e.code in a.expect_error,
-                     "WRQ %r refused with ERROR %d %r" % (a.name, e.code,
-                                                         e.msg),
-                     "want a code in %s" % (a.expect_error,))
-            return
-        c.fail("WRQ %r: server sent ERROR %d %r" % (a.name, e.code, e.msg))
+        refused(c, a, "WRQ %r" % a.name, e)
         return
     if a.expect_error is not None:
         c.fail("WRQ %r should have ended with ERROR %s but did not"
@@ -607,20 +514,7 @@ def sc_oackwait(a, c):
                     "ACK 0 brings DATA 1", "got %s" % q):
         return
     blksize = int(p.optdict().get("blksize", 512))
-    chunks = [q.payload]
-    n = 1
-    for _ in range(len(want) // blksize + 3):
-        if len(q.payload) < blksize:
-            break
-        s.send(ack(n))
-        n += 1
-        q = s.recv(3.0)
-        if q is None or q.op != OP_DATA or q.block != n:
-            c.fail("expected DATA %d, got %s" % (n, q))
-            return
-        chunks.append(q.payload)
-    s.send(ack(n))
-    got = b"".join(chunks)
+    got = download_rest(s, q, len(want) // blksize + 3, blksize)
     c.expect(got == want, "the rest of the transfer is intact",
              "got %d bytes, want %d" % (len(got), len(want)))
 
@@ -782,20 +676,8 @@ def sc_wrongtid(a, c):
     extra = s.quiet(0.3)
     c.expect(not extra, "the real client saw nothing of it",
              "got %s" % [str(q) for q, _ in extra])
-    got_data = bytearray(p.payload)
-    n = 1
-    for _ in range(len(want) // 512 + 3):
-        if len(p.payload) < 512:
-            break
-        s.send(ack(n))
-        p = s.recv(3.0)
-        if p is None or p.op != OP_DATA or p.block != n + 1:
-            c.fail("after the stranger, ACK %d brought %s" % (n, p))
-            return
-        n += 1
-        got_data += p.payload
-    s.send(ack(n))
-    c.expect(bytes(got_data) == want, "the real transfer completes intact",
+    got_data = download_rest(s, p, len(want) // 512 + 3)
+    c.expect(got_data == want, "the real transfer completes intact",
              "got %d bytes" % len(got_data))
     stranger.close()
 
@@ -824,20 +706,8 @@ def sc_duprrq(a, c):
     extra = s.quiet(quiet)
     c.expect(not extra, "RRQ repeated mid-transfer: nothing sent",
              "got %s" % [str(q) for q, _ in extra])
-    got_data = bytearray(p.payload)
-    n = 1
-    for _ in range(len(want) // 512 + 3):
-        if len(p.payload) < 512:
-            break
-        s.send(ack(n))
-        p = s.recv(3.0)
-        if p is None or p.op != OP_DATA or p.block != n + 1:
-            c.fail("ACK %d brought %s" % (n, p))
-            return
-        n += 1
-        got_data += p.payload
-    s.send(ack(n))
-    c.expect(bytes(got_data) == want, "the one transfer completes intact",
+    got_data = download_rest(s, p, len(want) // 512 + 3)
+    c.expect(got_data == want, "the one transfer completes intact",
              "got %d bytes" % len(got_data))
     extra = s.quiet(quiet)
     c.expect(not extra, "nothing after the final ACK",
@@ -1154,14 +1024,7 @@ def sc_xget(a, c):
     try:
         r = get(s, b(a.name), a.mode, parse_opts(a.opt), deadline=a.deadline)
     except TftpError as e:
-        if a.expect_error is not None:
-            c.expect(e.code in a.expect_error,
-                     "RRQ %r from %s refused with ERROR %d %r"
-                     % (a.name, a.src or "any", e.code, e.msg),
-                     "want a code in %s" % (a.expect_error,))
-            return
-        c.fail("RRQ %r from %s: ERROR %d %r" % (a.name, a.src or "any",
-                                                e.code, e.msg))
+        refused(c, a, "RRQ %r from %s" % (a.name, a.src or "any"), e)
         return
     print("tid=%d got %d bytes, blksize %d, windowsize %d%s" % (
         s.tid[1], len(r.data), r.blksize, r.windowsize,
@@ -1200,14 +1063,7 @@ def sc_xput(a, c):
         o = put(s, b(a.name), content, "octet", parse_opts(a.opt),
                 stop_after=a.stop_after, deadline=a.deadline)
     except TftpError as e:
-        if a.expect_error is not None:
-            c.expect(e.code in a.expect_error,
-                     "WRQ %r from %s refused with ERROR %d %r"
-                     % (a.name, a.src or "any", e.code, e.msg),
-                     "want a code in %s" % (a.expect_error,))
-            return
-        c.fail("WRQ %r from %s: ERROR %d %r" % (a.name, a.src or "any",
-                                                e.code, e.msg))
+        refused(c, a, "WRQ %r from %s" % (a.name, a.src or "any"), e)
         return
     if a.expect_error is not None:
         c.fail("WRQ %r should have ended with ERROR %s but did not"
@@ -1436,7 +1292,8 @@ def sc_tinyerr(a, c):
 def sc_manyopts(a, c):
     """An RRQ whose unknown options would make an OACK that fits no
     packet: count options with namelen-byte names, the known ones after
-    the first --before of them.  The OACK must carry only known options and be well formed."""
+    the first --before of them.  The OACK must carry only known options
+    and be well formed."""
     opts = [("x%03d" % i + "y" * (a.namelen - 4), "1")
             for i in range(a.count)]
     known = [("blksize", "1024"), ("tsize", "0"), ("timeout", "3"),
@@ -1496,20 +1353,8 @@ def sc_samesrc(a, c):
         if not got:
             return
     s.tid = got[0][1]
-    s.send(ack(0))
-    data_ = bytearray()
-    n = 0
-    for _ in range(len(want) // 512 + 3):
-        p = s.recv(3.0)
-        if p is None or p.op != OP_DATA or p.block != n + 1:
-            c.fail("expected DATA %d, got %s" % (n + 1, p))
-            return
-        n += 1
-        data_ += p.payload
-        s.send(ack(n))
-        if len(p.payload) < 512:
-            break
-    c.expect(bytes(data_) == want, "the one transfer completes intact",
+    data_ = download_after_ack0(s, len(want) // 512 + 2)
+    c.expect(data_ == want, "the one transfer completes intact",
              "got %d bytes" % len(data_))
     extra = s.quiet(a.quiet / 1000.0)
     c.expect(not extra, "no second transfer afterwards",
@@ -1560,18 +1405,8 @@ def sc_rerequest(a, c):
                 return
         c.expect(True, "the upload was acknowledged to the end", "")
         return
-    s.send(ack(0))
-    got = bytearray()
-    for n in range(1, len(want) // 512 + 2):
-        p = s.recv(3.0)
-        if p is None or p.op != OP_DATA or p.block != n:
-            c.fail("expected DATA %d, got %s" % (n, p))
-            return
-        got += p.payload
-        s.send(ack(n))
-        if len(p.payload) < 512:
-            break
-    c.expect(bytes(got) == want, "the transfer completes intact",
+    got = download_after_ack0(s, len(want) // 512)
+    c.expect(got == want, "the transfer completes intact",
              "got %d bytes of %d" % (len(got), len(want)))
 
 
@@ -1621,6 +1456,305 @@ MORE_SCENARIOS = {
     "spoof": sc_spoof,
 }
 SCENARIOS.update(MORE_SCENARIOS)
+
+
+# ---------------------------------------------------------------- clients
+# the shell scripts once carried inline (lib.sh slow_get, ctl.sh stall,
+# audit.sh, fdlimit.sh, the port holders of policy.sh and failsafe.sh)
+
+def sc_slowget(a, c):
+    """A paced download from 127.0.0.1, so that a transfer is reliably
+    still running seconds later: RRQ NAME (octet; options default to
+    blksize=512), then wait --delay ms before each ACK; the file goes to
+    OUT.  Exit 0 when complete, 1 on an ERROR from the server (printed
+    "ERROR code message"), 2 when the server goes silent (5 resends of
+    the last ACK, 1 s apart) or after 60 s."""
+    s = SrcSession(a.host, a.port, "127.0.0.1", timeout=1.0)
+    s.send_req(rrq(a.name, "octet", parse_opts(a.opt or ["blksize=512"])))
+    blksize, want, chunks, last, tries = 512, 1, [], None, 0
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        got = s.recv_any(1.0)
+        if got is None:
+            tries += 1
+            if tries > 5 or last is None:
+                print("timeout waiting for block %d" % want)
+                raise SystemExit(2)
+            s.send(last)
+            continue
+        p, addr = got
+        if s.tid is None:
+            s.tid = addr
+        if addr != s.tid:
+            continue
+        tries = 0
+        if p.op == OP_ERROR:
+            print("ERROR %s %s" % (p.code, p.msg))
+            raise SystemExit(1)
+        if p.op == OP_OACK and want == 1 and not chunks:
+            blksize = int(p.optdict().get("blksize", "512"))
+            last = ack(0)
+            s.send(last)
+            continue
+        if p.op != OP_DATA:
+            continue
+        if p.block != wire_block(want, 0):
+            if last is not None:
+                s.send(last)
+            continue
+        chunks.append(p.payload)
+        time.sleep(a.delay / 1000.0)
+        last = ack(p.block)
+        s.send(last)
+        want += 1
+        if len(p.payload) < blksize:
+            with open(a.out, "wb") as f:
+                f.write(b"".join(chunks))
+            return
+    print("not finished after 60 s")
+    raise SystemExit(2)
+
+
+def sc_stall(a, c):
+    """A download that stalls: RRQ NAME from 127.0.0.1 with blksize
+    1024, windowsize 2 and timeout 30; ACK the OACK and the first window,
+    take the second window's first block, then go silent until the file
+    --stop exists (20 s at most) and end with ERROR 0.  Prints "port N"
+    (its own port) and "state stalled after block N" on the way."""
+    s = SrcSession(a.host, a.port, "127.0.0.1", timeout=5.0)
+    print("port %d" % s.local_port(), flush=True)
+    s.send_req(rrq(a.name, "octet", [("blksize", 1024), ("windowsize", 2),
+                                     ("timeout", 30)]))
+    p = s.recv(5.0)
+    if p is None:
+        raise Failure("no answer to the RRQ")
+    print("got opcode %s" % p.op, flush=True)
+    s.send(ack(0))
+    for _ in (1, 2):
+        if s.recv(5.0) is None:
+            raise Failure("the first window did not come")
+    s.send(ack(2))
+    p = s.recv(5.0)
+    if p is None or p.op != OP_DATA:
+        raise Failure("ACK 2 brought %s" % p)
+    print("state stalled after block %d" % p.block, flush=True)
+    end = time.monotonic() + 20
+    while time.monotonic() < end and not os.path.exists(a.stop):
+        time.sleep(0.05)
+    s.send(error(0, "done"))
+
+
+# Names the audit log must escape to stay JSON: a quote and a backslash,
+# control bytes, invalid UTF-8, valid UTF-8, and 250 control bytes.
+ODD_NAMES = (b'q"uo\\te', b"ctl\x01\x1b\x7f", b"bad\xff\xfe\xc3",
+             b"ok\xc3\xa9", b"\x01" * 250)
+
+
+def sc_oddnames(a, c):
+    """RRQs for names the audit log must escape (ODD_NAMES), none of
+    which exists: each is refused with an ERROR."""
+    s = Session(a.host, a.port)
+    for name in ODD_NAMES:
+        s.send_req(rrq(name))
+        got = s.recv_any(2.0)
+        p = got[0] if got else None
+        c.expect(p is not None and p.op == OP_ERROR,
+                 "RRQ %r refused with an ERROR" % name[:20], "got %s" % p)
+
+
+def sc_percap(a, c):
+    """With max_transfers_per_client = 1: a download of NAME held at
+    DATA 1, then a request for OTHER from the same address is refused
+    with ERROR 0; the held one then ends with a client ERROR whose
+    message has quotes and an invalid byte."""
+    held = Session(a.host, a.port, timeout=5.0)
+    held.send_req(rrq(a.name))
+    p = held.recv(5.0)
+    if not c.expect(p is not None and p.op == OP_DATA and p.block == 1,
+                    "%s: DATA 1, not acknowledged" % a.name, "got %s" % p):
+        return
+    other = Session(a.host, a.port, timeout=5.0)
+    other.send_req(rrq(a.other))
+    got = other.recv_any(5.0)
+    q = got[0] if got else None
+    c.expect(q is not None and q.op == OP_ERROR and q.code == 0,
+             "meanwhile %s from the same address: ERROR 0" % a.other,
+             "got %s" % q)
+    held.send(error(0, b'changed "my" mind\xff'))
+
+
+def tally(seen):
+    return ", ".join("%s x%d" % kv for kv in sorted(seen.items()))
+
+
+def say(p):
+    """What a load scenario counts a reply as."""
+    if p.op == OP_ERROR:
+        return "ERROR %s %s" % (p.code, p.msg)
+    return {OP_DATA: "DATA", OP_ACK: "ACK", OP_OACK: "OACK"}.get(
+        p.op, "op %s" % p.op)
+
+
+def sc_manyget(a, c):
+    """Download FMT % i for i < COUNT (one block each), CONC at a time
+    from one process; a request unanswered for a second is sent again,
+    up to 4 times (a new port may meet the server's transfer of its last
+    user).  Prints the tally of outcomes ("ok x400")."""
+    seen, live, todo = {}, {}, list(range(a.count))
+    server = (a.host, a.port)
+    end = time.monotonic() + 90
+    while (todo or live) and time.monotonic() < end:
+        while todo and len(live) < a.conc:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            r = rrq(a.fmt % todo.pop(0))
+            s.sendto(r, server)
+            live[s] = [r, time.monotonic() + 1, 0]
+        r, _, _ = select.select(list(live), [], [], 0.2)
+        for s in r:
+            raw, addr = s.recvfrom(70000)
+            p = parse(raw)
+            what = say(p)
+            if p.op == OP_DATA:
+                s.sendto(ack(1), addr)
+                what = "ok" if len(p.payload) < 512 else "DATA too long"
+            seen[what] = seen.get(what, 0) + 1
+            del live[s]
+            s.close()
+        for s, v in list(live.items()):
+            if v[1] > time.monotonic():
+                continue
+            if v[2] < 4:
+                s.sendto(v[0], server)
+                v[1], v[2] = time.monotonic() + 1, v[2] + 1
+                continue
+            seen["NONE"] = seen.get("NONE", 0) + 1
+            del live[s]
+            s.close()
+    print(tally(seen))
+
+
+def sc_manyhold(a, c):
+    """COUNT requests (OP, for FMT % i), each from its own socket,
+    answered by nobody until the file RELEASE exists (60 s at most);
+    then those that started are ended with ERROR.  Prints the tally of
+    the first answers ("ACK x40") as soon as all came."""
+    seen, held = {}, []
+    op = OP_WRQ if a.op == "wrq" else OP_RRQ
+    for i in range(a.count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(5.0)
+        s.sendto(request(op, a.fmt % i), (a.host, a.port))
+        try:
+            raw, addr = s.recvfrom(70000)
+            what = say(parse(raw))
+        except socket.timeout:
+            what = "NONE"
+        seen[what] = seen.get(what, 0) + 1
+        if what in ("DATA", "ACK", "OACK"):
+            held.append((s, addr))
+        else:
+            s.close()
+    print(tally(seen), flush=True)
+    end = time.monotonic() + 60
+    while not os.path.exists(a.release) and time.monotonic() < end:
+        time.sleep(0.05)
+    for s, addr in held:
+        s.sendto(error(0, "done"), addr)
+        s.close()
+
+
+def sc_reqflood(a, c):
+    """RRQs for FMT % i at about 1000 a second for SECONDS seconds, from
+    8 sockets.  Prints "sent N: " and the tally of the answers."""
+    socks = []
+    for _ in range(8):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        s.setblocking(False)
+        socks.append(s)
+    seen, n, t0 = {}, 0, time.monotonic()
+    while time.monotonic() - t0 < a.seconds:
+        socks[n % 8].sendto(rrq(a.fmt % n), (a.host, a.port))
+        n += 1
+        time.sleep(0.001)
+        for s in socks:
+            try:
+                while True:
+                    what = say(parse(s.recv(70000)))
+                    seen[what] = seen.get(what, 0) + 1
+            except BlockingIOError:
+                pass
+    print("sent %d: %s" % (n, tally(seen)))
+
+
+def sc_holdports(a, c):
+    """Not a TFTP client: hold --count UDP ports from PORT on (0: any
+    free one) at HOST, so that the server cannot bind them; print "held"
+    and the ports, then keep them --seconds."""
+    held = []
+    for i in range(a.count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((a.host, a.port + i if a.port else 0))
+        held.append(s)
+    print("held %s" % " ".join(str(s.getsockname()[1]) for s in held),
+          flush=True)
+    time.sleep(a.seconds)
+
+
+SHELL_SCENARIOS = {
+    "holdports": sc_holdports,
+    "slowget": sc_slowget,
+    "stall": sc_stall,
+    "oddnames": sc_oddnames,
+    "percap": sc_percap,
+    "manyget": sc_manyget,
+    "manyhold": sc_manyhold,
+    "reqflood": sc_reqflood,
+}
+SCENARIOS.update(SHELL_SCENARIOS)
+# Scenarios whose output a script reads whole: no header line.
+BARE_SCENARIOS = ("probe", "slowget", "manyget", "manyhold", "reqflood",
+                  "holdports")
+
+
+def add_shell_parsers(new):
+    """The CLI of SHELL_SCENARIOS; new(name, doc) adds HOST and PORT."""
+    p = new("slowget", "a paced download (lib.sh slow_get)")
+    p.add_argument("name")
+    p.add_argument("out")
+    p.add_argument("delay", type=int, help="ms before each ACK")
+    p.add_argument("opt", nargs="*", help="option name=value")
+
+    p = new("stall", "a download that stalls after 3 blocks")
+    p.add_argument("name")
+    p.add_argument("--stop", required=True, help="file that ends it")
+
+    new("oddnames", "names the audit log must escape, each refused")
+
+    p = new("percap", "a held download; a second request is refused")
+    p.add_argument("name")
+    p.add_argument("other")
+
+    p = new("manyget", "many one-block downloads, some at a time")
+    p.add_argument("fmt", help="name with %%d")
+    p.add_argument("count", type=int)
+    p.add_argument("conc", type=int)
+
+    p = new("manyhold", "many requests held open until a file exists")
+    p.add_argument("op", choices=("rrq", "wrq"))
+    p.add_argument("fmt", help="name with %%d")
+    p.add_argument("count", type=int)
+    p.add_argument("release", help="file that ends them")
+
+    p = new("holdports", "hold UDP ports the server wants")
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--seconds", type=float, required=True)
+
+    p = new("reqflood", "requests at about 1000 a second")
+    p.add_argument("fmt", help="name with %%d")
+    p.add_argument("seconds", type=float)
 
 
 def add_more_parsers(sub):
@@ -1853,13 +1987,14 @@ def build_parser():
     p.add_argument("--expect", help="its content")
     p.add_argument("--wait", type=int, default=300, help="ms per case")
     add_more_parsers(sub)
+    add_shell_parsers(new)
     return ap
 
 
 def main(argv):
     a = build_parser().parse_args(argv)
     c = Checker()
-    if a.scenario != "probe":
+    if a.scenario not in BARE_SCENARIOS:
         print("rawtftp %s %s:%d" % (a.scenario, a.host, a.port))
     start = time.monotonic()
     try:

@@ -39,32 +39,19 @@ import os
 import resource
 import selectors
 import socket
-import struct
 import sys
 import time
 
-OP_RRQ, OP_WRQ, OP_DATA, OP_ACK, OP_ERROR, OP_OACK = 1, 2, 3, 4, 5, 6
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tftpwire import (  # noqa: E402
+    OP_ACK, OP_DATA, OP_ERROR, OP_OACK, OP_RRQ, OP_WRQ, Packet, ack, data,
+    nearest_block, request)
+
 RECV_BATCH = 64         # datagrams read per readable socket per wakeup
 DALLY = 2.0             # seconds a finished download re-ACKs a repeat
 
 # Transfer states.
 REQ, HELD, RUN, DALLYING, DONE, FAILED, REFUSED = range(7)
-
-
-def request(op, name, opts):
-    out = struct.pack("!H", op) + name.encode() + b"\0octet\0"
-    for k, v in opts:
-        out += k.encode() + b"\0" + str(v).encode() + b"\0"
-    return out
-
-
-def oack_opts(body):
-    parts = body.split(b"\0")
-    out = {}
-    for i in range(0, len(parts) - 1, 2):
-        out[parts[i].decode("latin-1").lower()] = \
-            parts[i + 1].decode("latin-1")
-    return out
 
 
 class Xfer:
@@ -102,12 +89,6 @@ class Xfer:
         self.acked = 0          # WRQ: highest block acknowledged
         self.last_sent = 0
         self.retrans = 0
-
-
-def absolute(base, wire):
-    """The absolute block number near base that is wire on the wire."""
-    d = (wire - base) & 0xFFFF
-    return base + d if d < 0x8000 else base - (0x10000 - d)
 
 
 class Soak:
@@ -204,7 +185,8 @@ class Soak:
             x.rto = min(x.rto * 2, 4.0)
             x.retrans += 1
             if x.state == REQ:
-                self.send(x, request(x.op, x.name, x.opts), x.server)
+                self.send(x, request(x.op, x.name, "octet", x.opts),
+                          x.server)
             elif x.op == OP_RRQ:
                 self.send_ack(x, x.expect - 1)
             else:
@@ -223,13 +205,12 @@ class Soak:
             self.finish(x, FAILED, time.monotonic(), "sendto: %s" % e)
 
     def send_ack(self, x, block):
-        self.send(x, struct.pack("!HH", OP_ACK, block & 0xFFFF), x.tid)
+        self.send(x, ack(block), x.tid)
 
     def send_blocks(self, x, first, last):
         for n in range(first, min(last, x.nblocks) + 1):
             off = (n - 1) * x.blksize
-            self.send(x, struct.pack("!HH", OP_DATA, n & 0xFFFF) +
-                      x.data[off:off + x.blksize], x.tid)
+            self.send(x, data(n, x.data[off:off + x.blksize]), x.tid)
         x.last_sent = max(x.last_sent, min(last, x.nblocks))
 
     def finish(self, x, state, now, why=""):
@@ -282,9 +263,9 @@ class Soak:
         if len(pkt) < 4:
             self.finish(x, FAILED, now, "short packet %r" % pkt)
             return
-        op, arg = struct.unpack("!HH", pkt[:4])
-        if op == OP_ERROR:
-            msg = pkt[4:].split(b"\0")[0].decode("latin-1")
+        p = Packet(pkt)
+        if p.op == OP_ERROR:
+            arg, msg = p.code, p.msg
             if x.state == DALLYING:
                 # The download is complete and checked; the server ended
                 # it before our re-ACK of a repeated last block came.
@@ -301,25 +282,24 @@ class Soak:
         if x.state == REQ:
             self.pending_req -= 1
             if holding:
-                x.first = pkt
+                x.first = p
                 x.state = HELD
                 self.disarm(x)
                 return
             x.state = RUN
-            self.start(x, pkt, now)
+            self.start(x, p, now)
             return
         if x.state == HELD:
             return              # the server's retransmission of the first
         if x.op == OP_RRQ:
-            self.rrq_packet(x, op, arg, pkt, now)
+            self.rrq_packet(x, p, now)
         else:
-            self.wrq_packet(x, op, arg, pkt, now)
+            self.wrq_packet(x, p, now)
 
-    def start(self, x, pkt, now):
+    def start(self, x, p, now):
         """The first answer (OACK, DATA 1 or ACK 0), maybe after a hold."""
-        op, arg = struct.unpack("!HH", pkt[:4])
-        if op == OP_OACK:
-            o = oack_opts(pkt[2:])
+        if p.op == OP_OACK:
+            o = p.optdict()
             want = dict((k, str(v)) for k, v in x.opts)
             for k in ("blksize", "windowsize"):
                 if o.get(k) != want.get(k):
@@ -338,30 +318,29 @@ class Soak:
                 self.arm(x, now)
             return
         if x.opts:
-            self.finish(x, FAILED, now, "options asked, got %s %d" % (
-                op, arg))
+            self.finish(x, FAILED, now, "options asked, got %s" % p)
             return
-        if x.op == OP_WRQ and op == OP_ACK and arg == 0:
+        if x.op == OP_WRQ and p.op == OP_ACK and p.block == 0:
             self.send_blocks(x, 1, x.window)
             self.arm(x, now)
             return
         if x.op == OP_RRQ:
-            self.rrq_packet(x, op, arg, pkt, now)
+            self.rrq_packet(x, p, now)
         else:
-            self.wrq_packet(x, op, arg, pkt, now)
+            self.wrq_packet(x, p, now)
 
-    def rrq_packet(self, x, op, arg, pkt, now):
-        if op == OP_OACK:
+    def rrq_packet(self, x, p, now):
+        if p.op == OP_OACK:
             x.reack = True      # our ACK 0 was lost
             return
-        if op != OP_DATA:
-            self.finish(x, FAILED, now, "RRQ got opcode %d" % op)
+        if p.op != OP_DATA:
+            self.finish(x, FAILED, now, "RRQ got opcode %d" % p.op)
             return
-        n = absolute(x.expect, arg)
+        n = nearest_block(x.expect, p.block)
         if n != x.expect:
             x.reack = True      # a repeat or a gap: say where we are
             return
-        payload = pkt[4:]
+        payload = p.payload
         if x.state == DALLYING:
             x.reack = True
             return
@@ -389,13 +368,13 @@ class Soak:
             x.reack = False
         self.arm(x, now)
 
-    def wrq_packet(self, x, op, arg, pkt, now):
-        if op == OP_OACK:
+    def wrq_packet(self, x, p, now):
+        if p.op == OP_OACK:
             return              # a repeat; the timer resends DATA 1
-        if op != OP_ACK:
-            self.finish(x, FAILED, now, "WRQ got opcode %d" % op)
+        if p.op != OP_ACK:
+            self.finish(x, FAILED, now, "WRQ got opcode %d" % p.op)
             return
-        n = absolute(x.acked, arg)
+        n = nearest_block(x.acked, p.block)
         if n <= x.acked or n > x.last_sent:
             return              # stale or duplicate: the timer resends
         gap = n < x.last_sent
@@ -439,7 +418,8 @@ class Soak:
         holding = a.hold is not None
         for x in self.xfers:
             x.t_req = time.monotonic()
-            self.send(x, request(x.op, x.name, x.opts), x.server)
+            self.send(x, request(x.op, x.name, "octet", x.opts),
+                      x.server)
             self.arm(x, x.t_req)
         t_sent = time.monotonic()
         if holding:

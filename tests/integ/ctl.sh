@@ -21,38 +21,15 @@ for n in $SIZES; do
 done
 mkfile "$ROOT/big.bin" 1000000
 
-# stall FILE OUTFILE: in the background, a client that asks for FILE
-# with blksize 1024 and windowsize 2, ACKs the OACK and the first
-# window, then goes silent for up to 20 s (until $T/stall.stop exists),
-# then sends ERROR 0.  It writes "port N" (its own) and "state ..." to
-# OUTFILE.  Sets STALL_PID.
+# stall FILE OUTFILE: in the background, a client (rawtftp.py stall)
+# that asks for FILE with blksize 1024 and windowsize 2, ACKs the OACK
+# and the first window, then goes silent for up to 20 s (until
+# $T/stall.stop exists), then sends ERROR 0.  It writes "port N" (its
+# own) and "state ..." to OUTFILE.  Sets STALL_PID.
 stall() {
 	rm -f "$T/stall.stop"
-	timeout -k 2 30 "$PYTHON_EXE" - 127.0.0.1 "$PORT" "$1" "$T/stall.stop" \
-	    > "$2" 2>&1 <<'EOF' &
-import os, socket, struct, sys, time
-host, port, name, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-s.settimeout(5)
-print("port %d" % s.getsockname()[1], flush=True)
-req = struct.pack("!H", 1) + name.encode() + b"\0octet\0blksize\x001024\0" \
-    b"windowsize\x002\0timeout\x0030\0"
-s.sendto(req, (host, port))
-p, tid = s.recvfrom(70000)
-print("got opcode %d" % struct.unpack("!H", p[:2])[0], flush=True)
-s.sendto(struct.pack("!HH", 4, 0), tid)
-for i in (1, 2):
-    p, _ = s.recvfrom(70000)
-s.sendto(struct.pack("!HH", 4, 2), tid)
-p, _ = s.recvfrom(70000)
-print("state stalled after block %d" % struct.unpack("!HH", p[:4])[1],
-      flush=True)
-end = time.monotonic() + 20
-while time.monotonic() < end and not os.path.exists(stop):
-    time.sleep(0.05)
-s.sendto(struct.pack("!HH", 5, 0) + b"done\0", tid)
-EOF
+	timeout -k 2 30 "$PYTHON_EXE" "$RAWTFTP" stall 127.0.0.1 "$PORT" "$1" \
+	    --stop "$T/stall.stop" > "$2" 2>&1 &
 	STALL_PID=$!
 }
 

@@ -39,17 +39,10 @@ getent passwd nobody > /dev/null || { echo "SKIP: no user nobody" >&2; exit 77; 
 # only new workers can see).
 BUSY_LO=$((20000 + RANDOM % 20000))
 BUSY_HI=$((BUSY_LO + 3))
-"${PYTHON_EXE:-python3}" -c '
-import socket, sys, time
-ss = []
-for p in range(int(sys.argv[1]), int(sys.argv[2]) + 1):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", p))
-    ss.append(s)
-print("bound", flush=True)
-time.sleep(600)' $BUSY_LO $BUSY_HI > "$T/busy.out" 2>&1 &
+"${PYTHON_EXE:-python3}" "$RAWTFTP" holdports 0.0.0.0 "$BUSY_LO" \
+    --count $((BUSY_HI - BUSY_LO + 1)) --seconds 600 > "$T/busy.out" 2>&1 &
 BUSY_PID=$!
-_busy_ready() { grep -q bound "$T/busy.out"; }
+_busy_ready() { grep -q held "$T/busy.out"; }
 wait_for 10 _busy_ready || die "cannot hold ports $BUSY_LO-$BUSY_HI"
 trap 'rc=$?; kill $BUSY_PID 2>/dev/null; (exit $rc); cleanup' EXIT
 
@@ -219,16 +212,12 @@ out=$(ctl reload 2>&1) || fail "owlctl reload: $out"
 stop_server
 
 check "a port a plain UDP socket holds is refused"
-"${PYTHON_EXE:-python3}" -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1], flush=True)
-time.sleep(60)' > "$T/holder.out" 2>&1 &
+"${PYTHON_EXE:-python3}" "$RAWTFTP" holdports 127.0.0.1 0 --seconds 60 \
+    > "$T/holder.out" 2>&1 &
 HOLDER=$!
 _holder_ready() { [ -s "$T/holder.out" ]; }
 wait_for 10 _holder_ready || die "the port holder did not start"
-HPORT=$(head -n 1 "$T/holder.out")
+HPORT=$(sed -n 's/^held //p' "$T/holder.out")
 write_conf "port = $HPORT"
 out=$(timeout -k 2 20 "$OWLTFTPD" -F -c "$CONF" 2>&1 < /dev/null)
 rc=$?

@@ -104,121 +104,10 @@ OWLTFTPD=$REAL_OWLTFTPD
 LIMIT=128
 CACHE=$((LIMIT / 4))
 
-# The load client: one process, many sockets, every wait bounded.
-cat > "$T/fdload.py" <<'PYEOF'
-import os, select, socket, struct, sys, time
-
-def req(op, name):
-    return struct.pack("!H", op) + name.encode() + b"\0octet\0"
-
-def say(p):
-    op = struct.unpack("!H", p[:2])[0]
-    if op == 5:
-        return "ERROR %d %s" % (struct.unpack("!H", p[2:4])[0],
-                                p[4:].split(b"\0")[0].decode("latin-1"))
-    return {3: "DATA", 4: "ACK", 6: "OACK"}.get(op, "op %d" % op)
-
-def tally(seen):
-    return ", ".join("%s x%d" % kv for kv in sorted(seen.items()))
-
-def gets(host, port, fmt, count, conc):
-    """Download fmt % i for i < count (one block each), conc at a time;
-    a request unanswered for a second is sent again, up to 4 times (a
-    new port may meet the server's transfer of its last user)."""
-    seen, live, todo = {}, {}, list(range(count))
-    end = time.monotonic() + 90
-    while (todo or live) and time.monotonic() < end:
-        while todo and len(live) < conc:
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.bind(("127.0.0.1", 0))
-            r = req(1, fmt % todo.pop(0))
-            s.sendto(r, (host, port))
-            live[s] = [r, time.monotonic() + 1, 0]
-        r, _, _ = select.select(list(live), [], [], 0.2)
-        for s in r:
-            p, addr = s.recvfrom(70000)
-            what = say(p)
-            if what == "DATA":
-                s.sendto(struct.pack("!HH", 4, 1), addr)
-                what = "ok" if len(p) < 516 else "DATA too long"
-            seen[what] = seen.get(what, 0) + 1
-            del live[s]
-            s.close()
-        for s, v in list(live.items()):
-            if v[1] > time.monotonic():
-                continue
-            if v[2] < 4:
-                s.sendto(v[0], (host, port))
-                v[1], v[2] = time.monotonic() + 1, v[2] + 1
-                continue
-            seen["NONE"] = seen.get("NONE", 0) + 1
-            del live[s]
-            s.close()
-    print(tally(seen))
-
-def hold(host, port, op, fmt, count, release):
-    """count requests, each from its own socket, answered by nobody;
-    until the file release exists (at most 60 s), then ended with
-    ERROR."""
-    seen, held = {}, []
-    for i in range(count):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", 0))
-        s.settimeout(5.0)
-        s.sendto(req(op, fmt % i), (host, port))
-        try:
-            p, addr = s.recvfrom(70000)
-            what = say(p)
-        except socket.timeout:
-            what = "NONE"
-        seen[what] = seen.get(what, 0) + 1
-        if what in ("DATA", "ACK", "OACK"):
-            held.append((s, addr))
-        else:
-            s.close()
-    print(tally(seen))
-    sys.stdout.flush()
-    end = time.monotonic() + 60
-    while not os.path.exists(release) and time.monotonic() < end:
-        time.sleep(0.05)
-    for s, addr in held:
-        s.sendto(struct.pack("!HH", 5, 0) + b"done\0", addr)
-        s.close()
-
-def flood(host, port, fmt, secs):
-    """Requests for fmt % i at about 1000 a second for secs seconds."""
-    socks = []
-    for i in range(8):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", 0))
-        s.setblocking(False)
-        socks.append(s)
-    seen, n, t0 = {}, 0, time.monotonic()
-    while time.monotonic() - t0 < secs:
-        socks[n % 8].sendto(req(1, fmt % n), (host, port))
-        n += 1
-        time.sleep(0.001)
-        for s in socks:
-            try:
-                while True:
-                    what = say(s.recv(70000))
-                    seen[what] = seen.get(what, 0) + 1
-            except BlockingIOError:
-                pass
-    print("sent %d: %s" % (n, tally(seen)))
-
-a = sys.argv
-if a[1] == "gets":
-    gets(a[2], int(a[3]), a[4], int(a[5]), int(a[6]))
-elif a[1] == "hold":
-    hold(a[2], int(a[3]), 1 if a[4] == "rrq" else 2, a[5], int(a[6]), a[7])
-else:
-    flood(a[2], int(a[3]), a[4], float(a[5]))
-PYEOF
-
+# fdload SCENARIO ARGS...: a load client (rawtftp.py manyget, manyhold
+# or reqflood): one process, many sockets, every wait bounded.
 fdload() {
-	timeout -k 2 100 python3 "$T/fdload.py" "$1" 127.0.0.1 "$PORT" \
-	    "${@:2}"
+	timeout -k 2 100 python3 "$RAWTFTP" "$1" 127.0.0.1 "$PORT" "${@:2}"
 }
 
 # fd_split PID: "OTHER CACHED": descriptors of PID other than files
@@ -281,7 +170,7 @@ echo "idle descriptors: $(for p in "${W[@]}"; do echo -n "$p=${IDLE[$p]} "; \
     done)"
 
 check "400 distinct files, 16 at a time: every download served"
-out=$(fdload gets 'many/f%d' 400 16)
+out=$(fdload manyget 'many/f%d' 400 16)
 [ "$out" = "ok x400" ] && ok "$out" || fail "$out"
 
 check "then an upload and a file never read before are served"
@@ -312,7 +201,7 @@ IDLE1=$(fd_split "$W1" | awk '{ print $1 }')
 echo "worker $W1: $IDLE1 descriptors idle"
 
 check "60 distinct downloads: at most $CACHE stay cached"
-out=$(fdload gets 'many/f%d' 60 4)
+out=$(fdload manyget 'many/f%d' 60 4)
 [ "$out" = "ok x60" ] || fail "$out"
 read -r other cached <<< "$(fd_split "$W1")"
 [ "$cached" -le "$CACHE" ] && [ "$other" -eq "$IDLE1" ] &&
@@ -325,7 +214,7 @@ read -r other cached <<< "$(fd_split "$W1")"
 NUP=$(((LIMIT - other - cached) / 2 + cached / 4))
 check "$NUP held uploads: the cache gives up idle files, all are taken"
 rm -f "$T/release"
-fdload hold wrq 'held-up%d' "$NUP" "$T/release" > "$T/hold.up" &
+fdload manyhold wrq 'held-up%d' "$NUP" "$T/release" > "$T/hold.up" &
 HOLD=$!
 wait_for 30 test -s "$T/hold.up" || fail "no answer to the uploads"
 out=$(cat "$T/hold.up")
@@ -339,7 +228,7 @@ wait "$HOLD"
 check "held downloads of distinct files until none is left: ERROR 0" \
     "'server busy', never 'Undefined error'"
 rm -f "$T/release"
-fdload hold rrq 'many/big%d' 200 "$T/release" > "$T/hold.rrq" &
+fdload manyhold rrq 'many/big%d' 200 "$T/release" > "$T/hold.rrq" &
 HOLD=$!
 wait_for 60 test -s "$T/hold.rrq" || fail "no answer to the downloads"
 out=$(cat "$T/hold.rrq")
@@ -355,10 +244,10 @@ expect_stat fd_refused "${nbusy:-0}"
 check "a 2.5 s flood while nothing is left: at most 10 log lines a" \
     "second, the rest 'suppressed'"
 l0=$(wc -l < "$LOG")
-out=$(fdload flood 'many/f%d' 2.5)
+out=$(fdload reqflood 'many/f%d' 2.5)
 echo "    $out"
 sleep 1.2
-fdload flood 'many/f%d' 0.05 > /dev/null	# a new second: the summary
+fdload reqflood 'many/f%d' 0.05 > /dev/null	# a new second: the summary
 n=$(tail -n +"$((l0 + 1))" "$LOG" | grep -ac 'result=refused')
 sup=$(tail -n +"$((l0 + 1))" "$LOG" | grep -ac 'suppressed')
 case $out in

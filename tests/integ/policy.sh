@@ -269,17 +269,7 @@ check "ports of the range taken by others: the start fails and says why"
 # without a port fails the whole start (status 1, the reason) instead of
 # serving half the port.
 write_conf "port_range = \"$P1:$((P1 + 3))\"" 'workers = 2'
-python3 -c '
-import socket, sys, time
-lo = int(sys.argv[1])
-held = []
-for p in range(lo, lo + 3):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", p))
-    held.append(s)
-print("held", flush=True)
-time.sleep(float(sys.argv[2]))
-' "$P1" 30 > "$T/holder.out" &
+raw holdports 0.0.0.0 "$P1" --count 3 --seconds 30 > "$T/holder.out" &
 HOLDER=$!
 wait_for 5 grep -q held "$T/holder.out" || fail "could not hold the ports"
 out=$(timeout -k 2 20 "$OWLTFTPD" -F -c "$CONF" 2>&1 < /dev/null)
