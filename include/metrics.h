@@ -4,12 +4,13 @@
 
 #include <event2/event.h>
 
+struct conf_listen;
 struct master;
 struct metrics;
 
-/* Serve on addr ("ADDR:PORT" or "[ADDR]:PORT"); NULL and *cause if not. */
-struct metrics	*metrics_new(struct event_base *, const char *addr,
-		    struct master *, char **cause);
+/* Serve on a parsed metrics_listen; NULL and *cause if not. */
+struct metrics	*metrics_new(struct event_base *,
+		    const struct conf_listen *, struct master *, char **cause);
 void		 metrics_free(struct metrics *);
 /* The port it listens on (for port 0). */
 int		 metrics_port(const struct metrics *);

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "mcast.h"
 #include "remap.h"
+#include "sock.h"
 #include "xmalloc.h"
 
 #ifndef nitems
@@ -57,6 +58,11 @@ enum conf_type {
 	CONF_T_LISTEN,		/* a string or a list of them */
 	CONF_T_ACL,		/* a string or a list of them: acl rules */
 	CONF_T_REMAP,		/* a list of groups: remap rules */
+	CONF_T_ADDR,		/* ADDR:PORT or [ADDR]:PORT, "" = unset;
+				   min/max: length */
+	CONF_T_PORTRANGE,	/* LO:HI, "" = any; min/max: length */
+	CONF_T_MCRANGE,		/* IPv4 groups ADDR[-ADDR]; min/max: length */
+	CONF_T_MCRANGE6,	/* IPv6 groups ADDR[-ADDR], "" = none */
 };
 
 struct conf_choice {
@@ -75,8 +81,6 @@ struct conf_entry {
 	size_t				 size;
 	size_t				 aux;	/* in struct conf_priv: the
 						   text kept for conf_dump() */
-	/* CONF_T_STRING: a further check; -1 and *why if it fails */
-	int				(*check)(const char *, const char **);
 	const char			*help;	/* one line */
 };
 
@@ -120,8 +124,11 @@ struct conf_priv {
 struct conf_value {
 	long long		 num;
 	const char		*str;	/* borrowed */
-	struct conf_listen	 listen[CONF_LISTEN_MAX];
+	struct conf_listen	 listen[CONF_LISTEN_MAX];	/* and ADDR */
 	size_t			 nlisten;
+	struct conf_port_range	 port_range;
+	struct conf_mcast_range	 mcast_range;
+	struct conf_mcast_range6 mcast_range6;
 	struct acl		*acl;
 	struct conf_acl_text	 acl_text;
 	struct remap		*remap;
@@ -182,10 +189,12 @@ static const char *conf_setting_type_name(int);
 static int	 conf_read_text(struct conf *, const char *, const char *,
 		    char **);
 static int	 conf_scan_ints(const char *, const char *, char **);
-static int	 conf_listen_parse(const char *, struct conf_listen *, int *,
+static int	 conf_listen_parse(const char *, struct conf_listen *,
 		    const char **);
-static int	 conf_listen_hasport(const struct conf_listen *);
-static void	 conf_listen_port(struct conf_listen *, int);
+static int	 conf_text_length(const struct conf_entry *, const char *,
+		    const struct conf_where *, char **);
+static int	 conf_finish_error(const struct conf *, char **,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
 static int	 conf_listen_add(const struct conf_entry *,
 		    struct conf_listen *, size_t *, const struct conf_listen *,
 		    const struct conf_where *, char **);
@@ -203,10 +212,13 @@ static int	 conf_slurp(const char *, int, char **, size_t *, char **);
 static int	 conf_remap_file(struct conf *, char **);
 
 static conf_text_fn	 text_string, text_int, text_bool, text_choice,
-			 text_octal, text_listen, text_acl, text_remap;
+			 text_octal, text_listen, text_acl, text_remap,
+			 text_addr, text_port_range, text_mcast_range,
+			 text_mcast_range6;
 static conf_list_fn	 list_listen, list_acl, list_remap;
 static conf_dump_fn	 dump_string, dump_int, dump_bool, dump_choice,
-			 dump_octal, dump_listen, dump_acl, dump_remap;
+			 dump_octal, dump_listen, dump_acl, dump_remap,
+			 dump_typed;
 
 #define CONF_ACCEPT(t)	(1U << (t))
 #define CONF_FIELD(m)	.off = offsetof(struct conf, m),		\
@@ -237,6 +249,17 @@ static const struct conf_type_info conf_types[] = {
 	[CONF_T_REMAP] = { "a list of groups",
 	    CONF_ACCEPT(CONFIG_TYPE_LIST), text_remap, list_remap,
 	    dump_remap },
+	[CONF_T_ADDR] = { "a string",
+	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_addr, NULL, dump_typed },
+	[CONF_T_PORTRANGE] = { "a string",
+	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_port_range, NULL,
+	    dump_typed },
+	[CONF_T_MCRANGE] = { "a string",
+	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_mcast_range, NULL,
+	    dump_typed },
+	[CONF_T_MCRANGE6] = { "a string",
+	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_mcast_range6, NULL,
+	    dump_typed },
 };
 
 static const char *const conf_setting_types[] = {
@@ -328,31 +351,6 @@ static const struct conf_choice conf_log_levels[] = {
 	{ NULL, 0 }
 };
 
-static int
-conf_check_mcast_range(const char *text, const char **why)
-{
-	uint32_t	 first, last;
-
-	if (mcast_parse_range(text, &first, &last, why) == -1)
-		return -1;
-	if (last - first >= MCAST_POOL_MAX) {
-		*why = "is more than 65536 addresses";
-		return -1;
-	}
-	return 0;
-}
-
-static int
-conf_check_mcast_range6(const char *text, const char **why)
-{
-	struct in6_addr	 first;
-	uint32_t	 count;
-
-	if (text[0] == '\0')
-		return 0;
-	return mcast_parse_range6(text, &first, &count, why);
-}
-
 /* Used when listen is never set. */
 static const char *const conf_listen_defaults[] = { "0.0.0.0", "::" };
 
@@ -440,7 +438,7 @@ static const struct conf_entry conf_table[] = {
 	  .choices = conf_unique_root_choices, CONF_FIELD(unique_root),
 	  .help = "off, or ip: serve root/CLIENT-ADDRESS/ first, falling "
 	  "back to root for reads" },
-	{ .name = "port_range", .type = CONF_T_STRING, .min = 0, .max = 11,
+	{ .name = "port_range", .type = CONF_T_PORTRANGE, .min = 0, .max = 11,
 	  .dflt = "", CONF_FIELD(port_range),
 	  .help = "LO:HI: transfer sockets bind a port in this range "
 	  "(empty: any)" },
@@ -504,7 +502,7 @@ static const struct conf_entry conf_table[] = {
 	{ .name = "stats_interval_ms", .type = CONF_T_INT, .min = 100,
 	  .max = 60000, .dflt = "1000", CONF_FIELD(stats_interval_ms),
 	  .help = "how often workers report their counters to the master" },
-	{ .name = "metrics_listen", .type = CONF_T_STRING, .min = 0,
+	{ .name = "metrics_listen", .type = CONF_T_ADDR, .min = 0,
 	  .max = 79, .dflt = "", CONF_FIELD(metrics_listen),
 	  .help = "ADDR:PORT serving Prometheus metrics at /metrics "
 	  "(empty: off)" },
@@ -529,14 +527,13 @@ static const struct conf_entry conf_table[] = {
 	  .dflt = "false", CONF_FIELD(mcast_enable),
 	  .help = "grant the RFC 2090 multicast option to read requests "
 	  "that ask for it" },
-	{ .name = "multicast.address_range", .type = CONF_T_STRING, .min = 1,
+	{ .name = "multicast.address_range", .type = CONF_T_MCRANGE, .min = 1,
 	  .max = 31, .dflt = "239.255.0.1-239.255.0.254",
-	  CONF_FIELD(mcast_range), .check = conf_check_mcast_range,
+	  CONF_FIELD(mcast_range),
 	  .help = "ADDR or ADDR-ADDR: the IPv4 groups handed out, one per "
 	  "file being served" },
-	{ .name = "multicast.address_range6", .type = CONF_T_STRING,
+	{ .name = "multicast.address_range6", .type = CONF_T_MCRANGE6,
 	  .min = 0, .max = 95, .dflt = "", CONF_FIELD(mcast_range6),
-	  .check = conf_check_mcast_range6,
 	  .help = "ADDR or ADDR-ADDR: the IPv6 groups handed out (empty: "
 	  "IPv6 clients are served by unicast)" },
 	{ .name = "multicast.port", .type = CONF_T_INT, .min = 1,
@@ -726,15 +723,13 @@ conf_remap_file(struct conf *conf, char **cause)
 	if (conf->remap_file[0] == '\0')
 		return 0;
 	if (conf_slurp(conf->remap_file, 1, &text, &len, &why) == -1) {
-		xasprintf(cause, "%s: remap_file: %s", conf->path != NULL ?
-		    conf->path : "command line", why);
+		(void)conf_finish_error(conf, cause, "remap_file: %s", why);
 		free(why);
 		return -1;
 	}
 	rm = remap_new();
 	if (remap_load_hpa(rm, text, len, conf->remap_file, &why) == -1) {
-		xasprintf(cause, "%s: remap_file: %s", conf->path != NULL ?
-		    conf->path : "command line", why);
+		(void)conf_finish_error(conf, cause, "remap_file: %s", why);
 		free(why);
 		free(text);
 		remap_free(rm);
@@ -799,53 +794,34 @@ out:
 	return rc;
 }
 
-int
-conf_finish(struct conf *conf, char **cause)
+/* What listen and port leave: the default addresses, every port. */
+static void
+conf_finish_listen(struct conf *conf)
 {
-	const char		*why;
-	size_t			 i;
-	int			 hasport;
-	long			 ncpu;
+	const char	*why;
+	size_t		 i;
 
-	if (conf_port_range(conf->port_range, &conf->port_lo,
-	    &conf->port_hi) == -1) {
-		xasprintf(cause, "%s: port_range: \"%s\" is not LO:HI with "
-		    "1 <= LO <= HI <= 65535", conf->path != NULL ? conf->path :
-		    "command line", conf->port_range);
-		return -1;
-	}
-	/* Checked when it was set: cannot fail. */
-	if (mcast_parse_range(conf->mcast_range, &conf->mcast_first,
-	    &conf->mcast_last, &why) == -1)
-		fatalx("multicast.address_range: %s", why);
-	conf->mcast_count6 = 0;
-	if (conf->mcast_range6[0] != '\0' && mcast_parse_range6(
-	    conf->mcast_range6, &conf->mcast_first6, &conf->mcast_count6,
-	    &why) == -1)
-		fatalx("multicast.address_range6: %s", why);
-	if (conf->metrics_listen[0] != '\0') {
-		struct conf_listen	 ml;
-
-		if (conf_parse_addr(conf->metrics_listen, &ml, &why) == -1) {
-			xasprintf(cause, "%s: metrics_listen: \"%s\" %s",
-			    conf->path != NULL ? conf->path : "command line",
-			    conf->metrics_listen, why);
-			return -1;
-		}
-	}
 	if (conf->nlisten == 0) {
 		for (i = 0; i < nitems(conf_listen_defaults); i++) {
 			if (conf_listen_parse(conf_listen_defaults[i],
-			    &conf->listen[i], &hasport, &why) == -1)
+			    &conf->listen[i], &why) == -1)
 				fatalx("listen default %s: %s",
 				    conf_listen_defaults[i], why);
 		}
 		conf->nlisten = i;
 	}
 	for (i = 0; i < conf->nlisten; i++) {
-		if (!conf_listen_hasport(&conf->listen[i]))
-			conf_listen_port(&conf->listen[i], conf->port);
+		if (!conf->listen[i].hasport)
+			sock_set_port((struct sockaddr *)&conf->listen[i].addr,
+			    conf->port);
 	}
+}
+
+/* workers = 0 is one per online CPU; each takes a share of the pool. */
+static void
+conf_finish_workers(struct conf *conf)
+{
+	long	 ncpu;
 
 	if (conf->workers == 0) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -855,38 +831,48 @@ conf_finish(struct conf *conf, char **cause)
 			ncpu = CONF_WORKERS_MAX;
 		conf->workers = (int)ncpu;
 	}
-	if (conf_remap_file(conf, cause) == -1)
-		return -1;
-	/*
-	 * A file's session lives in the worker a hash picks: each needs a
-	 * group of its own share of each pool, or its files are unicast.
-	 */
-	if (conf->mcast_enable && conf->mcast_last - conf->mcast_first + 1 <
-	    (uint32_t)conf->workers) {
-		xasprintf(cause, "%s: multicast.address_range: %u addresses for "
-		    "%d workers (each worker needs one)", conf->path != NULL ?
-		    conf->path : "command line", conf->mcast_last -
-		    conf->mcast_first + 1, conf->workers);
-		return -1;
-	}
-	if (conf->mcast_enable && conf->mcast_count6 != 0 &&
-	    conf->mcast_count6 < (uint32_t)conf->workers) {
-		xasprintf(cause, "%s: multicast.address_range6: %u addresses "
-		    "for %d workers (each worker needs one)", conf->path !=
-		    NULL ? conf->path : "command line", conf->mcast_count6,
-		    conf->workers);
-		return -1;
-	}
+	conf->worker_share = (conf->max_transfers +
+	    (size_t)conf->workers - 1) / (size_t)conf->workers;
+}
+
+/*
+ * The address pools and the port range against the workers.  A file's
+ * session lives in the worker a hash picks: each needs a group of its
+ * own share of each pool, or its files are unicast.
+ */
+static int
+conf_finish_pools(const struct conf *conf, char **cause)
+{
+	uint32_t	 n4, n6 = conf->mcast_range6.count;
+	int		 ports, workers = conf->workers;
+
+	n4 = conf->mcast_range.last - conf->mcast_range.first + 1;
+	if (conf->mcast_enable && n4 < (uint32_t)workers)
+		return conf_finish_error(conf, cause, "multicast.address_range: "
+		    "%u addresses for %d workers (each worker needs one)", n4,
+		    workers);
+	if (conf->mcast_enable && n6 != 0 && n6 < (uint32_t)workers)
+		return conf_finish_error(conf, cause,
+		    "multicast.address_range6: %u addresses for %d workers "
+		    "(each worker needs one)", n6, workers);
 	/* Each worker needs a port, twice over while a reload drains. */
-	if (conf->port_lo != 0 &&
-	    conf->port_hi - conf->port_lo + 1 < 2 * conf->workers) {
-		xasprintf(cause, "%s: port_range: %d ports for %d workers (each "
-		    "worker needs one, and old and new workers overlap during "
-		    "a reload: give at least %d)", conf->path != NULL ?
-		    conf->path : "command line", conf->port_hi - conf->port_lo +
-		    1, conf->workers, 2 * conf->workers);
+	ports = conf->port_range.hi - conf->port_range.lo + 1;
+	if (conf->port_range.lo != 0 && ports < 2 * workers)
+		return conf_finish_error(conf, cause, "port_range: %d ports for "
+		    "%d workers (each worker needs one, and old and new workers "
+		    "overlap during a reload: give at least %d)", ports, workers,
+		    2 * workers);
+	return 0;
+}
+
+int
+conf_finish(struct conf *conf, char **cause)
+{
+	conf_finish_listen(conf);
+	conf_finish_workers(conf);
+	if (conf_remap_file(conf, cause) == -1 ||
+	    conf_finish_pools(conf, cause) == -1)
 		return -1;
-	}
 	conf_sync(conf);
 	return 0;
 }
@@ -974,6 +960,27 @@ conf_msg(const struct conf_where *w, const char *key, const char *fmt, ...)
 		xasprintf(&msg, "%s:%u: %s: %s", w->file, w->line, key,
 		    problem);
 	return msg;
+}
+
+/*
+ * "FILE: problem" for what conf_finish() finds once every source is
+ * read: it may span several keys, so it has no line.
+ */
+static int
+conf_finish_error(const struct conf *conf, char **cause, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*problem;
+
+	va_start(ap, fmt);
+	if (vasprintf(&problem, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	xasprintf(cause, "%s: %s", conf->path != NULL ? conf->path :
+	    "command line", problem);
+	free(problem);
+	return -1;
 }
 
 static const struct conf_entry *
@@ -1092,6 +1099,18 @@ conf_store(struct conf *conf, const struct conf_entry *e,
 		memcpy(conf->listen, v->listen,
 		    v->nlisten * sizeof v->listen[0]);
 		conf->nlisten = v->nlisten;
+		return;
+	case CONF_T_ADDR:
+		memcpy(field, &v->listen[0], sizeof v->listen[0]);
+		return;
+	case CONF_T_PORTRANGE:
+		memcpy(field, &v->port_range, sizeof v->port_range);
+		return;
+	case CONF_T_MCRANGE:
+		memcpy(field, &v->mcast_range, sizeof v->mcast_range);
+		return;
+	case CONF_T_MCRANGE6:
+		memcpy(field, &v->mcast_range6, sizeof v->mcast_range6);
 		return;
 	case CONF_T_ACL:
 		ap = (struct acl **)field;
@@ -1424,114 +1443,17 @@ conf_scan_ints(const char *text, const char *label, char **cause)
 	return 0;
 }
 
-/*
- * Parse "ADDR", "ADDR:PORT", "[ADDR]", "[ADDR]:PORT" or a bare IPv6
- * address (more than one ':').  Without a port, the port is 0 and
- * *hasport is 0.  On failure *why says what is wrong.
- */
+/* text into l, kept as written; -1 and *why if malformed. */
 static int
-conf_listen_parse(const char *text, struct conf_listen *l, int *hasport,
-    const char **why)
+conf_listen_parse(const char *text, struct conf_listen *l, const char **why)
 {
-	struct sockaddr_in	*sin;
-	struct sockaddr_in6	*sin6;
-	char			 addr[INET6_ADDRSTRLEN + 1];
-	const char		*rb, *port = NULL, *colon, *errstr;
-	size_t			 len;
-	int			 family, n;
-
 	memset(l, 0, sizeof *l);
-	*hasport = 0;
 	if (strlen(text) >= sizeof l->text) {
 		*why = "is too long";
 		return -1;
 	}
 	(void)strlcpy(l->text, text, sizeof l->text);
-	if (text[0] == '[') {
-		if ((rb = strchr(text, ']')) == NULL) {
-			*why = "has no closing ']'";
-			return -1;
-		}
-		if (rb[1] == ':')
-			port = rb + 2;
-		else if (rb[1] != '\0') {
-			*why = "has something other than ':PORT' after ']'";
-			return -1;
-		}
-		text++;
-		len = (size_t)(rb - text);
-		family = AF_INET6;
-	} else if ((colon = strchr(text, ':')) != NULL &&
-	    strchr(colon + 1, ':') == NULL) {
-		port = colon + 1;
-		len = (size_t)(colon - text);
-		family = AF_INET;
-	} else {
-		len = strlen(text);
-		family = colon != NULL ? AF_INET6 : AF_INET;
-	}
-	if (len == 0 || len >= sizeof addr) {
-		*why = "is not a numeric IPv4 or IPv6 address";
-		return -1;
-	}
-	memcpy(addr, text, len);
-	addr[len] = '\0';
-
-	if (port != NULL) {
-		n = (int)strtonum(port, 0, 65535, &errstr);
-		if (errstr != NULL) {
-			*why =
-			    "has a port that is not a number from 0 to 65535";
-			return -1;
-		}
-		*hasport = 1;
-	} else
-		n = 0;
-
-	if (family == AF_INET) {
-		sin = (struct sockaddr_in *)&l->addr;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)n);
-		if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1) {
-			*why = "is not a numeric IPv4 or IPv6 address";
-			return -1;
-		}
-		l->addrlen = sizeof *sin;
-	} else {
-		sin6 = (struct sockaddr_in6 *)&l->addr;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)n);
-		if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) != 1) {
-			*why = "is not a numeric IPv4 or IPv6 address";
-			return -1;
-		}
-		l->addrlen = sizeof *sin6;
-	}
-	return 0;
-}
-
-/* Whether the entry was written with a port (its text says). */
-static int
-conf_listen_hasport(const struct conf_listen *l)
-{
-	struct conf_listen	 tmp;
-	const char		*why;
-	int			 hasport;
-
-	if (conf_listen_parse(l->text, &tmp, &hasport, &why) == -1)
-		fatalx("listen %s: %s", l->text, why);
-	return hasport;
-}
-
-static void
-conf_listen_port(struct conf_listen *l, int port)
-{
-	if (l->addr.ss_family == AF_INET)
-		((struct sockaddr_in *)&l->addr)->sin_port =
-		    htons((uint16_t)port);
-	else
-		((struct sockaddr_in6 *)&l->addr)->sin6_port =
-		    htons((uint16_t)port);
+	return sock_parse_addr(text, &l->addr, &l->addrlen, &l->hasport, why);
 }
 
 /* Append l to list (n entries), refusing duplicates and overflow. */
@@ -1545,7 +1467,7 @@ conf_listen_add(const struct conf_entry *e, struct conf_listen *list,
 	for (i = 0; i < *n; i++) {
 		if (list[i].addrlen == l->addrlen &&
 		    memcmp(&list[i].addr, &l->addr, l->addrlen) == 0 &&
-		    conf_listen_hasport(&list[i]) == conf_listen_hasport(l)) {
+		    list[i].hasport == l->hasport) {
 			*cause = conf_msg(w, e->name, "\"%s\" is given twice",
 			    l->text);
 			return -1;
@@ -1854,12 +1776,12 @@ conf_remap_text_free(struct conf_remap_text *rt)
 	rt->n = 0;
 }
 
+/* The length bounds of a value written as a string. */
 static int
-text_string(const struct conf_entry *e, const char *text,
-    const struct conf_where *w, struct conf_value *v, char **cause)
+conf_text_length(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, char **cause)
 {
-	size_t		 len = strlen(text);
-	const char	*why;
+	size_t	 len = strlen(text);
 
 	if (len < (size_t)e->min) {
 		*cause = conf_msg(w, e->name, "must not be empty");
@@ -1870,10 +1792,15 @@ text_string(const struct conf_entry *e, const char *text,
 		    e->max);
 		return -1;
 	}
-	if (e->check != NULL && e->check(text, &why) == -1) {
-		*cause = conf_msg(w, e->name, "\"%s\" %s", text, why);
+	return 0;
+}
+
+static int
+text_string(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	if (conf_text_length(e, text, w, cause) == -1)
 		return -1;
-	}
 	v->str = text;
 	return 0;
 }
@@ -1957,13 +1884,113 @@ text_listen(const struct conf_entry *e, const char *text,
     const struct conf_where *w, struct conf_value *v, char **cause)
 {
 	const char	*why;
-	int		 hasport;
 
-	if (conf_listen_parse(text, &v->listen[0], &hasport, &why) == -1) {
+	if (conf_listen_parse(text, &v->listen[0], &why) == -1) {
 		*cause = conf_msg(w, e->name, "\"%s\" %s", text, why);
 		return -1;
 	}
 	v->nlisten = 1;
+	return 0;
+}
+
+/* ADDR:PORT or [ADDR]:PORT; "" leaves it unset. */
+static int
+text_addr(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	struct conf_listen	*l = &v->listen[0];
+	const char		*why;
+
+	if (conf_text_length(e, text, w, cause) == -1)
+		return -1;
+	memset(l, 0, sizeof *l);
+	if (text[0] == '\0')
+		return 0;
+	if (conf_listen_parse(text, l, &why) == -1)
+		goto bad;
+	if (!l->hasport) {
+		why = "needs a port (ADDR:PORT or [ADDR]:PORT)";
+		goto bad;
+	}
+	return 0;
+bad:
+	*cause = conf_msg(w, e->name, "\"%s\" %s", text, why);
+	return -1;
+}
+
+/* LO:HI; "" is any port. */
+static int
+text_port_range(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	struct conf_port_range	*pr = &v->port_range;
+	char			 lo[sizeof pr->text], *colon;
+	const char		*errstr;
+
+	if (conf_text_length(e, text, w, cause) == -1)
+		return -1;
+	memset(pr, 0, sizeof *pr);
+	(void)strlcpy(pr->text, text, sizeof pr->text);
+	if (text[0] == '\0')
+		return 0;
+	(void)strlcpy(lo, text, sizeof lo);
+	if ((colon = strchr(lo, ':')) == NULL)
+		goto bad;
+	*colon = '\0';
+	pr->lo = (int)strtonum(lo, 1, 65535, &errstr);
+	if (errstr != NULL)
+		goto bad;
+	pr->hi = (int)strtonum(colon + 1, 1, 65535, &errstr);
+	if (errstr != NULL || pr->hi < pr->lo)
+		goto bad;
+	return 0;
+bad:
+	*cause = conf_msg(w, e->name, "\"%s\" is not LO:HI with 1 <= LO <= "
+	    "HI <= 65535", text);
+	return -1;
+}
+
+static int
+text_mcast_range(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	struct conf_mcast_range	*mr = &v->mcast_range;
+	const char		*why;
+
+	if (conf_text_length(e, text, w, cause) == -1)
+		return -1;
+	memset(mr, 0, sizeof *mr);
+	(void)strlcpy(mr->text, text, sizeof mr->text);
+	if (mcast_parse_range(text, &mr->first, &mr->last, &why) == -1)
+		goto bad;
+	if (mr->last - mr->first >= MCAST_POOL_MAX) {
+		why = "is more than 65536 addresses";
+		goto bad;
+	}
+	return 0;
+bad:
+	*cause = conf_msg(w, e->name, "\"%s\" %s", text, why);
+	return -1;
+}
+
+/* "" is no IPv6 groups. */
+static int
+text_mcast_range6(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	struct conf_mcast_range6	*mr = &v->mcast_range6;
+	const char			*why;
+
+	if (conf_text_length(e, text, w, cause) == -1)
+		return -1;
+	memset(mr, 0, sizeof *mr);
+	(void)strlcpy(mr->text, text, sizeof mr->text);
+	if (text[0] == '\0')
+		return 0;
+	if (mcast_parse_range6(text, &mr->first, &mr->count, &why) == -1) {
+		*cause = conf_msg(w, e->name, "\"%s\" %s", text, why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -2010,6 +2037,32 @@ static void
 dump_octal(const struct conf_entry *e, const struct conf *conf, FILE *f)
 {
 	fprintf(f, "%s = \"%03llo\";\n", e->name, conf_load(conf, e));
+}
+
+/* A parsed value is shown as it was written. */
+static void
+dump_typed(const struct conf_entry *e, const struct conf *conf, FILE *f)
+{
+	const char	*field = (const char *)conf + e->off;
+	const char	*text;
+
+	switch (e->type) {
+	case CONF_T_ADDR:
+		text = ((const struct conf_listen *)field)->text;
+		break;
+	case CONF_T_PORTRANGE:
+		text = ((const struct conf_port_range *)field)->text;
+		break;
+	case CONF_T_MCRANGE:
+		text = ((const struct conf_mcast_range *)field)->text;
+		break;
+	default:
+		text = ((const struct conf_mcast_range6 *)field)->text;
+		break;
+	}
+	fprintf(f, "%s = ", e->name);
+	conf_dump_quoted(f, text);
+	fprintf(f, ";\n");
 }
 
 static void
@@ -2121,40 +2174,4 @@ conf_build(const struct conf_source *src, char **cause)
 fail:
 	conf_free(conf);
 	return NULL;
-}
-
-int
-conf_parse_addr(const char *text, struct conf_listen *l, const char **why)
-{
-	int	 hasport;
-
-	if (conf_listen_parse(text, l, &hasport, why) == -1)
-		return -1;
-	if (!hasport) {
-		*why = "needs a port (ADDR:PORT or [ADDR]:PORT)";
-		return -1;
-	}
-	return 0;
-}
-
-int
-conf_port_range(const char *text, int *lo, int *hi)
-{
-	const char	*errstr;
-	char		 buf[16], *colon;
-
-	*lo = *hi = 0;
-	if (text[0] == '\0')
-		return 0;
-	if (strlcpy(buf, text, sizeof buf) >= sizeof buf ||
-	    (colon = strchr(buf, ':')) == NULL)
-		return -1;
-	*colon = '\0';
-	*lo = (int)strtonum(buf, 1, 65535, &errstr);
-	if (errstr != NULL)
-		return -1;
-	*hi = (int)strtonum(colon + 1, 1, 65535, &errstr);
-	if (errstr != NULL || *hi < *lo)
-		return -1;
-	return 0;
 }

@@ -898,6 +898,63 @@ START_TEST(test_finish_workers_explicit)
 }
 END_TEST
 
+/* Each worker's share of max_transfers is rounded up, computed once. */
+START_TEST(test_finish_worker_share)
+{
+	read_ok("workers = 7; max_transfers = 100;");
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	ck_assert_uint_eq(conf->worker_share, 15);
+	read_ok("workers = 4; max_transfers = 100;");
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	ck_assert_uint_eq(conf->worker_share, 25);
+}
+END_TEST
+
+/* port_range and metrics_listen are parsed once, where they are set. */
+START_TEST(test_typed_values)
+{
+	char	 host[INET6_ADDRSTRLEN];
+	const struct sockaddr_in6 *sin6;
+
+	read_ok("port_range = \"4000:4099\";\n"
+	    "metrics_listen = \"[::1]:9102\";\n");
+	ck_assert_int_eq(conf->port_range.lo, 4000);
+	ck_assert_int_eq(conf->port_range.hi, 4099);
+	ck_assert_str_eq(conf->port_range.text, "4000:4099");
+	sin6 = (const struct sockaddr_in6 *)&conf->metrics_listen.addr;
+	ck_assert_int_eq(sin6->sin6_family, AF_INET6);
+	ck_assert_int_eq(ntohs(sin6->sin6_port), 9102);
+	ck_assert_ptr_nonnull(inet_ntop(AF_INET6, &sin6->sin6_addr, host,
+	    sizeof host));
+	ck_assert_str_eq(host, "::1");
+	ck_assert_str_eq(conf->metrics_listen.text, "[::1]:9102");
+
+	read_fails("\nport_range = \"9:8\";", "<string>:2: port_range: "
+	    "\"9:8\" is not LO:HI with 1 <= LO <= HI <= 65535");
+	read_fails("port_range = \"0:8\";", "<string>:1: port_range: "
+	    "\"0:8\" is not LO:HI with 1 <= LO <= HI <= 65535");
+	read_fails("port_range = \"4000\";", "<string>:1: port_range: "
+	    "\"4000\" is not LO:HI with 1 <= LO <= HI <= 65535");
+	read_fails("port_range = \"100000:100001\";", "<string>:1: "
+	    "port_range: is longer than 11 characters");
+	read_fails("\n\nmetrics_listen = \"127.0.0.1\";", "<string>:3: "
+	    "metrics_listen: \"127.0.0.1\" needs a port (ADDR:PORT or "
+	    "[ADDR]:PORT)");
+	read_fails("metrics_listen = \"localhost:80\";", "<string>:1: "
+	    "metrics_listen: \"localhost:80\" is not a numeric IPv4 or IPv6 "
+	    "address");
+	/* A refused file changed nothing. */
+	ck_assert_int_eq(conf->port_range.lo, 4000);
+	ck_assert_str_eq(conf->metrics_listen.text, "[::1]:9102");
+
+	/* "" is any port and no endpoint. */
+	read_ok("port_range = \"\"; metrics_listen = \"\";");
+	ck_assert_int_eq(conf->port_range.lo, 0);
+	ck_assert_int_eq(conf->port_range.hi, 0);
+	ck_assert_uint_eq(conf->metrics_listen.addrlen, 0);
+}
+END_TEST
+
 /* command line */
 
 START_TEST(test_set_every_key)
@@ -1906,11 +1963,11 @@ START_TEST(test_multicast_group)
 	ck_assert_int_eq(conf->mcast_ttl, 4);
 	ck_assert_str_eq(conf->mcast_interface, "br0");
 	ck_assert_int_eq(conf_finish(conf, &cause), 0);
-	ck_assert_uint_eq(conf->mcast_first, 0xef010203u);
-	ck_assert_uint_eq(conf->mcast_last, 0xef01020au);
-	ck_assert_uint_eq(conf->mcast_count6, 32);
-	ck_assert_ptr_nonnull(inet_ntop(AF_INET6, &conf->mcast_first6, addr,
-	    sizeof addr));
+	ck_assert_uint_eq(conf->mcast_range.first, 0xef010203u);
+	ck_assert_uint_eq(conf->mcast_range.last, 0xef01020au);
+	ck_assert_uint_eq(conf->mcast_range6.count, 32);
+	ck_assert_ptr_nonnull(inet_ntop(AF_INET6, &conf->mcast_range6.first,
+	    addr, sizeof addr));
 	ck_assert_str_eq(addr, "ff15::9:1");
 
 	read_fails("multicast = 1;", "<string>:1: multicast: expected a "
@@ -2100,6 +2157,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_finish_port_zero);
 	tcase_add_test(tc, test_finish_workers);
 	tcase_add_test(tc, test_finish_workers_explicit);
+	tcase_add_test(tc, test_finish_worker_share);
+	tcase_add_test(tc, test_typed_values);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("command line overrides validate like the file");
