@@ -1,9 +1,10 @@
 /*
- * Unit tests for conf.c: defaults, every key from a file and from the
- * command line, exact "file:line: problem" messages, listen forms,
- * conf_finish, conf_dump, the access lists and remap rules (parsed,
- * refused with the group's line, dumped re-readably and working on a
- * peer address or a file name) and the sample conf/owltftpd.conf.
+ * Unit tests for the configuration (src/conf*.c): defaults, every key
+ * from a file and from the command line, exact "file:line: problem"
+ * messages, listen forms, typed values, conf_finish, conf_dump, the
+ * access lists and remap rules (parsed, refused with the group's line,
+ * dumped re-readably and working on a peer address or a file name) and
+ * the sample conf/owltftpd.conf.
  *
  * Under valgrind: CK_FORK=no valgrind --leak-check=full ./check_conf
  */
