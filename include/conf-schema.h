@@ -1,8 +1,9 @@
 /*
  * The configuration's insides, shared by its files and nothing else:
  *
- *	conf-table.c	the schema: every key, its type, range, default
- *			and help (the one place to add a key)
+ *	conf-table.c	the schema: every key, its type, range, default,
+ *			help and command-line flag (the one place to add
+ *			a key)
  *	conf.c		the engine: sources read in two steps (parse all,
  *			then store all), conf_finish(), conf_dump()
  *	conf-types.c	each value type: parsed from text or a list,
@@ -59,6 +60,9 @@ struct conf_entry {
 	size_t				 aux;	/* in struct conf_priv: the
 						   text kept for conf_dump() */
 	const char			*help;	/* one line */
+	const char			*flag;	/* owltftpd --FLAG sets it;
+						   NULL: the file only */
+	const char			*arg;	/* the flag's argument, for -h */
 };
 
 #define CONF_FIELD(m)	.off = offsetof(struct conf, m),		\

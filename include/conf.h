@@ -187,8 +187,19 @@ struct conf_source {
 /* Read, override and finish a new conf; NULL and *cause on error. */
 struct conf	*conf_build(const struct conf_source *, char **cause);
 
-/* The one-line help of a key, or NULL (for owltftpd -h). */
-const char	*conf_key_help(const char *key);
+/* A key the command line sets as owltftpd --FLAG ARG (from the schema). */
+struct conf_option {
+	const char	*flag;	/* without the dashes: "blksize-max" */
+	const char	*arg;	/* the argument, for -h: "N" */
+	const char	*key;	/* for conf_set(): "blksize_max" */
+	const char	*help;	/* one line */
+};
+
+/*
+ * Fill up to max options in schema order; return how many there are
+ * (conf_options(NULL, 0) counts them).
+ */
+size_t		 conf_options(struct conf_option *, size_t max);
 
 /* Print every key with its value (for -t -v). */
 void		 conf_dump(const struct conf *, FILE *);

@@ -1,10 +1,12 @@
 /*
  * The schema: every configuration key with its type, range, default and
  * help, and the words a choice takes.  It is the master copy (as tmux's
- * options-table.c is): the file reader, the command line, the defaults,
- * conf_dump() and owltftpd -h are all driven by it, and check_conf holds
- * the sample file to it.  To add a key, add its field to struct conf and
- * a row here; document it in owltftpd.conf(5) and conf/owltftpd.conf.
+ * options-table.c is): the file reader, the command line (a key with a
+ * .flag is an owltftpd --FLAG option), the defaults, conf_dump() and
+ * owltftpd -h are all driven by it, and check_conf holds the sample file
+ * and the man pages to it.  To add a key, add its field to struct conf
+ * and a row here; document it in owltftpd.conf(5) and conf/owltftpd.conf
+ * (and a flag in owltftpd(8)).
  */
 #include "config.h"
 
@@ -57,24 +59,27 @@ const size_t conf_nlisten_defaults =
  */
 const struct conf_entry conf_table[] = {
 	{ .name = "root", .type = CONF_T_STRING, .min = 1, .max = PATH_MAX - 1,
-	  .dflt = "/srv/tftp", CONF_FIELD(root),
+	  .dflt = "/srv/tftp", CONF_FIELD(root), .flag = "root", .arg = "DIR",
 	  .help = "directory served; clients cannot leave it" },
 	{ .name = "listen", .type = CONF_T_LISTEN, .min = 1,
 	  .max = CONF_LISTEN_MAX, .dflt = NULL, CONF_FIELD(listen),
+	  .flag = "listen", .arg = "ADDR[:PORT]",
 	  .help = "addresses to listen on: ADDR, ADDR:PORT, [ADDR] or "
 	  "[ADDR]:PORT" },
 	{ .name = "port", .type = CONF_T_INT, .min = 0, .max = 65535,
-	  .dflt = "69", CONF_FIELD(port),
+	  .dflt = "69", CONF_FIELD(port), .flag = "port", .arg = "PORT",
 	  .help = "UDP port for listen addresses given without one "
 	  "(0: any free port)" },
 	{ .name = "workers", .type = CONF_T_INT, .min = 0,
 	  .max = CONF_WORKERS_MAX, .dflt = "0", CONF_FIELD(workers),
+	  .flag = "workers", .arg = "N",
 	  .help = "worker processes (0: one per online CPU)" },
 	{ .name = "user", .type = CONF_T_STRING, .min = 1, .max = 255,
-	  .dflt = OWL_DEFAULT_USER, CONF_FIELD(user),
+	  .dflt = OWL_DEFAULT_USER, CONF_FIELD(user), .flag = "user",
+	  .arg = "USER",
 	  .help = "user the workers run as" },
 	{ .name = "group", .type = CONF_T_STRING, .min = 1, .max = 255,
-	  .dflt = NULL, CONF_FIELD(group),
+	  .dflt = NULL, CONF_FIELD(group), .flag = "group", .arg = "GROUP",
 	  .help = "group the workers run as (unset: the user's primary "
 	  "group)" },
 	{ .name = "chroot", .type = CONF_T_BOOL, .min = 0, .max = 1,
@@ -82,6 +87,7 @@ const struct conf_entry conf_table[] = {
 	  .help = "chroot the workers into root" },
 	{ .name = "uploads", .type = CONF_T_CHOICE, .dflt = "off",
 	  .choices = conf_uploads_choices, CONF_FIELD(uploads),
+	  .flag = "uploads", .arg = "POLICY",
 	  .help = "write requests: off, create (new files only), overwrite "
 	  "(new files and existing ones) or existing (existing files only)" },
 	{ .name = "permission_check", .type = CONF_T_BOOL, .min = 0,
@@ -99,11 +105,13 @@ const struct conf_entry conf_table[] = {
 	  .max = INT64_MAX, .dflt = "0", CONF_FIELD(max_upload_size),
 	  .help = "largest upload in bytes (0: no limit)" },
 	{ .name = "blksize_max", .type = CONF_T_INT, .min = 0, .max = 65464,
-	  .dflt = "0", CONF_FIELD(blksize_max),
+	  .dflt = "0", CONF_FIELD(blksize_max), .flag = "blksize-max",
+	  .arg = "N",
 	  .help = "largest blksize option granted (RFC 2348); 0: what fits "
 	  "the MTU of the interface the request came in on" },
 	{ .name = "windowsize_max", .type = CONF_T_INT, .min = 1,
 	  .max = 65535, .dflt = "64", CONF_FIELD(windowsize_max),
+	  .flag = "windowsize-max", .arg = "N",
 	  .help = "largest windowsize option granted (RFC 7440)" },
 	{ .name = "timeout_ms", .type = CONF_T_INT, .min = 10, .max = 255000,
 	  .dflt = "1000", CONF_FIELD(timeout_ms),

@@ -369,16 +369,24 @@ conf_finish(struct conf *conf, char **cause)
 	return 0;
 }
 
-/* Group members ("group.key") are written inside "group = { ... };". */
-const char *
-conf_key_help(const char *key)
+size_t
+conf_options(struct conf_option *opts, size_t max)
 {
 	const struct conf_entry	*e;
+	size_t			 n = 0;
 
-	for (e = conf_table; e < conf_table + conf_table_size; e++)
-		if (strcmp(e->name, key) == 0)
-			return e->help;
-	return NULL;
+	for (e = conf_table; e < conf_table + conf_table_size; e++) {
+		if (e->flag == NULL)
+			continue;
+		if (n < max) {
+			opts[n].flag = e->flag;
+			opts[n].arg = e->arg;
+			opts[n].key = e->name;
+			opts[n].help = e->help;
+		}
+		n++;
+	}
+	return n;
 }
 
 void

@@ -263,20 +263,27 @@ check_listen(size_t i, int family, const char *addr, int port,
 	ck_assert_str_eq(buf, addr);
 }
 
+/* A file of the source tree, rel from its top (caller frees). */
 static char *
-sample_path(void)
+source_path(const char *rel)
 {
 	const char	*srcdir = getenv("TESTS_SRCDIR");
 	char		*file, *path;
 
 	if (srcdir != NULL) {
-		xasprintf(&path, "%s/../conf/owltftpd.conf", srcdir);
+		xasprintf(&path, "%s/../%s", srcdir, rel);
 		return path;
 	}
 	file = xstrdup(__FILE__);
-	xasprintf(&path, "%s/../conf/owltftpd.conf", dirname(file));
+	xasprintf(&path, "%s/../%s", dirname(file), rel);
 	free(file);
 	return path;
+}
+
+static char *
+sample_path(void)
+{
+	return source_path("conf/owltftpd.conf");
 }
 
 static char *
@@ -2004,6 +2011,50 @@ START_TEST(test_multicast_group)
 }
 END_TEST
 
+/* the command line */
+
+/*
+ * owltftpd's --FLAG options are the schema's flag column: each sets the
+ * key of its name (dashes for underscores), has an argument and help,
+ * and owltftpd(8) lists it in its synopsis.
+ */
+START_TEST(test_options_from_schema)
+{
+	static const char *const flags[] = {
+		"root", "listen", "port", "workers", "user", "group",
+		"uploads", "blksize-max", "windowsize-max",
+	};
+	struct conf_option	 opts[nitems(flags) + 1];
+	char			*path, *man, *want, key[64], *p;
+	size_t			 i, n;
+
+	n = conf_options(opts, nitems(opts));
+	ck_assert_uint_eq(n, nitems(flags));
+	ck_assert_uint_eq(conf_options(NULL, 0), n);
+	path = source_path("man/owltftpd.8.in");
+	man = slurp(path);
+	for (i = 0; i < n; i++) {
+		ck_assert_str_eq(opts[i].flag, flags[i]);
+		(void)snprintf(key, sizeof key, "%s", opts[i].flag);
+		for (p = key; *p != '\0'; p++)
+			if (*p == '-')
+				*p = '_';
+		ck_assert_str_eq(opts[i].key, key);
+		ck_assert_ptr_nonnull(opts[i].arg);
+		ck_assert_ptr_nonnull(opts[i].help);
+		set_ok(opts[i].key, strcmp(opts[i].key, "uploads") == 0 ?
+		    "create" : strcmp(opts[i].key, "listen") == 0 ?
+		    "127.0.0.1" : "7");
+		xasprintf(&want, "\n.Op Fl \\-%s ", opts[i].flag);
+		ck_assert_msg(strstr(man, want) != NULL, "%s has no %s", path,
+		    want + 1);
+		free(want);
+	}
+	free(man);
+	free(path);
+}
+END_TEST
+
 /* the sample file */
 
 START_TEST(test_sample_parses)
@@ -2218,6 +2269,11 @@ conf_suite(void)
 	tc = tcase_create("the multicast group");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_multicast_group);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("command-line options come from the schema");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_options_from_schema);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sample file documents every key at its default");
