@@ -185,6 +185,13 @@ int		 conf_listen_parse(const char *, struct conf_listen *,
 int		 conf_listen_add(const struct conf_entry *,
 		    struct conf_listen *, size_t *, const struct conf_listen *,
 		    const struct conf_where *, char **);
+/*
+ * Give each string of the list s to each(), with the line of its
+ * element; an element that is not a string is refused.
+ */
+int		 conf_list_strings(const struct conf_entry *,
+		    const config_setting_t *, const char *,
+		    struct conf_value *, conf_text_fn *each, char **cause);
 /* A libconfig string literal. */
 void		 conf_dump_quoted(FILE *, const char *);
 

@@ -16,8 +16,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
-static int	 conf_acl_rule(const struct conf_entry *, const char *,
-		    const struct conf_where *, struct conf_value *, char **);
+static conf_text_fn	 conf_acl_rule;
 
 struct acl *
 conf_acl_new(void)
@@ -78,29 +77,8 @@ int
 conf_acl_from_list(const struct conf_entry *e, const config_setting_t *s,
     const char *label, struct conf_value *v, char **cause)
 {
-	const config_setting_t	*elem;
-	struct conf_where	 w;
-	int			 i, n, t;
-
-	conf_where_setting(&w, s, label);
 	v->acl = conf_acl_new();
-	n = config_setting_length(s);
-	for (i = 0; i < n; i++) {
-		elem = config_setting_get_elem(s, (unsigned)i);
-		if (config_setting_source_line(elem) != 0)
-			w.line = config_setting_source_line(elem);
-		t = config_setting_type(elem);
-		if (t != CONFIG_TYPE_STRING) {
-			*cause = conf_msg(&w, e->name,
-			    "element %d: expected a string, got %s", i + 1,
-			    conf_setting_type_name(t));
-			return -1;
-		}
-		if (conf_acl_rule(e, config_setting_get_string(elem), &w, v,
-		    cause) == -1)
-			return -1;
-	}
-	return 0;
+	return conf_list_strings(e, s, label, v, conf_acl_rule, cause);
 }
 
 void

@@ -142,9 +142,10 @@ conf_remap_set_member(const char *key, const config_setting_t *m, size_t k,
 	const char			*name = conf_remap_members[k].name;
 	const char			*text;
 	char				 words[64];
-	int				 t = config_setting_type(m), value = 0;
+	int				 t, value = 0;
 	enum conf_type			 want = conf_remap_members[k].type;
 
+	t = config_setting_type(m);
 	if (t != (want == CONF_T_BOOL ? CONFIG_TYPE_BOOL :
 	    CONFIG_TYPE_STRING)) {
 		*cause = conf_msg(w, key, "%s: expected %s, got %s", name,

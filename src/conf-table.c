@@ -4,9 +4,9 @@
  * options-table.c is): the file reader, the command line (a key with a
  * .flag is an owltftpd --FLAG option), the defaults, conf_dump() and
  * owltftpd -h are all driven by it, and check_conf holds the sample file
- * and the man pages to it.  To add a key, add its field to struct conf
- * and a row here; document it in owltftpd.conf(5) and conf/owltftpd.conf
- * (and a flag in owltftpd(8)).
+ * and owltftpd(8)'s synopsis to it.  To add a key, add its field to
+ * struct conf and a row here; document it in owltftpd.conf(5) and
+ * conf/owltftpd.conf (and a flag in owltftpd(8)).
  */
 #include "config.h"
 

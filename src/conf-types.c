@@ -37,7 +37,7 @@ static int	 conf_text_length(const struct conf_entry *, const char *,
 
 static conf_text_fn	 text_string, text_int, text_bool, text_choice,
 			 text_octal, text_listen, text_addr, text_port_range,
-			 text_mcast_range, text_mcast_range6;
+			 text_mcast_range, text_mcast_range6, listen_append;
 static conf_list_fn	 list_listen;
 static conf_dump_fn	 dump_string, dump_int, dump_bool, dump_choice,
 			 dump_octal, dump_listen, dump_typed;
@@ -334,16 +334,31 @@ static int
 list_listen(const struct conf_entry *e, const config_setting_t *s,
     const char *label, struct conf_value *v, char **cause)
 {
+	struct conf_where	 w;
+
+	if (config_setting_length(s) == 0) {
+		conf_where_setting(&w, s, label);
+		*cause = conf_msg(&w, e->name, "the list is empty");
+		return -1;
+	}
+	return conf_list_strings(e, s, label, v, listen_append, cause);
+}
+
+/*
+ * Give each string of the list s to each(), with the line of its
+ * element; an element that is not a string is refused.
+ */
+int
+conf_list_strings(const struct conf_entry *e, const config_setting_t *s,
+    const char *label, struct conf_value *v, conf_text_fn *each,
+    char **cause)
+{
 	const config_setting_t	*elem;
-	struct conf_value	 one;
 	struct conf_where	 w;
 	int			 i, n, t;
 
 	conf_where_setting(&w, s, label);
-	if ((n = config_setting_length(s)) == 0) {
-		*cause = conf_msg(&w, e->name, "the list is empty");
-		return -1;
-	}
+	n = config_setting_length(s);
 	for (i = 0; i < n; i++) {
 		elem = config_setting_get_elem(s, (unsigned)i);
 		if (config_setting_source_line(elem) != 0)
@@ -355,11 +370,8 @@ list_listen(const struct conf_entry *e, const config_setting_t *s,
 			    conf_setting_type_name(t));
 			return -1;
 		}
-		if (text_listen(e, config_setting_get_string(elem), &w, &one,
+		if (each(e, config_setting_get_string(elem), &w, v,
 		    cause) == -1)
-			return -1;
-		if (conf_listen_add(e, v->listen, &v->nlisten, &one.listen[0],
-		    &w, cause) == -1)
 			return -1;
 	}
 	return 0;
@@ -468,18 +480,28 @@ bad:
 	return -1;
 }
 
+/* One address: the whole list (the command line appends it itself). */
 static int
 text_listen(const struct conf_entry *e, const char *text,
     const struct conf_where *w, struct conf_value *v, char **cause)
 {
-	const char	*why;
+	v->nlisten = 0;
+	return listen_append(e, text, w, v, cause);
+}
 
-	if (conf_listen_parse(text, &v->listen[0], &why) == -1) {
+/* Parse one address and append it to v's list. */
+static int
+listen_append(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	struct conf_listen	 l;
+	const char		*why;
+
+	if (conf_listen_parse(text, &l, &why) == -1) {
 		*cause = conf_msg(w, e->name, "\"%s\" %s", text, why);
 		return -1;
 	}
-	v->nlisten = 1;
-	return 0;
+	return conf_listen_add(e, v->listen, &v->nlisten, &l, w, cause);
 }
 
 /* ADDR:PORT or [ADDR]:PORT; "" leaves it unset. */

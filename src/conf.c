@@ -572,13 +572,15 @@ static int
 conf_parse_top(const config_setting_t *s, const char *label,
     struct conf_parsed *p, char **cause)
 {
-	const char		*name = config_setting_name(s);
+	const char		*name;
 	const config_setting_t	*c = s;
 	struct conf_where	 w;
 	char			 qname[64];
-	int			 j, m = 1, group = conf_is_group(name);
+	int			 j, m = 1, group;
 	size_t			 k;
 
+	name = config_setting_name(s);
+	group = conf_is_group(name);
 	if (group) {
 		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
 			conf_where_setting(&w, s, label);
