@@ -62,7 +62,7 @@ struct conf_entry {
 	const char			*help;	/* one line */
 	const char			*flag;	/* owltftpd --FLAG sets it;
 						   NULL: the file only */
-	const char			*arg;	/* the flag's argument, for -h */
+	const char			*arg;	/* its argument, for -h */
 };
 
 #define CONF_FIELD(m)	.off = offsetof(struct conf, m),		\
