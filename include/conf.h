@@ -24,10 +24,38 @@ struct remap;
 #define CONF_LISTEN_MAX		16
 #define CONF_WORKERS_MAX	64
 
+/*
+ * Typed values: each is parsed once, when it is set, and keeps the text
+ * as written for messages and conf_dump().
+ */
+
+/* An address (listen, metrics_listen); addrlen 0: not set. */
 struct conf_listen {
 	struct sockaddr_storage	 addr;	/* port filled in (may be 0) */
 	socklen_t		 addrlen;
+	int			 hasport;	/* the text gave a port */
 	char			 text[80];	/* as written, for messages */
+};
+
+/* port_range "LO:HI"; lo = hi = 0 ("") means any port. */
+struct conf_port_range {
+	int			 lo;
+	int			 hi;
+	char			 text[12];
+};
+
+/* multicast.address_range "ADDR" or "ADDR-ADDR". */
+struct conf_mcast_range {
+	uint32_t		 first;	/* host byte order */
+	uint32_t		 last;
+	char			 text[32];
+};
+
+/* multicast.address_range6; count 0 ("") means no IPv6 groups. */
+struct conf_mcast_range6 {
+	struct in6_addr		 first;
+	uint32_t		 count;
+	char			 text[96];
 };
 
 struct conf {
@@ -41,6 +69,9 @@ struct conf {
 						   has replaced the file's list */
 	int			 port;
 	int			 workers;	/* resolved: >= 1 */
+	size_t			 worker_share;	/* derived: each worker's share
+						   of max_transfers, rounded
+						   up */
 
 	/* privileges */
 	char			*user;
@@ -66,8 +97,7 @@ struct conf {
 	unsigned		 request_rate;	/* per client per s, 0 = none */
 	unsigned		 request_burst;
 	int			 unique_root;	/* 1: root/CLIENT/ first */
-	char			*port_range;	/* "LO:HI" or "" */
-	int			 port_lo, port_hi;	/* parsed, 0 = any */
+	struct conf_port_range	 port_range;
 	int			 single_port;
 
 	/* sockets */
@@ -91,16 +121,12 @@ struct conf {
 	mode_t			 control_mode;
 	int			 drain_timeout;	/* seconds */
 	int			 stats_interval_ms;
-	char			*metrics_listen;	/* "" = off */
+	struct conf_listen	 metrics_listen;	/* addrlen 0: off */
 
 	/* RFC 2090 multicast (the group multicast = { ... } in the file) */
 	int			 mcast_enable;
-	char			*mcast_range;	/* "ADDR-ADDR" */
-	uint32_t		 mcast_first;	/* parsed, host byte order */
-	uint32_t		 mcast_last;
-	char			*mcast_range6;	/* "" = none */
-	struct in6_addr		 mcast_first6;	/* parsed */
-	uint32_t		 mcast_count6;	/* 0: no IPv6 groups */
+	struct conf_mcast_range	 mcast_range;
+	struct conf_mcast_range6 mcast_range6;
 	int			 mcast_port;
 	int			 mcast_ttl;
 	char			*mcast_interface;	/* "" = request's */
@@ -136,8 +162,9 @@ int		 conf_set(struct conf *, const char *key, const char *value,
 /*
  * Finish after all sources are read: resolve listen addresses (default
  * 0.0.0.0 and ::), apply the port, resolve workers = 0 to the number of
- * online CPUs, and read remap_file (its rules go before those of remap).
- * -1 and *cause on error.
+ * online CPUs, derive worker_share, read remap_file (its rules go before
+ * those of remap) and check what spans several keys (the multicast
+ * pools and port_range against workers).  -1 and *cause on error.
  */
 int		 conf_finish(struct conf *, char **cause);
 
@@ -160,17 +187,23 @@ struct conf_source {
 /* Read, override and finish a new conf; NULL and *cause on error. */
 struct conf	*conf_build(const struct conf_source *, char **cause);
 
-/* The one-line help of a key, or NULL (for owltftpd -h). */
-const char	*conf_key_help(const char *key);
+/* A key the command line sets as owltftpd --FLAG ARG (from the schema). */
+struct conf_option {
+	const char	*flag;	/* without the dashes: "blksize-max" */
+	const char	*arg;	/* the argument, for -h: "N" */
+	const char	*key;	/* for conf_set(): "blksize_max" */
+	const char	*help;	/* one line */
+};
+
+/*
+ * Fill up to max options in schema order; return how many there are
+ * (conf_options(NULL, 0) counts them).
+ */
+size_t		 conf_options(struct conf_option *, size_t max);
 
 /* Print every key with its value (for -t -v). */
 void		 conf_dump(const struct conf *, FILE *);
 
 const char	*conf_uploads_str(enum fs_upload_policy);
-/* Parse "LO:HI" ("" = 0, 0); -1 if malformed. */
-int		 conf_port_range(const char *, int *lo, int *hi);
-/* Parse "ADDR:PORT" / "[ADDR]:PORT" (port required); -1 and *why. */
-int		 conf_parse_addr(const char *, struct conf_listen *,
-		    const char **why);
 
 #endif

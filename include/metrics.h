@@ -9,13 +9,14 @@
 
 #include <event2/event.h>
 
+struct conf_listen;
 struct metrics;
 
 /* Write the page to fp; -1 if it could not (the scrape gets a 500). */
 typedef int (*metrics_render_fn)(FILE *fp, void *arg);
 
-/* Serve on addr ("ADDR:PORT" or "[ADDR]:PORT"); NULL and *cause if not. */
-struct metrics	*metrics_new(struct event_base *, const char *addr,
+/* Serve on a parsed metrics_listen; NULL and *cause if not. */
+struct metrics	*metrics_new(struct event_base *, const struct conf_listen *,
 		    metrics_render_fn render, void *arg, char **cause);
 void		 metrics_free(struct metrics *);
 /* The port it listens on (for port 0). */

@@ -37,6 +37,16 @@ int	 sock_port(int fd);
 const char *sock_ntoa(const struct sockaddr *, char *buf, size_t len);
 /* The port of an address, or -1. */
 int	 sock_port_of(const struct sockaddr *);
+/*
+ * Parse a numeric address as a configuration writes it: "ADDR",
+ * "ADDR:PORT", "[ADDR]", "[ADDR]:PORT" or a bare IPv6 address (more than
+ * one ':').  Without a port the port is 0 and *hasport 0.  -1 and *why
+ * (what is wrong, to follow the quoted text) if malformed.
+ */
+int	 sock_parse_addr(const char *text, struct sockaddr_storage *,
+	    socklen_t *, int *hasport, const char **why);
+/* Set the port of an AF_INET or AF_INET6 address. */
+void	 sock_set_port(struct sockaddr *, int port);
 /* "addr:port" / "[addr]:port" for messages. */
 const char *sock_ntop(const struct sockaddr *, char *buf, size_t len);
 

@@ -18,27 +18,61 @@
 #include "log.h"
 #include "master.h"
 #include "preflight.h"
+#include "xmalloc.h"
 
-/* Long options that set a configuration key, in getopt order. */
-static const struct {
-	const char	*flag;
-	const char	*key;
-	const char	*arg;	/* for -h */
-} overrides_table[] = {
-	{ "blksize-max",	"blksize_max",		"N" },
-	{ "group",		"group",		"GROUP" },
-	{ "listen",		"listen",		"ADDR[:PORT]" },
-	{ "port",		"port",			"PORT" },
-	{ "root",		"root",			"DIR" },
-	{ "uploads",		"uploads",		"POLICY" },
-	{ "user",		"user",			"USER" },
-	{ "windowsize-max",	"windowsize_max",	"N" },
-	{ "workers",		"workers",		"N" },
+/* Long options beyond the keys: --help and --version. */
+#define N_FIXED_LONGOPTS	2
+/* getopt_long's value for the i-th key option. */
+#define KEY_OPTION(i)		(0x100 + (int)(i))
+
+/*
+ * The options that set a configuration key come from the schema (its
+ * flag column), sorted by flag: getopt order.
+ */
+struct overrides {
+	struct conf_option	*opts;
+	size_t			 n;
+	struct option		*longopts;	/* for getopt_long() */
 };
-#define N_OVERRIDES	(sizeof overrides_table / sizeof overrides_table[0])
+
+static int
+option_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct conf_option *)a)->flag,
+	    ((const struct conf_option *)b)->flag);
+}
+
+static void
+overrides_load(struct overrides *ov)
+{
+	ov->n = conf_options(NULL, 0);
+	ov->opts = xcalloc(ov->n, sizeof *ov->opts);
+	(void)conf_options(ov->opts, ov->n);
+	qsort(ov->opts, ov->n, sizeof *ov->opts, option_cmp);
+}
+
+/* The key options, then --help and --version, then the terminator. */
+static void
+overrides_longopts(struct overrides *ov)
+{
+	struct option	*longopts;
+	size_t		 i;
+
+	longopts = xcalloc(ov->n + N_FIXED_LONGOPTS + 1, sizeof *longopts);
+	for (i = 0; i < ov->n; i++) {
+		longopts[i].name = ov->opts[i].flag;
+		longopts[i].has_arg = required_argument;
+		longopts[i].val = KEY_OPTION(i);
+	}
+	longopts[i].name = "help";
+	longopts[i].val = 'h';
+	longopts[i + 1].name = "version";
+	longopts[i + 1].val = 'V';
+	ov->longopts = longopts;
+}
 
 static void __attribute__((noreturn))
-usage(int code)
+usage(int code, const struct overrides *ov)
 {
 	FILE	*f = code == 0 ? stdout : stderr;
 	char	 flag[40];
@@ -56,11 +90,10 @@ usage(int code)
 	    "  -v                       more log messages (repeat for more)\n"
 	    "Settings of the configuration file the command line "
 	    "overrides:\n", CONF_DEFAULT_PATH);
-	for (i = 0; i < N_OVERRIDES; i++) {
-		(void)snprintf(flag, sizeof flag, "--%s %s",
-		    overrides_table[i].flag, overrides_table[i].arg);
-		(void)fprintf(f, "  %-24s %s\n", flag,
-		    conf_key_help(overrides_table[i].key));
+	for (i = 0; i < ov->n; i++) {
+		(void)snprintf(flag, sizeof flag, "--%s %s", ov->opts[i].flag,
+		    ov->opts[i].arg);
+		(void)fprintf(f, "  %-24s %s\n", flag, ov->opts[i].help);
 	}
 	(void)fprintf(f, "See owltftpd(8) and owltftpd.conf(5).\n");
 	exit(code);
@@ -69,27 +102,18 @@ usage(int code)
 int
 main(int argc, char **argv)
 {
-	struct option		 longopts[N_OVERRIDES + 3];
+	static struct overrides	 ov;	/* src.keys point into it */
 	static struct conf_source src;	/* lives as long as the server */
 	static char		 abspath[PATH_MAX + 1];
 	char			 cwd[PATH_MAX];
 	struct conf		*conf;
 	char			*cause = NULL;
-	size_t			 i;
 	int			 ch, idx, test = 0, foreground = 0, rc;
 
-	memset(longopts, 0, sizeof longopts);
-	for (i = 0; i < N_OVERRIDES; i++) {
-		longopts[i].name = overrides_table[i].flag;
-		longopts[i].has_arg = required_argument;
-		longopts[i].val = 0x100 + (int)i;
-	}
-	longopts[i].name = "help";
-	longopts[i].val = 'h';
-	longopts[i + 1].name = "version";
-	longopts[i + 1].val = 'V';
+	overrides_load(&ov);
+	overrides_longopts(&ov);
 
-	while ((ch = getopt_long(argc, argv, "c:FhtVv", longopts, &idx)) !=
+	while ((ch = getopt_long(argc, argv, "c:FhtVv", ov.longopts, &idx)) !=
 	    -1) {
 		switch (ch) {
 		case 'c':
@@ -100,7 +124,7 @@ main(int argc, char **argv)
 			foreground = 1;
 			break;
 		case 'h':
-			usage(0);
+			usage(0, &ov);
 		case 't':
 			test = 1;
 			break;
@@ -111,21 +135,21 @@ main(int argc, char **argv)
 			src.verbose++;
 			break;
 		default:
-			if (ch < 0x100 || ch >= 0x100 + (int)N_OVERRIDES)
-				usage(1);
+			if (ch < KEY_OPTION(0) || ch >= KEY_OPTION(ov.n))
+				usage(1, &ov);
 			if (src.n == CONF_OVERRIDES_MAX) {
 				(void)fprintf(stderr,
 				    "owltftpd: too many options\n");
 				return 1;
 			}
-			src.keys[src.n] = overrides_table[ch - 0x100].key;
+			src.keys[src.n] = ov.opts[ch - KEY_OPTION(0)].key;
 			src.values[src.n] = optarg;
 			src.n++;
 			break;
 		}
 	}
 	if (optind != argc)
-		usage(1);
+		usage(1, &ov);
 
 	log_init(LOG_DEST_STDERR, LOG_INFO, "owltftpd");
 	if (src.path == NULL)

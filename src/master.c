@@ -803,7 +803,7 @@ master_reload(struct master *m, master_done_fn done, void *arg,
 	    strcmp(conf->control_group, m->conf->control_group) != 0 ||
 	    conf->control_mode != m->conf->control_mode ||
 	    strcmp(conf->pid_file, m->conf->pid_file) != 0 ||
-	    strcmp(conf->metrics_listen, m->conf->metrics_listen) != 0 ||
+	    strcmp(conf->metrics_listen.text, m->conf->metrics_listen.text) != 0 ||
 	    strcmp(conf->log_file, m->conf->log_file) != 0 ||
 	    strcmp(conf->audit_file, m->conf->audit_file) != 0 ||
 	    conf->log_format != m->conf->log_format)
@@ -1307,12 +1307,12 @@ startup_bind(struct master *m, char **cause)
 	rlimits_raise_nofile(conf, 1);
 	if ((m->ls = listenset_bind(conf, NULL, cause)) == NULL)
 		return -1;
-	if (conf->metrics_listen[0] == '\0')
+	if (conf->metrics_listen.addrlen == 0)
 		return 0;
-	if ((m->metrics = metrics_new(m->base, conf->metrics_listen,
+	if ((m->metrics = metrics_new(m->base, &conf->metrics_listen,
 	    render_metrics, m, cause)) == NULL)
 		return -1;
-	log_info("metrics on %s, port %d", conf->metrics_listen,
+	log_info("metrics on %s, port %d", conf->metrics_listen.text,
 	    metrics_port(m->metrics));
 	return 0;
 }

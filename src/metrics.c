@@ -72,21 +72,17 @@ notfound_cb(struct evhttp_request *req, void *arg)
 }
 
 struct metrics *
-metrics_new(struct event_base *base, const char *addr,
+metrics_new(struct event_base *base, const struct conf_listen *l,
     metrics_render_fn render, void *arg, char **cause)
 {
-	struct conf_listen	 l;
 	struct metrics		*mx;
 	char			 host[64];
-	const char		*why = NULL;
+	const char		*addr = l->text;
 	int			 port;
 
-	if (conf_parse_addr(addr, &l, &why) == -1) {
-		xasprintf(cause, "metrics_listen %s: %s", addr, why);
-		return NULL;
-	}
-	port = sock_port_of((struct sockaddr *)&l.addr);
-	if (sock_ntoa((struct sockaddr *)&l.addr, host, sizeof host) == NULL) {
+	port = sock_port_of((const struct sockaddr *)&l->addr);
+	if (sock_ntoa((const struct sockaddr *)&l->addr, host, sizeof host) ==
+	    NULL) {
 		xasprintf(cause, "metrics_listen %s: bad address", addr);
 		return NULL;
 	}

@@ -18,8 +18,7 @@ void
 rlimits_raise_nofile(const struct conf *conf, int verbose)
 {
 	struct rlimit	 rl, up;
-	rlim_t		 share = ((rlim_t)conf->max_transfers +
-			    (rlim_t)conf->workers - 1) / (rlim_t)conf->workers;
+	rlim_t		 share = conf->worker_share;
 	rlim_t		 want = 2 * share + 512;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {

@@ -11,10 +11,13 @@
 #include <netinet/udp.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "log.h"
 #include "sock.h"
 
@@ -236,4 +239,95 @@ sock_ifmtu(int fd, int ifindex)
 	    ioctl(fd, SIOCGIFMTU, &ifr) == -1)
 		return -1;
 	return ifr.ifr_mtu;
+}
+
+/*
+ * Split text into the address (copied to addr, at most len bytes with
+ * the NUL), its family and the port text (NULL: none).
+ */
+static int
+split_addr(const char *text, char *addr, size_t len, int *family,
+    const char **port, const char **why)
+{
+	const char	*rb, *colon;
+	size_t		 n;
+
+	*port = NULL;
+	if (text[0] == '[') {
+		if ((rb = strchr(text, ']')) == NULL) {
+			*why = "has no closing ']'";
+			return -1;
+		}
+		if (rb[1] == ':')
+			*port = rb + 2;
+		else if (rb[1] != '\0') {
+			*why = "has something other than ':PORT' after ']'";
+			return -1;
+		}
+		text++;
+		n = (size_t)(rb - text);
+		*family = AF_INET6;
+	} else if ((colon = strchr(text, ':')) != NULL &&
+	    strchr(colon + 1, ':') == NULL) {
+		*port = colon + 1;
+		n = (size_t)(colon - text);
+		*family = AF_INET;
+	} else {
+		n = strlen(text);
+		*family = colon != NULL ? AF_INET6 : AF_INET;
+	}
+	if (n == 0 || n >= len) {
+		*why = "is not a numeric IPv4 or IPv6 address";
+		return -1;
+	}
+	memcpy(addr, text, n);
+	addr[n] = '\0';
+	return 0;
+}
+
+int
+sock_parse_addr(const char *text, struct sockaddr_storage *ss,
+    socklen_t *sslen, int *hasport, const char **why)
+{
+	char		 addr[INET6_ADDRSTRLEN + 1];
+	const char	*port, *errstr;
+	void		*dst;
+	int		 family, n = 0;
+
+	memset(ss, 0, sizeof *ss);
+	*sslen = 0;
+	*hasport = 0;
+	if (split_addr(text, addr, sizeof addr, &family, &port, why) == -1)
+		return -1;
+	if (port != NULL) {
+		n = (int)strtonum(port, 0, 65535, &errstr);
+		if (errstr != NULL) {
+			*why =
+			    "has a port that is not a number from 0 to 65535";
+			return -1;
+		}
+		*hasport = 1;
+	}
+	ss->ss_family = (sa_family_t)family;
+	if (family == AF_INET)
+		dst = &((struct sockaddr_in *)ss)->sin_addr;
+	else
+		dst = &((struct sockaddr_in6 *)ss)->sin6_addr;
+	if (inet_pton(family, addr, dst) != 1) {
+		*why = "is not a numeric IPv4 or IPv6 address";
+		return -1;
+	}
+	sock_set_port((struct sockaddr *)ss, n);
+	*sslen = family == AF_INET ? sizeof(struct sockaddr_in) :
+	    sizeof(struct sockaddr_in6);
+	return 0;
+}
+
+void
+sock_set_port(struct sockaddr *sa, int port)
+{
+	if (sa->sa_family == AF_INET)
+		((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)port);
 }

@@ -960,10 +960,10 @@ setup_multicast(struct worker *w)
 		}
 	}
 	memset(&pc, 0, sizeof pc);
-	pc.first = conf->mcast_first;
-	pc.last = conf->mcast_last;
-	pc.first6 = conf->mcast_first6;
-	pc.count6 = conf->mcast_count6;
+	pc.first = conf->mcast_range.first;
+	pc.last = conf->mcast_range.last;
+	pc.first6 = conf->mcast_range6.first;
+	pc.count6 = conf->mcast_range6.count;
 	pc.port = (uint16_t)conf->mcast_port;
 	pc.slot = (unsigned)w->slot;
 	pc.nslots = (unsigned)conf->workers;
@@ -990,7 +990,7 @@ open_transfer_sockets(struct worker *w)
 		if (*fdp != -1)
 			continue;
 		*fdp = sock_transfer(ss.ss_family, w->conf->so_rcvbuf,
-		    w->conf->so_sndbuf, w->conf->port_lo, w->conf->port_hi,
+		    w->conf->so_sndbuf, w->conf->port_range.lo, w->conf->port_range.hi,
 		    (unsigned)w->slot * 7919u + (unsigned)getpid());
 		if (*fdp == -1)
 			return -1;
@@ -1025,9 +1025,7 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 {
 	struct worker	 w;
 	struct chan_hello hello;
-	/* Each worker's share of max_transfers, rounded up. */
-	size_t		 share = (conf->max_transfers +
-			    (unsigned)conf->workers - 1) / (unsigned)conf->workers;
+	size_t		 share = conf->worker_share;
 	sigset_t	 all;
 	struct rlimit	 rl;
 	char		*cause = NULL;
@@ -1059,10 +1057,10 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 		goto out;
 	}
 	if (!conf->single_port && open_transfer_sockets(&w) == -1) {
-		if (errno == EADDRINUSE && conf->port_lo != 0) {
+		if (errno == EADDRINUSE && conf->port_range.lo != 0) {
 			/* Respawning cannot free a port: do not loop. */
 			startup_failed(chanfd, slot, "port_range: %s: no free "
-			    "port for a transfer socket", conf->port_range);
+			    "port for a transfer socket", conf->port_range.text);
 			rc = WORKER_EXIT_FATAL;
 		} else
 			startup_failed(chanfd, slot, "transfer socket: %s",

@@ -1,9 +1,10 @@
 /*
- * Unit tests for conf.c: defaults, every key from a file and from the
- * command line, exact "file:line: problem" messages, listen forms,
- * conf_finish, conf_dump, the access lists and remap rules (parsed,
- * refused with the group's line, dumped re-readably and working on a
- * peer address or a file name) and the sample conf/owltftpd.conf.
+ * Unit tests for the configuration (src/conf*.c): defaults, every key
+ * from a file and from the command line, exact "file:line: problem"
+ * messages, listen forms, typed values, conf_finish, conf_dump, the
+ * access lists and remap rules (parsed, refused with the group's line,
+ * dumped re-readably and working on a peer address or a file name) and
+ * the sample conf/owltftpd.conf.
  *
  * Under valgrind: CK_FORK=no valgrind --leak-check=full ./check_conf
  */
@@ -262,20 +263,27 @@ check_listen(size_t i, int family, const char *addr, int port,
 	ck_assert_str_eq(buf, addr);
 }
 
+/* A file of the source tree, rel from its top (caller frees). */
 static char *
-sample_path(void)
+source_path(const char *rel)
 {
 	const char	*srcdir = getenv("TESTS_SRCDIR");
 	char		*file, *path;
 
 	if (srcdir != NULL) {
-		xasprintf(&path, "%s/../conf/owltftpd.conf", srcdir);
+		xasprintf(&path, "%s/../%s", srcdir, rel);
 		return path;
 	}
 	file = xstrdup(__FILE__);
-	xasprintf(&path, "%s/../conf/owltftpd.conf", dirname(file));
+	xasprintf(&path, "%s/../%s", dirname(file), rel);
 	free(file);
 	return path;
+}
+
+static char *
+sample_path(void)
+{
+	return source_path("conf/owltftpd.conf");
 }
 
 static char *
@@ -895,6 +903,63 @@ START_TEST(test_finish_workers_explicit)
 	read_ok("workers = 7;");
 	ck_assert_int_eq(conf_finish(conf, &cause), 0);
 	ck_assert_int_eq(conf->workers, 7);
+}
+END_TEST
+
+/* Each worker's share of max_transfers is rounded up, computed once. */
+START_TEST(test_finish_worker_share)
+{
+	read_ok("workers = 7; max_transfers = 100;");
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	ck_assert_uint_eq(conf->worker_share, 15);
+	read_ok("workers = 4; max_transfers = 100;");
+	ck_assert_int_eq(conf_finish(conf, &cause), 0);
+	ck_assert_uint_eq(conf->worker_share, 25);
+}
+END_TEST
+
+/* port_range and metrics_listen are parsed once, where they are set. */
+START_TEST(test_typed_values)
+{
+	char	 host[INET6_ADDRSTRLEN];
+	const struct sockaddr_in6 *sin6;
+
+	read_ok("port_range = \"4000:4099\";\n"
+	    "metrics_listen = \"[::1]:9102\";\n");
+	ck_assert_int_eq(conf->port_range.lo, 4000);
+	ck_assert_int_eq(conf->port_range.hi, 4099);
+	ck_assert_str_eq(conf->port_range.text, "4000:4099");
+	sin6 = (const struct sockaddr_in6 *)&conf->metrics_listen.addr;
+	ck_assert_int_eq(sin6->sin6_family, AF_INET6);
+	ck_assert_int_eq(ntohs(sin6->sin6_port), 9102);
+	ck_assert_ptr_nonnull(inet_ntop(AF_INET6, &sin6->sin6_addr, host,
+	    sizeof host));
+	ck_assert_str_eq(host, "::1");
+	ck_assert_str_eq(conf->metrics_listen.text, "[::1]:9102");
+
+	read_fails("\nport_range = \"9:8\";", "<string>:2: port_range: "
+	    "\"9:8\" is not LO:HI with 1 <= LO <= HI <= 65535");
+	read_fails("port_range = \"0:8\";", "<string>:1: port_range: "
+	    "\"0:8\" is not LO:HI with 1 <= LO <= HI <= 65535");
+	read_fails("port_range = \"4000\";", "<string>:1: port_range: "
+	    "\"4000\" is not LO:HI with 1 <= LO <= HI <= 65535");
+	read_fails("port_range = \"100000:100001\";", "<string>:1: "
+	    "port_range: is longer than 11 characters");
+	read_fails("\n\nmetrics_listen = \"127.0.0.1\";", "<string>:3: "
+	    "metrics_listen: \"127.0.0.1\" needs a port (ADDR:PORT or "
+	    "[ADDR]:PORT)");
+	read_fails("metrics_listen = \"localhost:80\";", "<string>:1: "
+	    "metrics_listen: \"localhost:80\" is not a numeric IPv4 or IPv6 "
+	    "address");
+	/* A refused file changed nothing. */
+	ck_assert_int_eq(conf->port_range.lo, 4000);
+	ck_assert_str_eq(conf->metrics_listen.text, "[::1]:9102");
+
+	/* "" is any port and no endpoint. */
+	read_ok("port_range = \"\"; metrics_listen = \"\";");
+	ck_assert_int_eq(conf->port_range.lo, 0);
+	ck_assert_int_eq(conf->port_range.hi, 0);
+	ck_assert_uint_eq(conf->metrics_listen.addrlen, 0);
 }
 END_TEST
 
@@ -1906,11 +1971,11 @@ START_TEST(test_multicast_group)
 	ck_assert_int_eq(conf->mcast_ttl, 4);
 	ck_assert_str_eq(conf->mcast_interface, "br0");
 	ck_assert_int_eq(conf_finish(conf, &cause), 0);
-	ck_assert_uint_eq(conf->mcast_first, 0xef010203u);
-	ck_assert_uint_eq(conf->mcast_last, 0xef01020au);
-	ck_assert_uint_eq(conf->mcast_count6, 32);
-	ck_assert_ptr_nonnull(inet_ntop(AF_INET6, &conf->mcast_first6, addr,
-	    sizeof addr));
+	ck_assert_uint_eq(conf->mcast_range.first, 0xef010203u);
+	ck_assert_uint_eq(conf->mcast_range.last, 0xef01020au);
+	ck_assert_uint_eq(conf->mcast_range6.count, 32);
+	ck_assert_ptr_nonnull(inet_ntop(AF_INET6, &conf->mcast_range6.first,
+	    addr, sizeof addr));
 	ck_assert_str_eq(addr, "ff15::9:1");
 
 	read_fails("multicast = 1;", "<string>:1: multicast: expected a "
@@ -1943,6 +2008,50 @@ START_TEST(test_multicast_group)
 	    "addresses for 4 workers (each worker needs one)");
 	free(cause);
 	cause = NULL;
+}
+END_TEST
+
+/* the command line */
+
+/*
+ * owltftpd's --FLAG options are the schema's flag column: each sets the
+ * key of its name (dashes for underscores), has an argument and help,
+ * and owltftpd(8) lists it in its synopsis.
+ */
+START_TEST(test_options_from_schema)
+{
+	static const char *const flags[] = {
+		"root", "listen", "port", "workers", "user", "group",
+		"uploads", "blksize-max", "windowsize-max",
+	};
+	struct conf_option	 opts[nitems(flags) + 1];
+	char			*path, *man, *want, key[64], *p;
+	size_t			 i, n;
+
+	n = conf_options(opts, nitems(opts));
+	ck_assert_uint_eq(n, nitems(flags));
+	ck_assert_uint_eq(conf_options(NULL, 0), n);
+	path = source_path("man/owltftpd.8.in");
+	man = slurp(path);
+	for (i = 0; i < n; i++) {
+		ck_assert_str_eq(opts[i].flag, flags[i]);
+		(void)snprintf(key, sizeof key, "%s", opts[i].flag);
+		for (p = key; *p != '\0'; p++)
+			if (*p == '-')
+				*p = '_';
+		ck_assert_str_eq(opts[i].key, key);
+		ck_assert_ptr_nonnull(opts[i].arg);
+		ck_assert_ptr_nonnull(opts[i].help);
+		set_ok(opts[i].key, strcmp(opts[i].key, "uploads") == 0 ?
+		    "create" : strcmp(opts[i].key, "listen") == 0 ?
+		    "127.0.0.1" : "7");
+		xasprintf(&want, "\n.Op Fl \\-%s ", opts[i].flag);
+		ck_assert_msg(strstr(man, want) != NULL, "%s has no %s", path,
+		    want + 1);
+		free(want);
+	}
+	free(man);
+	free(path);
 }
 END_TEST
 
@@ -2100,6 +2209,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_finish_port_zero);
 	tcase_add_test(tc, test_finish_workers);
 	tcase_add_test(tc, test_finish_workers_explicit);
+	tcase_add_test(tc, test_finish_worker_share);
+	tcase_add_test(tc, test_typed_values);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("command line overrides validate like the file");
@@ -2158,6 +2269,11 @@ conf_suite(void)
 	tc = tcase_create("the multicast group");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_multicast_group);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("command-line options come from the schema");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_options_from_schema);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sample file documents every key at its default");

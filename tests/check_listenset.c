@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -23,20 +24,28 @@
 
 static struct conf	 conf;
 
+/* One listen entry from its text, as the configuration stores it. */
+static void
+listen_at(struct conf_listen *l, const char *text)
+{
+	const char	*why = NULL;
+
+	memset(l, 0, sizeof *l);
+	ck_assert_msg(sock_parse_addr(text, &l->addr, &l->addrlen,
+	    &l->hasport, &why) == 0, "%s: %s", text, why);
+	(void)snprintf(l->text, sizeof l->text, "%s", text);
+}
+
 /* A configuration of workers slots on the given addresses. */
 static void
 conf_with(int workers, const char *a, const char *b)
 {
-	const char	*why = NULL;
-
 	memset(&conf, 0, sizeof conf);
 	conf.workers = workers;
-	ck_assert_msg(conf_parse_addr(a, &conf.listen[0], &why) == 0, "%s: %s",
-	    a, why);
+	listen_at(&conf.listen[0], a);
 	conf.nlisten = 1;
 	if (b != NULL) {
-		ck_assert_msg(conf_parse_addr(b, &conf.listen[1], &why) == 0,
-		    "%s: %s", b, why);
+		listen_at(&conf.listen[1], b);
 		conf.nlisten = 2;
 	}
 }

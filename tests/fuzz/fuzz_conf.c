@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for the configuration reader (src/conf.c).
+ * libFuzzer harness for the configuration reader (src/conf*.c).
  *
  * Input: config text, then optionally NUL key NUL value for conf_set():
  *	text [NUL key [NUL value]]
