@@ -569,9 +569,9 @@ fw_windowsize() {
 	    awk 'BEGIN { m = 1 } $1 > m { m = $1 } END { print m }'
 }
 
-# fw_check_dup_bound: (with FW_LOSS only) at the loss rate, DATA blocks sent more than once
-# (the log's dup= field, any cause) stay within 4 x windowsize per lost
-# datagram (counted by the iptables rules).
+# fw_check_dup_bound: (with FW_LOSS only) at the loss rate, DATA blocks
+# sent more than once (the log's dup= field, any cause) stay within 4 x
+# windowsize per lost datagram (counted by the iptables rules).
 fw_check_dup_bound() {
 	local lost ws bound dup capdup sdup
 	[ -n "$FW_LOSS" ] && [ "$FW_SERVER" = owltftpd ] || return 0
@@ -601,18 +601,9 @@ fw_check_dup_bound() {
 	fi
 	if [ "$dup" -le "$bound" ]; then
 		ok "dup=$dup (server), within $bound"
-	elif [ "${FW_DUP_BOUND:-report}" = enforce ]; then
+	else
 		fail "dup=$dup (server) exceeds $bound ($((dup / (lost ? lost : 1)))" \
 		    "per lost datagram)"
-	else
-		# Issue 11 (open): real EDK2 under loss still draws a duplicate
-		# storm that the unit replays no longer show.  Reported on
-		# every run, failing only with FW_DUP_BOUND=enforce, until the
-		# window rule is fixed against the real firmware.
-		echo "KNOWN DEFECT: $FW_NAME: dup=$dup (server) exceeds $bound" \
-		    "($((dup / (lost ? lost : 1))) per lost datagram);" \
-		    "FW_DUP_BOUND=enforce makes this fail (issue 11)" >&2
-		ok "boot unaffected; duplicate bound reported, not enforced"
 	fi
 }
 
