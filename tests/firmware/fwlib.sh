@@ -406,13 +406,22 @@ fw_qemu() {
 # (whatever blksize, windowsize or loss: the bytes on the wire were
 # right), one of 6 MiB did not.
 UBOOT_INITRD_ADDR=0x10000000
+# U-Boot 2023.01 (Debian 12) gives a transfer up after 10 of its own
+# timeouts in 65536 blocks (its count is reset only when block numbers
+# wrap; v2025.04 resets it on every block), and under TCG its 5 s timer
+# runs out in about 2 s of real time, before the server's (the 5 s that
+# U-Boot negotiated): every datagram lost on the initrd's way costs one,
+# and 11 of them (uboot-loss: ~8 expected) failed the boot with "Retry
+# count exceeded" whatever the server did.  tftptimeoutcountmax raises
+# that limit; nothing on the wire changes.
+UBOOT_TIMEOUT_COUNT_MAX=100
 fw_dialog() {
 	local cmdline
 	cmdline=$(cat "$FW_CACHE/cmdline")
 	[ "$FW_KIND" = uboot ] || return 0
 	printf '%s\n' --expect 'Hit any key to stop autoboot' --send ' ' \
 	    --expect '=> ' --send \
-	    "setenv autoload no; setenv tftpblocksize $UBOOT_BLKSIZE; setenv tftpwindowsize $UBOOT_WINDOWSIZE; setenv serverip $FW_ADDR\\n" \
+	    "setenv autoload no; setenv tftpblocksize $UBOOT_BLKSIZE; setenv tftpwindowsize $UBOOT_WINDOWSIZE; setenv tftptimeoutcountmax $UBOOT_TIMEOUT_COUNT_MAX; setenv serverip $FW_ADDR\\n" \
 	    --expect '=> ' --send 'dhcp\n' \
 	    --expect 'DHCP client bound[^\n]*\n(.|\n)*=> ' --send \
 	    "tftpboot \${kernel_addr_r} vmlinuz\\n" \
