@@ -600,6 +600,11 @@ fw_check_dup_bound() {
 		# this server, which served nothing else.
 		echo "    (the log has no dup= field: the data_dup counter instead)"
 		dup=$sdup
+	elif [ -n "$dup" ] && [ -n "$sdup" ] && [ "$sdup" -gt "$dup" ]; then
+		# A transfer still running (a boot cut at its deadline) has
+		# no log line yet; the counter has its duplicates.
+		echo "    (a transfer has not ended: the data_dup counter instead)"
+		dup=$sdup
 	fi
 	if [ -z "$dup" ]; then
 		# Not a failure of the boot: this server build does not count.
