@@ -159,9 +159,10 @@ struct xfer {
 	uint64_t		 nblocks;	/* RRQ: blocks incl. a short last */
 	uint64_t		 acked;		/* RRQ: highest block ACKed */
 	uint64_t		 sent;		/* RRQ: highest block sent */
-	uint64_t		 back_at_us;	/* RRQ: blocks last sent again
-						   (a go-back) */
-	int			 back_sent;	/* RRQ: there was one */
+	uint64_t		 echo_top;	/* RRQ: the highest block sent
+						   when blocks left again */
+	uint64_t		 echoes;	/* RRQ: ACKs in the window that
+						   may still answer copies */
 	uint64_t		 expect;	/* WRQ: next block wanted */
 	unsigned		 inwindow;	/* WRQ: blocks since last ACK */
 	uint64_t		 bytes;		/* file bytes moved */

@@ -411,14 +411,15 @@ count_dup(struct xfer_ctx *ctx, struct xfer *x, uint64_t n)
 
 /*
  * RRQ: send blocks first.. up to the end of the window that starts after
- * the last ACKed block.  first at or below the highest block sent is a
- * go-back: its time is kept (may_go_back()).  The timer is the caller's.
+ * the last ACKed block.  first at or below the highest block sent sends
+ * blocks again: each copy may draw one more ACK from a client that had
+ * the block (an echo, took_echo()).  The timer is the caller's.
  */
 static int
 send_blocks(struct xfer_ctx *ctx, struct xfer *x, uint64_t first,
     uint64_t now)
 {
-	uint64_t	 k, last = x->acked + x->opts.windowsize;
+	uint64_t	 k, again, last = x->acked + x->opts.windowsize;
 	size_t		 seg = PKT_HDR_LEN + x->opts.blksize, run;
 
 	if (last > x->nblocks)
@@ -438,10 +439,10 @@ send_blocks(struct xfer_ctx *ctx, struct xfer *x, uint64_t first,
 			return -1;
 	}
 	if (first <= x->sent) {
-		count_dup(ctx, x, (last < x->sent ? last : x->sent) - first +
-		    1);
-		x->back_at_us = now;
-		x->back_sent = 1;
+		again = (last < x->sent ? last : x->sent) - first + 1;
+		count_dup(ctx, x, again);
+		x->echoes += again;
+		x->echo_top = last;
 	}
 	x->sent = last;
 	mark_sent(x, now);
@@ -541,53 +542,64 @@ mc_promote(struct xfer_ctx *ctx, struct xfer *x, const struct xfer *prev,
 }
 
 /*
- * How long after a go-back the client's answers to it may still come: a
- * window's round trip (srtt is timed from a window's send to the ACK of
- * its end: the last duplicate's answer comes within it) and half again,
- * plus four variances, within the retransmit timeout.  Not the client's
- * timeout: U-Boot asks for 5 s.  Longer leaves more blocks lost soon
- * after a go-back to the timer (two round trips: U-Boot's replay at 0.5 %
- * loss took 420 s instead of 325 s); shorter lets echoes through (one
- * round trip: with 1 % of DATA duplicated on the way, EDK2 got more than
- * twice the duplicates).
- */
-static uint64_t
-echo_us(const struct xfer *x)
-{
-	uint64_t	 e;
-
-	if (x->srtt_us == 0)
-		return x->rto_us;
-	e = x->srtt_us + x->srtt_us / 2 + 4 * x->rttvar_us;
-	return e < x->rto_us ? e : x->rto_us;
-}
-
-/*
- * May an ACK make us go back and send blocks in flight again?  Not
- * while answers to our last go-back may still come: EDK2 ACKs every
- * block it did not expect at once (a duplicate too), U-Boot once per
- * gap, so each block we resend to a client that had it draws an ACK
- * inside the window, and going back on that one again feeds itself
- * (issue 11: ~900 duplicates per lost block).  Those echoes only slide
- * the window.  (Telling a real gap from an echo by where the ACK falls
- * was tried: a duplicated DATA on the way then started a storm.)
+ * May an ACK inside the window be an echo of blocks we sent again?  Each
+ * copy may draw one ACK from a client that had the block: EDK2
+ * (Mtftp4RrqHandleData) ACKs its last in-order block at once for every
+ * block it did not expect, a duplicate too.  The client answers in the
+ * order of the blocks that drew the answers, so until it ACKs a block
+ * sent after the copies (rrq_ack() ends it there), as many ACKs inside
+ * the window as copies sent are taken as echoes: one fewer may come.
+ * By count, not by time: a slow client (firmware under emulation, 0.35
+ * ms per ACK) spreads its echoes over more than a round trip, and going
+ * back on the last of them resent a window it had, whose echoes did the
+ * same, one go-back per round trip (issue 11: ~800 duplicates per lost
+ * block).  The price: a block lost again before the client has answered
+ * the copies waits for the timer.
  */
 static int
-may_go_back(const struct xfer *x, uint64_t now)
+took_echo(struct xfer *x)
 {
-	return !x->back_sent || now - x->back_at_us >= echo_us(x);
+	if (x->echoes == 0)
+		return 0;
+	x->echoes--;
+	return 1;
 }
 
 /*
- * An ACK of the window's last block slides it.  One inside the window
- * (or the highest ACK again, with blocks in flight) means the client
- * lacks the next block, and firmware keeps no block past a gap: we go
- * back and resend the window from there (RFC 7440), unless the ACK may
- * be an echo of our last go-back (may_go_back()).  Then a new ACK only
- * slides the window, sending what was never sent, and a repeated one
- * changes nothing; the timer, or the same ACK once the echoes are over,
- * resends.  In lock step a repeated ACK never resends (RFC 1123
- * 4.2.3.1, the Sorcerer's Apprentice), nor does a stale one.
+ * The same ACK k again, with blocks in flight past it: k + 1 is missing
+ * (EDK2 says so for every later block, U-Boot once), so we go back and
+ * resend the window from there (RFC 7440), unless it may be an echo.  A
+ * repeated ACK within a quarter round trip of the one it repeats is a
+ * copy (the network or the client said it twice): a gap in the window
+ * that ACK opened cannot be seen that soon.  In lock step a repeated ACK
+ * never resends (RFC 1123 4.2.3.1, the Sorcerer's Apprentice).  A
+ * go-back is not progress: the timer keeps its deadline, so a client
+ * that only repeats itself is still given up on schedule.
+ */
+static enum xfer_result
+rrq_repeated_ack(struct xfer_ctx *ctx, struct xfer *x, uint64_t k,
+    uint64_t now)
+{
+	if (k == x->sent || x->opts.windowsize == 1 || took_echo(x) ||
+	    now - x->progress_at < x->srtt_us / XFER_COPY_FRACTION) {
+		ctx->stats->dup_ack++;
+		return XFER_LIVE;
+	}
+	if (send_blocks(ctx, x, k + 1, now) == -1)
+		return fail(ctx, x, TFTP_E_UNDEF, "read error",
+		    XFER_END_ERROR);
+	x->rtt_ok = 0;		/* Karn */
+	return XFER_LIVE;
+}
+
+/*
+ * A new ACK slides the window.  One of the window's last block (or past
+ * the blocks last sent again: every echo of them is in) sends the blocks
+ * never sent.  One inside the window means the client lacks the next
+ * block (a gap: firmware keeps no block past one, U-Boot and atftp say
+ * so once, not again), and we go back and resend from there (RFC 7440),
+ * unless it may be an echo (took_echo()): then it only slides, and the
+ * blocks after it, on their way, are not sent twice.
  */
 static enum xfer_result
 rrq_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
@@ -600,28 +612,11 @@ rrq_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 		ctx->stats->dup_ack++;
 		return XFER_LIVE;
 	}
-	back = k < x->sent && x->opts.windowsize > 1 && may_go_back(x, now);
-	if (k == x->acked) {
-		/*
-		 * Right after the ACK it repeats it is a copy (the network
-		 * or the client said it twice): a gap in the window that ACK
-		 * opened cannot be seen that soon.
-		 */
-		if (!back || now - x->progress_at < x->srtt_us /
-		    XFER_COPY_FRACTION) {
-			ctx->stats->dup_ack++;
-			return XFER_LIVE;
-		}
-		/*
-		 * Not progress: the timer keeps its deadline, so a client
-		 * that only repeats itself is still given up on schedule.
-		 */
-		if (send_blocks(ctx, x, k + 1, now) == -1)
-			return fail(ctx, x, TFTP_E_UNDEF, "read error",
-			    XFER_END_ERROR);
-		x->rtt_ok = 0;		/* Karn */
-		return XFER_LIVE;
-	}
+	if (k > x->echo_top)
+		x->echoes = 0;
+	if (k == x->acked)
+		return rrq_repeated_ack(ctx, x, k, now);
+	back = k < x->sent && x->opts.windowsize > 1 && !took_echo(x);
 	acked_to(ctx, x, k, now);
 	if (x->acked == x->nblocks)
 		return finish(x, XFER_END_OK);

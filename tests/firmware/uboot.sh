@@ -1,8 +1,8 @@
 #!/bin/bash
 # uboot.sh -- U-Boot (u-boot-qemu's qemu-x86 build, e1000) at its prompt:
-# "setenv tftpblocksize 512; setenv tftpwindowsize 8", dhcp, tftpboot of
-# the kernel and of the initrd, zboot.  U-Boot asks blksize, timeout,
-# tsize and windowsize.  The initrd (32 MiB of padding, a multiple of
+# "setenv tftpblocksize 512; setenv tftpwindowsize 8" (and a higher
+# tftptimeoutcountmax), dhcp, tftpboot of the kernel and of the initrd,
+# zboot.  U-Boot asks blksize, timeout, tsize and windowsize.  The initrd (32 MiB of padding, a multiple of
 # 512 bytes: the last DATA block is empty) wraps block numbers past
 # 65535 at blksize 512.  With FW_LOSS (uboot-loss.sh) the DATA
 # duplicates are bounded.
