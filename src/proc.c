@@ -18,30 +18,29 @@
 #include "audit.h"
 #include "compat.h"
 #include "log.h"
+#include "logev.h"
 #include "proc.h"
 #include "worker.h"
 #include "xmalloc.h"
 
 #define PROC_KEEP_MAX	64	/* descriptors a child keeps, at most */
 
-/* A master event for the audit log: worker_start, worker_exit. */
+/* A master event: worker_start, worker_exit. */
 static void
-audit_worker(const char *event, int slot, pid_t pid, uint32_t generation,
+worker_event(const char *event, int slot, pid_t pid, uint32_t generation,
     int status)
 {
-	struct audit_buf	 b;
+	struct logev	 e;
 
-	if (!audit_wanted())
-		return;
-	audit_begin(&b, event);
-	audit_i64(&b, "slot", slot);
-	audit_i64(&b, "pid", pid);
-	audit_u64(&b, "generation", generation);
+	logev_begin(&e, event, LOG_INFO);
+	logev_i64(&e, "slot", slot);
+	logev_i64(&e, "pid", pid);
+	logev_u64(&e, "generation", generation);
 	if (status != -1 && WIFEXITED(status))
-		audit_i64(&b, "exit_code", WEXITSTATUS(status));
+		logev_i64(&e, "exit_code", WEXITSTATUS(status));
 	else if (status != -1 && WIFSIGNALED(status))
-		audit_i64(&b, "signal", WTERMSIG(status));
-	audit_emit(&b);
+		logev_i64(&e, "signal", WTERMSIG(status));
+	logev_emit(&e);
 }
 
 /*
@@ -140,7 +139,7 @@ proc_spawn(struct event_base *base, int slot, uint32_t generation,
 	*chanfd = sv[0];
 	log_debug("worker[%d] started, pid %ld, generation %u", slot,
 	    (long)pid, generation);
-	audit_worker("worker_start", slot, pid, generation, -1);
+	worker_event("worker_start", slot, pid, generation, -1);
 	return pid;
 }
 
@@ -151,7 +150,7 @@ proc_ended(int slot, pid_t pid, uint32_t generation, int status,
 	int	 clean = WIFEXITED(status) &&
 		    WEXITSTATUS(status) == WORKER_EXIT_OK;
 
-	audit_worker("worker_exit", slot, pid, generation, status);
+	worker_event("worker_exit", slot, pid, generation, status);
 	if (clean && expected)
 		log_debug("worker[%d] pid %ld exited", slot, (long)pid);
 	else if (WIFEXITED(status))
