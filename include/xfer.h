@@ -148,10 +148,8 @@ struct xfer {
 	struct fs_upload	 up;		/* WRQ */
 	struct netascii_dec	 nadec;
 
-	/* RFC 2090: the session and its clients in join order */
-	struct mcast_session	*mc;		/* NULL: unicast */
-	struct xfer		*mc_next, *mc_prev;
-	int			 mc_master;	/* its ACKs drive the session */
+	/* RFC 2090: its place in a session (mc.session NULL: unicast) */
+	struct mcast_member	 mc;
 	int			 mc_promoted;	/* made master after joining */
 
 	/* progress, in absolute block numbers (block 1 is the first) */

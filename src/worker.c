@@ -143,7 +143,7 @@ sink_refused(void *arg, const void *owner, const struct sockaddr *to,
 	x = &w->tab.pool[(o - lo) / sizeof *w->tab.pool];
 	if (x->state == XFER_S_IDLE || x->state == XFER_S_DONE)
 		return;
-	if (x->mc == NULL && memcmp(to, &x->peer, x->peerlen) != 0)
+	if (x->mc.session == NULL && memcmp(to, &x->peer, x->peerlen) != 0)
 		return;
 	x->send_failed += n;
 }

@@ -8,6 +8,7 @@
 
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -15,6 +16,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -36,6 +38,9 @@
 #define XFER_NOFD_WARN_US	(60 * 1000000ULL)	/* why, this often */
 #define XFER_COPY_FRACTION	4	/* an ACK repeated within 1/4 round
 					   trip is a copy, not a gap */
+
+#define xfer_of_member(c) \
+	((struct xfer *)((char *)(c) - offsetof(struct xfer, mc)))
 
 static const char *const state_names[] = {
 #define XFER_X_NAME(name, text)	text,
@@ -73,6 +78,8 @@ static enum xfer_result
 finish(struct xfer *x, enum xfer_end_result r)
 {
 	x->result = r;
+	if (x->mc.session != NULL)
+		mcast_finished(&x->mc);
 	set_state(x, XFER_S_DONE);
 	return XFER_FINISHED;
 }
@@ -222,7 +229,7 @@ arm(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 static int
 client_rto(const struct xfer *x)
 {
-	return x->opts.timeout_us != 0 && x->mc == NULL;
+	return x->opts.timeout_us != 0 && x->mc.session == NULL;
 }
 
 /*
@@ -386,11 +393,11 @@ send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from, size_t count)
 			return -1;	/* read error, or the file shrank */
 	}
 	len = (count - 1) * seg + PKT_HDR_LEN + iov[count - 1].iov_len;
-	if (x->mc != NULL) {
+	if (x->mc.session != NULL) {
 		const struct sockaddr	*group;
 		socklen_t		 grouplen;
 
-		group = mcast_group(x, &grouplen);
+		group = mcast_group(&x->mc, &grouplen);
 		ctx->sink.commit_to(ctx->sink.arg, x, group, grouplen, len,
 		    count > 1 ? seg : 0);
 		ctx->stats->mcast_blocks += count;
@@ -525,6 +532,7 @@ mc_promote(struct xfer_ctx *ctx, struct xfer *x, const struct xfer *prev,
     uint64_t now)
 {
 	x->mc_promoted = 1;
+	mcast_optval(&x->mc, x->opts.multicast, sizeof x->opts.multicast);
 	x->acked = x->sent = 0;
 	x->tries = 0;
 	x->progress_at = now;
@@ -853,6 +861,33 @@ open_for_read(struct xfer_ctx *ctx, struct xfer *x, const char *path,
 	return e;
 }
 
+/*
+ * RFC 2090: put x, its file open, into the session of its file with the
+ * session's blksize.  -1: serve it by unicast.
+ */
+static int
+join_session(struct xfer_ctx *ctx, struct xfer *x)
+{
+	struct mcast_want	 w;
+	struct mcast_grant	 g;
+	struct stat		 st;
+
+	if (x->fd == -1 || fstat(x->fd, &st) == -1)
+		return -1;
+	w.st = &st;
+	w.local = &x->local;
+	w.family = x->peer.ss_family;
+	w.blksize = x->opts.blksize;
+	w.blksize_asked = (x->opts.accepted & OPT_F_BLKSIZE) != 0;
+	if (x->nblocks > MCAST_BLOCKS_MAX ||
+	    mcast_join(ctx->mcast, &x->mc, &w, &g) == -1)
+		return -1;
+	x->opts.blksize = g.blksize;
+	x->nblocks = g.nblocks;
+	mcast_optval(&x->mc, x->opts.multicast, sizeof x->opts.multicast);
+	return 0;
+}
+
 /* Is the first component of path an address, i.e. a unique_root dir? */
 static int
 names_client_dir(const char *path)
@@ -1009,7 +1044,7 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		/* Multicast when it can; unicast, without a word, when not. */
 		if ((x->opts.accepted & OPT_F_MULTICAST) != 0 &&
 		    (ctx->mcast == NULL || x->netascii ||
-		    mcast_join(ctx->mcast, x) == -1))
+		    join_session(ctx, x) == -1))
 			x->opts.accepted &= ~OPT_F_MULTICAST;
 	} else {
 		x->opts.accepted &= ~OPT_F_MULTICAST;
@@ -1026,15 +1061,15 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	count_options(ctx, &x->opts);
 	x->oack = x->opts.accepted != 0;
 	x->rto_us = base_rto(ctx, x);
-	if (x->mc != NULL) {
+	if (x->mc.session != NULL) {
 		ctx->stats->mcast_clients++;
-		if (x->mc_master)
+		if (x->mc.master)
 			ctx->stats->mcast_sessions++;
 	}
 
 	if (x->oack) {
 		send_oack(ctx, x);
-		if (x->mc != NULL && !x->mc_master) {
+		if (x->mc.session != NULL && !x->mc.master) {
 			/* It listens to the group; an OACK gives it its turn. */
 			set_state(x, XFER_S_MC_WAIT);
 			return XFER_LIVE;
@@ -1069,7 +1104,7 @@ xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	}
 	switch (x->state) {
 	case XFER_S_OACK_SENT:
-		if (x->mc != NULL && p->op == TFTP_OP_ACK)
+		if (x->mc.session != NULL && p->op == TFTP_OP_ACK)
 			return mc_ack(ctx, x, p->u.ack.block, now);
 		if (x->op == TFTP_OP_RRQ) {
 			if (p->op != TFTP_OP_ACK || p->u.ack.block != 0) {
@@ -1086,7 +1121,7 @@ xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 			return wrq_data(ctx, x, p, now);
 		break;
 	case XFER_S_SENDING:
-		if (p->op == TFTP_OP_ACK && x->mc != NULL)
+		if (p->op == TFTP_OP_ACK && x->mc.session != NULL)
 			return mc_ack(ctx, x, p->u.ack.block, now);
 		if (p->op == TFTP_OP_ACK)
 			return rrq_ack(ctx, x, p->u.ack.block, now);
@@ -1213,7 +1248,7 @@ xfer_repeat(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		send_oack(ctx, x);
 		break;
 	case XFER_S_SENDING:
-		if (x->acked != 0 || x->oack || x->mc != NULL ||
+		if (x->acked != 0 || x->oack || x->mc.session != NULL ||
 		    send_run(ctx, x, 1, 1) == -1)
 			return;
 		count_dup(ctx, x, 1);
@@ -1418,10 +1453,10 @@ xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	fs_upload_abort(&x->up);
 	report(ctx, x, now);
 	x->state = XFER_S_DONE;
-	if (x->mc != NULL) {
-		struct xfer	*next = mcast_leave(ctx->mcast, x);
+	if (x->mc.session != NULL) {
+		struct mcast_member	*next = mcast_leave(ctx->mcast, &x->mc);
 
 		if (next != NULL)
-			mc_promote(ctx, next, x, now);
+			mc_promote(ctx, xfer_of_member(next), x, now);
 	}
 }

@@ -2109,7 +2109,7 @@ mc_teardown(void)
 	/* Clients still in a session leave it before the table goes. */
 	for (i = 0; i < MC_NCLIENTS; i++)
 		if (cl[i].state != XFER_S_IDLE && (cl[i].state !=
-		    XFER_S_DONE || cl[i].mc != NULL || cl[i].fd != -1))
+		    XFER_S_DONE || cl[i].mc.session != NULL || cl[i].fd != -1))
 			xfer_end(&ctx, &cl[i], 0);
 	teardown();
 	mcast_free(ctx.mcast);
@@ -2409,7 +2409,7 @@ START_TEST(mc_handover_to_oldest_waiting_client)
 	p = expect_oack(9, &cl[1], 2, "239.255.0.1,1758,1");
 	ck_assert_str_eq(oack_value(&p, "blksize"), "1024");
 	ck_assert_int_eq(cl[1].state, XFER_S_OACK_SENT);
-	ck_assert(cl[1].mc_master);
+	ck_assert(cl[1].mc.master);
 	ck_assert_int_eq(cl[2].state, XFER_S_MC_WAIT);
 	ck_assert_uint_eq(stats.mcast_master_changes, 1);
 	ck_assert_uint_eq(mcast_sessions(ctx.mcast), 1);
@@ -2581,7 +2581,7 @@ START_TEST(mc_waiting_client_ends_without_master)
 	ck_assert_int_eq(ack_on(&cl[1], 3, 3 * MS), XFER_FINISHED);
 	ck_assert_int_eq(cl[1].result, XFER_END_OK);
 	ck_assert_uint_eq(cl[1].bytes, 3000);
-	ck_assert(!cl[1].mc_master);
+	ck_assert(!cl[1].mc.master);
 	xfer_end(&ctx, &cl[1], 3 * MS);
 	ck_assert_uint_eq(ncap, 4);
 	/* This one gives up. */
@@ -2591,7 +2591,7 @@ START_TEST(mc_waiting_client_ends_without_master)
 	xfer_end(&ctx, &cl[2], 4 * MS);
 	ck_assert_uint_eq(ncap, 4);			/* no ERROR back */
 	/* The master never noticed. */
-	ck_assert(cl[0].mc_master);
+	ck_assert(cl[0].mc.master);
 	ck_assert_int_eq(cl[0].state, XFER_S_SENDING);
 	ck_assert_int_eq(ack_on(&cl[0], 1, 5 * MS), XFER_LIVE);
 	ck_assert_uint_eq(ncap, 5);
@@ -2629,7 +2629,7 @@ START_TEST(mc_falls_back_for_netascii)
 	write_file("t", text, sizeof text - 1);
 	(void)request_on(&cl[0], TFTP_OP_RRQ, "t", "netascii", mc_opts, 2, 0);
 	expect_oack(0, &cl[0], 1, NULL);
-	ck_assert_ptr_null(cl[0].mc);
+	ck_assert_ptr_null(cl[0].mc.session);
 	(void)ack_on(&cl[0], 0, 1 * MS);
 	expect_to_client(1, &cl[0]);
 	expect_data(1, 1, sizeof text - 1);
