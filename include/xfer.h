@@ -7,22 +7,18 @@
 #ifndef OWL_XFER_H
 #define OWL_XFER_H
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "acl.h"
-#include "fcache.h"
+/* enum tftp_err (pkt.h) and enum stats_refusal (stats.h) come with io.h. */
 #include "fs.h"
 #include "io.h"
-#include "log.h"
 #include "mcast.h"
 #include "netascii.h"
 #include "opt.h"
-#include "pkt.h"
-#include "remap.h"
-#include "stats.h"
 #include "timer.h"
 
 #define XFER_STATES(X)							\
@@ -66,7 +62,14 @@ enum xfer_result {
 #define XFER_LOGNAME_MAX	256	/* file name kept for the log line */
 #define XFER_PEERMSG_MAX	64	/* a peer ERROR's text kept for the audit */
 
+struct acl;
+struct chan_xfer_rec;
+struct clients;
+struct fcache;
+struct remap;
+struct stats;
 struct xfer;
+struct xfer_logs;
 
 /*
  * Where a transfer's datagrams go: io in the daemon, a capture in tests.
@@ -120,10 +123,13 @@ struct xfer_ctx {
 	struct fcache		*fcache;	/* NULL: open every time */
 	struct mcast		*mcast;		/* NULL: RFC 2090 off */
 	unsigned		 retries;
+	struct clients		*clients;	/* live transfers per address;
+						   NULL: not counted */
+	/* xfer.c's own, set up by xfer_ctx_init() */
 	struct xfer_wq		 wq;		/* uploads' blocks to write */
-	/* Requests refused for want of a descriptor: logged sparingly. */
-	struct log_limit	 nofd_log;
-	uint64_t		 nofd_warned_us;
+	TAILQ_HEAD(xfer_dally, xfer) dally;	/* uploads done, dallying:
+						   oldest first */
+	struct xfer_logs	*logs;		/* limits on floods of lines */
 };
 
 struct xfer {
@@ -179,8 +185,8 @@ struct xfer {
 	uint64_t		 send_failed;	/* refused by the kernel */
 	int			 gap_acked;	/* WRQ: gap reported this window */
 	uint64_t		 gap_ack_at_us;	/* WRQ: when it was */
-	int			 client_counted;	/* in the worker's clients */
-	struct xfer		*dally_next, *dally_prev;	/* worker's list */
+	int			 client_counted;	/* in ctx->clients */
+	TAILQ_ENTRY(xfer)	 dally_entry;	/* in ctx->dally */
 	int			 dally_listed;
 	int			 reported;	/* summary logged and counted */
 	int			 nofd;		/* refused: no fd left */
@@ -195,6 +201,14 @@ struct xfer {
 							   name; "" if same */
 	char			 peer_msg[XFER_PEERMSG_MAX];	/* text of the peer's ERROR */
 };
+
+/*
+ * Set up a context: zeroed, with xfer.c's own parts ready; the caller
+ * fills in the rest.  -1 when out of memory.  xfer_ctx_clear() frees
+ * them.
+ */
+int		 xfer_ctx_init(struct xfer_ctx *);
+void		 xfer_ctx_clear(struct xfer_ctx *);
 
 /* Where a request was refused, for xfer_refusal(). */
 enum xfer_at {
@@ -260,9 +274,36 @@ void		 xfer_abort(struct xfer_ctx *, struct xfer *, uint16_t code,
  */
 void		 xfer_end(struct xfer_ctx *, struct xfer *, uint64_t now);
 
+/*
+ * The oldest upload that is done and has dallied two timeouts, whose slot
+ * may go to a new request when the pool is full; NULL if none.  By then
+ * most clients that lost the final ACK have sent their last DATA again
+ * and been answered; a younger one is left alone, or a flood of requests
+ * (spoofed, or refused a moment later) could tell such a client its
+ * stored file failed.
+ */
+struct xfer	*xfer_reclaimable(const struct xfer_ctx *, uint64_t now);
+
+/*
+ * The kernel refused n datagrams of x to `to' (at the end of a batch):
+ * they count in its log line if it is still the transfer they were for.
+ */
+void		 xfer_send_failed(struct xfer *, const struct sockaddr *to,
+		    size_t n);
+
+/* Still running (not idle in the pool, not done)? */
+int		 xfer_live(const struct xfer *);
+
+/* The transfer as owlctl transfers shows it. */
+void		 xfer_describe(const struct xfer *, struct chan_xfer_rec *,
+		    uint64_t now);
+
 const char	*xfer_state_str(enum xfer_state);
-/* Send an ERROR to a peer that has no transfer (stateless). */
-void		 xfer_send_error(struct xfer_ctx *, const struct xfer *tmpl,
-		    uint16_t code, const char *msg);
+/*
+ * Send an ERROR to the sender of d, which has no transfer (stateless),
+ * from the socket fd.
+ */
+void		 xfer_send_error(struct xfer_ctx *, const struct io_dgram *d,
+		    int fd, uint16_t code, const char *msg);
 
 #endif

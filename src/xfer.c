@@ -18,14 +18,22 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "audit.h"
+#include "chan.h"
+#include "clients.h"
 #include "compat.h"
+#include "fcache.h"
 #include "log.h"
+#include "pkt.h"
+#include "remap.h"
 #include "sock.h"
+#include "stats.h"
 #include "xfer.h"
 
 #define XFER_RTO_BACKOFF_CAP	8	/* backoff stops at 8x the base */
@@ -38,9 +46,17 @@
 #define XFER_NOFD_WARN_US	(60 * 1000000ULL)	/* why, this often */
 #define XFER_COPY_FRACTION	4	/* an ACK repeated within 1/4 round
 					   trip is a copy, not a gap */
+#define XFER_RECLAIM_DALLY_TIMEOUTS 2	/* see xfer_reclaimable() */
 
 #define xfer_of_member(c) \
 	((struct xfer *)((char *)(c) - offsetof(struct xfer, mc)))
+
+/* Lines a flood could multiply, logged sparingly. */
+struct xfer_logs {
+	/* requests refused for want of a descriptor */
+	struct log_limit	 nofd;
+	uint64_t		 nofd_warned_us;
+};
 
 static const char *const state_names[] = {
 #define XFER_X_NAME(name, text)	text,
@@ -53,6 +69,23 @@ static const char *const result_names[] = {
 	XFER_END_RESULTS(XFER_X_RNAME)
 #undef XFER_X_RNAME
 };
+
+int
+xfer_ctx_init(struct xfer_ctx *ctx)
+{
+	memset(ctx, 0, sizeof *ctx);
+	TAILQ_INIT(&ctx->dally);
+	if ((ctx->logs = calloc(1, sizeof *ctx->logs)) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+xfer_ctx_clear(struct xfer_ctx *ctx)
+{
+	free(ctx->logs);
+	ctx->logs = NULL;
+}
 
 const char *
 xfer_state_str(enum xfer_state s)
@@ -133,10 +166,62 @@ send_error_to(struct xfer_ctx *ctx, const struct xfer *x, uint16_t code,
 }
 
 void
-xfer_send_error(struct xfer_ctx *ctx, const struct xfer *tmpl, uint16_t code,
-    const char *msg)
+xfer_send_error(struct xfer_ctx *ctx, const struct io_dgram *d, int fd,
+    uint16_t code, const char *msg)
 {
-	send_error_to(ctx, tmpl, code, msg);
+	struct xfer	 tmpl;
+
+	memset(&tmpl, 0, sizeof tmpl);
+	memcpy(&tmpl.peer, &d->peer, d->peerlen);
+	tmpl.peerlen = d->peerlen;
+	tmpl.local = d->local;
+	tmpl.sockfd = fd;
+	send_error_to(ctx, &tmpl, code, msg);
+}
+
+/* A transfer for the client's address began: it counts against its
+ * max_transfers_per_client. */
+static void
+count_client(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
+	if (ctx->clients == NULL)
+		return;
+	clients_xfer_start(ctx->clients, (struct sockaddr *)&x->peer, now);
+	x->client_counted = 1;
+}
+
+static void
+uncount_client(struct xfer_ctx *ctx, struct xfer *x)
+{
+	if (x->client_counted)
+		clients_xfer_end(ctx->clients, (struct sockaddr *)&x->peer);
+	x->client_counted = 0;
+}
+
+/*
+ * An upload that is done (on disk, reported) only stays to re-ACK a
+ * repeated last DATA.  It no longer counts against its client's
+ * max_transfers_per_client (a client sending files one after another
+ * would be refused for 8 s), and its slot goes to a new request when
+ * the pool is full (xfer_reclaimable()), oldest first.
+ */
+static void
+dally_begin(struct xfer_ctx *ctx, struct xfer *x)
+{
+	uncount_client(ctx, x);
+	TAILQ_INSERT_TAIL(&ctx->dally, x, dally_entry);
+	x->dally_listed = 1;
+}
+
+struct xfer *
+xfer_reclaimable(const struct xfer_ctx *ctx, uint64_t now)
+{
+	struct xfer	*x = TAILQ_FIRST(&ctx->dally);
+
+	if (x == NULL || now - x->progress_at <
+	    XFER_RECLAIM_DALLY_TIMEOUTS * (uint64_t)ctx->timeout_ms * 1000)
+		return NULL;
+	return x;
 }
 
 /*
@@ -754,6 +839,7 @@ wrq_last(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	/* The upload is done: report it now, not when the dally ends. */
 	report(ctx, x, now);
 	set_state(x, XFER_S_DALLY);
+	dally_begin(ctx, x);
 	/*
 	 * Stay to ACK a repeated last DATA (our final ACK may be lost) for
 	 * as long as clients take to resend: their own timers, often 5 s,
@@ -940,8 +1026,8 @@ count_options(struct xfer_ctx *ctx, const struct opt_set *o)
 		ctx->stats->opt_timeout++;
 }
 
-enum xfer_result
-xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
+static enum xfer_result
+request_start(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
     uint64_t now)
 {
 	char		 path[FS_PATH_MAX + 1];
@@ -1088,6 +1174,17 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	}
 	set_state(x, XFER_S_SENDING);
 	return send_window(ctx, x, now);
+}
+
+enum xfer_result
+xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
+    uint64_t now)
+{
+	enum xfer_result	 r = request_start(ctx, x, p, now);
+
+	if (r == XFER_LIVE)
+		count_client(ctx, x, now);
+	return r;
 }
 
 enum xfer_result
@@ -1376,16 +1473,16 @@ nofd_log_ok(struct xfer_ctx *ctx, uint64_t now)
 {
 	struct rlimit	 rl;
 
-	if (ctx->nofd_warned_us == 0 ||
-	    now - ctx->nofd_warned_us >= XFER_NOFD_WARN_US) {
-		ctx->nofd_warned_us = now;
+	if (ctx->logs->nofd_warned_us == 0 ||
+	    now - ctx->logs->nofd_warned_us >= XFER_NOFD_WARN_US) {
+		ctx->logs->nofd_warned_us = now;
 		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 			rl.rlim_cur = 0;
 		log_warnx("out of file descriptors (open files limit %llu): "
 		    "requests refused with \"server busy\"",
 		    (unsigned long long)rl.rlim_cur);
 	}
-	return log_limit_ok(&ctx->nofd_log, now, XFER_NOFD_LOGS_PER_S);
+	return log_limit_ok(&ctx->logs->nofd, now, XFER_NOFD_LOGS_PER_S);
 }
 
 /* Count the outcome and write the summary line and audit event, once. */
@@ -1442,6 +1539,11 @@ report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 void
 xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
+	uncount_client(ctx, x);
+	if (x->dally_listed) {
+		TAILQ_REMOVE(&ctx->dally, x, dally_entry);
+		x->dally_listed = 0;
+	}
 	timer_cancel(ctx->timers, &x->timer);
 	wq_drop(ctx, x);
 	if (x->fce != NULL) {
@@ -1459,4 +1561,40 @@ xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		if (next != NULL)
 			mc_promote(ctx, xfer_of_member(next), x, now);
 	}
+}
+
+int
+xfer_live(const struct xfer *x)
+{
+	return x->state != XFER_S_IDLE && x->state != XFER_S_DONE;
+}
+
+void
+xfer_send_failed(struct xfer *x, const struct sockaddr *to, size_t n)
+{
+	if (!xfer_live(x))
+		return;
+	if (x->mc.session == NULL && memcmp(to, &x->peer, x->peerlen) != 0)
+		return;
+	x->send_failed += n;
+}
+
+void
+xfer_describe(const struct xfer *x, struct chan_xfer_rec *r, uint64_t now)
+{
+	memset(r, 0, sizeof *r);
+	(void)sock_ntop((const struct sockaddr *)&x->peer, r->peer,
+	    sizeof r->peer);
+	(void)log_escape(x->name, strlen(x->name), r->file, sizeof r->file);
+	(void)strlcpy(r->op, x->op == TFTP_OP_RRQ ? "rrq" : "wrq",
+	    sizeof r->op);
+	(void)strlcpy(r->state, xfer_state_str(x->state), sizeof r->state);
+	r->bytes = x->bytes;
+	if (x->op == TFTP_OP_RRQ)
+		r->total = x->size;
+	else if (x->opts.accepted & OPT_F_TSIZE)
+		r->total = x->opts.tsize;
+	r->age_ms = (now - x->start_us) / 1000;
+	r->blksize = x->opts.blksize;
+	r->windowsize = x->opts.windowsize;
 }

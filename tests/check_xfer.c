@@ -23,9 +23,13 @@
 #include <unistd.h>
 
 #include "suite_main.h"
+#include "acl.h"
+#include "fcache.h"
 #include "fs.h"
 #include "mcast.h"
 #include "pkt.h"
+#include "remap.h"
+#include "stats.h"
 #include "timer.h"
 #include "xfer.h"
 
@@ -160,7 +164,7 @@ setup(void)
 	scratch = malloc(SCRATCH);
 	ck_assert_int_eq(timer_heap_init(&timers, 16), 0);
 	memset(&stats, 0, sizeof stats);
-	memset(&ctx, 0, sizeof ctx);
+	ck_assert_int_eq(xfer_ctx_init(&ctx), 0);
 	ctx.sink.stage = fake_stage;
 	ctx.sink.commit = fake_commit;
 	ctx.sink.commit_to = fake_commit_to;
@@ -193,6 +197,7 @@ teardown(void)
 	if (xf.state != XFER_S_IDLE && xf.state != XFER_S_DONE)
 		xfer_end(&ctx, &xf, 0);
 	(void)close(ctx.rootfd);
+	xfer_ctx_clear(&ctx);
 	timer_heap_clear(&timers);
 	free(scratch);
 	(void)snprintf(cmd, sizeof cmd, "rm -rf %s", rootdir);
