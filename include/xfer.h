@@ -46,7 +46,9 @@ enum xfer_state {
 	X(TIMEOUT,	"timeout")	/* peer silent past retries */	\
 	X(PEER_ERROR,	"peer_error")	/* peer sent ERROR */		\
 	X(ERROR,	"error")	/* local failure (I/O, disk) */	\
-	X(ABORTED,	"aborted")	/* server shutting down */
+	X(ABORTED,	"aborted")	/* server shutting down */	\
+	X(DROPPED,	"dropped")	/* request over the rate: no	\
+					   answer, no transfer */
 
 enum xfer_end_result {
 #define XFER_X_END(name, text)	XFER_END_##name,
@@ -230,14 +232,26 @@ enum xfer_at {
 enum stats_refusal xfer_refusal(enum xfer_at, enum tftp_err,
 		    const struct xfer_ctx *);
 
+struct admission;
+
 /*
- * Start a transfer for a decoded RRQ/WRQ from x->peer (already set, with
- * x->local and x->sockfd): normalize the name, negotiate, open the file,
- * send the OACK / first DATA / ACK 0 and arm the timer.  A refusal sends
- * the ERROR and returns XFER_FINISHED.
+ * Start a transfer for a decoded RRQ/WRQ from x->peer (already set) that
+ * admission (admit.h) let past the pool, answering from sockfd and the
+ * request's destination local: open the file, send the OACK / first DATA
+ * / ACK 0 and arm the timer.  A refusal, admission's or the file's,
+ * sends the ERROR and returns XFER_FINISHED.  A transfer that starts
+ * counts against its client's max_transfers_per_client (ctx->clients).
  */
 enum xfer_result xfer_request(struct xfer_ctx *, struct xfer *,
-		    const struct pkt *req, uint64_t now);
+		    const struct pkt *req, const struct admission *,
+		    const struct io_local *local, int sockfd, uint64_t now);
+/*
+ * A request refused before it was a transfer (over the rate, the
+ * per-client limit, the pool; a->asked is 0): count it, answer the sender
+ * of d from fd (unless dropped) and report it, a few a second.
+ */
+void		 xfer_turn_away(struct xfer_ctx *, const struct io_dgram *d,
+		    int fd, const struct admission *a, uint64_t now);
 /* A datagram from the transfer's peer. */
 enum xfer_result xfer_input(struct xfer_ctx *, struct xfer *,
 		    const struct pkt *p, uint64_t now);
@@ -245,12 +259,9 @@ enum xfer_result xfer_input(struct xfer_ctx *, struct xfer *,
 enum xfer_result xfer_timeout(struct xfer_ctx *, struct xfer *,
 		    uint64_t now);
 /*
- * Is req the request x was started for (a retransmission of it)?  A
- * different request from the same address and port, once x has been
- * idle a while, means the client gave x up: xfer_supersede() ends it
- * without a word.
+ * The client gave x up for a new request from the same address and port
+ * (admission's supersede): it ends without a word.
  */
-int		 xfer_same_request(const struct xfer *, const struct pkt *req);
 void		 xfer_supersede(struct xfer *);
 /*
  * Write the upload blocks queued in this batch (before the receive
@@ -260,7 +271,7 @@ void		 xfer_supersede(struct xfer *);
  */
 size_t		 xfer_flush_writes(struct xfer_ctx *, struct xfer **failed);
 /*
- * The request x was started for came again (xfer_same_request()): while
+ * The request x was started for came again (admit_same_request()): while
  * nothing has been acknowledged yet, the first answer is sent again (at
  * most once per rto_min_ms).
  */

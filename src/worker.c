@@ -26,6 +26,7 @@
 
 #include <event2/event.h>
 
+#include "admit.h"
 #include "audit.h"
 #include "chan.h"
 #include "clients.h"
@@ -45,9 +46,7 @@
 #include "xfertab.h"
 
 #define WORKER_MTU_CACHE	16		/* interfaces remembered */
-#define WORKER_REFUSAL_LOGS_PER_S 10		/* then "suppressed" */
 #define WORKER_FCACHE_FILES	256		/* hot files kept open */
-#define WORKER_SUPERSEDE_IDLE_US 100000		/* see handle_request() */
 #define WORKER_MTU_TTL_US	(10 * 1000000ULL)	/* then asked again */
 
 #define xfer_of_timer(e) \
@@ -62,11 +61,11 @@ struct worker {
 	struct xfertab		 tab;
 	struct timer_heap	 timers;
 	struct xfer_ctx		 ctx;
+	struct admit_policy	 admit;
 	struct clients		*clients;	/* per-address limits */
 	struct fcache		*fcache;	/* hot files kept open */
 	struct mcast		*mcast;		/* RFC 2090 sessions, or NULL */
 	int			 mcast_ifindex;	/* 0: the request's interface */
-	struct log_limit	 refusal_log;
 	int			 rootfd;
 	uint32_t		 generation;
 	struct chan		 chan;
@@ -144,19 +143,6 @@ end_xfer(struct worker *w, struct xfer *x, uint64_t now)
 {
 	xfer_end(&w->ctx, x, now);
 	xfertab_release(&w->tab, x);
-}
-
-/* End the oldest dallying upload to free its slot; 0 if there is none
- * old enough (xfer_reclaimable()). */
-static int
-reclaim_dallying(struct worker *w, uint64_t now)
-{
-	struct xfer	*x;
-
-	if ((x = xfer_reclaimable(&w->ctx, now)) == NULL)
-		return 0;
-	end_xfer(w, x, now);
-	return 1;
 }
 
 static void	 write_cb(evutil_socket_t, short, void *);
@@ -285,36 +271,6 @@ blksize_limit(struct worker *w, const struct io_local *local, int fd,
 }
 
 /*
- * Refusals are counted by reason, and logged, but at most a few a
- * second: floods happen.
- */
-static void
-refusal(struct worker *w, const struct sockaddr *peer, uint64_t now,
-    enum stats_refusal r, const char *why, int code)
-{
-	struct audit_buf	 b;
-	char			 name[64];
-
-	stats_refused(&w->stats, r);
-	if (!log_limit_ok(&w->refusal_log, now, WORKER_REFUSAL_LOGS_PER_S))
-		return;
-	(void)sock_ntop(peer, name, sizeof name);
-	if (audit_wanted()) {
-		audit_begin(&b, "refused");
-		audit_str(&b, "peer", name);
-		audit_str(&b, "result", code == -1 ? "dropped" : "refused");
-		if (code != -1)
-			audit_u64(&b, "error_code", (uint64_t)code);
-		audit_str(&b, "error", why);
-		audit_str(&b, "reason", stats_refusal_str(r));
-		audit_emit(&b);
-	}
-	if (!audit_json_log())
-		log_info("request from %s refused: %s reason=%s", name, why,
-		    stats_refusal_str(r));
-}
-
-/*
  * RFC 2090: a request for multicast belongs to the worker that owns its
  * file, so that all of the file's clients share one session and one
  * group.  Another worker's is passed on through the master; the owner
@@ -359,72 +315,39 @@ hand_off(struct worker *w, const struct io_dgram *d, const struct pkt *p)
 	return 1;
 }
 
+/*
+ * A request: admission decides (admit.h); here it is carried out.  What
+ * the verdict ends goes first: a superseded transfer, a reclaimed slot.
+ */
 static void
 handle_request(struct worker *w, const struct io_dgram *d,
     const struct pkt *p, int listenfd, uint64_t now)
 {
 	const struct sockaddr	*peer = (const struct sockaddr *)&d->peer;
+	struct admission	 a;
 	struct xfer		*x;
 	int			 fd = w->conf->single_port ? listenfd :
 				    transfer_fd(w, peer->sa_family);
 
 	if (fd == -1)
 		return;
-	if ((x = xfertab_lookup(&w->tab, peer)) != NULL) {
-		/*
-		 * The same request again is a repeat: it is being served.
-		 * Another one from the same port, once the old transfer has
-		 * been idle a while, means the client gave it up (a PXE ROM
-		 * that rebooted and reused its port): it replaces it.  A
-		 * burst of different requests in one go stays one transfer.
-		 */
-		if (xfer_same_request(x, p)) {
-			w->stats.dup_request++;
-			xfer_repeat(&w->ctx, x, now);
-			return;
-		}
-		if (now - x->progress_at < WORKER_SUPERSEDE_IDLE_US) {
-			w->stats.dup_request++;
-			return;
-		}
-		xfer_supersede(x);
-		end_xfer(w, x, now);
+	admit_request(&w->admit, p, peer, blksize_limit(w, &d->local, fd, now),
+	    now, &a);
+	if (a.supersede != NULL) {
+		xfer_supersede(a.supersede);
+		end_xfer(w, a.supersede, now);
 	}
-	/*
-	 * Over the rate the request is dropped without a word: an answer
-	 * would make us a reflector for spoofed floods.
-	 */
-	if (!clients_take(w->clients, peer, now)) {
-		w->stats.rate_limited++;
-		refusal(w, peer, now, STATS_R_RATE, "over request_rate", -1);
-		return;
-	}
-	if (w->conf->max_transfers_per_client != 0 &&
-	    clients_active(w->clients, peer) >=
-	    w->conf->max_transfers_per_client) {
-		w->stats.client_limited++;
-		w->stats.refused++;
-		refusal(w, peer, now, STATS_R_CLIENT_LIMIT,
-		    "too many transfers from your address", TFTP_E_UNDEF);
-		xfer_send_error(&w->ctx, d, fd, TFTP_E_UNDEF,
-		    "too many transfers from your address");
-		return;
-	}
-	if ((x = xfertab_alloc(&w->tab, peer, d->peerlen)) == NULL &&
-	    reclaim_dallying(w, now))
-		x = xfertab_alloc(&w->tab, peer, d->peerlen);
-	if (x == NULL) {
-		w->stats.server_busy++;
-		w->stats.refused++;
-		refusal(w, peer, now, STATS_R_BUSY, "server busy",
-		    TFTP_E_UNDEF);
-		xfer_send_error(&w->ctx, d, fd, TFTP_E_UNDEF, "server busy");
-		return;
-	}
-	x->local = d->local;
-	x->sockfd = fd;
-	w->ctx.limits.blksize_max = blksize_limit(w, &d->local, fd, now);
-	if (xfer_request(&w->ctx, x, p, now) == XFER_FINISHED)
+	if (a.reclaim != NULL)
+		end_xfer(w, a.reclaim, now);
+	if (a.verdict == ADMIT_REPEAT || a.verdict == ADMIT_BURST) {
+		w->stats.dup_request++;
+		if (a.verdict == ADMIT_REPEAT)
+			xfer_repeat(&w->ctx, a.live, now);
+	} else if (!a.asked)
+		xfer_turn_away(&w->ctx, d, fd, &a, now);
+	else if ((x = xfertab_alloc(&w->tab, peer, d->peerlen)) != NULL &&
+	    xfer_request(&w->ctx, x, p, &a, &d->local, fd, now) ==
+	    XFER_FINISHED)
 		end_xfer(w, x, now);
 }
 
@@ -1017,6 +940,9 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	w.ctx.remap = conf->remap;
 	w.ctx.fcache = w.fcache;
 	w.ctx.clients = w.clients;
+	w.admit.xfer = &w.ctx;
+	w.admit.tab = &w.tab;
+	w.admit.max_per_client = conf->max_transfers_per_client;
 	w.ctx.retries = conf->retries;
 	if (conf->mcast_enable && setup_multicast(&w) == -1) {
 		startup_failed(chanfd, slot, "multicast: cannot set the TTL "

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "admit.h"
 #include "audit.h"
 #include "chan.h"
 #include "clients.h"
@@ -47,6 +48,7 @@
 #define XFER_COPY_FRACTION	4	/* an ACK repeated within 1/4 round
 					   trip is a copy, not a gap */
 #define XFER_RECLAIM_DALLY_TIMEOUTS 2	/* see xfer_reclaimable() */
+#define XFER_REFUSAL_LOGS_PER_S	10	/* requests turned away */
 
 #define xfer_of_member(c) \
 	((struct xfer *)((char *)(c) - offsetof(struct xfer, mc)))
@@ -56,6 +58,8 @@ struct xfer_logs {
 	/* requests refused for want of a descriptor */
 	struct log_limit	 nofd;
 	uint64_t		 nofd_warned_us;
+	/* requests turned away before they were transfers */
+	struct log_limit	 refusals;
 };
 
 static const char *const state_names[] = {
@@ -816,6 +820,7 @@ wrq_store(struct xfer_ctx *ctx, struct xfer *x, const uint8_t *data,
 }
 
 static void	 report(struct xfer_ctx *, struct xfer *, uint64_t);
+static void	 audit_asked(struct audit_buf *, const struct xfer *, uint64_t);
 
 static enum xfer_result
 wrq_last(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
@@ -974,45 +979,6 @@ join_session(struct xfer_ctx *ctx, struct xfer *x)
 	return 0;
 }
 
-/* Is the first component of path an address, i.e. a unique_root dir? */
-static int
-names_client_dir(const char *path)
-{
-	char		 first[INET6_ADDRSTRLEN + 1];
-	unsigned char	 addr[sizeof(struct in6_addr)];
-	size_t		 n = strcspn(path, "/");
-
-	if (n >= sizeof first)
-		return 0;
-	memcpy(first, path, n);
-	first[n] = '\0';
-	return inet_pton(AF_INET, first, addr) == 1 ||
-	    inet_pton(AF_INET6, first, addr) == 1;
-}
-
-/* read_acl for reads, write_acl for writes (empty lists allow all). */
-static int
-policy_allows(const struct xfer_ctx *ctx, const struct xfer *x)
-{
-	const struct acl	*acl = x->op == TFTP_OP_RRQ ? ctx->read_acl :
-				    ctx->write_acl;
-
-	return acl == NULL || acl_allows(acl, (const struct sockaddr *)
-	    &x->peer);
-}
-
-static int
-parse_mode(const char *mode, int *netascii)
-{
-	if (strcasecmp(mode, "octet") == 0)
-		*netascii = 0;
-	else if (strcasecmp(mode, "netascii") == 0)
-		*netascii = 1;
-	else
-		return -1;
-	return 0;
-}
-
 static void
 count_options(struct xfer_ctx *ctx, const struct opt_set *o)
 {
@@ -1026,26 +992,30 @@ count_options(struct xfer_ctx *ctx, const struct opt_set *o)
 		ctx->stats->opt_timeout++;
 }
 
-static enum xfer_result
-request_start(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
+/*
+ * A transfer for the request: who, what, since when, with the mode and
+ * options admission settled (or got as far as).
+ */
+static void
+begin(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
+    const struct admission *a, const struct io_local *local, int sockfd,
     uint64_t now)
 {
-	char		 path[FS_PATH_MAX + 1];
-	const char	*why = NULL;
-	enum tftp_err	 e = TFTP_E_NONE;
-
+	x->local = *local;
+	x->sockfd = sockfd;
 	x->op = p->op;
+	x->netascii = a->netascii;
+	x->opts = a->opts;
 	x->fd = -1;
 	x->reported = 0;
 	x->nofd = 0;
 	x->refusal = STATS_R_NONE;
 	x->detail = NULL;
-	x->path[0] = '\0';
+	(void)strlcpy(x->path, a->remapped, sizeof x->path);
 	x->start_us = now;
 	x->progress_at = now;
 	fs_upload_init(&x->up);
 	timer_entry_init(&x->timer);
-	opt_set_init(&x->opts);
 	(void)snprintf(x->name, sizeof x->name, "%.*s",
 	    (int)(p->u.req.filelen < sizeof x->name ? p->u.req.filelen :
 	    sizeof x->name - 1), p->u.req.file);
@@ -1053,97 +1023,61 @@ request_start(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		ctx->stats->rrq++;
 	else
 		ctx->stats->wrq++;
+}
 
-	if (parse_mode(p->u.req.mode, &x->netascii) == -1)
-		return refuse(ctx, x, XFER_AT_MODE, TFTP_E_BADOP,
-		    strcasecmp(p->u.req.mode, "mail") == 0 ?
-		    "mail mode is not supported" : "unknown transfer mode");
-	if (!policy_allows(ctx, x)) {
-		ctx->stats->acl_denied++;
-		return refuse(ctx, x, XFER_AT_ACL, TFTP_E_ACCESS,
-		    "access denied");
-	}
-	if (ctx->remap != NULL) {
-		char			 client[INET6_ADDRSTRLEN];
-		enum remap_result	 rr;
+/*
+ * Open what a read asks for: with unique_root the client's own copy
+ * first (a->client_path), then the shared one unless that would reach
+ * another client's directory.  Multicast when it can; unicast, without a
+ * word, when not.
+ */
+static enum xfer_result
+open_read(struct xfer_ctx *ctx, struct xfer *x, const struct admission *a,
+    uint64_t now)
+{
+	enum tftp_err	 e = TFTP_E_NOTFOUND;
 
-		if (sock_ntoa((struct sockaddr *)&x->peer, client,
-		    sizeof client) == NULL)
-			client[0] = '\0';
-		rr = remap_apply(ctx->remap, x->op == TFTP_OP_RRQ ?
-		    REMAP_OP_READ : REMAP_OP_WRITE, p->u.req.file, client,
-		    path, sizeof path);
-		if (rr == REMAP_DENIED) {
-			ctx->stats->remap_denied++;
-			return refuse(ctx, x, XFER_AT_REMAP, TFTP_E_ACCESS,
-			    "access denied");
-		}
-		if (rr != REMAP_OK)
-			return refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS,
-			    "file name too long");
-		/* The log shows what the rules made of the name. */
-		if (strlen(path) != p->u.req.filelen ||
-		    memcmp(path, p->u.req.file, p->u.req.filelen) != 0)
-			(void)strlcpy(x->path, path, sizeof x->path);
-		e = fs_normalize(path, strlen(path), path, sizeof path);
-	} else
-		e = fs_normalize(p->u.req.file, p->u.req.filelen, path,
-		    sizeof path);
-	if (e != TFTP_E_NONE)
-		return refuse(ctx, x, XFER_AT_NAME, e, NULL);
-	/* fs refuses it too, but then as any unopenable file would be. */
-	if (fs_names_tmp(path))
-		return refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS, NULL);
-	e = opt_negotiate(p, &ctx->limits, &x->opts, &why);
-	if (e != TFTP_E_NONE)
-		return refuse(ctx, x, XFER_AT_OPTIONS, e, why);
-
-	if (ctx->unique_root) {
-		/* root/CLIENT/name first; reads fall back to root/name. */
-		char	 client[INET6_ADDRSTRLEN], alt[FS_PATH_MAX + 1];
-
-		if (sock_ntoa((struct sockaddr *)&x->peer, client,
-		    sizeof client) == NULL ||
-		    snprintf(alt, sizeof alt, "%s/%s", client, path) >=
-		    (int)sizeof alt)
-			return refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS,
-			    NULL);
-		if (x->op == TFTP_OP_WRQ)
-			(void)strlcpy(path, alt, sizeof path);
-		else if ((e = open_for_read(ctx, x, alt, now)) !=
-		    TFTP_E_NOTFOUND) {
-			if (e != TFTP_E_NONE)
-				return refuse(ctx, x, XFER_AT_OPEN, e, NULL);
-		}
-	}
-	if (x->op == TFTP_OP_RRQ) {
-		/* The fallback to root must not reach other clients' dirs. */
-		if (x->fd == -1 && ctx->unique_root && names_client_dir(path))
+	if (a->client_path[0] != '\0')
+		e = open_for_read(ctx, x, a->client_path, now);
+	if (e != TFTP_E_NOTFOUND && e != TFTP_E_NONE)
+		return refuse(ctx, x, XFER_AT_OPEN, e, NULL);
+	if (x->fd == -1) {
+		if (a->no_fallback)
 			return refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS,
 			    "access denied");
-		if (x->fd == -1)
-			e = open_for_read(ctx, x, path, now);
-		if (e != TFTP_E_NONE)
+		if ((e = open_for_read(ctx, x, a->path, now)) != TFTP_E_NONE)
 			return refuse(ctx, x, XFER_AT_OPEN, e, NULL);
-		x->nblocks = x->size / x->opts.blksize + 1;
-		x->opts.tsize = x->size;
-		/* Multicast when it can; unicast, without a word, when not. */
-		if ((x->opts.accepted & OPT_F_MULTICAST) != 0 &&
-		    (ctx->mcast == NULL || x->netascii ||
-		    join_session(ctx, x) == -1))
-			x->opts.accepted &= ~OPT_F_MULTICAST;
-	} else {
-		x->opts.accepted &= ~OPT_F_MULTICAST;
-		e = fs_upload_begin(ctx->rootfd, path, ctx->uploads,
-		    ctx->umask, ctx->perm_check, &x->up);
-		if (e == TFTP_E_NOFD && make_room(ctx))
-			e = fs_upload_begin(ctx->rootfd, path, ctx->uploads,
-			    ctx->umask, ctx->perm_check, &x->up);
-		if (e != TFTP_E_NONE)
-			return refuse(ctx, x, XFER_AT_UPLOAD, e, NULL);
-		netascii_dec_init(&x->nadec);
-		x->expect = 1;
 	}
+	x->nblocks = x->size / x->opts.blksize + 1;
+	x->opts.tsize = x->size;
+	if ((x->opts.accepted & OPT_F_MULTICAST) != 0 &&
+	    (ctx->mcast == NULL || x->netascii || join_session(ctx, x) == -1))
+		x->opts.accepted &= ~OPT_F_MULTICAST;
+	return XFER_LIVE;
+}
+
+static enum xfer_result
+open_upload(struct xfer_ctx *ctx, struct xfer *x, const struct admission *a)
+{
+	enum tftp_err	 e;
+
+	x->opts.accepted &= ~OPT_F_MULTICAST;
+	e = fs_upload_begin(ctx->rootfd, a->path, ctx->uploads, ctx->umask,
+	    ctx->perm_check, &x->up);
+	if (e == TFTP_E_NOFD && make_room(ctx))
+		e = fs_upload_begin(ctx->rootfd, a->path, ctx->uploads,
+		    ctx->umask, ctx->perm_check, &x->up);
+	if (e != TFTP_E_NONE)
+		return refuse(ctx, x, XFER_AT_UPLOAD, e, NULL);
+	netascii_dec_init(&x->nadec);
+	x->expect = 1;
+	return XFER_LIVE;
+}
+
+/* The first answer: OACK, ACK 0 or the first window; the timer. */
+static enum xfer_result
+first_send(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
 	count_options(ctx, &x->opts);
 	x->oack = x->opts.accepted != 0;
 	x->rto_us = base_rto(ctx, x);
@@ -1152,7 +1086,6 @@ request_start(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		if (x->mc.master)
 			ctx->stats->mcast_sessions++;
 	}
-
 	if (x->oack) {
 		send_oack(ctx, x);
 		if (x->mc.session != NULL && !x->mc.master) {
@@ -1178,13 +1111,62 @@ request_start(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 
 enum xfer_result
 xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
+    const struct admission *a, const struct io_local *local, int sockfd,
     uint64_t now)
 {
-	enum xfer_result	 r = request_start(ctx, x, p, now);
+	enum xfer_result	 r;
 
-	if (r == XFER_LIVE)
+	assert(a->asked);
+	begin(ctx, x, p, a, local, sockfd, now);
+	if (a->verdict == ADMIT_REFUSE) {
+		if (a->reason == STATS_R_ACL)
+			ctx->stats->acl_denied++;
+		else if (a->reason == STATS_R_REMAP_DENY)
+			ctx->stats->remap_denied++;
+		x->refusal = a->reason;
+		return fail(ctx, x, a->code, a->msg, XFER_END_REFUSED);
+	}
+	r = x->op == TFTP_OP_RRQ ? open_read(ctx, x, a, now) :
+	    open_upload(ctx, x, a);
+	if (r == XFER_LIVE && (r = first_send(ctx, x, now)) == XFER_LIVE)
 		count_client(ctx, x, now);
 	return r;
+}
+
+void
+xfer_turn_away(struct xfer_ctx *ctx, const struct io_dgram *d, int fd,
+    const struct admission *a, uint64_t now)
+{
+	struct xfer	 tmpl;
+
+	memset(&tmpl, 0, sizeof tmpl);
+	memcpy(&tmpl.peer, &d->peer, d->peerlen);
+	tmpl.peerlen = d->peerlen;
+	tmpl.local = d->local;
+	tmpl.sockfd = fd;
+	tmpl.start_us = now;
+	tmpl.refusal = a->reason;
+	tmpl.errmsg = a->msg;
+	switch (a->reason) {
+	case STATS_R_RATE:
+		ctx->stats->rate_limited++;
+		break;
+	case STATS_R_CLIENT_LIMIT:
+		ctx->stats->client_limited++;
+		break;
+	case STATS_R_BUSY:
+		ctx->stats->server_busy++;
+		break;
+	default:
+		break;
+	}
+	if (a->answered) {
+		send_error_to(ctx, &tmpl, a->code, a->msg);
+		tmpl.errcode = a->code;
+		tmpl.result = XFER_END_REFUSED;
+	} else
+		tmpl.result = XFER_END_DROPPED;
+	report(ctx, &tmpl, now);
 }
 
 enum xfer_result
@@ -1308,17 +1290,6 @@ xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	return XFER_LIVE;
 }
 
-int
-xfer_same_request(const struct xfer *x, const struct pkt *p)
-{
-	int	 netascii;
-
-	if (parse_mode(p->u.req.mode, &netascii) == -1)
-		netascii = -1;
-	return x->op == p->op && netascii == x->netascii &&
-	    strncmp(x->name, p->u.req.file, sizeof x->name - 1) == 0;
-}
-
 void
 xfer_repeat(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
@@ -1394,6 +1365,9 @@ count_end(struct xfer_ctx *ctx, const struct xfer *x)
 		ctx->stats->refused++;
 		stats_refused(ctx->stats, x->refusal);
 		break;
+	case XFER_END_DROPPED:
+		stats_refused(ctx->stats, x->refusal);
+		break;
 	case XFER_END_PEER_ERROR:
 		ctx->stats->xfer_peer_error++;
 		break;
@@ -1412,10 +1386,6 @@ count_end(struct xfer_ctx *ctx, const struct xfer *x)
 	}
 }
 
-/*
- * The audit event of a finished transfer ("transfer"), or of a request
- * refused before any data moved ("refused").
- */
 /* One granted option as a member of the event's "options" object. */
 static void
 audit_option(void *arg, const char *name, const char *text, uint64_t num)
@@ -1426,32 +1396,29 @@ audit_option(void *arg, const char *name, const char *text, uint64_t num)
 		audit_u64(arg, name, num);
 }
 
+/*
+ * The audit event of a finished transfer ("transfer"), or of a refused
+ * request ("refused"): one shape.  What was asked (file to send_failed)
+ * is there when the request got as far as the pool (x->op set); a
+ * request turned away before has only its peer and the outcome, and no
+ * error_code when dropped without an answer.
+ */
 static void
-audit_transfer(const struct xfer *x, uint64_t now)
+audit_event(const struct xfer *x, uint64_t now)
 {
 	struct audit_buf	 b;
 	char			 peer[64];
 
-	audit_begin(&b, x->result == XFER_END_REFUSED ? "refused" :
-	    "transfer");
+	audit_begin(&b, x->result == XFER_END_REFUSED ||
+	    x->result == XFER_END_DROPPED ? "refused" : "transfer");
 	audit_str(&b, "peer", sock_ntop((const struct sockaddr *)&x->peer,
 	    peer, sizeof peer));
-	audit_str(&b, "file", x->name);
-	if (x->path[0] != '\0')
-		audit_str(&b, "path", x->path);
-	audit_str(&b, "op", x->op == TFTP_OP_RRQ ? "rrq" : "wrq");
-	audit_str(&b, "mode", x->netascii ? "netascii" : "octet");
-	audit_obj_begin(&b, "options");
-	opt_each(&x->opts, audit_option, &b);
-	audit_obj_end(&b);
-	audit_u64(&b, "bytes", x->bytes);
-	audit_u64(&b, "duration_ms", (now - x->start_us) / 1000);
-	audit_u64(&b, "retransmits", x->retrans);
-	audit_u64(&b, "dup", x->dup);
-	audit_u64(&b, "send_failed", x->send_failed);
+	if (x->op != 0)
+		audit_asked(&b, x, now);
 	audit_str(&b, "result", result_names[x->result]);
-	audit_u64(&b, "error_code", x->result == XFER_END_OK ? 0 :
-	    x->errcode);
+	if (x->result != XFER_END_DROPPED)
+		audit_u64(&b, "error_code", x->result == XFER_END_OK ? 0 :
+		    x->errcode);
 	if (x->result == XFER_END_PEER_ERROR) {
 		if (x->peer_msg[0] != '\0')
 			audit_str(&b, "error", x->peer_msg);
@@ -1462,6 +1429,25 @@ audit_transfer(const struct xfer *x, uint64_t now)
 	if (x->detail != NULL)
 		audit_str(&b, "detail", x->detail);
 	audit_emit(&b);
+}
+
+/* What a request asked for and what came of it, in an audit event. */
+static void
+audit_asked(struct audit_buf *b, const struct xfer *x, uint64_t now)
+{
+	audit_str(b, "file", x->name);
+	if (x->path[0] != '\0')
+		audit_str(b, "path", x->path);
+	audit_str(b, "op", x->op == TFTP_OP_RRQ ? "rrq" : "wrq");
+	audit_str(b, "mode", x->netascii ? "netascii" : "octet");
+	audit_obj_begin(b, "options");
+	opt_each(&x->opts, audit_option, b);
+	audit_obj_end(b);
+	audit_u64(b, "bytes", x->bytes);
+	audit_u64(b, "duration_ms", (now - x->start_us) / 1000);
+	audit_u64(b, "retransmits", x->retrans);
+	audit_u64(b, "dup", x->dup);
+	audit_u64(b, "send_failed", x->send_failed);
 }
 
 /*
@@ -1499,12 +1485,24 @@ report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	count_end(ctx, x);
 	if (x->nofd && !nofd_log_ok(ctx, now))
 		return;
+	/* Turned away before it was a transfer: floods happen. */
+	if (x->op == 0 && !log_limit_ok(&ctx->logs->refusals, now,
+	    XFER_REFUSAL_LOGS_PER_S))
+		return;
 
 	/* A peer ERROR right after our OACK is how UEFI firmware ends a
 	 * tsize probe: routine, so only at debug level. */
 	quiet = x->result == XFER_END_PEER_ERROR && x->oack && x->bytes == 0;
 	if (audit_wanted())
-		audit_transfer(x, now);
+		audit_event(x, now);
+	if (x->op == 0) {
+		if (!audit_json_log())
+			log_info("request from %s refused: %s reason=%s",
+			    sock_ntop((struct sockaddr *)&x->peer, peer,
+			    sizeof peer), x->errmsg,
+			    stats_refusal_str(x->refusal));
+		return;
+	}
 	if (!audit_json_log() && log_enabled(quiet ? LOG_DEBUG : LOG_INFO)) {
 		opt_format(&x->opts, opts, sizeof opts);
 		(void)sock_ntop((struct sockaddr *)&x->peer, peer, sizeof peer);
