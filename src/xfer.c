@@ -169,17 +169,25 @@ send_error_to(struct xfer_ctx *ctx, const struct xfer *x, uint16_t code,
 	stats_error_sent(ctx->stats, code);
 }
 
+/* A stand-in transfer for the sender of d, which has none: answers to
+ * it leave from fd. */
+static void
+stand_in(struct xfer *tmpl, const struct io_dgram *d, int fd)
+{
+	memset(tmpl, 0, sizeof *tmpl);
+	memcpy(&tmpl->peer, &d->peer, d->peerlen);
+	tmpl->peerlen = d->peerlen;
+	tmpl->local = d->local;
+	tmpl->sockfd = fd;
+}
+
 void
 xfer_send_error(struct xfer_ctx *ctx, const struct io_dgram *d, int fd,
     uint16_t code, const char *msg)
 {
 	struct xfer	 tmpl;
 
-	memset(&tmpl, 0, sizeof tmpl);
-	memcpy(&tmpl.peer, &d->peer, d->peerlen);
-	tmpl.peerlen = d->peerlen;
-	tmpl.local = d->local;
-	tmpl.sockfd = fd;
+	stand_in(&tmpl, d, fd);
 	send_error_to(ctx, &tmpl, code, msg);
 }
 
@@ -1139,11 +1147,7 @@ xfer_turn_away(struct xfer_ctx *ctx, const struct io_dgram *d, int fd,
 {
 	struct xfer	 tmpl;
 
-	memset(&tmpl, 0, sizeof tmpl);
-	memcpy(&tmpl.peer, &d->peer, d->peerlen);
-	tmpl.peerlen = d->peerlen;
-	tmpl.local = d->local;
-	tmpl.sockfd = fd;
+	stand_in(&tmpl, d, fd);
 	tmpl.start_us = now;
 	tmpl.refusal = a->reason;
 	tmpl.errmsg = a->msg;
