@@ -2,7 +2,9 @@
  * The transfer state machine: one struct xfer per RRQ/WRQ, from request
  * to the final ACK.  It reaches the outside only through struct
  * xfer_ctx (a sink for datagrams, the timer heap, the files beneath the
- * root), so tests drive it with a fake sink and a fake clock.
+ * root), so tests drive it with a fake sink and a fake clock.  Only
+ * xfer.c writes a struct xfer (xfertab.c files it in its table, mcast.c
+ * keeps the struct mcast_member in it); others read it or call here.
  */
 #ifndef OWL_XFER_H
 #define OWL_XFER_H
@@ -280,8 +282,9 @@ void		 xfer_repeat(struct xfer_ctx *, struct xfer *, uint64_t now);
 void		 xfer_abort(struct xfer_ctx *, struct xfer *, uint16_t code,
 		    const char *msg);
 /*
- * Log the summary line and free everything the transfer holds; the
- * caller then releases the slot.
+ * Log the summary line and free everything the transfer holds (its
+ * place in the dally list and its client's count too); the caller then
+ * releases the slot.
  */
 void		 xfer_end(struct xfer_ctx *, struct xfer *, uint64_t now);
 

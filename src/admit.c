@@ -98,28 +98,37 @@ admit_live(const struct admit_policy *pol, const struct pkt *p,
 }
 
 /*
- * The abuse limits and the pool, as they will be once the superseded
- * transfer has ended.
+ * The abuse limits, with the superseded transfer (if any) already gone.
+ * Over the rate a request is dropped without a word: an answer would make
+ * us a reflector for spoofed floods.
  */
 static int
-admit_peer(const struct admit_policy *pol, const struct sockaddr *peer,
+admit_limits(const struct admit_policy *pol, const struct sockaddr *peer,
     uint64_t now, struct admission *a)
 {
 	struct clients	*cl = pol->xfer->clients;
-	unsigned	 held;
-	size_t		 busy;
+	unsigned	 active;
 
-	if (cl != NULL && !clients_take(cl, peer, now))
+	if (cl == NULL)
+		return 0;
+	if (!clients_take(cl, peer, now))
 		return refuse(a, STATS_R_RATE, 0, 0, "over request_rate");
-	held = a->supersede != NULL && a->supersede->client_counted;
-	if (cl != NULL && pol->max_per_client != 0 &&
-	    clients_active(cl, peer) - held >= pol->max_per_client)
+	active = clients_active(cl, peer);
+	if (active > 0 && a->supersede != NULL &&
+	    a->supersede->client_counted)
+		active--;
+	if (pol->max_per_client != 0 && active >= pol->max_per_client)
 		return refuse(a, STATS_R_CLIENT_LIMIT, 1, TFTP_E_UNDEF,
 		    "too many transfers from your address");
-	if (pol->tab == NULL)
-		return 0;
-	busy = pol->tab->active - (a->supersede != NULL);
-	if (busy < pol->tab->cap)
+	return 0;
+}
+
+/* A free slot, counting the superseded one's, else a dallying upload's. */
+static int
+admit_pool(const struct admit_policy *pol, uint64_t now, struct admission *a)
+{
+	if (pol->tab == NULL ||
+	    pol->tab->active - (a->supersede != NULL) < pol->tab->cap)
 		return 0;
 	if ((a->reclaim = xfer_reclaimable(pol->xfer, now)) == NULL)
 		return refuse(a, STATS_R_BUSY, 1, TFTP_E_UNDEF, "server busy");
@@ -246,7 +255,8 @@ admit_request(const struct admit_policy *pol, const struct pkt *p,
 	a->verdict = ADMIT_START;
 	opt_set_init(&a->opts);
 	if (admit_live(pol, p, peer, now, a) == -1 ||
-	    admit_peer(pol, peer, now, a) == -1)
+	    admit_limits(pol, peer, now, a) == -1 ||
+	    admit_pool(pol, now, a) == -1)
 		return;
 	a->asked = 1;
 	if (parse_mode(p->u.req.mode, &a->netascii) == -1) {
