@@ -6,12 +6,17 @@
  *
  * The transfers themselves stay in xfer.c; this module only keeps the
  * bookkeeping: which session a client belongs to, which group a session
- * streams to and who acknowledges next.
+ * streams to and who acknowledges next.  It sees a client only as the
+ * struct mcast_member embedded in its transfer (as timer.h's entries
+ * are): xfer.c applies what a join grants (the session's blksize and
+ * block count) and the option value to send.
  */
 #ifndef OWL_MCAST_H
 #define OWL_MCAST_H
 
+#include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <netinet/in.h>
 
@@ -19,9 +24,35 @@
 #include <stdint.h>
 
 struct io_local;
-struct xfer;
 struct mcast;
 struct mcast_session;
+
+/*
+ * A client's place in its session, embedded in the transfer.  Only this
+ * module writes it; the transfer may read session (NULL: unicast) and
+ * master (its ACKs drive the session).
+ */
+struct mcast_member {
+	TAILQ_ENTRY(mcast_member) entry;	/* the session's, join order */
+	struct mcast_session	*session;
+	int			 master;
+	int			 finished;	/* ended: not made master */
+};
+
+/* A client wanting to join: its request and what it negotiated. */
+struct mcast_want {
+	const struct stat	*st;		/* the file, as open */
+	const struct io_local	*local;		/* where the request came */
+	int			 family;	/* the client's */
+	uint16_t		 blksize;	/* negotiated */
+	int			 blksize_asked;	/* may be given a smaller one */
+};
+
+/* What a join grants: the transfer runs with these. */
+struct mcast_grant {
+	uint16_t		 blksize;	/* the session's */
+	uint64_t		 nblocks;	/* incl. a short last one */
+};
 
 #define MCAST_POOL_MAX		65536	/* groups in a family's pool */
 
@@ -57,22 +88,33 @@ struct mcast	*mcast_new(const struct mcast_pool_conf *);
 void		 mcast_free(struct mcast *);
 
 /*
- * Put x (an RRQ whose file is open in x->fd, its blksize negotiated)
- * into the session of its file, starting one with a free group if there
- * is none.  A client that asked for a larger blksize joins a session
- * running with a smaller one and gets that size.  Sets x->mc, x->mc_master
- * and the OACK value in x->opts.  -1: no session for it (no pool of
- * its family, file too large, pool exhausted): serve it by unicast.
+ * Put member (an RRQ's, its file open, its blksize negotiated) into the
+ * session of its file, starting one with a free group if there is none.
+ * A client that asked for a larger blksize joins a session running with
+ * a smaller one and gets that size (*g).  The first member is master.
+ * -1: no session for it (no pool of its family, file too large, pool
+ * exhausted): serve it by unicast.
  */
-int		 mcast_join(struct mcast *, struct xfer *x);
+int		 mcast_join(struct mcast *, struct mcast_member *,
+		    const struct mcast_want *, struct mcast_grant *g);
+
+/* The member's transfer has ended: it is not to be made master. */
+void		 mcast_finished(struct mcast_member *);
 
 /*
- * Take x out of its session.  If x was the master client, the next
+ * Take member out of its session.  If it was the master client, the next
  * oldest client that is still waiting becomes master and is returned, for
  * the caller to send it the OACK with mc=1; NULL otherwise.  The last
  * client to leave ends the session and frees its group.
  */
-struct xfer	*mcast_leave(struct mcast *, struct xfer *x);
+struct mcast_member *mcast_leave(struct mcast *, struct mcast_member *);
+
+/*
+ * The OACK's multicast value for a member in its current role:
+ * "ADDR,PORT,MC".
+ */
+void		 mcast_optval(const struct mcast_member *, char *buf,
+		    size_t len);
 
 /*
  * Where a session's DATA leaves from: *out is the request's local end
@@ -84,8 +126,9 @@ struct xfer	*mcast_leave(struct mcast *, struct xfer *x);
 void		 mcast_out_local(const struct io_local *req, int ifindex,
 		    struct io_local *out);
 
-/* The group a client's DATA goes to. */
-const struct sockaddr *mcast_group(const struct xfer *x, socklen_t *len);
+/* The group a member's DATA goes to. */
+const struct sockaddr *mcast_group(const struct mcast_member *,
+		    socklen_t *len);
 
 /*
  * The worker slot that owns multicast requests for file name (as the

@@ -2,27 +2,25 @@
  * The transfer state machine: one struct xfer per RRQ/WRQ, from request
  * to the final ACK.  It reaches the outside only through struct
  * xfer_ctx (a sink for datagrams, the timer heap, the files beneath the
- * root), so tests drive it with a fake sink and a fake clock.
+ * root), so tests drive it with a fake sink and a fake clock.  Only
+ * xfer.c writes a struct xfer (xfertab.c files it in its table, mcast.c
+ * keeps the struct mcast_member in it); others read it or call here.
  */
 #ifndef OWL_XFER_H
 #define OWL_XFER_H
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "acl.h"
-#include "fcache.h"
+/* enum tftp_err (pkt.h) and enum stats_refusal (stats.h) come with io.h. */
 #include "fs.h"
 #include "io.h"
-#include "log.h"
 #include "mcast.h"
 #include "netascii.h"
 #include "opt.h"
-#include "pkt.h"
-#include "remap.h"
-#include "stats.h"
 #include "timer.h"
 
 #define XFER_STATES(X)							\
@@ -50,7 +48,9 @@ enum xfer_state {
 	X(TIMEOUT,	"timeout")	/* peer silent past retries */	\
 	X(PEER_ERROR,	"peer_error")	/* peer sent ERROR */		\
 	X(ERROR,	"error")	/* local failure (I/O, disk) */	\
-	X(ABORTED,	"aborted")	/* server shutting down */
+	X(ABORTED,	"aborted")	/* server shutting down */	\
+	X(DROPPED,	"dropped")	/* request over the rate: no	\
+					   answer, no transfer */
 
 enum xfer_end_result {
 #define XFER_X_END(name, text)	XFER_END_##name,
@@ -66,7 +66,14 @@ enum xfer_result {
 #define XFER_LOGNAME_MAX	256	/* file name kept for the log line */
 #define XFER_PEERMSG_MAX	64	/* a peer ERROR's text kept for the audit */
 
+struct acl;
+struct chan_xfer_rec;
+struct clients;
+struct fcache;
+struct remap;
+struct stats;
 struct xfer;
+struct xfer_logs;
 
 /*
  * Where a transfer's datagrams go: io in the daemon, a capture in tests.
@@ -120,10 +127,13 @@ struct xfer_ctx {
 	struct fcache		*fcache;	/* NULL: open every time */
 	struct mcast		*mcast;		/* NULL: RFC 2090 off */
 	unsigned		 retries;
+	struct clients		*clients;	/* live transfers per address;
+						   NULL: not counted */
+	/* xfer.c's own, set up by xfer_ctx_init() */
 	struct xfer_wq		 wq;		/* uploads' blocks to write */
-	/* Requests refused for want of a descriptor: logged sparingly. */
-	struct log_limit	 nofd_log;
-	uint64_t		 nofd_warned_us;
+	TAILQ_HEAD(xfer_dally, xfer) dally;	/* uploads done, dallying:
+						   oldest first */
+	struct xfer_logs	*logs;		/* limits on floods of lines */
 };
 
 struct xfer {
@@ -148,10 +158,8 @@ struct xfer {
 	struct fs_upload	 up;		/* WRQ */
 	struct netascii_dec	 nadec;
 
-	/* RFC 2090: the session and its clients in join order */
-	struct mcast_session	*mc;		/* NULL: unicast */
-	struct xfer		*mc_next, *mc_prev;
-	int			 mc_master;	/* its ACKs drive the session */
+	/* RFC 2090: its place in a session (mc.session NULL: unicast) */
+	struct mcast_member	 mc;
 	int			 mc_promoted;	/* made master after joining */
 
 	/* progress, in absolute block numbers (block 1 is the first) */
@@ -182,8 +190,8 @@ struct xfer {
 	uint64_t		 send_failed;	/* refused by the kernel */
 	int			 gap_acked;	/* WRQ: gap reported this window */
 	uint64_t		 gap_ack_at_us;	/* WRQ: when it was */
-	int			 client_counted;	/* in the worker's clients */
-	struct xfer		*dally_next, *dally_prev;	/* worker's list */
+	int			 client_counted;	/* in ctx->clients */
+	TAILQ_ENTRY(xfer)	 dally_entry;	/* in ctx->dally */
 	int			 dally_listed;
 	int			 reported;	/* summary logged and counted */
 	int			 nofd;		/* refused: no fd left */
@@ -198,6 +206,14 @@ struct xfer {
 							   name; "" if same */
 	char			 peer_msg[XFER_PEERMSG_MAX];	/* text of the peer's ERROR */
 };
+
+/*
+ * Set up a context: zeroed, with xfer.c's own parts ready; the caller
+ * fills in the rest.  -1 when out of memory.  xfer_ctx_clear() frees
+ * them.
+ */
+int		 xfer_ctx_init(struct xfer_ctx *);
+void		 xfer_ctx_clear(struct xfer_ctx *);
 
 /* Where a request was refused, for xfer_refusal(). */
 enum xfer_at {
@@ -219,14 +235,26 @@ enum xfer_at {
 enum stats_refusal xfer_refusal(enum xfer_at, enum tftp_err,
 		    const struct xfer_ctx *);
 
+struct admission;
+
 /*
- * Start a transfer for a decoded RRQ/WRQ from x->peer (already set, with
- * x->local and x->sockfd): normalize the name, negotiate, open the file,
- * send the OACK / first DATA / ACK 0 and arm the timer.  A refusal sends
- * the ERROR and returns XFER_FINISHED.
+ * Start a transfer for a decoded RRQ/WRQ from x->peer (already set) that
+ * admission (admit.h) let past the pool, answering from sockfd and the
+ * request's destination local: open the file, send the OACK / first DATA
+ * / ACK 0 and arm the timer.  A refusal, admission's or the file's,
+ * sends the ERROR and returns XFER_FINISHED.  A transfer that starts
+ * counts against its client's max_transfers_per_client (ctx->clients).
  */
 enum xfer_result xfer_request(struct xfer_ctx *, struct xfer *,
-		    const struct pkt *req, uint64_t now);
+		    const struct pkt *req, const struct admission *,
+		    const struct io_local *local, int sockfd, uint64_t now);
+/*
+ * A request refused before it was a transfer (over the rate, the
+ * per-client limit, the pool; a->asked is 0): count it, answer the sender
+ * of d from fd (unless dropped) and report it, a few a second.
+ */
+void		 xfer_turn_away(struct xfer_ctx *, const struct io_dgram *d,
+		    int fd, const struct admission *a, uint64_t now);
 /* A datagram from the transfer's peer. */
 enum xfer_result xfer_input(struct xfer_ctx *, struct xfer *,
 		    const struct pkt *p, uint64_t now);
@@ -234,12 +262,9 @@ enum xfer_result xfer_input(struct xfer_ctx *, struct xfer *,
 enum xfer_result xfer_timeout(struct xfer_ctx *, struct xfer *,
 		    uint64_t now);
 /*
- * Is req the request x was started for (a retransmission of it)?  A
- * different request from the same address and port, once x has been
- * idle a while, means the client gave x up: xfer_supersede() ends it
- * without a word.
+ * The client gave x up for a new request from the same address and port
+ * (admission's supersede): it ends without a word.
  */
-int		 xfer_same_request(const struct xfer *, const struct pkt *req);
 void		 xfer_supersede(struct xfer *);
 /*
  * Write the upload blocks queued in this batch (before the receive
@@ -249,7 +274,7 @@ void		 xfer_supersede(struct xfer *);
  */
 size_t		 xfer_flush_writes(struct xfer_ctx *, struct xfer **failed);
 /*
- * The request x was started for came again (xfer_same_request()): while
+ * The request x was started for came again (admit_same_request()): while
  * nothing has been acknowledged yet, the first answer is sent again (at
  * most once per rto_min_ms).
  */
@@ -258,14 +283,42 @@ void		 xfer_repeat(struct xfer_ctx *, struct xfer *, uint64_t now);
 void		 xfer_abort(struct xfer_ctx *, struct xfer *, uint16_t code,
 		    const char *msg);
 /*
- * Log the summary line and free everything the transfer holds; the
- * caller then releases the slot.
+ * Log the summary line and free everything the transfer holds (its
+ * place in the dally list and its client's count too); the caller then
+ * releases the slot.
  */
 void		 xfer_end(struct xfer_ctx *, struct xfer *, uint64_t now);
 
+/*
+ * The oldest upload that is done and has dallied two timeouts, whose slot
+ * may go to a new request when the pool is full; NULL if none.  By then
+ * most clients that lost the final ACK have sent their last DATA again
+ * and been answered; a younger one is left alone, or a flood of requests
+ * (spoofed, or refused a moment later) could tell such a client its
+ * stored file failed.
+ */
+struct xfer	*xfer_reclaimable(const struct xfer_ctx *, uint64_t now);
+
+/*
+ * The kernel refused n datagrams of x to `to' (at the end of a batch):
+ * they count in its log line if it is still the transfer they were for.
+ */
+void		 xfer_send_failed(struct xfer *, const struct sockaddr *to,
+		    size_t n);
+
+/* Still running (not idle in the pool, not done)? */
+int		 xfer_live(const struct xfer *);
+
+/* The transfer as owlctl transfers shows it. */
+void		 xfer_describe(const struct xfer *, struct chan_xfer_rec *,
+		    uint64_t now);
+
 const char	*xfer_state_str(enum xfer_state);
-/* Send an ERROR to a peer that has no transfer (stateless). */
-void		 xfer_send_error(struct xfer_ctx *, const struct xfer *tmpl,
-		    uint16_t code, const char *msg);
+/*
+ * Send an ERROR to the sender of d, which has no transfer (stateless),
+ * from the socket fd.
+ */
+void		 xfer_send_error(struct xfer_ctx *, const struct io_dgram *d,
+		    int fd, uint16_t code, const char *msg);
 
 #endif

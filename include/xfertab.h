@@ -28,5 +28,10 @@ struct xfer	*xfertab_lookup(const struct xfertab *,
 struct xfer	*xfertab_alloc(struct xfertab *, const struct sockaddr *peer,
 		    socklen_t peerlen);
 void		 xfertab_release(struct xfertab *, struct xfer *);
+/*
+ * The transfer of the pool that p points to (an owner pointer handed
+ * to io), or NULL if p is not one of them.
+ */
+struct xfer	*xfertab_owner(const struct xfertab *, const void *p);
 
 #endif

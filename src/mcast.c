@@ -1,7 +1,7 @@
 /*
  * RFC 2090 sessions: a short list per worker (a few files are served by
- * multicast at once, not thousands), each with a doubly linked list of
- * its clients threaded through their struct xfer in join order.
+ * multicast at once, not thousands), each with a list of its clients in
+ * join order, threaded through the struct mcast_member in each transfer.
  *
  * The pool is shared by the workers without talking: worker `slot` takes
  * only the addresses whose index is slot modulo the number of workers
@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <sys/queue.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
@@ -18,13 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io.h"
 #include "mcast.h"
-#include "opt.h"
-#include "xfer.h"
 #include "xmalloc.h"
 
+TAILQ_HEAD(mcast_members, mcast_member);
+
 struct mcast_session {
-	struct mcast_session	*next;
+	TAILQ_ENTRY(mcast_session) entry;
 	/* the file, as open: a new version of it gets its own session */
 	dev_t			 dev;
 	ino_t			 ino;
@@ -36,8 +38,8 @@ struct mcast_session {
 	uint32_t		 index;		/* in the family's pool */
 	struct sockaddr_storage	 group;
 	socklen_t		 grouplen;
-	struct xfer		*head, *tail;	/* clients, oldest first */
-	struct xfer		*master;
+	struct mcast_members	 members;	/* oldest first */
+	struct mcast_member	*master;
 };
 
 /* The groups of one family: which are in use, by index. */
@@ -49,11 +51,9 @@ struct mcast_pool {
 struct mcast {
 	struct mcast_pool_conf	 conf;
 	struct mcast_pool	 v4, v6;
-	struct mcast_session	*sessions;
+	TAILQ_HEAD(, mcast_session) sessions;
 	size_t			 nsessions;
 };
-
-static void	 set_optval(struct xfer *);
 
 static int
 parse_one(const char *s, size_t len, uint32_t *out)
@@ -161,6 +161,7 @@ mcast_new(const struct mcast_pool_conf *conf)
 	struct mcast	*m = xcalloc(1, sizeof *m);
 
 	m->conf = *conf;
+	TAILQ_INIT(&m->sessions);
 	if (m->conf.nslots == 0)
 		m->conf.nslots = 1;
 	m->v4.n = conf->last - conf->first + 1;
@@ -173,12 +174,12 @@ mcast_new(const struct mcast_pool_conf *conf)
 void
 mcast_free(struct mcast *m)
 {
-	struct mcast_session	*s, *next;
+	struct mcast_session	*s;
 
 	if (m == NULL)
 		return;
-	for (s = m->sessions; s != NULL; s = next) {
-		next = s->next;
+	while ((s = TAILQ_FIRST(&m->sessions)) != NULL) {
+		TAILQ_REMOVE(&m->sessions, s, entry);
 		free(s);
 	}
 	free(m->v4.used);
@@ -235,11 +236,10 @@ same_file(const struct mcast_session *s, const struct stat *st)
  * server answer with less).
  */
 static int
-blksize_fits(const struct mcast_session *s, const struct xfer *x)
+blksize_fits(const struct mcast_session *s, const struct mcast_want *w)
 {
-	return s->blksize == x->opts.blksize ||
-	    ((x->opts.accepted & OPT_F_BLKSIZE) != 0 &&
-	    s->blksize < x->opts.blksize);
+	return s->blksize == w->blksize ||
+	    (w->blksize_asked && s->blksize < w->blksize);
 }
 
 /*
@@ -266,17 +266,18 @@ same_local(const struct io_local *a, const struct io_local *b)
  * the block limit.
  */
 static struct mcast_session *
-session_find(struct mcast *m, const struct stat *st, const struct xfer *x)
+session_find(struct mcast *m, const struct mcast_want *w)
 {
 	struct mcast_session	*s, *best = NULL;
 
-	for (s = m->sessions; s != NULL; s = s->next) {
-		if (!same_file(s, st) || !blksize_fits(s, x) ||
-		    s->family != x->peer.ss_family ||
-		    !same_local(&s->local, &x->local) || s->head == NULL ||
-		    (uint64_t)st->st_size / s->blksize + 1 > MCAST_BLOCKS_MAX)
+	TAILQ_FOREACH(s, &m->sessions, entry) {
+		if (!same_file(s, w->st) || !blksize_fits(s, w) ||
+		    s->family != w->family || !same_local(&s->local,
+		    w->local) || TAILQ_EMPTY(&s->members) ||
+		    (uint64_t)w->st->st_size / s->blksize + 1 >
+		    MCAST_BLOCKS_MAX)
 			continue;
-		if (s->blksize == x->opts.blksize)
+		if (s->blksize == w->blksize)
 			return s;
 		if (best == NULL || s->blksize > best->blksize)
 			best = s;
@@ -285,22 +286,23 @@ session_find(struct mcast *m, const struct stat *st, const struct xfer *x)
 }
 
 static struct mcast_session *
-session_new(struct mcast *m, const struct stat *st, const struct xfer *x)
+session_new(struct mcast *m, const struct mcast_want *w)
 {
 	struct mcast_session	*s;
 	uint32_t		 index;
 
-	if (take_group(m, x->peer.ss_family, &index) == -1)
+	if (take_group(m, w->family, &index) == -1)
 		return NULL;
 	s = xcalloc(1, sizeof *s);
-	s->dev = st->st_dev;
-	s->ino = st->st_ino;
-	s->size = (uint64_t)st->st_size;
-	s->mtime = st->st_mtim;
-	s->blksize = x->opts.blksize;
+	s->dev = w->st->st_dev;
+	s->ino = w->st->st_ino;
+	s->size = (uint64_t)w->st->st_size;
+	s->mtime = w->st->st_mtim;
+	s->blksize = w->blksize;
 	s->index = index;
-	s->family = x->peer.ss_family;
-	s->local = x->local;
+	s->family = w->family;
+	s->local = *w->local;
+	TAILQ_INIT(&s->members);
 	if (s->family == AF_INET6) {
 		struct sockaddr_in6	*g6 = (struct sockaddr_in6 *)&s->group;
 		uint32_t		 low = low32(&m->conf.first6) + index;
@@ -321,8 +323,7 @@ session_new(struct mcast *m, const struct stat *st, const struct xfer *x)
 		g4->sin_port = htons(m->conf.port);
 		s->grouplen = sizeof *g4;
 	}
-	s->next = m->sessions;
-	m->sessions = s;
+	TAILQ_INSERT_HEAD(&m->sessions, s, entry);
 	m->nsessions++;
 	return s;
 }
@@ -330,103 +331,83 @@ session_new(struct mcast *m, const struct stat *st, const struct xfer *x)
 static void
 session_free(struct mcast *m, struct mcast_session *s)
 {
-	struct mcast_session	**pp;
-
-	for (pp = &m->sessions; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
+	TAILQ_REMOVE(&m->sessions, s, entry);
 	pool_of(m, s->family)->used[s->index] = 0;
 	m->nsessions--;
 	free(s);
 }
 
 int
-mcast_join(struct mcast *m, struct xfer *x)
+mcast_join(struct mcast *m, struct mcast_member *c,
+    const struct mcast_want *w, struct mcast_grant *g)
 {
 	struct mcast_session	*s;
-	struct stat		 st;
-	uint64_t		 nblocks;
 
-	if ((x->peer.ss_family != AF_INET && x->peer.ss_family != AF_INET6) ||
-	    pool_of(m, x->peer.ss_family)->n == 0 || x->fd == -1 ||
-	    fstat(x->fd, &st) == -1)
+	if ((w->family != AF_INET && w->family != AF_INET6) ||
+	    pool_of(m, w->family)->n == 0 ||
+	    (uint64_t)w->st->st_size / w->blksize + 1 > MCAST_BLOCKS_MAX)
 		return -1;
-	if (x->nblocks > MCAST_BLOCKS_MAX)
+	if ((s = session_find(m, w)) == NULL &&
+	    (s = session_new(m, w)) == NULL)
 		return -1;
-	if ((s = session_find(m, &st, x)) == NULL &&
-	    (s = session_new(m, &st, x)) == NULL)
-		return -1;
-	nblocks = (uint64_t)st.st_size / s->blksize + 1;
-	x->opts.blksize = s->blksize;
-	x->nblocks = nblocks;
-	x->mc = s;
-	x->mc_next = NULL;
-	x->mc_prev = s->tail;
-	if (s->tail != NULL)
-		s->tail->mc_next = x;
-	else
-		s->head = x;
-	s->tail = x;
-	x->mc_master = s->master == NULL;
-	if (x->mc_master)
-		s->master = x;
-	set_optval(x);
+	g->blksize = s->blksize;
+	g->nblocks = (uint64_t)w->st->st_size / s->blksize + 1;
+	c->session = s;
+	c->finished = 0;
+	TAILQ_INSERT_TAIL(&s->members, c, entry);
+	c->master = s->master == NULL;
+	if (c->master)
+		s->master = c;
 	return 0;
 }
 
-struct xfer *
-mcast_leave(struct mcast *m, struct xfer *x)
+void
+mcast_finished(struct mcast_member *c)
 {
-	struct mcast_session	*s = x->mc;
-	struct xfer		*next = NULL, *c;
+	c->finished = 1;
+}
+
+struct mcast_member *
+mcast_leave(struct mcast *m, struct mcast_member *c)
+{
+	struct mcast_session	*s = c->session;
+	struct mcast_member	*next = NULL, *o;
 
 	if (s == NULL)
 		return NULL;
-	if (x->mc_prev != NULL)
-		x->mc_prev->mc_next = x->mc_next;
-	else
-		s->head = x->mc_next;
-	if (x->mc_next != NULL)
-		x->mc_next->mc_prev = x->mc_prev;
-	else
-		s->tail = x->mc_prev;
-	if (s->master == x) {
+	TAILQ_REMOVE(&s->members, c, entry);
+	if (s->master == c) {
 		s->master = NULL;
 		/* Clients already finished (a shutdown ends them all before
 		 * releasing any) are not asked to take over. */
-		for (c = s->head; c != NULL; c = c->mc_next)
-			if (c->state != XFER_S_DONE) {
-				next = c;
+		TAILQ_FOREACH(o, &s->members, entry)
+			if (!o->finished) {
+				next = o;
 				break;
 			}
 		if (next != NULL) {
 			s->master = next;
-			next->mc_master = 1;
-			set_optval(next);
+			next->master = 1;
 		}
 	}
-	x->mc = NULL;
-	x->mc_next = x->mc_prev = NULL;
-	x->mc_master = 0;
-	if (s->head == NULL)
+	c->session = NULL;
+	c->master = 0;
+	if (TAILQ_EMPTY(&s->members))
 		session_free(m, s);
 	return next;
 }
 
 const struct sockaddr *
-mcast_group(const struct xfer *x, socklen_t *len)
+mcast_group(const struct mcast_member *c, socklen_t *len)
 {
-	*len = x->mc->grouplen;
-	return (const struct sockaddr *)&x->mc->group;
+	*len = c->session->grouplen;
+	return (const struct sockaddr *)&c->session->group;
 }
 
-/* x->opts' multicast value for its current role. */
-static void
-set_optval(struct xfer *x)
+void
+mcast_optval(const struct mcast_member *c, char *buf, size_t len)
 {
-	const struct mcast_session	*s = x->mc;
+	const struct mcast_session	*s = c->session;
 	char				 addr[INET6_ADDRSTRLEN];
 	const void			*a;
 	unsigned			 port;
@@ -440,8 +421,7 @@ set_optval(struct xfer *x)
 	}
 	if (inet_ntop(s->family, a, addr, sizeof addr) == NULL)
 		addr[0] = '\0';
-	(void)snprintf(x->opts.multicast, sizeof x->opts.multicast,
-	    "%s,%u,%d", addr, port, x->mc_master ? 1 : 0);
+	(void)snprintf(buf, len, "%s,%u,%d", addr, port, c->master ? 1 : 0);
 }
 
 void

@@ -26,10 +26,12 @@
 
 #include <event2/event.h>
 
+#include "admit.h"
 #include "audit.h"
 #include "chan.h"
 #include "clients.h"
 #include "compat.h"
+#include "fcache.h"
 #include "fs.h"
 #include "io.h"
 #include "log.h"
@@ -44,10 +46,7 @@
 #include "xfertab.h"
 
 #define WORKER_MTU_CACHE	16		/* interfaces remembered */
-#define WORKER_REFUSAL_LOGS_PER_S 10		/* then "suppressed" */
 #define WORKER_FCACHE_FILES	256		/* hot files kept open */
-#define WORKER_SUPERSEDE_IDLE_US 100000		/* see handle_request() */
-#define WORKER_RECLAIM_DALLY_TIMEOUTS 2	/* see reclaim_dallying() */
 #define WORKER_MTU_TTL_US	(10 * 1000000ULL)	/* then asked again */
 
 #define xfer_of_timer(e) \
@@ -60,14 +59,13 @@ struct worker {
 	struct io		*io;
 	struct stats		 stats;
 	struct xfertab		 tab;
-	struct xfer		*dally_head, *dally_tail;	/* oldest first */
 	struct timer_heap	 timers;
 	struct xfer_ctx		 ctx;
+	struct admit_policy	 admit;
 	struct clients		*clients;	/* per-address limits */
 	struct fcache		*fcache;	/* hot files kept open */
 	struct mcast		*mcast;		/* RFC 2090 sessions, or NULL */
 	int			 mcast_ifindex;	/* 0: the request's interface */
-	struct log_limit	 refusal_log;
 	int			 rootfd;
 	uint32_t		 generation;
 	struct chan		 chan;
@@ -134,87 +132,17 @@ sink_refused(void *arg, const void *owner, const struct sockaddr *to,
     size_t n, int err)
 {
 	struct worker	*w = arg;
-	uintptr_t	 o = (uintptr_t)owner, lo = (uintptr_t)w->tab.pool;
 	struct xfer	*x;
 
-	if (owner == NULL || o < lo ||
-	    o >= lo + w->tab.cap * sizeof *w->tab.pool)
-		return;
-	x = &w->tab.pool[(o - lo) / sizeof *w->tab.pool];
-	if (x->state == XFER_S_IDLE || x->state == XFER_S_DONE)
-		return;
-	if (x->mc == NULL && memcmp(to, &x->peer, x->peerlen) != 0)
-		return;
-	x->send_failed += n;
-}
-
-static void
-uncount_client(struct worker *w, struct xfer *x)
-{
-	if (x->client_counted)
-		clients_xfer_end(w->clients, (struct sockaddr *)&x->peer);
-	x->client_counted = 0;
+	if ((x = xfertab_owner(&w->tab, owner)) != NULL)
+		xfer_send_failed(x, to, n);
 }
 
 static void
 end_xfer(struct worker *w, struct xfer *x, uint64_t now)
 {
-	uncount_client(w, x);
-	if (x->dally_listed) {
-		if (x->dally_prev != NULL)
-			x->dally_prev->dally_next = x->dally_next;
-		else
-			w->dally_head = x->dally_next;
-		if (x->dally_next != NULL)
-			x->dally_next->dally_prev = x->dally_prev;
-		else
-			w->dally_tail = x->dally_prev;
-		x->dally_listed = 0;
-	}
 	xfer_end(&w->ctx, x, now);
 	xfertab_release(&w->tab, x);
-}
-
-/*
- * An upload that is done (on disk, reported) only stays to re-ACK a
- * repeated last DATA.  It no longer counts against its client's
- * max_transfers_per_client (a client sending files one after another
- * would be refused for 8 s), and its slot goes to a new request when
- * the pool is full (reclaim_dallying()), oldest first.
- */
-static void
-note_dallying(struct worker *w, struct xfer *x)
-{
-	if (x->state != XFER_S_DALLY || x->dally_listed)
-		return;
-	uncount_client(w, x);
-	x->dally_listed = 1;
-	x->dally_next = NULL;
-	x->dally_prev = w->dally_tail;
-	if (w->dally_tail != NULL)
-		w->dally_tail->dally_next = x;
-	else
-		w->dally_head = x;
-	w->dally_tail = x;
-}
-
-/*
- * End the oldest dallying upload to free its slot; 0 if there is none
- * that has dallied two timeouts.  By then most clients that lost the
- * final ACK have sent their last DATA again and been answered; a younger
- * one is left alone, or a flood of requests (spoofed, or refused a
- * moment later) could tell such a client its stored file failed.
- */
-static int
-reclaim_dallying(struct worker *w, uint64_t now)
-{
-	struct xfer	*x = w->dally_head;
-
-	if (x == NULL || now - x->progress_at <
-	    WORKER_RECLAIM_DALLY_TIMEOUTS * (uint64_t)w->conf->timeout_ms * 1000)
-		return 0;
-	end_xfer(w, x, now);
-	return 1;
 }
 
 static void	 write_cb(evutil_socket_t, short, void *);
@@ -310,20 +238,6 @@ transfer_fd(const struct worker *w, int family)
 	return family == AF_INET6 ? w->xfd6 : w->xfd4;
 }
 
-/* An ERROR to a peer that has no transfer with us. */
-static void
-stateless_error(struct worker *w, const struct io_dgram *d, int fd,
-    uint16_t code, const char *msg)
-{
-	struct xfer	 tmpl;
-
-	memset(&tmpl, 0, sizeof tmpl);
-	memcpy(&tmpl.peer, &d->peer, d->peerlen);
-	tmpl.peerlen = d->peerlen;
-	tmpl.local = d->local;
-	tmpl.sockfd = fd;
-	xfer_send_error(&w->ctx, &tmpl, code, msg);
-}
 
 /*
  * The largest blksize for a request that came in on local: the
@@ -354,36 +268,6 @@ blksize_limit(struct worker *w, const struct io_local *local, int fd,
 	if (blk > OPT_BLKSIZE_MAX)
 		return OPT_BLKSIZE_MAX;
 	return blk < OPT_BLKSIZE_MIN ? OPT_BLKSIZE_MIN : (unsigned)blk;
-}
-
-/*
- * Refusals are counted by reason, and logged, but at most a few a
- * second: floods happen.
- */
-static void
-refusal(struct worker *w, const struct sockaddr *peer, uint64_t now,
-    enum stats_refusal r, const char *why, int code)
-{
-	struct audit_buf	 b;
-	char			 name[64];
-
-	stats_refused(&w->stats, r);
-	if (!log_limit_ok(&w->refusal_log, now, WORKER_REFUSAL_LOGS_PER_S))
-		return;
-	(void)sock_ntop(peer, name, sizeof name);
-	if (audit_wanted()) {
-		audit_begin(&b, "refused");
-		audit_str(&b, "peer", name);
-		audit_str(&b, "result", code == -1 ? "dropped" : "refused");
-		if (code != -1)
-			audit_u64(&b, "error_code", (uint64_t)code);
-		audit_str(&b, "error", why);
-		audit_str(&b, "reason", stats_refusal_str(r));
-		audit_emit(&b);
-	}
-	if (!audit_json_log())
-		log_info("request from %s refused: %s reason=%s", name, why,
-		    stats_refusal_str(r));
 }
 
 /*
@@ -431,77 +315,40 @@ hand_off(struct worker *w, const struct io_dgram *d, const struct pkt *p)
 	return 1;
 }
 
+/*
+ * A request: admission decides (admit.h); here it is carried out.  What
+ * the verdict ends goes first: a superseded transfer, a reclaimed slot.
+ */
 static void
 handle_request(struct worker *w, const struct io_dgram *d,
     const struct pkt *p, int listenfd, uint64_t now)
 {
 	const struct sockaddr	*peer = (const struct sockaddr *)&d->peer;
+	struct admission	 a;
 	struct xfer		*x;
 	int			 fd = w->conf->single_port ? listenfd :
 				    transfer_fd(w, peer->sa_family);
 
 	if (fd == -1)
 		return;
-	if ((x = xfertab_lookup(&w->tab, peer)) != NULL) {
-		/*
-		 * The same request again is a repeat: it is being served.
-		 * Another one from the same port, once the old transfer has
-		 * been idle a while, means the client gave it up (a PXE ROM
-		 * that rebooted and reused its port): it replaces it.  A
-		 * burst of different requests in one go stays one transfer.
-		 */
-		if (xfer_same_request(x, p)) {
-			w->stats.dup_request++;
-			xfer_repeat(&w->ctx, x, now);
-			return;
-		}
-		if (now - x->progress_at < WORKER_SUPERSEDE_IDLE_US) {
-			w->stats.dup_request++;
-			return;
-		}
-		xfer_supersede(x);
+	admit_request(&w->admit, p, peer, blksize_limit(w, &d->local, fd, now),
+	    now, &a);
+	if (a.supersede != NULL) {
+		xfer_supersede(a.supersede);
+		end_xfer(w, a.supersede, now);
+	}
+	if (a.reclaim != NULL)
+		end_xfer(w, a.reclaim, now);
+	if (a.verdict == ADMIT_REPEAT || a.verdict == ADMIT_BURST) {
+		w->stats.dup_request++;
+		if (a.verdict == ADMIT_REPEAT)
+			xfer_repeat(&w->ctx, a.live, now);
+	} else if (!a.asked)
+		xfer_turn_away(&w->ctx, d, fd, &a, now);
+	else if ((x = xfertab_alloc(&w->tab, peer, d->peerlen)) != NULL &&
+	    xfer_request(&w->ctx, x, p, &a, &d->local, fd, now) ==
+	    XFER_FINISHED)
 		end_xfer(w, x, now);
-	}
-	/*
-	 * Over the rate the request is dropped without a word: an answer
-	 * would make us a reflector for spoofed floods.
-	 */
-	if (!clients_take(w->clients, peer, now)) {
-		w->stats.rate_limited++;
-		refusal(w, peer, now, STATS_R_RATE, "over request_rate", -1);
-		return;
-	}
-	if (w->conf->max_transfers_per_client != 0 &&
-	    clients_active(w->clients, peer) >=
-	    w->conf->max_transfers_per_client) {
-		w->stats.client_limited++;
-		w->stats.refused++;
-		refusal(w, peer, now, STATS_R_CLIENT_LIMIT,
-		    "too many transfers from your address", TFTP_E_UNDEF);
-		stateless_error(w, d, fd, TFTP_E_UNDEF,
-		    "too many transfers from your address");
-		return;
-	}
-	if ((x = xfertab_alloc(&w->tab, peer, d->peerlen)) == NULL &&
-	    reclaim_dallying(w, now))
-		x = xfertab_alloc(&w->tab, peer, d->peerlen);
-	if (x == NULL) {
-		w->stats.server_busy++;
-		w->stats.refused++;
-		refusal(w, peer, now, STATS_R_BUSY, "server busy",
-		    TFTP_E_UNDEF);
-		stateless_error(w, d, fd, TFTP_E_UNDEF, "server busy");
-		return;
-	}
-	x->local = d->local;
-	x->sockfd = fd;
-	w->ctx.limits.blksize_max = blksize_limit(w, &d->local, fd, now);
-	if (xfer_request(&w->ctx, x, p, now) == XFER_FINISHED) {
-		end_xfer(w, x, now);
-		return;
-	}
-	clients_xfer_start(w->clients, peer, now);
-	x->client_counted = 1;
 }
 
 /*
@@ -544,14 +391,12 @@ dgram_batch(struct worker *w, int fd, int is_listen)
 			w->stats.unknown_tid++;
 			/* Never answer an ERROR with an ERROR. */
 			if (p.op != TFTP_OP_ERROR)
-				stateless_error(w, &d[i], fd, TFTP_E_BADID,
-				    "unknown transfer ID");
+				xfer_send_error(&w->ctx, &d[i], fd,
+				    TFTP_E_BADID, "unknown transfer ID");
 			continue;
 		}
 		if (xfer_input(&w->ctx, x, &p, now) == XFER_FINISHED)
 			end_xfer(w, x, now);
-		else
-			note_dallying(w, x);
 	}
 	/* The uploads' blocks, before the receive buffers are reused. */
 	n = (int)xfer_flush_writes(&w->ctx, failed);
@@ -714,26 +559,6 @@ on_stats_req(struct chan *c, const struct chan_hdr *h, const void *body,
 }
 
 static void
-fill_record(const struct xfer *x, struct chan_xfer_rec *r, uint64_t now)
-{
-	memset(r, 0, sizeof *r);
-	(void)sock_ntop((const struct sockaddr *)&x->peer, r->peer,
-	    sizeof r->peer);
-	(void)log_escape(x->name, strlen(x->name), r->file, sizeof r->file);
-	(void)strlcpy(r->op, x->op == TFTP_OP_RRQ ? "rrq" : "wrq",
-	    sizeof r->op);
-	(void)strlcpy(r->state, xfer_state_str(x->state), sizeof r->state);
-	r->bytes = x->bytes;
-	if (x->op == TFTP_OP_RRQ)
-		r->total = x->size;
-	else if (x->opts.accepted & OPT_F_TSIZE)
-		r->total = x->opts.tsize;
-	r->age_ms = (now - x->start_us) / 1000;
-	r->blksize = x->opts.blksize;
-	r->windowsize = x->opts.windowsize;
-}
-
-static void
 on_xfers_req(struct chan *c, const struct chan_hdr *h, const void *body,
     void *arg)
 {
@@ -749,9 +574,9 @@ on_xfers_req(struct chan *c, const struct chan_hdr *h, const void *body,
 	for (i = 0; i < w->tab.cap; i++) {
 		const struct xfer	*x = &w->tab.pool[i];
 
-		if (x->state == XFER_S_IDLE || x->state == XFER_S_DONE)
+		if (!xfer_live(x))
 			continue;
-		fill_record(x, &m->rec[m->count++], now);
+		xfer_describe(x, &m->rec[m->count++], now);
 		if (m->count == CHAN_XFERS_PER_MSG) {
 			(void)chan_send(c, CHAN_T_XFERS, m, sizeof *m, 0);
 			m->count = 0;
@@ -918,6 +743,7 @@ teardown(struct worker *w)
 	mcast_free(w->mcast);
 	fcache_free(w->fcache);
 	timer_heap_clear(&w->timers);
+	xfer_ctx_clear(&w->ctx);
 	io_free(w->io);
 	if (w->base != NULL)
 		event_base_free(w->base);
@@ -1077,7 +903,8 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	cached = WORKER_FCACHE_FILES;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		cached = fcache_size(rl.rlim_cur, WORKER_FCACHE_FILES);
-	if ((w.base = event_base_new()) == NULL ||
+	if (xfer_ctx_init(&w.ctx) == -1 ||
+	    (w.base = event_base_new()) == NULL ||
 	    (w.io = io_new(&w.stats)) == NULL ||
 	    xfertab_init(&w.tab, share) == -1 ||
 	    timer_heap_init(&w.timers, share) == -1 ||
@@ -1110,6 +937,10 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	w.ctx.write_acl = conf->write_acl;
 	w.ctx.remap = conf->remap;
 	w.ctx.fcache = w.fcache;
+	w.ctx.clients = w.clients;
+	w.admit.xfer = &w.ctx;
+	w.admit.tab = &w.tab;
+	w.admit.max_per_client = conf->max_transfers_per_client;
 	w.ctx.retries = conf->retries;
 	if (conf->mcast_enable && setup_multicast(&w) == -1) {
 		startup_failed(chanfd, slot, "multicast: cannot set the TTL "

@@ -8,6 +8,7 @@
 
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -15,15 +16,25 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include "acl.h"
+#include "admit.h"
 #include "audit.h"
+#include "chan.h"
+#include "clients.h"
 #include "compat.h"
+#include "fcache.h"
 #include "log.h"
+#include "pkt.h"
+#include "remap.h"
 #include "sock.h"
+#include "stats.h"
 #include "xfer.h"
 
 #define XFER_RTO_BACKOFF_CAP	8	/* backoff stops at 8x the base */
@@ -36,6 +47,20 @@
 #define XFER_NOFD_WARN_US	(60 * 1000000ULL)	/* why, this often */
 #define XFER_COPY_FRACTION	4	/* an ACK repeated within 1/4 round
 					   trip is a copy, not a gap */
+#define XFER_RECLAIM_DALLY_TIMEOUTS 2	/* see xfer_reclaimable() */
+#define XFER_REFUSAL_LOGS_PER_S	10	/* requests turned away */
+
+#define xfer_of_member(c) \
+	((struct xfer *)((char *)(c) - offsetof(struct xfer, mc)))
+
+/* Lines a flood could multiply, logged sparingly. */
+struct xfer_logs {
+	/* requests refused for want of a descriptor */
+	struct log_limit	 nofd;
+	uint64_t		 nofd_warned_us;
+	/* requests turned away before they were transfers */
+	struct log_limit	 refusals;
+};
 
 static const char *const state_names[] = {
 #define XFER_X_NAME(name, text)	text,
@@ -48,6 +73,23 @@ static const char *const result_names[] = {
 	XFER_END_RESULTS(XFER_X_RNAME)
 #undef XFER_X_RNAME
 };
+
+int
+xfer_ctx_init(struct xfer_ctx *ctx)
+{
+	memset(ctx, 0, sizeof *ctx);
+	TAILQ_INIT(&ctx->dally);
+	if ((ctx->logs = calloc(1, sizeof *ctx->logs)) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+xfer_ctx_clear(struct xfer_ctx *ctx)
+{
+	free(ctx->logs);
+	ctx->logs = NULL;
+}
 
 const char *
 xfer_state_str(enum xfer_state s)
@@ -73,6 +115,8 @@ static enum xfer_result
 finish(struct xfer *x, enum xfer_end_result r)
 {
 	x->result = r;
+	if (x->mc.session != NULL)
+		mcast_finished(&x->mc);
 	set_state(x, XFER_S_DONE);
 	return XFER_FINISHED;
 }
@@ -125,11 +169,71 @@ send_error_to(struct xfer_ctx *ctx, const struct xfer *x, uint16_t code,
 	stats_error_sent(ctx->stats, code);
 }
 
-void
-xfer_send_error(struct xfer_ctx *ctx, const struct xfer *tmpl, uint16_t code,
-    const char *msg)
+/* A stand-in transfer for the sender of d, which has none: answers to
+ * it leave from fd. */
+static void
+stand_in(struct xfer *tmpl, const struct io_dgram *d, int fd)
 {
-	send_error_to(ctx, tmpl, code, msg);
+	memset(tmpl, 0, sizeof *tmpl);
+	memcpy(&tmpl->peer, &d->peer, d->peerlen);
+	tmpl->peerlen = d->peerlen;
+	tmpl->local = d->local;
+	tmpl->sockfd = fd;
+}
+
+void
+xfer_send_error(struct xfer_ctx *ctx, const struct io_dgram *d, int fd,
+    uint16_t code, const char *msg)
+{
+	struct xfer	 tmpl;
+
+	stand_in(&tmpl, d, fd);
+	send_error_to(ctx, &tmpl, code, msg);
+}
+
+/* A transfer for the client's address began: it counts against its
+ * max_transfers_per_client. */
+static void
+count_client(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
+	if (ctx->clients == NULL)
+		return;
+	clients_xfer_start(ctx->clients, (struct sockaddr *)&x->peer, now);
+	x->client_counted = 1;
+}
+
+static void
+uncount_client(struct xfer_ctx *ctx, struct xfer *x)
+{
+	if (x->client_counted)
+		clients_xfer_end(ctx->clients, (struct sockaddr *)&x->peer);
+	x->client_counted = 0;
+}
+
+/*
+ * An upload that is done (on disk, reported) only stays to re-ACK a
+ * repeated last DATA.  It no longer counts against its client's
+ * max_transfers_per_client (a client sending files one after another
+ * would be refused for 8 s), and its slot goes to a new request when
+ * the pool is full (xfer_reclaimable()), oldest first.
+ */
+static void
+dally_begin(struct xfer_ctx *ctx, struct xfer *x)
+{
+	uncount_client(ctx, x);
+	TAILQ_INSERT_TAIL(&ctx->dally, x, dally_entry);
+	x->dally_listed = 1;
+}
+
+struct xfer *
+xfer_reclaimable(const struct xfer_ctx *ctx, uint64_t now)
+{
+	struct xfer	*x = TAILQ_FIRST(&ctx->dally);
+
+	if (x == NULL || now - x->progress_at <
+	    XFER_RECLAIM_DALLY_TIMEOUTS * (uint64_t)ctx->timeout_ms * 1000)
+		return NULL;
+	return x;
 }
 
 /*
@@ -222,7 +326,7 @@ arm(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 static int
 client_rto(const struct xfer *x)
 {
-	return x->opts.timeout_us != 0 && x->mc == NULL;
+	return x->opts.timeout_us != 0 && x->mc.session == NULL;
 }
 
 /*
@@ -386,11 +490,11 @@ send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from, size_t count)
 			return -1;	/* read error, or the file shrank */
 	}
 	len = (count - 1) * seg + PKT_HDR_LEN + iov[count - 1].iov_len;
-	if (x->mc != NULL) {
+	if (x->mc.session != NULL) {
 		const struct sockaddr	*group;
 		socklen_t		 grouplen;
 
-		group = mcast_group(x, &grouplen);
+		group = mcast_group(&x->mc, &grouplen);
 		ctx->sink.commit_to(ctx->sink.arg, x, group, grouplen, len,
 		    count > 1 ? seg : 0);
 		ctx->stats->mcast_blocks += count;
@@ -526,6 +630,7 @@ mc_promote(struct xfer_ctx *ctx, struct xfer *x, const struct xfer *prev,
     uint64_t now)
 {
 	x->mc_promoted = 1;
+	mcast_optval(&x->mc, x->opts.multicast, sizeof x->opts.multicast);
 	x->acked = x->sent = 0;
 	x->tries = 0;
 	x->progress_at = now;
@@ -718,6 +823,7 @@ wrq_store(struct xfer_ctx *ctx, struct xfer *x, const uint8_t *data,
 }
 
 static void	 report(struct xfer_ctx *, struct xfer *, uint64_t);
+static void	 audit_asked(struct audit_buf *, const struct xfer *, uint64_t);
 
 static enum xfer_result
 wrq_last(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
@@ -741,6 +847,7 @@ wrq_last(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	/* The upload is done: report it now, not when the dally ends. */
 	report(ctx, x, now);
 	set_state(x, XFER_S_DALLY);
+	dally_begin(ctx, x);
 	/*
 	 * Stay to ACK a repeated last DATA (our final ACK may be lost) for
 	 * as long as clients take to resend: their own timers, often 5 s,
@@ -848,42 +955,30 @@ open_for_read(struct xfer_ctx *ctx, struct xfer *x, const char *path,
 	return e;
 }
 
-/* Is the first component of path an address, i.e. a unique_root dir? */
+/*
+ * RFC 2090: put x, its file open, into the session of its file with the
+ * session's blksize.  -1: serve it by unicast.
+ */
 static int
-names_client_dir(const char *path)
+join_session(struct xfer_ctx *ctx, struct xfer *x)
 {
-	char		 first[INET6_ADDRSTRLEN + 1];
-	unsigned char	 addr[sizeof(struct in6_addr)];
-	size_t		 n = strcspn(path, "/");
+	struct mcast_want	 w;
+	struct mcast_grant	 g;
+	struct stat		 st;
 
-	if (n >= sizeof first)
-		return 0;
-	memcpy(first, path, n);
-	first[n] = '\0';
-	return inet_pton(AF_INET, first, addr) == 1 ||
-	    inet_pton(AF_INET6, first, addr) == 1;
-}
-
-/* read_acl for reads, write_acl for writes (empty lists allow all). */
-static int
-policy_allows(const struct xfer_ctx *ctx, const struct xfer *x)
-{
-	const struct acl	*acl = x->op == TFTP_OP_RRQ ? ctx->read_acl :
-				    ctx->write_acl;
-
-	return acl == NULL || acl_allows(acl, (const struct sockaddr *)
-	    &x->peer);
-}
-
-static int
-parse_mode(const char *mode, int *netascii)
-{
-	if (strcasecmp(mode, "octet") == 0)
-		*netascii = 0;
-	else if (strcasecmp(mode, "netascii") == 0)
-		*netascii = 1;
-	else
+	if (x->fd == -1 || fstat(x->fd, &st) == -1)
 		return -1;
+	w.st = &st;
+	w.local = &x->local;
+	w.family = x->peer.ss_family;
+	w.blksize = x->opts.blksize;
+	w.blksize_asked = (x->opts.accepted & OPT_F_BLKSIZE) != 0;
+	if (x->nblocks > MCAST_BLOCKS_MAX ||
+	    mcast_join(ctx->mcast, &x->mc, &w, &g) == -1)
+		return -1;
+	x->opts.blksize = g.blksize;
+	x->nblocks = g.nblocks;
+	mcast_optval(&x->mc, x->opts.multicast, sizeof x->opts.multicast);
 	return 0;
 }
 
@@ -900,26 +995,30 @@ count_options(struct xfer_ctx *ctx, const struct opt_set *o)
 		ctx->stats->opt_timeout++;
 }
 
-enum xfer_result
-xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
+/*
+ * A transfer for the request: who, what, since when, with the mode and
+ * options admission settled (or got as far as).
+ */
+static void
+begin(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
+    const struct admission *a, const struct io_local *local, int sockfd,
     uint64_t now)
 {
-	char		 path[FS_PATH_MAX + 1];
-	const char	*why = NULL;
-	enum tftp_err	 e = TFTP_E_NONE;
-
+	x->local = *local;
+	x->sockfd = sockfd;
 	x->op = p->op;
+	x->netascii = a->netascii;
+	x->opts = a->opts;
 	x->fd = -1;
 	x->reported = 0;
 	x->nofd = 0;
 	x->refusal = STATS_R_NONE;
 	x->detail = NULL;
-	x->path[0] = '\0';
+	(void)strlcpy(x->path, a->remapped, sizeof x->path);
 	x->start_us = now;
 	x->progress_at = now;
 	fs_upload_init(&x->up);
 	timer_entry_init(&x->timer);
-	opt_set_init(&x->opts);
 	(void)snprintf(x->name, sizeof x->name, "%.*s",
 	    (int)(p->u.req.filelen < sizeof x->name ? p->u.req.filelen :
 	    sizeof x->name - 1), p->u.req.file);
@@ -927,109 +1026,72 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		ctx->stats->rrq++;
 	else
 		ctx->stats->wrq++;
+}
 
-	if (parse_mode(p->u.req.mode, &x->netascii) == -1)
-		return refuse(ctx, x, XFER_AT_MODE, TFTP_E_BADOP,
-		    strcasecmp(p->u.req.mode, "mail") == 0 ?
-		    "mail mode is not supported" : "unknown transfer mode");
-	if (!policy_allows(ctx, x)) {
-		ctx->stats->acl_denied++;
-		return refuse(ctx, x, XFER_AT_ACL, TFTP_E_ACCESS,
-		    "access denied");
-	}
-	if (ctx->remap != NULL) {
-		char			 client[INET6_ADDRSTRLEN];
-		enum remap_result	 rr;
+/*
+ * Open what a read asks for: with unique_root the client's own copy
+ * first (a->client_path), then the shared one unless that would reach
+ * another client's directory.  Multicast when it can; unicast, without a
+ * word, when not.
+ */
+static enum xfer_result
+open_read(struct xfer_ctx *ctx, struct xfer *x, const struct admission *a,
+    uint64_t now)
+{
+	enum tftp_err	 e = TFTP_E_NOTFOUND;
 
-		if (sock_ntoa((struct sockaddr *)&x->peer, client,
-		    sizeof client) == NULL)
-			client[0] = '\0';
-		rr = remap_apply(ctx->remap, x->op == TFTP_OP_RRQ ?
-		    REMAP_OP_READ : REMAP_OP_WRITE, p->u.req.file, client,
-		    path, sizeof path);
-		if (rr == REMAP_DENIED) {
-			ctx->stats->remap_denied++;
-			return refuse(ctx, x, XFER_AT_REMAP, TFTP_E_ACCESS,
-			    "access denied");
-		}
-		if (rr != REMAP_OK)
-			return refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS,
-			    "file name too long");
-		/* The log shows what the rules made of the name. */
-		if (strlen(path) != p->u.req.filelen ||
-		    memcmp(path, p->u.req.file, p->u.req.filelen) != 0)
-			(void)strlcpy(x->path, path, sizeof x->path);
-		e = fs_normalize(path, strlen(path), path, sizeof path);
-	} else
-		e = fs_normalize(p->u.req.file, p->u.req.filelen, path,
-		    sizeof path);
-	if (e != TFTP_E_NONE)
-		return refuse(ctx, x, XFER_AT_NAME, e, NULL);
-	/* fs refuses it too, but then as any unopenable file would be. */
-	if (fs_names_tmp(path))
-		return refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS, NULL);
-	e = opt_negotiate(p, &ctx->limits, &x->opts, &why);
-	if (e != TFTP_E_NONE)
-		return refuse(ctx, x, XFER_AT_OPTIONS, e, why);
-
-	if (ctx->unique_root) {
-		/* root/CLIENT/name first; reads fall back to root/name. */
-		char	 client[INET6_ADDRSTRLEN], alt[FS_PATH_MAX + 1];
-
-		if (sock_ntoa((struct sockaddr *)&x->peer, client,
-		    sizeof client) == NULL ||
-		    snprintf(alt, sizeof alt, "%s/%s", client, path) >=
-		    (int)sizeof alt)
-			return refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS,
-			    NULL);
-		if (x->op == TFTP_OP_WRQ)
-			(void)strlcpy(path, alt, sizeof path);
-		else if ((e = open_for_read(ctx, x, alt, now)) !=
-		    TFTP_E_NOTFOUND) {
-			if (e != TFTP_E_NONE)
-				return refuse(ctx, x, XFER_AT_OPEN, e, NULL);
-		}
-	}
-	if (x->op == TFTP_OP_RRQ) {
-		/* The fallback to root must not reach other clients' dirs. */
-		if (x->fd == -1 && ctx->unique_root && names_client_dir(path))
+	if (a->client_path[0] != '\0')
+		e = open_for_read(ctx, x, a->client_path, now);
+	if (e != TFTP_E_NOTFOUND && e != TFTP_E_NONE)
+		return refuse(ctx, x, XFER_AT_OPEN, e, NULL);
+	if (x->fd == -1) {
+		if (a->no_fallback)
 			return refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS,
 			    "access denied");
-		if (x->fd == -1)
-			e = open_for_read(ctx, x, path, now);
-		if (e != TFTP_E_NONE)
+		if ((e = open_for_read(ctx, x, a->path, now)) != TFTP_E_NONE)
 			return refuse(ctx, x, XFER_AT_OPEN, e, NULL);
-		x->nblocks = x->size / x->opts.blksize + 1;
-		x->opts.tsize = x->size;
-		/* Multicast when it can; unicast, without a word, when not. */
-		if ((x->opts.accepted & OPT_F_MULTICAST) != 0 &&
-		    (ctx->mcast == NULL || x->netascii ||
-		    mcast_join(ctx->mcast, x) == -1))
-			x->opts.accepted &= ~OPT_F_MULTICAST;
-	} else {
-		x->opts.accepted &= ~OPT_F_MULTICAST;
-		e = fs_upload_begin(ctx->rootfd, path, ctx->uploads,
-		    ctx->umask, ctx->perm_check, &x->up);
-		if (e == TFTP_E_NOFD && make_room(ctx))
-			e = fs_upload_begin(ctx->rootfd, path, ctx->uploads,
-			    ctx->umask, ctx->perm_check, &x->up);
-		if (e != TFTP_E_NONE)
-			return refuse(ctx, x, XFER_AT_UPLOAD, e, NULL);
-		netascii_dec_init(&x->nadec);
-		x->expect = 1;
 	}
+	x->nblocks = x->size / x->opts.blksize + 1;
+	x->opts.tsize = x->size;
+	if ((x->opts.accepted & OPT_F_MULTICAST) != 0 &&
+	    (ctx->mcast == NULL || x->netascii || join_session(ctx, x) == -1))
+		x->opts.accepted &= ~OPT_F_MULTICAST;
+	return XFER_LIVE;
+}
+
+static enum xfer_result
+open_upload(struct xfer_ctx *ctx, struct xfer *x, const struct admission *a)
+{
+	enum tftp_err	 e;
+
+	x->opts.accepted &= ~OPT_F_MULTICAST;
+	e = fs_upload_begin(ctx->rootfd, a->path, ctx->uploads, ctx->umask,
+	    ctx->perm_check, &x->up);
+	if (e == TFTP_E_NOFD && make_room(ctx))
+		e = fs_upload_begin(ctx->rootfd, a->path, ctx->uploads,
+		    ctx->umask, ctx->perm_check, &x->up);
+	if (e != TFTP_E_NONE)
+		return refuse(ctx, x, XFER_AT_UPLOAD, e, NULL);
+	netascii_dec_init(&x->nadec);
+	x->expect = 1;
+	return XFER_LIVE;
+}
+
+/* The first answer: OACK, ACK 0 or the first window; the timer. */
+static enum xfer_result
+first_send(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
 	count_options(ctx, &x->opts);
 	x->oack = x->opts.accepted != 0;
 	x->rto_us = base_rto(ctx, x);
-	if (x->mc != NULL) {
+	if (x->mc.session != NULL) {
 		ctx->stats->mcast_clients++;
-		if (x->mc_master)
+		if (x->mc.master)
 			ctx->stats->mcast_sessions++;
 	}
-
 	if (x->oack) {
 		send_oack(ctx, x);
-		if (x->mc != NULL && !x->mc_master) {
+		if (x->mc.session != NULL && !x->mc.master) {
 			/* It listens to the group; an OACK gives it its turn. */
 			set_state(x, XFER_S_MC_WAIT);
 			return XFER_LIVE;
@@ -1051,6 +1113,62 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 }
 
 enum xfer_result
+xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
+    const struct admission *a, const struct io_local *local, int sockfd,
+    uint64_t now)
+{
+	enum xfer_result	 r;
+
+	assert(a->asked);
+	begin(ctx, x, p, a, local, sockfd, now);
+	if (a->verdict == ADMIT_REFUSE) {
+		if (a->reason == STATS_R_ACL)
+			ctx->stats->acl_denied++;
+		else if (a->reason == STATS_R_REMAP_DENY)
+			ctx->stats->remap_denied++;
+		x->refusal = a->reason;
+		return fail(ctx, x, a->code, a->msg, XFER_END_REFUSED);
+	}
+	r = x->op == TFTP_OP_RRQ ? open_read(ctx, x, a, now) :
+	    open_upload(ctx, x, a);
+	if (r == XFER_LIVE && (r = first_send(ctx, x, now)) == XFER_LIVE)
+		count_client(ctx, x, now);
+	return r;
+}
+
+void
+xfer_turn_away(struct xfer_ctx *ctx, const struct io_dgram *d, int fd,
+    const struct admission *a, uint64_t now)
+{
+	struct xfer	 tmpl;
+
+	stand_in(&tmpl, d, fd);
+	tmpl.start_us = now;
+	tmpl.refusal = a->reason;
+	tmpl.errmsg = a->msg;
+	switch (a->reason) {
+	case STATS_R_RATE:
+		ctx->stats->rate_limited++;
+		break;
+	case STATS_R_CLIENT_LIMIT:
+		ctx->stats->client_limited++;
+		break;
+	case STATS_R_BUSY:
+		ctx->stats->server_busy++;
+		break;
+	default:
+		break;
+	}
+	if (a->answered) {
+		send_error_to(ctx, &tmpl, a->code, a->msg);
+		tmpl.errcode = a->code;
+		tmpl.result = XFER_END_REFUSED;
+	} else
+		tmpl.result = XFER_END_DROPPED;
+	report(ctx, &tmpl, now);
+}
+
+enum xfer_result
 xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
     uint64_t now)
 {
@@ -1064,7 +1182,7 @@ xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	}
 	switch (x->state) {
 	case XFER_S_OACK_SENT:
-		if (x->mc != NULL && p->op == TFTP_OP_ACK)
+		if (x->mc.session != NULL && p->op == TFTP_OP_ACK)
 			return mc_ack(ctx, x, p->u.ack.block, now);
 		if (x->op == TFTP_OP_RRQ) {
 			if (p->op != TFTP_OP_ACK || p->u.ack.block != 0) {
@@ -1081,7 +1199,7 @@ xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 			return wrq_data(ctx, x, p, now);
 		break;
 	case XFER_S_SENDING:
-		if (p->op == TFTP_OP_ACK && x->mc != NULL)
+		if (p->op == TFTP_OP_ACK && x->mc.session != NULL)
 			return mc_ack(ctx, x, p->u.ack.block, now);
 		if (p->op == TFTP_OP_ACK)
 			return rrq_ack(ctx, x, p->u.ack.block, now);
@@ -1171,17 +1289,6 @@ xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	return XFER_LIVE;
 }
 
-int
-xfer_same_request(const struct xfer *x, const struct pkt *p)
-{
-	int	 netascii;
-
-	if (parse_mode(p->u.req.mode, &netascii) == -1)
-		netascii = -1;
-	return x->op == p->op && netascii == x->netascii &&
-	    strncmp(x->name, p->u.req.file, sizeof x->name - 1) == 0;
-}
-
 void
 xfer_repeat(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
@@ -1208,7 +1315,7 @@ xfer_repeat(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		send_oack(ctx, x);
 		break;
 	case XFER_S_SENDING:
-		if (x->acked != 0 || x->oack || x->mc != NULL ||
+		if (x->acked != 0 || x->oack || x->mc.session != NULL ||
 		    send_run(ctx, x, 1, 1) == -1)
 			return;
 		count_dup(ctx, x, 1);
@@ -1257,6 +1364,9 @@ count_end(struct xfer_ctx *ctx, const struct xfer *x)
 		ctx->stats->refused++;
 		stats_refused(ctx->stats, x->refusal);
 		break;
+	case XFER_END_DROPPED:
+		stats_refused(ctx->stats, x->refusal);
+		break;
 	case XFER_END_PEER_ERROR:
 		ctx->stats->xfer_peer_error++;
 		break;
@@ -1275,10 +1385,6 @@ count_end(struct xfer_ctx *ctx, const struct xfer *x)
 	}
 }
 
-/*
- * The audit event of a finished transfer ("transfer"), or of a request
- * refused before any data moved ("refused").
- */
 /* One granted option as a member of the event's "options" object. */
 static void
 audit_option(void *arg, const char *name, const char *text, uint64_t num)
@@ -1289,32 +1395,29 @@ audit_option(void *arg, const char *name, const char *text, uint64_t num)
 		audit_u64(arg, name, num);
 }
 
+/*
+ * The audit event of a finished transfer ("transfer"), or of a refused
+ * request ("refused"): one shape.  What was asked (file to send_failed)
+ * is there when the request got as far as the pool (x->op set); a
+ * request turned away before has only its peer and the outcome, and no
+ * error_code when dropped without an answer.
+ */
 static void
-audit_transfer(const struct xfer *x, uint64_t now)
+audit_event(const struct xfer *x, uint64_t now)
 {
 	struct audit_buf	 b;
 	char			 peer[64];
 
-	audit_begin(&b, x->result == XFER_END_REFUSED ? "refused" :
-	    "transfer");
+	audit_begin(&b, x->result == XFER_END_REFUSED ||
+	    x->result == XFER_END_DROPPED ? "refused" : "transfer");
 	audit_str(&b, "peer", sock_ntop((const struct sockaddr *)&x->peer,
 	    peer, sizeof peer));
-	audit_str(&b, "file", x->name);
-	if (x->path[0] != '\0')
-		audit_str(&b, "path", x->path);
-	audit_str(&b, "op", x->op == TFTP_OP_RRQ ? "rrq" : "wrq");
-	audit_str(&b, "mode", x->netascii ? "netascii" : "octet");
-	audit_obj_begin(&b, "options");
-	opt_each(&x->opts, audit_option, &b);
-	audit_obj_end(&b);
-	audit_u64(&b, "bytes", x->bytes);
-	audit_u64(&b, "duration_ms", (now - x->start_us) / 1000);
-	audit_u64(&b, "retransmits", x->retrans);
-	audit_u64(&b, "dup", x->dup);
-	audit_u64(&b, "send_failed", x->send_failed);
+	if (x->op != 0)
+		audit_asked(&b, x, now);
 	audit_str(&b, "result", result_names[x->result]);
-	audit_u64(&b, "error_code", x->result == XFER_END_OK ? 0 :
-	    x->errcode);
+	if (x->result != XFER_END_DROPPED)
+		audit_u64(&b, "error_code", x->result == XFER_END_OK ? 0 :
+		    x->errcode);
 	if (x->result == XFER_END_PEER_ERROR) {
 		if (x->peer_msg[0] != '\0')
 			audit_str(&b, "error", x->peer_msg);
@@ -1327,6 +1430,25 @@ audit_transfer(const struct xfer *x, uint64_t now)
 	audit_emit(&b);
 }
 
+/* What a request asked for and what came of it, in an audit event. */
+static void
+audit_asked(struct audit_buf *b, const struct xfer *x, uint64_t now)
+{
+	audit_str(b, "file", x->name);
+	if (x->path[0] != '\0')
+		audit_str(b, "path", x->path);
+	audit_str(b, "op", x->op == TFTP_OP_RRQ ? "rrq" : "wrq");
+	audit_str(b, "mode", x->netascii ? "netascii" : "octet");
+	audit_obj_begin(b, "options");
+	opt_each(&x->opts, audit_option, b);
+	audit_obj_end(b);
+	audit_u64(b, "bytes", x->bytes);
+	audit_u64(b, "duration_ms", (now - x->start_us) / 1000);
+	audit_u64(b, "retransmits", x->retrans);
+	audit_u64(b, "dup", x->dup);
+	audit_u64(b, "send_failed", x->send_failed);
+}
+
 /*
  * A worker out of descriptors may refuse thousands of requests a second:
  * ten of them are logged a second, and once a minute a warning says why.
@@ -1336,16 +1458,16 @@ nofd_log_ok(struct xfer_ctx *ctx, uint64_t now)
 {
 	struct rlimit	 rl;
 
-	if (ctx->nofd_warned_us == 0 ||
-	    now - ctx->nofd_warned_us >= XFER_NOFD_WARN_US) {
-		ctx->nofd_warned_us = now;
+	if (ctx->logs->nofd_warned_us == 0 ||
+	    now - ctx->logs->nofd_warned_us >= XFER_NOFD_WARN_US) {
+		ctx->logs->nofd_warned_us = now;
 		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 			rl.rlim_cur = 0;
 		log_warnx("out of file descriptors (open files limit %llu): "
 		    "requests refused with \"server busy\"",
 		    (unsigned long long)rl.rlim_cur);
 	}
-	return log_limit_ok(&ctx->nofd_log, now, XFER_NOFD_LOGS_PER_S);
+	return log_limit_ok(&ctx->logs->nofd, now, XFER_NOFD_LOGS_PER_S);
 }
 
 /* Count the outcome and write the summary line and audit event, once. */
@@ -1362,12 +1484,24 @@ report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	count_end(ctx, x);
 	if (x->nofd && !nofd_log_ok(ctx, now))
 		return;
+	/* Turned away before it was a transfer: floods happen. */
+	if (x->op == 0 && !log_limit_ok(&ctx->logs->refusals, now,
+	    XFER_REFUSAL_LOGS_PER_S))
+		return;
 
 	/* A peer ERROR right after our OACK is how UEFI firmware ends a
 	 * tsize probe: routine, so only at debug level. */
 	quiet = x->result == XFER_END_PEER_ERROR && x->oack && x->bytes == 0;
 	if (audit_wanted())
-		audit_transfer(x, now);
+		audit_event(x, now);
+	if (x->op == 0) {
+		if (!audit_json_log())
+			log_info("request from %s refused: %s reason=%s",
+			    sock_ntop((struct sockaddr *)&x->peer, peer,
+			    sizeof peer), x->errmsg,
+			    stats_refusal_str(x->refusal));
+		return;
+	}
 	if (!audit_json_log() && log_enabled(quiet ? LOG_DEBUG : LOG_INFO)) {
 		opt_format(&x->opts, opts, sizeof opts);
 		(void)sock_ntop((struct sockaddr *)&x->peer, peer, sizeof peer);
@@ -1402,6 +1536,11 @@ report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 void
 xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
+	uncount_client(ctx, x);
+	if (x->dally_listed) {
+		TAILQ_REMOVE(&ctx->dally, x, dally_entry);
+		x->dally_listed = 0;
+	}
 	timer_cancel(ctx->timers, &x->timer);
 	wq_drop(ctx, x);
 	if (x->fce != NULL) {
@@ -1413,10 +1552,46 @@ xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	fs_upload_abort(&x->up);
 	report(ctx, x, now);
 	x->state = XFER_S_DONE;
-	if (x->mc != NULL) {
-		struct xfer	*next = mcast_leave(ctx->mcast, x);
+	if (x->mc.session != NULL) {
+		struct mcast_member	*next = mcast_leave(ctx->mcast, &x->mc);
 
 		if (next != NULL)
-			mc_promote(ctx, next, x, now);
+			mc_promote(ctx, xfer_of_member(next), x, now);
 	}
+}
+
+int
+xfer_live(const struct xfer *x)
+{
+	return x->state != XFER_S_IDLE && x->state != XFER_S_DONE;
+}
+
+void
+xfer_send_failed(struct xfer *x, const struct sockaddr *to, size_t n)
+{
+	if (!xfer_live(x))
+		return;
+	if (x->mc.session == NULL && memcmp(to, &x->peer, x->peerlen) != 0)
+		return;
+	x->send_failed += n;
+}
+
+void
+xfer_describe(const struct xfer *x, struct chan_xfer_rec *r, uint64_t now)
+{
+	memset(r, 0, sizeof *r);
+	(void)sock_ntop((const struct sockaddr *)&x->peer, r->peer,
+	    sizeof r->peer);
+	(void)log_escape(x->name, strlen(x->name), r->file, sizeof r->file);
+	(void)strlcpy(r->op, x->op == TFTP_OP_RRQ ? "rrq" : "wrq",
+	    sizeof r->op);
+	(void)strlcpy(r->state, xfer_state_str(x->state), sizeof r->state);
+	r->bytes = x->bytes;
+	if (x->op == TFTP_OP_RRQ)
+		r->total = x->size;
+	else if (x->opts.accepted & OPT_F_TSIZE)
+		r->total = x->opts.tsize;
+	r->age_ms = (now - x->start_us) / 1000;
+	r->blksize = x->opts.blksize;
+	r->windowsize = x->opts.windowsize;
 }

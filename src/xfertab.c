@@ -150,3 +150,13 @@ xfertab_release(struct xfertab *t, struct xfer *x)
 	t->free = x;
 	t->active--;
 }
+
+struct xfer *
+xfertab_owner(const struct xfertab *t, const void *p)
+{
+	uintptr_t	 o = (uintptr_t)p, lo = (uintptr_t)t->pool;
+
+	if (p == NULL || o < lo || o >= lo + t->cap * sizeof *t->pool)
+		return NULL;
+	return &t->pool[(o - lo) / sizeof *t->pool];
+}

@@ -23,11 +23,18 @@
 #include <unistd.h>
 
 #include "suite_main.h"
+#include "acl.h"
+#include "admit.h"
+#include "clients.h"
+#include "fcache.h"
 #include "fs.h"
 #include "mcast.h"
 #include "pkt.h"
+#include "remap.h"
+#include "stats.h"
 #include "timer.h"
 #include "xfer.h"
+#include "xfertab.h"
 
 #define CAP_MAX		512
 #define SCRATCH		(PKT_HDR_LEN + PKT_DATA_MAX + 1)
@@ -160,7 +167,7 @@ setup(void)
 	scratch = malloc(SCRATCH);
 	ck_assert_int_eq(timer_heap_init(&timers, 16), 0);
 	memset(&stats, 0, sizeof stats);
-	memset(&ctx, 0, sizeof ctx);
+	ck_assert_int_eq(xfer_ctx_init(&ctx), 0);
 	ctx.sink.stage = fake_stage;
 	ctx.sink.commit = fake_commit;
 	ctx.sink.commit_to = fake_commit_to;
@@ -193,6 +200,7 @@ teardown(void)
 	if (xf.state != XFER_S_IDLE && xf.state != XFER_S_DONE)
 		xfer_end(&ctx, &xf, 0);
 	(void)close(ctx.rootfd);
+	xfer_ctx_clear(&ctx);
 	timer_heap_clear(&timers);
 	free(scratch);
 	(void)snprintf(cmd, sizeof cmd, "rm -rf %s", rootdir);
@@ -239,6 +247,22 @@ expect_error(size_t i, uint16_t code)
 	ck_assert_uint_eq(p.u.error.code, code);
 }
 
+/* Admission's verdict on p from x's peer (no table), carried out on x. */
+static enum xfer_result
+admitted(struct xfer *x, const struct pkt *p, uint64_t now)
+{
+	static struct admission	 a;
+	struct admit_policy	 pol;
+	struct io_local		 local = x->local;
+
+	memset(&pol, 0, sizeof pol);
+	pol.xfer = &ctx;
+	admit_request(&pol, p, (const struct sockaddr *)&x->peer,
+	    ctx.limits.blksize_max, now, &a);
+	ck_assert(a.asked);
+	return xfer_request(&ctx, x, p, &a, &local, x->sockfd, now);
+}
+
 /* Hand x a request built from (op, file, mode, opts...). */
 static enum xfer_result
 request_on(struct xfer *x, uint16_t op, const char *file, const char *mode,
@@ -251,7 +275,7 @@ request_on(struct xfer *x, uint16_t op, const char *file, const char *mode,
 	len = pkt_encode_req(buf, sizeof buf, op, file, mode, opts, nopts);
 	ck_assert_uint_gt(len, 0);
 	ck_assert_int_eq(pkt_decode(buf, len, &p), PKT_OK);
-	return xfer_request(&ctx, x, &p, now);
+	return admitted(x, &p, now);
 }
 
 static enum xfer_result
@@ -1644,19 +1668,19 @@ START_TEST(same_request_is_recognised)
 	len = pkt_encode_req(buf, sizeof buf, TFTP_OP_RRQ, "f", "OCTET", NULL,
 	    0);
 	ck_assert_int_eq(pkt_decode(buf, len, &p), PKT_OK);
-	ck_assert(xfer_same_request(&xf, &p));
+	ck_assert(admit_same_request(&xf, &p));
 	len = pkt_encode_req(buf, sizeof buf, TFTP_OP_RRQ, "g", "octet", NULL,
 	    0);
 	ck_assert_int_eq(pkt_decode(buf, len, &p), PKT_OK);
-	ck_assert(!xfer_same_request(&xf, &p));
+	ck_assert(!admit_same_request(&xf, &p));
 	len = pkt_encode_req(buf, sizeof buf, TFTP_OP_WRQ, "f", "octet", NULL,
 	    0);
 	ck_assert_int_eq(pkt_decode(buf, len, &p), PKT_OK);
-	ck_assert(!xfer_same_request(&xf, &p));
+	ck_assert(!admit_same_request(&xf, &p));
 	len = pkt_encode_req(buf, sizeof buf, TFTP_OP_RRQ, "f", "netascii",
 	    NULL, 0);
 	ck_assert_int_eq(pkt_decode(buf, len, &p), PKT_OK);
-	ck_assert(!xfer_same_request(&xf, &p));
+	ck_assert(!admit_same_request(&xf, &p));
 	/* A superseded transfer ends without sending anything. */
 	xfer_supersede(&xf);
 	ck_assert_int_eq(xf.result, XFER_END_ABORTED);
@@ -2325,7 +2349,7 @@ mc_teardown(void)
 	/* Clients still in a session leave it before the table goes. */
 	for (i = 0; i < MC_NCLIENTS; i++)
 		if (cl[i].state != XFER_S_IDLE && (cl[i].state !=
-		    XFER_S_DONE || cl[i].mc != NULL || cl[i].fd != -1))
+		    XFER_S_DONE || cl[i].mc.session != NULL || cl[i].fd != -1))
 			xfer_end(&ctx, &cl[i], 0);
 	teardown();
 	mcast_free(ctx.mcast);
@@ -2625,7 +2649,7 @@ START_TEST(mc_handover_to_oldest_waiting_client)
 	p = expect_oack(9, &cl[1], 2, "239.255.0.1,1758,1");
 	ck_assert_str_eq(oack_value(&p, "blksize"), "1024");
 	ck_assert_int_eq(cl[1].state, XFER_S_OACK_SENT);
-	ck_assert(cl[1].mc_master);
+	ck_assert(cl[1].mc.master);
 	ck_assert_int_eq(cl[2].state, XFER_S_MC_WAIT);
 	ck_assert_uint_eq(stats.mcast_master_changes, 1);
 	ck_assert_uint_eq(mcast_sessions(ctx.mcast), 1);
@@ -2797,7 +2821,7 @@ START_TEST(mc_waiting_client_ends_without_master)
 	ck_assert_int_eq(ack_on(&cl[1], 3, 3 * MS), XFER_FINISHED);
 	ck_assert_int_eq(cl[1].result, XFER_END_OK);
 	ck_assert_uint_eq(cl[1].bytes, 3000);
-	ck_assert(!cl[1].mc_master);
+	ck_assert(!cl[1].mc.master);
 	xfer_end(&ctx, &cl[1], 3 * MS);
 	ck_assert_uint_eq(ncap, 4);
 	/* This one gives up. */
@@ -2807,7 +2831,7 @@ START_TEST(mc_waiting_client_ends_without_master)
 	xfer_end(&ctx, &cl[2], 4 * MS);
 	ck_assert_uint_eq(ncap, 4);			/* no ERROR back */
 	/* The master never noticed. */
-	ck_assert(cl[0].mc_master);
+	ck_assert(cl[0].mc.master);
 	ck_assert_int_eq(cl[0].state, XFER_S_SENDING);
 	ck_assert_int_eq(ack_on(&cl[0], 1, 5 * MS), XFER_LIVE);
 	ck_assert_uint_eq(ncap, 5);
@@ -2845,7 +2869,7 @@ START_TEST(mc_falls_back_for_netascii)
 	write_file("t", text, sizeof text - 1);
 	(void)request_on(&cl[0], TFTP_OP_RRQ, "t", "netascii", mc_opts, 2, 0);
 	expect_oack(0, &cl[0], 1, NULL);
-	ck_assert_ptr_null(cl[0].mc);
+	ck_assert_ptr_null(cl[0].mc.session);
 	(void)ack_on(&cl[0], 0, 1 * MS);
 	expect_to_client(1, &cl[0]);
 	expect_data(1, 1, sizeof text - 1);
@@ -3254,6 +3278,309 @@ START_TEST(mc_repeated_ack_waits_for_the_timer)
 }
 END_TEST
 
+/* ------------------------------------------------- admission order */
+
+/*
+ * Admission (admit.h) against a worker's table of two slots, a client
+ * table allowing two requests a second per address (a burst of two) and
+ * one transfer per address.  Requests come from 127.0.0.N:port.
+ */
+#define AD_SLOTS	2
+
+static struct xfertab		 ad_tab;
+static struct admit_policy	 ad_pol;
+static struct admission		 ad;
+static struct pkt		 ad_req;
+
+static void
+ad_setup(void)
+{
+	setup();
+	ck_assert_int_eq(xfertab_init(&ad_tab, AD_SLOTS), 0);
+	ctx.clients = clients_new(64, 2, 2);
+	ck_assert_ptr_nonnull(ctx.clients);
+	memset(&ad_pol, 0, sizeof ad_pol);
+	ad_pol.xfer = &ctx;
+	ad_pol.tab = &ad_tab;
+	ad_pol.max_per_client = 1;
+	write_file("f", "hello", 5);
+}
+
+static void
+ad_teardown(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < ad_tab.cap; i++)
+		if (ad_tab.pool[i].state != XFER_S_IDLE) {
+			xfer_end(&ctx, &ad_tab.pool[i], 0);
+			xfertab_release(&ad_tab, &ad_tab.pool[i]);
+		}
+	xfertab_clear(&ad_tab);
+	clients_free(ctx.clients);
+	ctx.clients = NULL;
+	teardown();
+}
+
+static struct sockaddr_in
+ad_peer(unsigned host, uint16_t port)
+{
+	struct sockaddr_in	 sin;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(0x7f000000u | host);
+	return sin;
+}
+
+/* Admission's verdict on (op, file, mode, opts) from 127.0.0.host:port. */
+static enum admit_verdict
+ad_ask(unsigned host, uint16_t port, uint16_t op, const char *file,
+    const char *mode, const struct pkt_opt *opts, size_t nopts,
+    uint64_t now)
+{
+	static uint8_t		 buf[2048];
+	struct sockaddr_in	 sin = ad_peer(host, port);
+	size_t			 len;
+
+	len = pkt_encode_req(buf, sizeof buf, op, file, mode, opts, nopts);
+	ck_assert_int_eq(pkt_decode(buf, len, &ad_req), PKT_OK);
+	admit_request(&ad_pol, &ad_req, (struct sockaddr *)&sin,
+	    ctx.limits.blksize_max, now, &ad);
+	return ad.verdict;
+}
+
+/* Carry the verdict out as the worker does; the transfer, if any. */
+static struct xfer *
+ad_do(unsigned host, uint16_t port, uint64_t now)
+{
+	struct sockaddr_in	 sin = ad_peer(host, port);
+	struct io_dgram		 d;
+	struct io_local		 local;
+	struct xfer		*x;
+
+	memset(&d, 0, sizeof d);
+	memcpy(&d.peer, &sin, sizeof sin);
+	d.peerlen = sizeof sin;
+	memset(&local, 0, sizeof local);
+	if (ad.supersede != NULL) {
+		xfer_supersede(ad.supersede);
+		xfer_end(&ctx, ad.supersede, now);
+		xfertab_release(&ad_tab, ad.supersede);
+	}
+	if (ad.reclaim != NULL) {
+		xfer_end(&ctx, ad.reclaim, now);
+		xfertab_release(&ad_tab, ad.reclaim);
+	}
+	if (ad.verdict != ADMIT_START && ad.verdict != ADMIT_REFUSE)
+		return NULL;
+	if (!ad.asked) {
+		xfer_turn_away(&ctx, &d, 3, &ad, now);
+		return NULL;
+	}
+	x = xfertab_alloc(&ad_tab, (struct sockaddr *)&sin, sizeof sin);
+	ck_assert_ptr_nonnull(x);
+	if (xfer_request(&ctx, x, &ad_req, &ad, &local, 3, now) ==
+	    XFER_FINISHED) {
+		xfer_end(&ctx, x, now);
+		xfertab_release(&ad_tab, x);
+		return NULL;
+	}
+	return x;
+}
+
+static void
+ad_refused(enum stats_refusal reason, int asked)
+{
+	ck_assert_int_eq(ad.verdict, ADMIT_REFUSE);
+	ck_assert_msg(ad.reason == reason, "reason %s, not %s",
+	    stats_refusal_str(ad.reason), stats_refusal_str(reason));
+	ck_assert_int_eq(ad.asked, asked);
+}
+
+START_TEST(admission_rate_comes_before_everything_else)
+{
+	/* Two requests a second: the third is dropped, whatever it is. */
+	ck_assert_int_eq(ad_ask(1, 1000, TFTP_OP_RRQ, "f", "octet", NULL, 0,
+	    0), ADMIT_START);
+	ck_assert_int_eq(ad_ask(1, 1001, TFTP_OP_RRQ, "f", "mail", NULL, 0,
+	    0), ADMIT_REFUSE);
+	ad_refused(STATS_R_BAD_MODE, 1);
+	ck_assert_int_eq(ad_ask(1, 1002, TFTP_OP_RRQ, "f", "mail", NULL, 0,
+	    0), ADMIT_REFUSE);
+	ad_refused(STATS_R_RATE, 0);
+	ck_assert(!ad.answered);
+	(void)ad_do(1, 1002, 0);
+	ck_assert_uint_eq(ncap, 0);			/* no answer */
+	ck_assert_uint_eq(stats.rate_limited, 1);
+	ck_assert_uint_eq(stats.refused_rate, 1);
+	ck_assert_uint_eq(stats.refused, 0);
+	ck_assert_uint_eq(stats.rrq, 0);
+	/* Another address has its own bucket; a second later, so has this. */
+	ck_assert_int_eq(ad_ask(2, 1000, TFTP_OP_RRQ, "f", "octet", NULL, 0,
+	    0), ADMIT_START);
+	ck_assert_int_eq(ad_ask(1, 1003, TFTP_OP_RRQ, "f", "octet", NULL, 0,
+	    1000 * MS), ADMIT_START);
+}
+END_TEST
+
+START_TEST(admission_client_limit_comes_before_the_pool)
+{
+	ck_assert_int_eq(ad_ask(1, 1000, TFTP_OP_RRQ, "f", "octet", NULL, 0,
+	    0), ADMIT_START);
+	ck_assert_ptr_nonnull(ad_do(1, 1000, 0));
+	ck_assert_int_eq(ad_ask(1, 1000, TFTP_OP_RRQ, "f", "octet", NULL, 0,
+	    0), ADMIT_REPEAT);
+	ck_assert_int_eq(ad_ask(2, 1000, TFTP_OP_RRQ, "f", "octet", NULL, 0,
+	    0), ADMIT_START);
+	ck_assert_ptr_nonnull(ad_do(2, 1000, 0));
+	ck_assert_uint_eq(ad_tab.active, AD_SLOTS);
+	/* Full, and 127.0.0.1 has its one transfer: the cap says so. */
+	drop_captured();
+	ck_assert_int_eq(ad_ask(1, 1001, TFTP_OP_WRQ, "g", "octet", NULL, 0,
+	    500 * MS), ADMIT_REFUSE);
+	ad_refused(STATS_R_CLIENT_LIMIT, 0);
+	(void)ad_do(1, 1001, 500 * MS);
+	ck_assert_uint_eq(ncap, 1);
+	expect_error(0, TFTP_E_UNDEF);
+	ck_assert_str_eq(got(0).u.error.msg,
+	    "too many transfers from your address");
+	/* A third address finds the pool full. */
+	ck_assert_int_eq(ad_ask(3, 1000, TFTP_OP_RRQ, "f", "octet", NULL, 0,
+	    500 * MS), ADMIT_REFUSE);
+	ad_refused(STATS_R_BUSY, 0);
+	ck_assert_ptr_null(ad.reclaim);
+	(void)ad_do(3, 1000, 500 * MS);
+	ck_assert_uint_eq(ncap, 2);
+	expect_error(1, TFTP_E_UNDEF);
+	ck_assert_str_eq(got(1).u.error.msg, "server busy");
+	ck_assert_uint_eq(stats.client_limited, 1);
+	ck_assert_uint_eq(stats.server_busy, 1);
+	ck_assert_uint_eq(stats.refused_client_limit, 1);
+	ck_assert_uint_eq(stats.refused_busy, 1);
+	ck_assert_uint_eq(stats.refused, 2);
+}
+END_TEST
+
+START_TEST(admission_reclaims_an_old_dallying_upload)
+{
+	struct pkt	 p;
+	struct xfer	*up, *x;
+
+	/* 127.0.0.1 uploads a file; it dallies and counts no more. */
+	ck_assert_int_eq(ad_ask(1, 1000, TFTP_OP_WRQ, "up", "octet", NULL, 0,
+	    0), ADMIT_START);
+	up = ad_do(1, 1000, 0);
+	ck_assert_ptr_nonnull(up);
+	memset(&p, 0, sizeof p);
+	p.op = TFTP_OP_DATA;
+	p.u.data.block = 1;
+	p.u.data.data = (const uint8_t *)"abc";
+	p.u.data.len = 3;
+	ck_assert_int_eq(xfer_input(&ctx, up, &p, 1 * MS), XFER_LIVE);
+	ck_assert_int_eq(up->state, XFER_S_DALLY);
+	ck_assert_int_eq(ad_ask(2, 1000, TFTP_OP_RRQ, "f", "octet", NULL, 0,
+	    0), ADMIT_START);
+	ck_assert_ptr_nonnull(ad_do(2, 1000, 0));
+	/* Full: the upload has not dallied two timeouts yet. */
+	ck_assert_int_eq(ad_ask(3, 1000, TFTP_OP_RRQ, "f", "octet", NULL, 0,
+	    1500 * MS), ADMIT_REFUSE);
+	ad_refused(STATS_R_BUSY, 0);
+	/* Now it has: its slot goes to the request, even one refused
+	 * later for its mode. */
+	ck_assert_int_eq(ad_ask(3, 1001, TFTP_OP_RRQ, "f", "mail", NULL, 0,
+	    2001 * MS), ADMIT_REFUSE);
+	ad_refused(STATS_R_BAD_MODE, 1);
+	ck_assert_ptr_eq(ad.reclaim, up);
+	(void)ad_do(3, 1001, 2001 * MS);
+	ck_assert_uint_eq(ad_tab.active, 1);
+	ck_assert_uint_eq(stats.refused_bad_mode, 1);
+	ck_assert_uint_eq(stats.xfer_ok, 1);		/* the upload */
+	ck_assert_ptr_null(xfer_reclaimable(&ctx, 10000 * MS));
+	/* And a good one starts. */
+	ck_assert_int_eq(ad_ask(4, 1000, TFTP_OP_RRQ, "f", "octet", NULL, 0,
+	    2001 * MS), ADMIT_START);
+	x = ad_do(4, 1000, 2001 * MS);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_uint_eq(ad_tab.active, AD_SLOTS);
+}
+END_TEST
+
+START_TEST(admission_supersedes_an_idle_transfer_from_the_same_port)
+{
+	struct xfer	*x;
+
+	write_file("g", "", 0);
+	ck_assert_int_eq(ad_ask(1, 1000, TFTP_OP_RRQ, "f", "octet", NULL, 0,
+	    0), ADMIT_START);
+	x = ad_do(1, 1000, 0);
+	ck_assert_ptr_nonnull(x);
+	/* The same request is a repeat; another, at once, is a burst. */
+	ck_assert_int_eq(ad_ask(1, 1000, TFTP_OP_RRQ, "f", "OCTET", NULL, 0,
+	    50 * MS), ADMIT_REPEAT);
+	ck_assert_ptr_eq(ad.live, x);
+	ck_assert_int_eq(ad_ask(1, 1000, TFTP_OP_RRQ, "g", "octet", NULL, 0,
+	    50 * MS), ADMIT_BURST);
+	ck_assert_ptr_eq(ad.live, x);
+	ck_assert_ptr_null(ad.supersede);
+	/* Idle a while: it is replaced, and neither its slot nor its count
+	 * against the client's one transfer stands in the way. */
+	ck_assert_int_eq(ad_ask(2, 1000, TFTP_OP_RRQ, "f", "octet", NULL, 0,
+	    50 * MS), ADMIT_START);
+	ck_assert_ptr_nonnull(ad_do(2, 1000, 50 * MS));
+	ck_assert_int_eq(ad_ask(1, 1000, TFTP_OP_RRQ, "g", "octet", NULL, 0,
+	    1000 * MS), ADMIT_START);
+	ck_assert_ptr_eq(ad.supersede, x);
+	ck_assert_ptr_null(ad.reclaim);
+	drop_captured();
+	x = ad_do(1, 1000, 1000 * MS);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_str_eq(x->name, "g");
+	ck_assert_uint_eq(stats.xfer_aborted, 1);
+	ck_assert_uint_eq(ncap, 1);		/* g's DATA 1, no ERROR */
+	expect_data(0, 1, 0);
+}
+END_TEST
+
+START_TEST(admission_checks_the_request_in_order)
+{
+	static const struct pkt_opt	 bad = { "blksize", "1" };
+	struct acl			*acl = acl_new();
+	const char			*why = NULL;
+
+	ck_assert_int_eq(acl_add(acl, "allow 127.0.0.1", &why), 0);
+	ctx.read_acl = acl;
+	/* mode, then the access list, then the name, then options */
+	ck_assert_int_eq(ad_ask(2, 1000, TFTP_OP_RRQ, "../f", "mail", &bad, 1,
+	    0), ADMIT_REFUSE);
+	ad_refused(STATS_R_BAD_MODE, 1);
+	ck_assert_uint_eq(ad.code, TFTP_E_BADOP);
+	ck_assert_int_eq(ad_ask(2, 1001, TFTP_OP_RRQ, "../f", "octet", &bad,
+	    1, 0), ADMIT_REFUSE);
+	ad_refused(STATS_R_ACL, 1);
+	ck_assert_int_eq(ad_ask(1, 1000, TFTP_OP_RRQ, "../f", "octet", &bad,
+	    1, 0), ADMIT_REFUSE);
+	ad_refused(STATS_R_TRAVERSAL, 1);
+	ck_assert_int_eq(ad_ask(1, 1001, TFTP_OP_RRQ, "f", "octet", &bad, 1,
+	    0), ADMIT_REFUSE);
+	ad_refused(STATS_R_BAD_OPTION, 1);
+	ck_assert_uint_eq(ad.code, TFTP_E_OPTNEG);
+	/* Nothing was opened or sent to decide that. */
+	ck_assert_uint_eq(ncap, 0);
+	ck_assert_uint_eq(stats.rrq, 0);
+	/* Refused as a transfer: its line names what was asked. */
+	ck_assert_ptr_null(ad_do(1, 1001, 0));
+	ck_assert_uint_eq(ncap, 1);
+	expect_error(0, TFTP_E_OPTNEG);
+	ck_assert_uint_eq(stats.rrq, 1);
+	ck_assert_uint_eq(stats.refused_bad_option, 1);
+	ck_assert_uint_eq(ad_tab.active, 0);
+	ctx.read_acl = NULL;
+	acl_free(acl);
+}
+END_TEST
+
 static Suite *
 xfer_suite(void)
 {
@@ -3264,6 +3591,7 @@ xfer_suite(void)
 	TCase	*wrq = tcase_create("wrq stores atomically");
 	TCase	*req = tcase_create("requests are refused cleanly");
 	TCase	*mc = tcase_create("multicast (RFC 2090)");
+	TCase	*adm = tcase_create("admission refuses in order");
 
 	tcase_add_checked_fixture(rrq, setup, teardown);
 	tcase_add_test(rrq, rrq_without_options_sends_data_1);
@@ -3372,6 +3700,15 @@ xfer_suite(void)
 	tcase_add_test(mc, mc_shutdown_promotes_nobody);
 	tcase_add_test(mc, mc_repeated_ack_waits_for_the_timer);
 	suite_add_tcase(s, mc);
+
+	tcase_add_checked_fixture(adm, ad_setup, ad_teardown);
+	tcase_add_test(adm, admission_rate_comes_before_everything_else);
+	tcase_add_test(adm, admission_client_limit_comes_before_the_pool);
+	tcase_add_test(adm, admission_reclaims_an_old_dallying_upload);
+	tcase_add_test(adm,
+	    admission_supersedes_an_idle_transfer_from_the_same_port);
+	tcase_add_test(adm, admission_checks_the_request_in_order);
+	suite_add_tcase(s, adm);
 	return s;
 }
 
