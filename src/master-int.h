@@ -93,6 +93,7 @@ struct master_next {
 	void			*arg;
 };
 
+/* The master itself: one, on master_run's stack. */
 struct master {
 	struct conf		*conf;
 	const struct conf_source *src;

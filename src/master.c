@@ -53,7 +53,6 @@ master_alive(const struct master *m)
 	return n;
 }
 
-
 static void
 on_hello(struct chan *c, const struct chan_hdr *h, const void *body,
     void *arg)
