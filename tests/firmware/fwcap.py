@@ -15,6 +15,13 @@ number.  Prints, per client address, in order:
                                   block already sent in that transfer, and
                                   how many did not start with the file's
                                   bytes at that block's offset
+  stall CLIENT FILE gaps=N seconds=S longest=S after=B next=B
+                                  pauses of a second or more between
+                                  the server's DATA packets of a transfer
+                                  (a lost datagram waiting for a timer):
+                                  how many, their sum, and the longest,
+                                  with the last block before it and the
+                                  first block after it
 
 Options are lower-cased and sorted; a tsize in the OACK that equals the
 size of FILE under DIR prints as tsize=SIZE, so the expected lines do
@@ -70,6 +77,9 @@ def packets(path):
                 continue
             sport, dport = struct.unpack("!HH", udp[:4])
             yield src, sport, dst, dport, udp[8:], sec + frac / 1e6
+
+
+STALL_S = 1.0       # a pause between DATA packets worth reporting
 
 
 def opts_of(fields):
@@ -174,6 +184,15 @@ def main():
             best = min((c for c in (cand - 0x10000, cand, cand + 0x10000)
                         if c >= 0), key=lambda c: abs(c - top))
             x["sent"] += 1
+            # A pause before this block: what a stall cost, and where.
+            last = x.get("last_ts")
+            if last is not None and ts - last >= STALL_S:
+                gap = ts - last
+                x["gaps"] = x.get("gaps", 0) + 1
+                x["gap_s"] = x.get("gap_s", 0.0) + gap
+                if gap > x.get("longest", (0.0,))[0]:
+                    x["longest"] = (gap, x["last_blk"], best)
+            x["last_ts"], x["last_blk"] = ts, best
             # The captured start of the block must be the file's bytes
             # at its offset: a block resent with the wrong number (or
             # after the wrap, from the wrong place) shows here.
@@ -202,6 +221,13 @@ def main():
                 print("data %s %s sent=%d dup=%d badbytes=%d" % (
                     d["client"], d["file"], d["sent"], d["dup"],
                     d.get("bad", 0)))
+        for ts, _, kind, d in sorted(events, key=lambda e: (e[0], e[1])):
+            if kind == "req" and d.get("gaps"):
+                gap, after, nxt = d["longest"]
+                print("stall %s %s gaps=%d seconds=%.1f longest=%.1f "
+                      "after=%d next=%d" % (d["client"], d["file"],
+                                            d["gaps"], d["gap_s"], gap,
+                                            after, nxt))
 
 
 if __name__ == "__main__":
