@@ -99,16 +99,53 @@ usage(int code, const struct overrides *ov)
 	exit(code);
 }
 
+/* -t: everything short of binding (accounts, root, directories). */
+static int
+test_only(struct conf *conf, int verbose)
+{
+	char	*cause = NULL;
+
+	if (verbose > 0)
+		conf_dump(conf, stdout);
+	if (preflight_check(conf, PREFLIGHT_ALL, &cause) == -1) {
+		(void)fprintf(stderr, "owltftpd: %s\n", cause);
+		free(cause);
+		conf_free(conf);
+		return 1;
+	}
+	(void)fprintf(stderr, "owltftpd: configuration %s is valid\n",
+	    conf->path != NULL ? conf->path : "(defaults)");
+	conf_free(conf);
+	return 0;
+}
+
+/*
+ * A relative -c path made absolute: a reload after detaching runs in /.
+ * The buffer lives as long as the server (src.path points into it).
+ */
+static const char *
+config_path(const char *path)
+{
+	static char	 abspath[PATH_MAX + 1];
+	char		 cwd[PATH_MAX];
+
+	if (path == NULL)
+		return CONF_DEFAULT_PATH;
+	if (path[0] != '/' && getcwd(cwd, sizeof cwd) != NULL &&
+	    snprintf(abspath, sizeof abspath, "%s/%s", cwd, path) <
+	    (int)sizeof abspath)
+		return abspath;
+	return path;
+}
+
 int
 main(int argc, char **argv)
 {
 	static struct overrides	 ov;	/* src.keys point into it */
 	static struct conf_source src;	/* lives as long as the server */
-	static char		 abspath[PATH_MAX + 1];
-	char			 cwd[PATH_MAX];
 	struct conf		*conf;
 	char			*cause = NULL;
-	int			 ch, idx, test = 0, foreground = 0, rc;
+	int			 ch, idx, test = 0, foreground = 0;
 
 	overrides_load(&ov);
 	overrides_longopts(&ov);
@@ -152,33 +189,15 @@ main(int argc, char **argv)
 		usage(1, &ov);
 
 	log_init(LOG_DEST_STDERR, LOG_INFO, "owltftpd");
-	if (src.path == NULL)
-		src.path = CONF_DEFAULT_PATH;
-	else if (src.path[0] != '/' && getcwd(cwd, sizeof cwd) != NULL &&
-	    snprintf(abspath, sizeof abspath, "%s/%s", cwd, src.path) <
-	    (int)sizeof abspath)
-		src.path = abspath;	/* a reload after detaching runs in / */
+	src.path = config_path(src.path);
 	if ((conf = conf_build(&src, &cause)) == NULL) {
 		(void)fprintf(stderr, "owltftpd: %s\n", cause);
 		free(cause);
 		return 1;
 	}
 
-	if (test) {
-		if (src.verbose > 0)
-			conf_dump(conf, stdout);
-		/* Everything short of binding: accounts, root, directories. */
-		if (preflight_check(conf, PREFLIGHT_ALL, &cause) == -1) {
-			(void)fprintf(stderr, "owltftpd: %s\n", cause);
-			free(cause);
-			conf_free(conf);
-			return 1;
-		}
-		(void)fprintf(stderr, "owltftpd: configuration %s is valid\n",
-		    conf->path != NULL ? conf->path : "(defaults)");
-		conf_free(conf);
-		return 0;
-	}
+	if (test)
+		return test_only(conf, src.verbose);
 	/* Standard error until the master has detached: startup errors
 	 * must reach whoever started it.  log_format = "json" makes every
 	 * line JSON from here on. */
@@ -186,6 +205,5 @@ main(int argc, char **argv)
 	if (conf->log_format)
 		audit_set_format(AUDIT_JSON);
 	log_libevent_init();
-	rc = master_run(conf, &src, foreground, ctlcmd_table);
-	return rc;
+	return master_run(conf, &src, foreground, ctlcmd_table);
 }

@@ -150,14 +150,93 @@ print_table(char *body, const char *prefix)
 	free(copy);
 }
 
+/* The request line: the magic, then the words, then a newline. */
+static size_t
+request_line(char *line, size_t size, int argc, char **argv)
+{
+	int	 i, n;
+
+	n = snprintf(line, size, "%s", CTL_MAGIC);
+	for (i = 0; i < argc && n > 0 && (size_t)n < size; i++)
+		n += snprintf(line + n, size - (size_t)n, " %s", argv[i]);
+	if (n < 0 || (size_t)n + 1 >= size) {
+		(void)fprintf(stderr, "owlctl: command too long\n");
+		exit(2);
+	}
+	line[n++] = '\n';
+	return (size_t)n;
+}
+
+/* Connect to the socket at path and send the line; exit 2 on failure. */
+static int
+send_request(const char *path, const char *line, size_t n)
+{
+	struct sockaddr_un	 sun;
+	size_t			 off;
+	int			 fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof sun.sun_path) >=
+	    sizeof sun.sun_path) {
+		(void)fprintf(stderr, "owlctl: %s: path too long\n", path);
+		exit(2);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		(void)fprintf(stderr, "owlctl: cannot connect to %s: %s\n",
+		    path, strerror(errno));
+		exit(2);
+	}
+	for (off = 0; off < n; ) {
+		ssize_t	 w = write(fd, line + off, n - off);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1) {
+			(void)fprintf(stderr, "owlctl: write: %s\n",
+			    strerror(errno));
+			exit(2);
+		}
+		off += (size_t)w;
+	}
+	return fd;
+}
+
+/* Print the server's answer to command; the exit status it means. */
+static int
+print_reply(char *reply, size_t len, const char *command, int raw)
+{
+	char	*body;
+
+	if (strncmp(reply, "ok\n", 3) == 0 || strcmp(reply, "ok") == 0) {
+		body = reply + (reply[2] == '\n' ? 3 : 2);
+		if (!raw && strcmp(command, "workers") == 0)
+			print_table(body, "worker");
+		else if (!raw && strcmp(command, "transfers") == 0)
+			print_table(body, "transfer");
+		else
+			(void)fputs(body, stdout);
+		return 0;
+	}
+	if (strncmp(reply, "error", 5) == 0) {
+		(void)fprintf(stderr, "owlctl: %s", reply + (reply[5] == ' ' ?
+		    6 : 5));
+		if (len > 0 && reply[len - 1] != '\n')
+			(void)fputc('\n', stderr);
+		return 1;
+	}
+	(void)fprintf(stderr, "owlctl: unexpected answer from the server\n");
+	return 2;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct sockaddr_un	 sun;
-	const char		*path = OWLCTL_DEFAULT_SOCKET;
-	char			 line[CTL_LINE_MAX + 2], *reply, *body;
-	size_t			 len, off;
-	int			 ch, fd, i, raw = 0, n;
+	const char	*path = OWLCTL_DEFAULT_SOCKET;
+	char		 line[CTL_LINE_MAX + 2], *reply;
+	size_t		 len, n;
+	int		 ch, fd, raw = 0, status;
 
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -188,64 +267,11 @@ main(int argc, char **argv)
 	if (argc < 1)
 		usage(2);
 
-	n = snprintf(line, sizeof line, "%s", CTL_MAGIC);
-	for (i = 0; i < argc && n > 0 && (size_t)n < sizeof line; i++)
-		n += snprintf(line + n, sizeof line - (size_t)n, " %s",
-		    argv[i]);
-	if (n < 0 || (size_t)n + 1 >= sizeof line) {
-		(void)fprintf(stderr, "owlctl: command too long\n");
-		return 2;
-	}
-	line[n++] = '\n';
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof sun.sun_path) >=
-	    sizeof sun.sun_path) {
-		(void)fprintf(stderr, "owlctl: %s: path too long\n", path);
-		return 2;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		(void)fprintf(stderr, "owlctl: cannot connect to %s: %s\n",
-		    path, strerror(errno));
-		return 2;
-	}
-	for (off = 0; off < (size_t)n; ) {
-		ssize_t	 w = write(fd, line + off, (size_t)n - off);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1) {
-			(void)fprintf(stderr, "owlctl: write: %s\n",
-			    strerror(errno));
-			return 2;
-		}
-		off += (size_t)w;
-	}
+	n = request_line(line, sizeof line, argc, argv);
+	fd = send_request(path, line, n);
 	reply = read_reply(fd, &len);
 	(void)close(fd);
-
-	if (strncmp(reply, "ok\n", 3) == 0 || strcmp(reply, "ok") == 0) {
-		body = reply + (reply[2] == '\n' ? 3 : 2);
-		if (!raw && strcmp(argv[0], "workers") == 0)
-			print_table(body, "worker");
-		else if (!raw && strcmp(argv[0], "transfers") == 0)
-			print_table(body, "transfer");
-		else
-			(void)fputs(body, stdout);
-		free(reply);
-		return 0;
-	}
-	if (strncmp(reply, "error", 5) == 0) {
-		(void)fprintf(stderr, "owlctl: %s", reply + (reply[5] == ' ' ?
-		    6 : 5));
-		if (len > 0 && reply[len - 1] != '\n')
-			(void)fputc('\n', stderr);
-		free(reply);
-		return 1;
-	}
-	(void)fprintf(stderr, "owlctl: unexpected answer from the server\n");
+	status = print_reply(reply, len, argv[0], raw);
 	free(reply);
-	return 2;
+	return status;
 }
