@@ -3,8 +3,9 @@
  * to the final ACK.  It reaches the outside only through struct
  * xfer_ctx (a sink for datagrams, the timer heap, the files beneath the
  * root), so tests drive it with a fake sink and a fake clock.  Only
- * xfer.c writes a struct xfer (xfertab.c files it in its table, mcast.c
- * keeps the struct mcast_member in it); others read it or call here.
+ * xfer.c and its parts xfer-*.c write a struct xfer (xfertab.c files it
+ * in its table, mcast.c keeps the struct mcast_member in it); others
+ * read it or call here.
  */
 #ifndef OWL_XFER_H
 #define OWL_XFER_H

@@ -1,0 +1,107 @@
+/*
+ * The transfer module's private parts, shared by its own files only
+ * (never include this outside src/xfer.c and src/xfer-*.c: the rest of
+ * the daemon sees transfers through include/xfer.h, and only these
+ * files write a struct xfer):
+ *   xfer.c         the start (admission's verdict, the first answer), the
+ *                  packets dispatched by state, the end, and the answers
+ *                  every side sends (OACK, ACK, ERROR);
+ *   xfer-rrq.c     the read side: the file opened, DATA windows, ACKs,
+ *                  multicast master clients;
+ *   xfer-wrq.c     the write side: the upload opened, DATA taken in, the
+ *                  batch's write queue, the last block and the dally;
+ *   xfer-timer.c   round trips, timeouts and retransmissions;
+ *   xfer-report.c  the outcome: counters, the summary line, the audit event.
+ * The functions below were statics of xfer.c and keep their names (a
+ * move, not a rewrite); none leaves the module.
+ */
+#ifndef OWL_XFER_INT_H
+#define OWL_XFER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "pkt.h"
+#include "xfer.h"
+
+struct admission;
+
+/* Lines a flood could multiply, logged sparingly. */
+struct xfer_logs {
+	/* requests refused for want of a descriptor */
+	struct log_limit	 nofd;
+	uint64_t		 nofd_warned_us;
+	/* requests turned away before they were transfers */
+	struct log_limit	 refusals;
+};
+
+/* The wire number of absolute block k. */
+static inline uint16_t
+wire_block(const struct xfer *x, uint64_t k)
+{
+	if (x->opts.rollover == 1 && k > 0)
+		return (uint16_t)((k - 1) % 65535 + 1);
+	return (uint16_t)(k & 0xffff);
+}
+
+/* xfer.c: states and ends */
+void	 set_state(struct xfer *x, enum xfer_state s);
+enum xfer_result finish(struct xfer *x, enum xfer_end_result r);
+/* Answer with ERROR and end with result r (TFTP_E_NOFD: "server busy"). */
+enum xfer_result fail(struct xfer_ctx *ctx, struct xfer *x, uint16_t code,
+	    const char *msg, enum xfer_end_result r);
+/* Refuse the request at a point, with the reason that follows. */
+enum xfer_result refuse(struct xfer_ctx *ctx, struct xfer *x,
+	    enum xfer_at at, uint16_t code, const char *msg);
+/* A finished upload stays to re-ACK its last DATA, uncounted. */
+void	 dally_begin(struct xfer_ctx *ctx, struct xfer *x);
+/* Close idle cached files after an open found no descriptor: retry? */
+int	 make_room(struct xfer_ctx *ctx);
+
+/* xfer.c: answers */
+void	 send_oack(struct xfer_ctx *ctx, struct xfer *x);
+void	 send_ack(struct xfer_ctx *ctx, struct xfer *x, uint64_t k);
+
+/* xfer-rrq.c: the read side */
+enum xfer_result open_read(struct xfer_ctx *ctx, struct xfer *x,
+	    const struct admission *a, uint64_t now);
+/* Send blocks from..from+count-1 as one run; -1: the file failed. */
+int	 send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from,
+	    size_t count);
+/* n DATA packets of blocks sent before left again. */
+void	 count_dup(struct xfer_ctx *ctx, struct xfer *x, uint64_t n);
+/* Send the window that starts after the last ACKed block; the timer. */
+enum xfer_result send_window(struct xfer_ctx *ctx, struct xfer *x,
+	    uint64_t now);
+enum xfer_result rrq_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w,
+	    uint64_t now);
+enum xfer_result mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w,
+	    uint64_t now);
+/* x takes over from prev (leaving) as its session's master client. */
+void	 mc_promote(struct xfer_ctx *ctx, struct xfer *x,
+	    const struct xfer *prev, uint64_t now);
+
+/* xfer-wrq.c: the write side */
+enum xfer_result open_upload(struct xfer_ctx *ctx, struct xfer *x,
+	    const struct admission *a);
+enum xfer_result wrq_data(struct xfer_ctx *ctx, struct xfer *x,
+	    const struct pkt *p, uint64_t now);
+/* Forget x's queued blocks: it is ending. */
+void	 wq_drop(struct xfer_ctx *ctx, const struct xfer *x);
+
+/* xfer-timer.c: round trips and the timer */
+void	 arm(struct xfer_ctx *ctx, struct xfer *x, uint64_t now);
+/* The client's timeout, else ours (always ours for multicast). */
+uint64_t base_rto(const struct xfer_ctx *ctx, const struct xfer *x);
+/* Something that expects an answer left just now, for the first time. */
+void	 mark_sent(struct xfer *x, uint64_t now);
+/* The timeout after progress: the client's, else from the round trip. */
+uint64_t adapted_rto(const struct xfer_ctx *ctx, const struct xfer *x);
+/* Progress: a round trip sample if any, and no more backoff. */
+void	 rtt_progress(struct xfer_ctx *ctx, struct xfer *x, uint64_t now);
+
+/* xfer-report.c: count the outcome, log and audit it, once. */
+void	 report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now);
+
+#endif /* OWL_XFER_INT_H */
