@@ -1,7 +1,7 @@
 /*
- * A transfer's outcome, reported once: the counters, the summary line
- * (sparingly when floods could multiply it) and the audit event of a
- * transfer or a refused request.
+ * A transfer's outcome, reported once: the counters, and the event of a
+ * transfer or a refused request (logev.h: the summary line and the audit
+ * event from one set of fields), sparingly when floods could multiply it.
  */
 #include "config.h"
 
@@ -9,11 +9,9 @@
 #include <sys/socket.h>
 
 #include <stdint.h>
-#include <stdio.h>
-#include <string.h>
 
-#include "audit.h"
 #include "log.h"
+#include "logev.h"
 #include "opt.h"
 #include "sock.h"
 #include "stats.h"
@@ -30,7 +28,7 @@ static const char *const result_names[] = {
 #undef XFER_X_RNAME
 };
 
-static void	 audit_asked(struct audit_buf *, const struct xfer *, uint64_t);
+static void	 event_asked(struct logev *, const struct xfer *, uint64_t);
 
 static void
 count_end(struct xfer_ctx *ctx, const struct xfer *x)
@@ -66,66 +64,61 @@ count_end(struct xfer_ctx *ctx, const struct xfer *x)
 
 /* One granted option as a member of the event's "options" object. */
 static void
-audit_option(void *arg, const char *name, const char *text, uint64_t num)
+event_option(void *arg, const char *name, const char *text, uint64_t num)
 {
 	if (text != NULL)
-		audit_str(arg, name, text);
+		logev_str(arg, name, text);
 	else
-		audit_u64(arg, name, num);
+		logev_u64(arg, name, num);
 }
 
 /*
- * The audit event of a finished transfer ("transfer"), or of a refused
- * request ("refused"): one shape.  What was asked (file to send_failed)
- * is there when the request got as far as the pool (x->op set); a
- * request turned away before has only its peer and the outcome, and no
- * error_code when dropped without an answer.
+ * The event of a finished transfer ("transfer"), or of a refused request
+ * ("refused"): one shape.  What was asked (file to send_failed) is there
+ * when the request got as far as the pool (x->op set); a request turned
+ * away before has only its peer and the outcome, its text line is a
+ * sentence, and it has no error_code when dropped without an answer.
+ * peer is the caller's: it must outlive logev_emit().
  */
 static void
-audit_event(const struct xfer *x, uint64_t now)
+event_fields(struct logev *e, const struct xfer *x, const char *peer,
+    uint64_t now)
 {
-	struct audit_buf	 b;
-	char			 peer[64];
-
-	audit_begin(&b, x->result == XFER_END_REFUSED ||
-	    x->result == XFER_END_DROPPED ? "refused" : "transfer");
-	audit_str(&b, "peer", sock_ntop((const struct sockaddr *)&x->peer,
-	    peer, sizeof peer));
+	logev_str(e, "peer", peer);
 	if (x->op != 0)
-		audit_asked(&b, x, now);
-	audit_str(&b, "result", result_names[x->result]);
+		event_asked(e, x, now);
+	logev_str(e, "result", result_names[x->result]);
 	if (x->result != XFER_END_DROPPED)
-		audit_u64(&b, "error_code", x->result == XFER_END_OK ? 0 :
+		logev_u64(e, "error_code", x->result == XFER_END_OK ? 0 :
 		    x->errcode);
 	if (x->result == XFER_END_PEER_ERROR) {
 		if (x->peer_msg[0] != '\0')
-			audit_str(&b, "error", x->peer_msg);
+			logev_client(e, "error", x->peer_msg);
 	} else if (x->errmsg != NULL && x->result != XFER_END_OK)
-		audit_str(&b, "error", x->errmsg);
+		logev_str(e, "error", x->errmsg);
 	if (x->refusal != STATS_R_NONE)
-		audit_str(&b, "reason", stats_refusal_str(x->refusal));
+		logev_str(e, "reason", stats_refusal_str(x->refusal));
 	if (x->detail != NULL)
-		audit_str(&b, "detail", x->detail);
-	audit_emit(&b);
+		logev_str(e, "detail", x->detail);
 }
 
-/* What a request asked for and what came of it, in an audit event. */
+/* What a request asked for and what came of it. */
 static void
-audit_asked(struct audit_buf *b, const struct xfer *x, uint64_t now)
+event_asked(struct logev *e, const struct xfer *x, uint64_t now)
 {
-	audit_str(b, "file", x->name);
+	logev_client(e, "file", x->name);
 	if (x->path[0] != '\0')
-		audit_str(b, "path", x->path);
-	audit_str(b, "op", x->op == TFTP_OP_RRQ ? "rrq" : "wrq");
-	audit_str(b, "mode", x->netascii ? "netascii" : "octet");
-	audit_obj_begin(b, "options");
-	opt_each(&x->opts, audit_option, b);
-	audit_obj_end(b);
-	audit_u64(b, "bytes", x->bytes);
-	audit_u64(b, "duration_ms", (now - x->start_us) / 1000);
-	audit_u64(b, "retransmits", x->retrans);
-	audit_u64(b, "dup", x->dup);
-	audit_u64(b, "send_failed", x->send_failed);
+		logev_client(e, "path", x->path);
+	logev_str(e, "op", x->op == TFTP_OP_RRQ ? "rrq" : "wrq");
+	logev_str(e, "mode", x->netascii ? "netascii" : "octet");
+	logev_obj_begin(e, "options");
+	opt_each(&x->opts, event_option, e);
+	logev_obj_end(e);
+	logev_u64(e, "bytes", x->bytes);
+	logev_u64(e, "duration_ms", (now - x->start_us) / 1000);
+	logev_u64(e, "retransmits", x->retrans);
+	logev_u64(e, "dup", x->dup);
+	logev_u64(e, "send_failed", x->send_failed);
 }
 
 /*
@@ -153,9 +146,9 @@ nofd_log_ok(struct xfer_ctx *ctx, uint64_t now)
 void
 report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
-	char	 peer[64], name[XFER_LOGNAME_MAX * 4 + 1], opts[160];
-	char	 path[XFER_LOGNAME_MAX * 4 + 1], why[96];
-	int	 quiet;
+	struct logev	 e;
+	char		 peer[64];
+	int		 quiet;
 
 	if (x->reported)
 		return;
@@ -171,43 +164,13 @@ report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	/* A peer ERROR right after our OACK is how UEFI firmware ends a
 	 * tsize probe: routine, so only at debug level. */
 	quiet = x->result == XFER_END_PEER_ERROR && x->oack && x->bytes == 0;
-	if (audit_wanted())
-		audit_event(x, now);
-	if (x->op == 0) {
-		if (!audit_json_log())
-			log_info("request from %s refused: %s reason=%s",
-			    sock_ntop((struct sockaddr *)&x->peer, peer,
-			    sizeof peer), x->errmsg,
-			    stats_refusal_str(x->refusal));
+	logev_begin(&e, x->result == XFER_END_REFUSED ||
+	    x->result == XFER_END_DROPPED ? "refused" : "transfer",
+	    quiet ? LOG_DEBUG : LOG_INFO);
+	logev_text(&e, x->op == 0 ? LOGEV_TEXT_REFUSED : LOGEV_TEXT_TRANSFER);
+	if (!logev_wanted(&e))
 		return;
-	}
-	if (!audit_json_log() && log_enabled(quiet ? LOG_DEBUG : LOG_INFO)) {
-		opt_format(&x->opts, opts, sizeof opts);
-		(void)sock_ntop((struct sockaddr *)&x->peer, peer, sizeof peer);
-		(void)log_escape(x->name, strlen(x->name), name, sizeof name);
-		path[0] = '\0';
-		if (x->path[0] != '\0')
-			(void)log_escape(x->path, strlen(x->path), path,
-			    sizeof path);
-		why[0] = '\0';
-		if (x->refusal != STATS_R_NONE)
-			(void)snprintf(why, sizeof why, " reason=%s%s%s%s",
-			    stats_refusal_str(x->refusal),
-			    x->detail != NULL ? " detail=\"" : "",
-			    x->detail != NULL ? x->detail : "",
-			    x->detail != NULL ? "\"" : "");
-		(quiet ? log_debug : log_info)("xfer end peer=%s op=%s file=%s"
-		    "%s%s mode=%s opts=\"%s\" bytes=%llu ms=%llu retrans=%llu "
-		    "dup=%llu send_failed=%llu result=%s code=%u%s", peer,
-		    x->op == TFTP_OP_RRQ ? "rrq" : "wrq", name,
-		    path[0] != '\0' ? " path=" : "", path,
-		    x->netascii ? "netascii" : "octet", opts,
-		    (unsigned long long)x->bytes,
-		    (unsigned long long)(now - x->start_us) / 1000,
-		    (unsigned long long)x->retrans,
-		    (unsigned long long)x->dup,
-		    (unsigned long long)x->send_failed,
-		    result_names[x->result], x->result == XFER_END_OK ? 0 :
-		    x->errcode, why);
-	}
+	(void)sock_ntop((const struct sockaddr *)&x->peer, peer, sizeof peer);
+	event_fields(&e, x, peer, now);
+	logev_emit(&e);
 }

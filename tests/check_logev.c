@@ -84,7 +84,7 @@ transfer(struct logev *e, const struct fake_xfer *x)
 		logev_str(e, "detail", x->detail);
 }
 
-/* A request refused before it was a transfer, as worker.c's refusal(). */
+/* A request refused before it was a transfer, as xfer-report.c renders it. */
 static void
 refusal(struct logev *e, const char *peer, const char *why, int code,
     const char *reason)
