@@ -1,5 +1,5 @@
 /*
- * Unit tests for fs.c: name normalization, confinement beneath the root,
+ * Unit tests for fs*.c: name normalization, confinement beneath the root,
  * read opens (octet and netascii), atomic uploads and the reserved
  * temporary names.
  *

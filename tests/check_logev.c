@@ -23,7 +23,7 @@
 #include "logev.h"
 #include "logfile.h"
 
-/* What report() in xfer.c knows about a finished transfer. */
+/* What report() in xfer-report.c knows about a finished transfer. */
 struct fake_opt {
 	const char	*name;
 	const char	*text;		/* NULL: a number */
@@ -46,7 +46,7 @@ struct fake_xfer {
 	int			 quiet;
 };
 
-/* The transfer event as xfer.c's report() is to build it. */
+/* The transfer event as report() in xfer-report.c builds it. */
 static void
 transfer(struct logev *e, const struct fake_xfer *x)
 {
@@ -278,7 +278,7 @@ START_TEST(transfer_renders_as_today)
 }
 END_TEST
 
-/* Requests refused before they were transfers (worker.c). */
+/* Requests refused before they were transfers (xfer-report.c). */
 static const struct refusal_case {
 	const char	*peer;
 	const char	*why;

@@ -1,5 +1,5 @@
 /*
- * Unit tests for file name rewriting (src/remap.c).  Output buffers at a
+ * Unit tests for file name rewriting (src/remap*.c).  Output buffers at a
  * boundary are allocated at exactly outlen bytes so that an overrun shows
  * up under valgrind or ASan:
  *	CK_FORK=no valgrind --leak-check=full --error-exitcode=1 ./check_remap

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for file name rewriting (src/remap.c).
+ * libFuzzer harness for file name rewriting (src/remap*.c).
  *
  * Input: a flags byte, then NUL-separated strings
  *	name NUL client NUL [regex NUL replacement NUL rule-flags NUL]...
