@@ -89,7 +89,7 @@ struct admission {
 
 /*
  * Decide on req from peer at now; blksize_max is the largest blksize for
- * the interface it came in on (it replaces ctx->limits' for it).
+ * the interface it came in on (it replaces ctx->conf->limits' for it).
  */
 void		 admit_request(const struct admit_policy *,
 		    const struct pkt *req, const struct sockaddr *peer,

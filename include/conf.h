@@ -16,9 +16,7 @@
 #include <stdio.h>
 
 #include "fs.h"
-
-struct acl;
-struct remap;
+#include "xfer-conf.h"
 
 #define CONF_DEFAULT_PATH	SYSCONFDIR "/owltftpd/owltftpd.conf"
 #define CONF_LISTEN_MAX		16
@@ -78,25 +76,18 @@ struct conf {
 	char			*group;		/* NULL: the user's group */
 	int			 chroot;
 
-	/* uploads */
-	enum fs_upload_policy	 uploads;
-	int			 permission_check;	/* world bits decide
-							   (tftpd-hpa) */
-	int			 upload_fsync;
-	mode_t			 umask;
-	uint64_t		 max_upload_size;	/* 0 = no limit */
+	/*
+	 * What transfers read (xfer-conf.h): uploads, the option limits,
+	 * the timers, unique_root, the access lists and remap.  Workers
+	 * lend it to their transfers as it is.
+	 */
+	struct xfer_conf	 xfer;
 
 	/* protocol */
-	unsigned		 blksize_max;	/* 0: from the MTU */
-	unsigned		 windowsize_max;
-	unsigned		 timeout_ms;	/* first retransmit timeout */
-	unsigned		 rto_min_ms;	/* floor once it adapts */
-	unsigned		 retries;
 	unsigned		 max_transfers;	/* in all; workers share it */
 	unsigned		 max_transfers_per_client;	/* 0 = none */
 	unsigned		 request_rate;	/* per client per s, 0 = none */
 	unsigned		 request_burst;
-	int			 unique_root;	/* 1: root/CLIENT/ first */
 	struct conf_port_range	 port_range;
 	int			 single_port;
 
@@ -104,10 +95,7 @@ struct conf {
 	int			 so_rcvbuf;
 	int			 so_sndbuf;
 
-	/* policy: built from the file at load, never NULL after conf_new() */
-	struct acl		*read_acl;	/* empty: everyone may read */
-	struct acl		*write_acl;	/* empty: everyone may write */
-	struct remap		*remap;		/* rules + built-in switches */
+	/* policy: what conf->xfer.remap is built from */
 	int			 remap_strip_nonprint;
 	int			 remap_backslash;
 	int			 remap_lowercase;

@@ -2,10 +2,10 @@
  * The transfer state machine: one struct xfer per RRQ/WRQ, from request
  * to the final ACK.  It reaches the outside only through struct
  * xfer_ctx (a sink for datagrams, the timer heap, the files beneath the
- * root), so tests drive it with a fake sink and a fake clock.  Only
- * xfer.c and its parts xfer-*.c write a struct xfer (xfertab.c files it
- * in its table, mcast.c keeps the struct mcast_member in it); others
- * read it or call here.
+ * root, the settings of xfer-conf.h), so tests drive it with a fake sink
+ * and a fake clock.  Only xfer.c and its parts xfer-*.c write a struct
+ * xfer (xfertab.c files it in its table, mcast.c keeps the struct
+ * mcast_member in it); others read it or call here.
  */
 #ifndef OWL_XFER_H
 #define OWL_XFER_H
@@ -23,6 +23,7 @@
 #include "netascii.h"
 #include "opt.h"
 #include "timer.h"
+#include "xfer-conf.h"
 
 #define XFER_STATES(X)							\
 	X(IDLE,		"idle")		/* in the pool */		\
@@ -67,11 +68,9 @@ enum xfer_result {
 #define XFER_LOGNAME_MAX	256	/* file name kept for the log line */
 #define XFER_PEERMSG_MAX	64	/* a peer ERROR's text kept for the audit */
 
-struct acl;
 struct chan_xfer_rec;
 struct clients;
 struct fcache;
-struct remap;
 struct stats;
 struct xfer;
 struct xfer_logs;
@@ -114,20 +113,11 @@ struct xfer_ctx {
 	struct timer_heap	*timers;
 	struct stats		*stats;
 	int			 rootfd;
-	enum fs_upload_policy	 uploads;
-	int			 perm_check;	/* permission_check: world bits */
-	int			 upload_fsync;
-	mode_t			 umask;
-	struct opt_limits	 limits;
-	unsigned		 timeout_ms;	/* when the client sets none */
-	unsigned		 rto_min_ms;	/* floor of the adapted timeout */
-	int			 unique_root;	/* root/CLIENT/ first */
-	const struct acl	*read_acl;	/* NULL: everyone */
-	const struct acl	*write_acl;
-	const struct remap	*remap;		/* NULL: names as sent */
+	const struct xfer_conf	*conf;		/* the settings: the worker's
+						   conf->xfer, which outlives
+						   the context */
 	struct fcache		*fcache;	/* NULL: open every time */
 	struct mcast		*mcast;		/* NULL: RFC 2090 off */
-	unsigned		 retries;
 	struct clients		*clients;	/* live transfers per address;
 						   NULL: not counted */
 	/* xfer.c's own, set up by xfer_ctx_init() */

@@ -140,8 +140,8 @@ static int
 admit_acl(const struct xfer_ctx *ctx, uint16_t op,
     const struct sockaddr *peer, struct admission *a)
 {
-	const struct acl	*acl = op == TFTP_OP_RRQ ? ctx->read_acl :
-				    ctx->write_acl;
+	const struct acl	*acl = op == TFTP_OP_RRQ ? ctx->conf->read_acl :
+				    ctx->conf->write_acl;
 
 	if (acl == NULL || acl_allows(acl, peer))
 		return 0;
@@ -160,10 +160,10 @@ admit_name(const struct xfer_ctx *ctx, const struct pkt *p,
 	enum remap_result	 rr;
 	enum tftp_err		 e;
 
-	if (ctx->remap != NULL) {
+	if (ctx->conf->remap != NULL) {
 		if (sock_ntoa(peer, client, sizeof client) == NULL)
 			client[0] = '\0';
-		rr = remap_apply(ctx->remap, p->op == TFTP_OP_RRQ ?
+		rr = remap_apply(ctx->conf->remap, p->op == TFTP_OP_RRQ ?
 		    REMAP_OP_READ : REMAP_OP_WRITE, name, client, remapped,
 		    sizeof remapped);
 		if (rr == REMAP_DENIED)
@@ -192,7 +192,7 @@ static int
 admit_options(const struct xfer_ctx *ctx, const struct pkt *p,
     unsigned blksize_max, struct admission *a)
 {
-	struct opt_limits	 lim = ctx->limits;
+	struct opt_limits	 lim = ctx->conf->limits;
 	const char		*why = NULL;
 	enum tftp_err		 e;
 
@@ -228,7 +228,7 @@ admit_unique_root(const struct xfer_ctx *ctx, uint16_t op,
 {
 	char	 client[INET6_ADDRSTRLEN];
 
-	if (!ctx->unique_root)
+	if (!ctx->conf->unique_root)
 		return 0;
 	if (sock_ntoa(peer, client, sizeof client) == NULL ||
 	    snprintf(a->client_path, sizeof a->client_path, "%s/%s", client,

@@ -5,8 +5,9 @@
  * .flag is an owltftpd --FLAG option), the defaults, conf_dump() and
  * owltftpd -h are all driven by it, and check_conf holds the sample file
  * and owltftpd(8)'s synopsis to it.  To add a key, add its field to
- * struct conf and a row here; document it in owltftpd.conf(5) and
- * conf/owltftpd.conf (and a flag in owltftpd(8)).
+ * struct conf (to struct xfer_conf, xfer-conf.h, if transfers read it)
+ * and a row here; document it in owltftpd.conf(5) and conf/owltftpd.conf
+ * (and a flag in owltftpd(8)).
  */
 #include "config.h"
 
@@ -86,42 +87,43 @@ const struct conf_entry conf_table[] = {
 	  .dflt = "false", CONF_FIELD(chroot),
 	  .help = "chroot the workers into root" },
 	{ .name = "uploads", .type = CONF_T_CHOICE, .dflt = "off",
-	  .choices = conf_uploads_choices, CONF_FIELD(uploads),
+	  .choices = conf_uploads_choices, CONF_FIELD(xfer.uploads),
 	  .flag = "uploads", .arg = "POLICY",
 	  .help = "write requests: off, create (new files only), overwrite "
 	  "(new files and existing ones) or existing (existing files only)" },
 	{ .name = "permission_check", .type = CONF_T_BOOL, .min = 0,
-	  .max = 1, .dflt = "true", CONF_FIELD(permission_check),
+	  .max = 1, .dflt = "true", CONF_FIELD(xfer.permission_check),
 	  .help = "serve only world-readable files, replace only "
 	  "world-writable ones and create only files umask leaves "
 	  "world-writable, as tftpd-hpa does without --permissive" },
 	{ .name = "upload_fsync", .type = CONF_T_BOOL, .min = 0, .max = 1,
-	  .dflt = "true", CONF_FIELD(upload_fsync),
+	  .dflt = "true", CONF_FIELD(xfer.upload_fsync),
 	  .help = "fsync an upload before it becomes visible" },
 	{ .name = "umask", .type = CONF_T_OCTAL, .min = 0, .max = 0777,
-	  .dflt = "022", CONF_FIELD(umask),
+	  .dflt = "022", CONF_FIELD(xfer.umask),
 	  .help = "mask applied to the mode 0666 of uploaded files" },
 	{ .name = "max_upload_size", .type = CONF_T_INT, .min = 0,
-	  .max = INT64_MAX, .dflt = "0", CONF_FIELD(max_upload_size),
+	  .max = INT64_MAX, .dflt = "0",
+	  CONF_FIELD(xfer.limits.max_upload_size),
 	  .help = "largest upload in bytes (0: no limit)" },
 	{ .name = "blksize_max", .type = CONF_T_INT, .min = 0, .max = 65464,
-	  .dflt = "0", CONF_FIELD(blksize_max), .flag = "blksize-max",
-	  .arg = "N",
+	  .dflt = "0", CONF_FIELD(xfer.limits.blksize_max),
+	  .flag = "blksize-max", .arg = "N",
 	  .help = "largest blksize option granted (RFC 2348); 0: what fits "
 	  "the MTU of the interface the request came in on" },
 	{ .name = "windowsize_max", .type = CONF_T_INT, .min = 1,
-	  .max = 65535, .dflt = "64", CONF_FIELD(windowsize_max),
+	  .max = 65535, .dflt = "64", CONF_FIELD(xfer.limits.windowsize_max),
 	  .flag = "windowsize-max", .arg = "N",
 	  .help = "largest windowsize option granted (RFC 7440)" },
 	{ .name = "timeout_ms", .type = CONF_T_INT, .min = 10, .max = 255000,
-	  .dflt = "1000", CONF_FIELD(timeout_ms),
+	  .dflt = "1000", CONF_FIELD(xfer.timeout_ms),
 	  .help = "first retransmit timeout when the client asks none" },
 	{ .name = "rto_min_ms", .type = CONF_T_INT, .min = 1, .max = 60000,
-	  .dflt = "200", CONF_FIELD(rto_min_ms),
+	  .dflt = "200", CONF_FIELD(xfer.rto_min_ms),
 	  .help = "floor of the retransmit timeout once it adapts to the "
 	  "measured round trip" },
 	{ .name = "retries", .type = CONF_T_INT, .min = 1, .max = 100,
-	  .dflt = "5", CONF_FIELD(retries),
+	  .dflt = "5", CONF_FIELD(xfer.retries),
 	  .help = "retransmissions before a transfer is abandoned" },
 	{ .name = "max_transfers", .type = CONF_T_INT, .min = 1,
 	  .max = 1048576, .dflt = "16384", CONF_FIELD(max_transfers),
@@ -140,7 +142,7 @@ const struct conf_entry conf_table[] = {
 	  .help = "requests a client address may send at once before "
 	  "request_rate applies" },
 	{ .name = "unique_root", .type = CONF_T_CHOICE, .dflt = "off",
-	  .choices = conf_unique_root_choices, CONF_FIELD(unique_root),
+	  .choices = conf_unique_root_choices, CONF_FIELD(xfer.unique_root),
 	  .help = "off, or ip: serve root/CLIENT-ADDRESS/ first, falling "
 	  "back to root for reads" },
 	{ .name = "port_range", .type = CONF_T_PORTRANGE, .min = 0, .max = 11,
@@ -158,15 +160,15 @@ const struct conf_entry conf_table[] = {
 	  .max = 1073741824, .dflt = "4194304", CONF_FIELD(so_sndbuf),
 	  .help = "socket send buffer in bytes (0: kernel default)" },
 	{ .name = "read_acl", .type = CONF_T_ACL, .dflt = NULL,
-	  CONF_FIELD(read_acl), CONF_AUX(read_acl),
+	  CONF_FIELD(xfer.read_acl), CONF_AUX(read_acl),
 	  .help = "who may read: \"allow|deny CIDR|all\" rules, first match "
 	  "wins (empty: everyone)" },
 	{ .name = "write_acl", .type = CONF_T_ACL, .dflt = NULL,
-	  CONF_FIELD(write_acl), CONF_AUX(write_acl),
+	  CONF_FIELD(xfer.write_acl), CONF_AUX(write_acl),
 	  .help = "who may write: \"allow|deny CIDR|all\" rules, first match "
 	  "wins (empty: everyone)" },
 	{ .name = "remap", .type = CONF_T_REMAP, .dflt = NULL,
-	  CONF_FIELD(remap), CONF_AUX(remap),
+	  CONF_FIELD(xfer.remap), CONF_AUX(remap),
 	  .help = "file name rewriting rules: a list of { match; replace; "
 	  "op; action; icase; last; global; } groups" },
 	{ .name = "remap_strip_nonprint", .type = CONF_T_BOOL, .min = 0,

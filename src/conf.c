@@ -208,7 +208,7 @@ out:
 
 /*
  * remap_file's rules, then the rules of remap (kept as written, so they
- * compile again), into a new remap that replaces conf->remap.  The file
+ * compile again), into a new remap that replaces conf->xfer.remap.  The file
  * is read at every load, so a reload takes its changes (as in.tftpd
  * rereads its map file on SIGHUP).
  */
@@ -236,8 +236,8 @@ conf_remap_file(struct conf *conf, char **cause)
 	}
 	free(text);
 	conf_remap_compile(rm, &CONF_PRIV(conf)->remap);
-	remap_free(conf->remap);
-	conf->remap = rm;
+	remap_free(conf->xfer.remap);
+	conf->xfer.remap = rm;
 	return 0;
 }
 
@@ -661,11 +661,11 @@ conf_value_init(struct conf_value *v)
 	memset(v, 0, sizeof *v);
 }
 
-/* Give conf->remap the built-in switches' current values. */
+/* Give conf->xfer.remap the built-in switches' current values. */
 static void
 conf_sync(struct conf *conf)
 {
-	remap_set_builtins(conf->remap, conf->remap_strip_nonprint,
+	remap_set_builtins(conf->xfer.remap, conf->remap_strip_nonprint,
 	    conf->remap_backslash, conf->remap_lowercase);
 }
 

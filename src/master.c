@@ -321,7 +321,7 @@ proc_exited(struct master *m, struct wproc *p, int status)
 	    m->stopping);
 	/* Its temporary upload files, unless it cannot have made any
 	 * (gated workers of a new generation never read a request). */
-	if (!clean && !p->pending && (m->conf->uploads != FS_UPLOAD_OFF ||
+	if (!clean && !p->pending && (m->conf->xfer.uploads != FS_UPLOAD_OFF ||
 	    p->generation != m->generation))
 		(void)tmpclean_sweep(m->conf->root, p->pid);
 	if (p->pending && m->next != NULL) {

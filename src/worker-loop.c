@@ -222,8 +222,8 @@ blksize_limit(struct worker *w, const struct io_local *local, int fd,
 	struct mtu_entry	*e;
 	int			 mtu, blk;
 
-	if (w->conf->blksize_max != 0)
-		return w->conf->blksize_max;
+	if (w->conf->xfer.limits.blksize_max != 0)
+		return w->conf->xfer.limits.blksize_max;
 	if (local->ifindex <= 0 || fd == -1)
 		return OPT_BLKSIZE_MAX;
 	e = &w->mtu[(unsigned)local->ifindex % WORKER_MTU_CACHE];

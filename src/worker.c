@@ -321,7 +321,7 @@ alloc_state(struct worker *w, size_t *cachedp)
 	return 0;
 }
 
-/* The transfers' context: this worker's tables, the configuration's limits. */
+/* The transfers' context: this worker's tables, the conf's settings. */
 static void
 wire_ctx(struct worker *w)
 {
@@ -331,26 +331,14 @@ wire_ctx(struct worker *w)
 	w->ctx.timers = &w->timers;
 	w->ctx.stats = &w->stats;
 	w->ctx.rootfd = w->rootfd;
-	w->ctx.uploads = conf->uploads;
-	w->ctx.perm_check = conf->permission_check;
-	fcache_set_world(w->fcache, conf->permission_check);
-	w->ctx.upload_fsync = conf->upload_fsync;
-	w->ctx.umask = conf->umask;
-	w->ctx.limits.blksize_max = conf->blksize_max;
-	w->ctx.limits.windowsize_max = conf->windowsize_max;
-	w->ctx.limits.max_upload_size = conf->max_upload_size;
-	w->ctx.timeout_ms = conf->timeout_ms;
-	w->ctx.rto_min_ms = conf->rto_min_ms;
-	w->ctx.unique_root = conf->unique_root;
-	w->ctx.read_acl = conf->read_acl;
-	w->ctx.write_acl = conf->write_acl;
-	w->ctx.remap = conf->remap;
+	/* conf is this generation's, kept until worker_main() returns. */
+	w->ctx.conf = &conf->xfer;
+	fcache_set_world(w->fcache, conf->xfer.permission_check);
 	w->ctx.fcache = w->fcache;
 	w->ctx.clients = w->clients;
 	w->admit.xfer = &w->ctx;
 	w->admit.tab = &w->tab;
 	w->admit.max_per_client = conf->max_transfers_per_client;
-	w->ctx.retries = conf->retries;
 }
 
 int

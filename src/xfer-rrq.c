@@ -340,16 +340,17 @@ static enum tftp_err
 open_for_read(struct xfer_ctx *ctx, struct xfer *x, const char *path,
     uint64_t now)
 {
+	int		 world = ctx->conf->permission_check;
 	enum tftp_err	 e;
 
 	if (ctx->fcache != NULL && !x->netascii)
 		return fcache_open(ctx->fcache, ctx->rootfd, path, now, &x->fd,
 		    &x->size, &x->fce);
-	e = fs_open_read(ctx->rootfd, path, x->netascii, ctx->perm_check,
-	    &x->fd, &x->size, NULL);
+	e = fs_open_read(ctx->rootfd, path, x->netascii, world, &x->fd,
+	    &x->size, NULL);
 	if (e == TFTP_E_NOFD && make_room(ctx))
-		e = fs_open_read(ctx->rootfd, path, x->netascii,
-		    ctx->perm_check, &x->fd, &x->size, NULL);
+		e = fs_open_read(ctx->rootfd, path, x->netascii, world, &x->fd,
+		    &x->size, NULL);
 	return e;
 }
 

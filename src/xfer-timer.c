@@ -38,7 +38,7 @@ base_rto(const struct xfer_ctx *ctx, const struct xfer *x)
 {
 	if (client_rto(x))
 		return x->opts.timeout_us;
-	return (uint64_t)ctx->timeout_ms * 1000;
+	return (uint64_t)ctx->conf->timeout_ms * 1000;
 }
 
 /* Something that expects an answer left just now, for the first time. */
@@ -94,7 +94,7 @@ adapted_rto(const struct xfer_ctx *ctx, const struct xfer *x)
 
 	if (x->srtt_us == 0 || client_rto(x))
 		return base;
-	lo = (uint64_t)ctx->rto_min_ms * 1000;
+	lo = (uint64_t)ctx->conf->rto_min_ms * 1000;
 	hi = base * XFER_RTO_BACKOFF_CAP;
 	rto = x->srtt_us + 4 * x->rttvar_us;
 	if (rto < lo)
@@ -127,8 +127,8 @@ xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	 * would have had without adaptation: a fast-adapted timeout must
 	 * not turn a busy client's pause into a failed transfer.
 	 */
-	if (++x->tries > ctx->retries && now - x->progress_at >=
-	    base_rto(ctx, x) * (ctx->retries + 1))
+	if (++x->tries > ctx->conf->retries && now - x->progress_at >=
+	    base_rto(ctx, x) * (ctx->conf->retries + 1))
 		return fail(ctx, x, TFTP_E_UNDEF, "timed out",
 		    XFER_END_TIMEOUT);
 	/*
@@ -191,7 +191,7 @@ xfer_repeat(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	 * give up after a few of their own timeouts.  A burst of copies of
 	 * the request gets one answer; later ones at most one per rto_min.
 	 */
-	if (now - last < (uint64_t)ctx->rto_min_ms * 1000)
+	if (now - last < (uint64_t)ctx->conf->rto_min_ms * 1000)
 		return;
 	switch (x->state) {
 	case XFER_S_OACK_SENT:

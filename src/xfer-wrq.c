@@ -86,8 +86,8 @@ wrq_store(struct xfer_ctx *ctx, struct xfer *x, const uint8_t *data,
 	uint8_t		 conv[PKT_DATA_MAX + 1];
 	enum tftp_err	 e;
 
-	if (ctx->limits.max_upload_size != 0 &&
-	    x->bytes + len > ctx->limits.max_upload_size) {
+	if (ctx->conf->limits.max_upload_size != 0 &&
+	    x->bytes + len > ctx->conf->limits.max_upload_size) {
 		/* Not a refusal (data moved), but the same reason. */
 		x->refusal = xfer_refusal(XFER_AT_UPLOAD_SIZE, TFTP_E_DISKFULL,
 		    ctx);
@@ -127,7 +127,8 @@ wrq_last(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	    (e = fs_upload_write(&x->up, tail, n)) != TFTP_E_NONE)
 		return fail(ctx, x, e, NULL, XFER_END_ERROR);
 	/* Commit before the final ACK: a client told "done" has a file. */
-	e = fs_upload_commit(&x->up, ctx->upload_fsync, ctx->uploads);
+	e = fs_upload_commit(&x->up, ctx->conf->upload_fsync,
+	    ctx->conf->uploads);
 	if (e != TFTP_E_NONE)
 		return fail(ctx, x, e, NULL, XFER_END_ERROR);
 	send_ack(ctx, x, x->expect - 1);
@@ -213,14 +214,15 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 enum xfer_result
 open_upload(struct xfer_ctx *ctx, struct xfer *x, const struct admission *a)
 {
-	enum tftp_err	 e;
+	const struct xfer_conf	*set = ctx->conf;
+	enum tftp_err		 e;
 
 	x->opts.accepted &= ~OPT_F_MULTICAST;
-	e = fs_upload_begin(ctx->rootfd, a->path, ctx->uploads, ctx->umask,
-	    ctx->perm_check, &x->up);
+	e = fs_upload_begin(ctx->rootfd, a->path, set->uploads, set->umask,
+	    set->permission_check, &x->up);
 	if (e == TFTP_E_NOFD && make_room(ctx))
-		e = fs_upload_begin(ctx->rootfd, a->path, ctx->uploads,
-		    ctx->umask, ctx->perm_check, &x->up);
+		e = fs_upload_begin(ctx->rootfd, a->path, set->uploads,
+		    set->umask, set->permission_check, &x->up);
 	if (e != TFTP_E_NONE)
 		return refuse(ctx, x, XFER_AT_UPLOAD, e, NULL);
 	netascii_dec_init(&x->nadec);

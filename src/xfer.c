@@ -166,8 +166,8 @@ xfer_reclaimable(const struct xfer_ctx *ctx, uint64_t now)
 {
 	struct xfer	*x = TAILQ_FIRST(&ctx->dally);
 
-	if (x == NULL || now - x->progress_at <
-	    XFER_RECLAIM_DALLY_TIMEOUTS * (uint64_t)ctx->timeout_ms * 1000)
+	if (x == NULL || now - x->progress_at < XFER_RECLAIM_DALLY_TIMEOUTS *
+	    (uint64_t)ctx->conf->timeout_ms * 1000)
 		return NULL;
 	return x;
 }
@@ -226,7 +226,7 @@ xfer_refusal(enum xfer_at at, enum tftp_err code, const struct xfer_ctx *ctx)
 		    STATS_R_OTHER;
 	case XFER_AT_UPLOAD:
 		/* fs_upload_begin() refuses every name with uploads off. */
-		if (ctx->uploads == FS_UPLOAD_OFF)
+		if (ctx->conf->uploads == FS_UPLOAD_OFF)
 			return STATS_R_UPLOADS_OFF;
 		if (code == TFTP_E_EXISTS)
 			return STATS_R_EXISTS;

@@ -210,8 +210,8 @@ bad_row(const char *row, const char *message)
 	    "windowsize_max = 7;" : "retries = 7;", row);
 	xasprintf(&want, "<string>:3: %s", message);
 	read_fails(text, want);
-	ck_assert_uint_eq(conf->retries, 5);
-	ck_assert_uint_eq(conf->windowsize_max, 64);
+	ck_assert_uint_eq(conf->xfer.retries, 5);
+	ck_assert_uint_eq(conf->xfer.limits.windowsize_max, 64);
 	free(text);
 	free(want);
 }
@@ -317,14 +317,14 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(conf->user, OWL_DEFAULT_USER);
 	ck_assert_ptr_null(conf->group);
 	ck_assert_int_eq(conf->chroot, 0);
-	ck_assert_int_eq(conf->uploads, FS_UPLOAD_OFF);
-	ck_assert_int_eq(conf->upload_fsync, 1);
-	ck_assert_uint_eq(conf->umask, 022);
-	ck_assert_uint_eq(conf->max_upload_size, 0);
-	ck_assert_uint_eq(conf->blksize_max, 0);
-	ck_assert_uint_eq(conf->windowsize_max, 64);
-	ck_assert_uint_eq(conf->timeout_ms, 1000);
-	ck_assert_uint_eq(conf->retries, 5);
+	ck_assert_int_eq(conf->xfer.uploads, FS_UPLOAD_OFF);
+	ck_assert_int_eq(conf->xfer.upload_fsync, 1);
+	ck_assert_uint_eq(conf->xfer.umask, 022);
+	ck_assert_uint_eq(conf->xfer.limits.max_upload_size, 0);
+	ck_assert_uint_eq(conf->xfer.limits.blksize_max, 0);
+	ck_assert_uint_eq(conf->xfer.limits.windowsize_max, 64);
+	ck_assert_uint_eq(conf->xfer.timeout_ms, 1000);
+	ck_assert_uint_eq(conf->xfer.retries, 5);
 	ck_assert_uint_eq(conf->max_transfers, 16384);
 	ck_assert_int_eq(conf->so_rcvbuf, 4194304);
 	ck_assert_int_eq(conf->so_sndbuf, 4194304);
@@ -397,14 +397,14 @@ START_TEST(test_every_key)
 	ck_assert_str_eq(conf->user, "_tftpd");
 	ck_assert_str_eq(conf->group, "tftp");
 	ck_assert_int_eq(conf->chroot, 1);
-	ck_assert_int_eq(conf->uploads, FS_UPLOAD_CREATE);
-	ck_assert_int_eq(conf->upload_fsync, 0);
-	ck_assert_uint_eq(conf->umask, 027);
-	ck_assert_uint_eq(conf->max_upload_size, 1048576);
-	ck_assert_uint_eq(conf->blksize_max, 1428);
-	ck_assert_uint_eq(conf->windowsize_max, 16);
-	ck_assert_uint_eq(conf->timeout_ms, 250);
-	ck_assert_uint_eq(conf->retries, 9);
+	ck_assert_int_eq(conf->xfer.uploads, FS_UPLOAD_CREATE);
+	ck_assert_int_eq(conf->xfer.upload_fsync, 0);
+	ck_assert_uint_eq(conf->xfer.umask, 027);
+	ck_assert_uint_eq(conf->xfer.limits.max_upload_size, 1048576);
+	ck_assert_uint_eq(conf->xfer.limits.blksize_max, 1428);
+	ck_assert_uint_eq(conf->xfer.limits.windowsize_max, 16);
+	ck_assert_uint_eq(conf->xfer.timeout_ms, 250);
+	ck_assert_uint_eq(conf->xfer.retries, 9);
 	ck_assert_uint_eq(conf->max_transfers, 100);
 	ck_assert_int_eq(conf->so_rcvbuf, 0);
 	ck_assert_int_eq(conf->so_sndbuf, 65536);
@@ -440,7 +440,7 @@ START_TEST(test_choices)
 
 	for (i = 0; i < nitems(rows); i++) {
 		read_ok(rows[i].text);
-		ck_assert_int_eq(conf->uploads, rows[i].uploads);
+		ck_assert_int_eq(conf->xfer.uploads, rows[i].uploads);
 		ck_assert_int_eq(conf->log_level, rows[i].level);
 	}
 }
@@ -449,11 +449,12 @@ END_TEST
 START_TEST(test_int64_values)
 {
 	read_ok("max_upload_size = 8589934592L;");
-	ck_assert_uint_eq(conf->max_upload_size, 8589934592ULL);
+	ck_assert_uint_eq(conf->xfer.limits.max_upload_size, 8589934592ULL);
 	read_ok("max_upload_size = 9223372036854775807L;");
-	ck_assert_uint_eq(conf->max_upload_size, 9223372036854775807ULL);
+	ck_assert_uint_eq(conf->xfer.limits.max_upload_size,
+	    9223372036854775807ULL);
 	read_ok("max_upload_size = 1048576;");
-	ck_assert_uint_eq(conf->max_upload_size, 1048576);
+	ck_assert_uint_eq(conf->xfer.limits.max_upload_size, 1048576);
 	/* An int64 literal is fine for a small key too. */
 	read_ok("port = 1069L;");
 	ck_assert_int_eq(conf->port, 1069);
@@ -478,7 +479,7 @@ START_TEST(test_wide_int_without_l)
 	    "<string>:1: -2147483649 does not fit in 32 bits: write it as "
 	    "-2147483649L");
 	ck_assert_int_eq(conf->port, 69);
-	ck_assert_uint_eq(conf->max_upload_size, 0);
+	ck_assert_uint_eq(conf->xfer.limits.max_upload_size, 0);
 
 	/* Not in strings, comments or names; the edges of int are fine. */
 	read_ok("# 8589934592\n/* 8589934592\n */ root = \"/x/8589934592\";\n"
@@ -486,7 +487,7 @@ START_TEST(test_wide_int_without_l)
 	ck_assert_str_eq(conf->root, "/x/8589934592");
 	ck_assert_int_eq(conf->port, 65535);
 	read_ok("max_upload_size = 2147483647;");
-	ck_assert_uint_eq(conf->max_upload_size, 2147483647);
+	ck_assert_uint_eq(conf->xfer.limits.max_upload_size, 2147483647);
 	read_fails("max_upload_size = -2147483648;",
 	    "<string>:1: max_upload_size: -2147483648 is below the minimum 0");
 }
@@ -556,22 +557,26 @@ START_TEST(test_bad_value)
 }
 END_TEST
 
-/* Read one numeric field back as long long, for the edge-value table. */
-#define GETTER(f)							\
+/*
+ * Read one numeric field back as long long, for the edge-value table:
+ * get_NAME reads member m (a path such as xfer.umask).
+ */
+#define GETTER_AT(name, m)						\
 static long long							\
-get_##f(const struct conf *c)						\
+get_##name(const struct conf *c)					\
 {									\
-	return (long long)c->f;						\
+	return (long long)c->m;						\
 }
+#define GETTER(f)	GETTER_AT(f, f)
 
 GETTER(port)
 GETTER(workers)
-GETTER(umask)
-GETTER(max_upload_size)
-GETTER(blksize_max)
-GETTER(windowsize_max)
-GETTER(timeout_ms)
-GETTER(retries)
+GETTER_AT(umask, xfer.umask)
+GETTER_AT(max_upload_size, xfer.limits.max_upload_size)
+GETTER_AT(blksize_max, xfer.limits.blksize_max)
+GETTER_AT(windowsize_max, xfer.limits.windowsize_max)
+GETTER_AT(timeout_ms, xfer.timeout_ms)
+GETTER_AT(retries, xfer.retries)
 GETTER(max_transfers)
 GETTER(so_rcvbuf)
 GETTER(so_sndbuf)
@@ -982,21 +987,21 @@ START_TEST(test_set_every_key)
 	set_ok("chroot", "yes");
 	ck_assert_int_eq(conf->chroot, 1);
 	set_ok("uploads", "overwrite");
-	ck_assert_int_eq(conf->uploads, FS_UPLOAD_OVERWRITE);
+	ck_assert_int_eq(conf->xfer.uploads, FS_UPLOAD_OVERWRITE);
 	set_ok("upload_fsync", "off");
-	ck_assert_int_eq(conf->upload_fsync, 0);
+	ck_assert_int_eq(conf->xfer.upload_fsync, 0);
 	set_ok("umask", "077");
-	ck_assert_uint_eq(conf->umask, 077);
+	ck_assert_uint_eq(conf->xfer.umask, 077);
 	set_ok("max_upload_size", "8589934592");
-	ck_assert_uint_eq(conf->max_upload_size, 8589934592ULL);
+	ck_assert_uint_eq(conf->xfer.limits.max_upload_size, 8589934592ULL);
 	set_ok("blksize_max", "512");
-	ck_assert_uint_eq(conf->blksize_max, 512);
+	ck_assert_uint_eq(conf->xfer.limits.blksize_max, 512);
 	set_ok("windowsize_max", "4");
-	ck_assert_uint_eq(conf->windowsize_max, 4);
+	ck_assert_uint_eq(conf->xfer.limits.windowsize_max, 4);
 	set_ok("timeout_ms", "300");
-	ck_assert_uint_eq(conf->timeout_ms, 300);
+	ck_assert_uint_eq(conf->xfer.timeout_ms, 300);
 	set_ok("retries", "3");
-	ck_assert_uint_eq(conf->retries, 3);
+	ck_assert_uint_eq(conf->xfer.retries, 3);
 	set_ok("max_transfers", "10");
 	ck_assert_uint_eq(conf->max_transfers, 10);
 	set_ok("so_rcvbuf", "1024");
@@ -1026,7 +1031,7 @@ START_TEST(test_set_bools)
 		set_ok("chroot", rows[i].word);
 		ck_assert_int_eq(conf->chroot, rows[i].value);
 		set_ok("upload_fsync", rows[i].word);
-		ck_assert_int_eq(conf->upload_fsync, rows[i].value);
+		ck_assert_int_eq(conf->xfer.upload_fsync, rows[i].value);
 	}
 	set_fails("chroot", "maybe", "command line: --chroot: \"maybe\" is not "
 	    "one of true, false, yes, no, on, off, 1, 0");
@@ -1075,10 +1080,10 @@ START_TEST(test_set_errors)
 
 	/* A refused value leaves the old one. */
 	ck_assert_int_eq(conf->port, 69);
-	ck_assert_uint_eq(conf->blksize_max, 0);
+	ck_assert_uint_eq(conf->xfer.limits.blksize_max, 0);
 	ck_assert_str_eq(conf->root, "/srv/tftp");
 	ck_assert_ptr_null(conf->group);
-	ck_assert_uint_eq(conf->umask, 022);
+	ck_assert_uint_eq(conf->xfer.umask, 022);
 	ck_assert_int_eq(conf->log_level, LOG_INFO);
 }
 END_TEST
@@ -1157,7 +1162,7 @@ START_TEST(test_file_read)
 
 	path = tmp_file("b.conf", "retries = 2;\n");
 	ck_assert_int_eq(conf_read_file(conf, path, 0, &cause), 0);
-	ck_assert_uint_eq(conf->retries, 2);
+	ck_assert_uint_eq(conf->xfer.retries, 2);
 	ck_assert_int_eq(conf->port, 1069);
 	ck_assert_str_eq(conf->path, path);
 	free(path);
@@ -1250,8 +1255,8 @@ START_TEST(test_file_include)
 	xasprintf(&text, "timeout_ms = 70;\n@include \"%s\"\n", inc);
 	xasprintf(&want, "%s:3: port: 70000 is above the maximum 65535", inc);
 	read_fails(text, want);
-	ck_assert_uint_eq(conf->retries, 5);
-	ck_assert_uint_eq(conf->timeout_ms, 1000);
+	ck_assert_uint_eq(conf->xfer.retries, 5);
+	ck_assert_uint_eq(conf->xfer.timeout_ms, 1000);
 	free(text);
 	free(want);
 	free(inc);
@@ -1259,7 +1264,7 @@ START_TEST(test_file_include)
 	inc = tmp_file("inc2.conf", "retries = 8;\n");
 	xasprintf(&text, "port = 70;\n@include \"%s\"\n", inc);
 	read_ok(text);
-	ck_assert_uint_eq(conf->retries, 8);
+	ck_assert_uint_eq(conf->xfer.retries, 8);
 	ck_assert_int_eq(conf->port, 70);
 	free(text);
 	free(inc);
@@ -1356,13 +1361,13 @@ allows(const struct acl *acl, const char *addr)
 
 START_TEST(test_acl_defaults)
 {
-	ck_assert_ptr_nonnull(conf->read_acl);
-	ck_assert_ptr_nonnull(conf->write_acl);
-	ck_assert_uint_eq(acl_count(conf->read_acl), 0);
-	ck_assert_uint_eq(acl_count(conf->write_acl), 0);
+	ck_assert_ptr_nonnull(conf->xfer.read_acl);
+	ck_assert_ptr_nonnull(conf->xfer.write_acl);
+	ck_assert_uint_eq(acl_count(conf->xfer.read_acl), 0);
+	ck_assert_uint_eq(acl_count(conf->xfer.write_acl), 0);
 	/* Empty: everyone. */
-	ck_assert_int_eq(allows(conf->read_acl, "192.0.2.1"), 1);
-	ck_assert_int_eq(allows(conf->write_acl, "2001:db8::1"), 1);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "192.0.2.1"), 1);
+	ck_assert_int_eq(allows(conf->xfer.write_acl, "2001:db8::1"), 1);
 }
 END_TEST
 
@@ -1371,47 +1376,47 @@ START_TEST(test_acl_list)
 	read_ok("read_acl = [ \"allow 10.0.0.0/8\", \"deny 10.1.0.0/16\",\n"
 	    "    \"allow 2001:db8::/32\" ];\n"
 	    "write_acl = ( \"deny 192.0.2.7\", \"ALLOW\tall\" );\n");
-	ck_assert_uint_eq(acl_count(conf->read_acl), 3);
-	ck_assert_uint_eq(acl_count(conf->write_acl), 2);
+	ck_assert_uint_eq(acl_count(conf->xfer.read_acl), 3);
+	ck_assert_uint_eq(acl_count(conf->xfer.write_acl), 2);
 
 	/* First match wins; a non-empty list denies what nothing matches. */
-	ck_assert_int_eq(allows(conf->read_acl, "10.1.2.3"), 1);
-	ck_assert_int_eq(allows(conf->read_acl, "10.255.0.1"), 1);
-	ck_assert_int_eq(allows(conf->read_acl, "192.0.2.1"), 0);
-	ck_assert_int_eq(allows(conf->read_acl, "2001:db8:5::1"), 1);
-	ck_assert_int_eq(allows(conf->read_acl, "2001:db9::1"), 0);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "10.1.2.3"), 1);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "10.255.0.1"), 1);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "192.0.2.1"), 0);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "2001:db8:5::1"), 1);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "2001:db9::1"), 0);
 	/* A mapped IPv4 peer is matched by the IPv4 rules. */
-	ck_assert_int_eq(allows(conf->read_acl, "::ffff:10.9.9.9"), 1);
-	ck_assert_int_eq(allows(conf->read_acl, "::ffff:192.0.2.1"), 0);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "::ffff:10.9.9.9"), 1);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "::ffff:192.0.2.1"), 0);
 
-	ck_assert_int_eq(allows(conf->write_acl, "192.0.2.7"), 0);
-	ck_assert_int_eq(allows(conf->write_acl, "::ffff:192.0.2.7"), 0);
-	ck_assert_int_eq(allows(conf->write_acl, "192.0.2.8"), 1);
-	ck_assert_int_eq(allows(conf->write_acl, "::1"), 1);
+	ck_assert_int_eq(allows(conf->xfer.write_acl, "192.0.2.7"), 0);
+	ck_assert_int_eq(allows(conf->xfer.write_acl, "::ffff:192.0.2.7"), 0);
+	ck_assert_int_eq(allows(conf->xfer.write_acl, "192.0.2.8"), 1);
+	ck_assert_int_eq(allows(conf->xfer.write_acl, "::1"), 1);
 }
 END_TEST
 
 START_TEST(test_acl_string_and_replace)
 {
 	read_ok("read_acl = \"deny all\";");
-	ck_assert_uint_eq(acl_count(conf->read_acl), 1);
-	ck_assert_int_eq(allows(conf->read_acl, "192.0.2.1"), 0);
-	ck_assert_int_eq(allows(conf->read_acl, "::1"), 0);
-	ck_assert_uint_eq(acl_count(conf->write_acl), 0);
+	ck_assert_uint_eq(acl_count(conf->xfer.read_acl), 1);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "192.0.2.1"), 0);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "::1"), 0);
+	ck_assert_uint_eq(acl_count(conf->xfer.write_acl), 0);
 
 	/* Absent from a later file: kept.  Given: replaced, not appended. */
 	read_ok("port = 70;");
-	ck_assert_uint_eq(acl_count(conf->read_acl), 1);
+	ck_assert_uint_eq(acl_count(conf->xfer.read_acl), 1);
 	read_ok("read_acl = [ \"allow 192.0.2.0/24\", \"allow ::1\" ];");
-	ck_assert_uint_eq(acl_count(conf->read_acl), 2);
-	ck_assert_int_eq(allows(conf->read_acl, "192.0.2.1"), 1);
-	ck_assert_int_eq(allows(conf->read_acl, "198.51.100.1"), 0);
+	ck_assert_uint_eq(acl_count(conf->xfer.read_acl), 2);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "192.0.2.1"), 1);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "198.51.100.1"), 0);
 	/* An empty list empties it: everyone again. */
 	read_ok("read_acl = [ ];");
-	ck_assert_uint_eq(acl_count(conf->read_acl), 0);
-	ck_assert_int_eq(allows(conf->read_acl, "198.51.100.1"), 1);
+	ck_assert_uint_eq(acl_count(conf->xfer.read_acl), 0);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "198.51.100.1"), 1);
 	read_ok("read_acl = ( );");
-	ck_assert_uint_eq(acl_count(conf->read_acl), 0);
+	ck_assert_uint_eq(acl_count(conf->xfer.read_acl), 0);
 }
 END_TEST
 
@@ -1452,8 +1457,8 @@ static const struct {
 START_TEST(test_acl_bad)
 {
 	bad_row(bad_acls[_i].text, bad_acls[_i].message);
-	ck_assert_uint_eq(acl_count(conf->read_acl), 0);
-	ck_assert_uint_eq(acl_count(conf->write_acl), 0);
+	ck_assert_uint_eq(acl_count(conf->xfer.read_acl), 0);
+	ck_assert_uint_eq(acl_count(conf->xfer.write_acl), 0);
 }
 END_TEST
 
@@ -1469,10 +1474,10 @@ START_TEST(test_acl_bad_keeps_old)
 	    "  \"allow 10.0.0.0/8\",\n  \"allow 10.0.0.1/8\",\n"
 	    "  \"deny all\"\n];\n",
 	    "<string>:4: read_acl: \"allow 10.0.0.1/8\": host bits set");
-	ck_assert_uint_eq(acl_count(conf->read_acl), 1);
-	ck_assert_int_eq(allows(conf->read_acl, "192.0.2.9"), 1);
-	ck_assert_int_eq(allows(conf->read_acl, "10.0.0.1"), 0);
-	ck_assert_uint_eq(acl_count(conf->write_acl), 0);
+	ck_assert_uint_eq(acl_count(conf->xfer.read_acl), 1);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "192.0.2.9"), 1);
+	ck_assert_int_eq(allows(conf->xfer.read_acl, "10.0.0.1"), 0);
+	ck_assert_uint_eq(acl_count(conf->xfer.write_acl), 0);
 }
 END_TEST
 
@@ -1486,7 +1491,7 @@ START_TEST(test_acl_file_error)
 	xasprintf(&want, "%s:3: read_acl: \"allow 10.0.0.1/8\": host bits set",
 	    path);
 	ck_assert_str_eq(cause, want);
-	ck_assert_uint_eq(acl_count(conf->read_acl), 0);
+	ck_assert_uint_eq(acl_count(conf->xfer.read_acl), 0);
 	free(want);
 	free(path);
 }
@@ -1500,9 +1505,9 @@ START_TEST(test_policy_not_on_command_line)
 	    "only be set in the configuration file");
 	set_fails("remap", "x", "command line: --remap: can only be set in "
 	    "the configuration file");
-	ck_assert_uint_eq(acl_count(conf->read_acl), 0);
-	ck_assert_uint_eq(acl_count(conf->write_acl), 0);
-	ck_assert_uint_eq(remap_count(conf->remap), 0);
+	ck_assert_uint_eq(acl_count(conf->xfer.read_acl), 0);
+	ck_assert_uint_eq(acl_count(conf->xfer.write_acl), 0);
+	ck_assert_uint_eq(remap_count(conf->xfer.remap), 0);
 }
 END_TEST
 
@@ -1510,11 +1515,11 @@ END_TEST
 
 static char	 mapped_buf[REMAP_NAME_MAX];
 
-/* conf->remap applied to in: the result, or "DENIED" or "TOOLONG". */
+/* conf->xfer.remap applied to in: the result, or "DENIED" or "TOOLONG". */
 static const char *
 mapped(unsigned op, const char *in, const char *client)
 {
-	switch (remap_apply(conf->remap, op, in, client, mapped_buf,
+	switch (remap_apply(conf->xfer.remap, op, in, client, mapped_buf,
 	    sizeof mapped_buf)) {
 	case REMAP_OK:
 		return mapped_buf;
@@ -1540,9 +1545,9 @@ START_TEST(test_remap_file)
 	    "remap = ( { match = \"^b$\"; replace = \"c\"; } );\n", map);
 	ck_assert_int_eq(conf_read_string(conf, text, &cause), 0);
 	/* not before conf_finish() */
-	ck_assert_uint_eq(remap_count(conf->remap), 1);
+	ck_assert_uint_eq(remap_count(conf->xfer.remap), 1);
 	ck_assert_int_eq(conf_finish(conf, &cause), 0);
-	ck_assert_uint_eq(remap_count(conf->remap), 4);
+	ck_assert_uint_eq(remap_count(conf->xfer.remap), 4);
 	ck_assert_str_eq(mapped(REMAP_OP_READ, "a", NULL), "c");
 	ck_assert_str_eq(mapped(REMAP_OP_READ, "x\\y\\z", NULL), "x/y/z");
 	ck_assert_str_eq(mapped(REMAP_OP_READ, "Pxe", NULL), "PXE");
@@ -1592,8 +1597,8 @@ static const char pxe_rules[] =
 
 START_TEST(test_remap_defaults)
 {
-	ck_assert_ptr_nonnull(conf->remap);
-	ck_assert_uint_eq(remap_count(conf->remap), 0);
+	ck_assert_ptr_nonnull(conf->xfer.remap);
+	ck_assert_uint_eq(remap_count(conf->xfer.remap), 0);
 	ck_assert_int_eq(conf->remap_strip_nonprint, 0);
 	ck_assert_int_eq(conf->remap_backslash, 1);
 	ck_assert_int_eq(conf->remap_lowercase, 0);
@@ -1609,7 +1614,7 @@ END_TEST
 START_TEST(test_remap_list)
 {
 	read_ok(pxe_rules);
-	ck_assert_uint_eq(remap_count(conf->remap), 4);
+	ck_assert_uint_eq(remap_count(conf->xfer.remap), 4);
 
 	ck_assert_str_eq(mapped(REMAP_OP_READ, "/pxelinux.cfg/default",
 	    "192.0.2.7"), "pxe/cfg/default");
@@ -1635,13 +1640,13 @@ START_TEST(test_remap_replace_and_keep)
 {
 	read_ok(pxe_rules);
 	read_ok("retries = 3;");
-	ck_assert_uint_eq(remap_count(conf->remap), 4);
+	ck_assert_uint_eq(remap_count(conf->xfer.remap), 4);
 	read_ok("remap = ( { match = \"^a\"; replace = \"b\"; } );");
-	ck_assert_uint_eq(remap_count(conf->remap), 1);
+	ck_assert_uint_eq(remap_count(conf->xfer.remap), 1);
 	ck_assert_str_eq(mapped(REMAP_OP_READ, "a/pxelinux.cfg/x", NULL),
 	    "b/pxelinux.cfg/x");
 	read_ok("remap = ( );");
-	ck_assert_uint_eq(remap_count(conf->remap), 0);
+	ck_assert_uint_eq(remap_count(conf->xfer.remap), 0);
 	ck_assert_str_eq(mapped(REMAP_OP_READ, "a", NULL), "a");
 }
 END_TEST
@@ -1742,7 +1747,7 @@ static void
 remap_unchanged(void)
 {
 	ck_assert_int_eq(conf->port, 69);
-	ck_assert_uint_eq(remap_count(conf->remap), 1);
+	ck_assert_uint_eq(remap_count(conf->xfer.remap), 1);
 	ck_assert_str_eq(mapped(REMAP_OP_READ, "old/a", NULL), "new/a");
 }
 
@@ -1797,7 +1802,7 @@ START_TEST(test_remap_bad_shape)
 	read_fails("remap = ( { match = \"a\"; replace = \"b\"; },\n"
 	    "{ match = \"b\"; replace = \"c\"; }, { match = \"[\"; "
 	    "action = \"deny\"; } );", want);
-	ck_assert_uint_eq(remap_count(conf->remap), 0);
+	ck_assert_uint_eq(remap_count(conf->xfer.remap), 0);
 	free(rx);
 	free(want);
 }
@@ -1827,7 +1832,7 @@ START_TEST(test_remap_file_error)
 	xasprintf(&want, "%s:3: remap[1]: unknown member \"foo\" (expected "
 	    "match, replace, op, action, icase, last or global)", inc);
 	read_fails(text, want);
-	ck_assert_uint_eq(conf->retries, 5);
+	ck_assert_uint_eq(conf->xfer.retries, 5);
 	free(text);
 	free(want);
 	free(inc);
@@ -1862,7 +1867,7 @@ START_TEST(test_remap_builtins)
 	ck_assert_str_eq(mapped(REMAP_OP_READ, "b\\B\r", NULL), "c\\b");
 	ck_assert_int_eq(conf_finish(conf, &cause), 0);
 	ck_assert_str_eq(mapped(REMAP_OP_READ, "b\\B\r", NULL), "c\\b");
-	ck_assert_uint_eq(remap_count(conf->remap), 1);
+	ck_assert_uint_eq(remap_count(conf->xfer.remap), 1);
 
 	read_fails("remap_lowercase = \"yes\";", "<string>:1: remap_lowercase: "
 	    "expected a boolean (true or false), got a string");
@@ -1928,13 +1933,13 @@ START_TEST(test_policy_round_trip)
 	ck_assert_str_eq(second, first);
 
 	/* The re-read lists and rules behave the same. */
-	ck_assert_uint_eq(acl_count(again->read_acl), 3);
-	ck_assert_uint_eq(acl_count(again->write_acl), 1);
-	ck_assert_uint_eq(remap_count(again->remap), 4);
-	ck_assert_int_eq(allows(again->read_acl, "10.2.3.4"), 1);
-	ck_assert_int_eq(allows(again->read_acl, "2001:db8::1"), 0);
-	ck_assert_int_eq(allows(again->read_acl, "192.0.2.1"), 1);
-	ck_assert_int_eq(allows(again->write_acl, "10.2.3.4"), 0);
+	ck_assert_uint_eq(acl_count(again->xfer.read_acl), 3);
+	ck_assert_uint_eq(acl_count(again->xfer.write_acl), 1);
+	ck_assert_uint_eq(remap_count(again->xfer.remap), 4);
+	ck_assert_int_eq(allows(again->xfer.read_acl, "10.2.3.4"), 1);
+	ck_assert_int_eq(allows(again->xfer.read_acl, "2001:db8::1"), 0);
+	ck_assert_int_eq(allows(again->xfer.read_acl, "192.0.2.1"), 1);
+	ck_assert_int_eq(allows(again->xfer.write_acl, "10.2.3.4"), 0);
 	for (op = REMAP_OP_READ; op <= REMAP_OP_WRITE; op <<= 1) {
 		for (i = 0; i < nitems(names); i++) {
 			(void)snprintf(want, sizeof want, "%s",

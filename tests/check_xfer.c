@@ -57,6 +57,7 @@ static char		 rootdir[] = "/tmp/check_xfer.XXXXXX";
 static struct timer_heap timers;
 static struct stats	 stats;
 static struct xfer_ctx	 ctx;
+static struct xfer_conf	 xconf;		/* ctx.conf: what a conf->xfer holds */
 static struct xfer	 xf;
 
 static uint8_t *
@@ -168,6 +169,8 @@ setup(void)
 	ck_assert_int_eq(timer_heap_init(&timers, 16), 0);
 	memset(&stats, 0, sizeof stats);
 	ck_assert_int_eq(xfer_ctx_init(&ctx), 0);
+	memset(&xconf, 0, sizeof xconf);
+	ctx.conf = &xconf;
 	ctx.sink.stage = fake_stage;
 	ctx.sink.commit = fake_commit;
 	ctx.sink.commit_to = fake_commit_to;
@@ -175,14 +178,14 @@ setup(void)
 	ctx.stats = &stats;
 	ctx.rootfd = fs_root_open(rootdir);
 	ck_assert_int_ne(ctx.rootfd, -1);
-	ctx.uploads = FS_UPLOAD_OVERWRITE;
-	ctx.upload_fsync = 0;
-	ctx.umask = 022;
-	ctx.limits.blksize_max = 65464;
-	ctx.limits.windowsize_max = 64;
-	ctx.timeout_ms = 1000;
-	ctx.rto_min_ms = 50;
-	ctx.retries = 3;
+	xconf.uploads = FS_UPLOAD_OVERWRITE;
+	xconf.upload_fsync = 0;
+	xconf.umask = 022;
+	xconf.limits.blksize_max = 65464;
+	xconf.limits.windowsize_max = 64;
+	xconf.timeout_ms = 1000;
+	xconf.rto_min_ms = 50;
+	xconf.retries = 3;
 	memset(&xf, 0, sizeof xf);
 	peer->sin_family = AF_INET;
 	peer->sin_port = htons(4242);
@@ -258,7 +261,7 @@ admitted(struct xfer *x, const struct pkt *p, uint64_t now)
 	memset(&pol, 0, sizeof pol);
 	pol.xfer = &ctx;
 	admit_request(&pol, p, (const struct sockaddr *)&x->peer,
-	    ctx.limits.blksize_max, now, &a);
+	    xconf.limits.blksize_max, now, &a);
 	ck_assert(a.asked);
 	return xfer_request(&ctx, x, p, &a, &local, x->sockfd, now);
 }
@@ -1230,7 +1233,7 @@ END_TEST
 
 START_TEST(wrq_refused_when_uploads_off)
 {
-	ctx.uploads = FS_UPLOAD_OFF;
+	xconf.uploads = FS_UPLOAD_OFF;
 	ck_assert_int_eq(request(TFTP_OP_WRQ, "x", "octet", NULL, 0, 0),
 	    XFER_FINISHED);
 	expect_error(0, TFTP_E_ACCESS);
@@ -1242,7 +1245,7 @@ START_TEST(wrq_over_max_upload_size_is_refused)
 {
 	struct pkt_opt	 o[] = { { "tsize", "5000" } };
 
-	ctx.limits.max_upload_size = 1000;
+	xconf.limits.max_upload_size = 1000;
 	ck_assert_int_eq(request(TFTP_OP_WRQ, "x", "octet", o, 1, 0),
 	    XFER_FINISHED);
 	expect_error(0, TFTP_E_DISKFULL);
@@ -1330,7 +1333,7 @@ START_TEST(out_of_descriptors_is_server_busy)
 	size_t			 i;
 
 	write_file("f", "x", 1);
-	ctx.uploads = FS_UPLOAD_CREATE;
+	xconf.uploads = FS_UPLOAD_CREATE;
 	full(&saved);
 	r1 = request(TFTP_OP_RRQ, "f", "octet", NULL, 0, 0);
 	xfer_end(&ctx, &xf, 0);
@@ -1362,7 +1365,7 @@ START_TEST(out_of_descriptors_closes_idle_cached_files)
 	enum xfer_result	 r;
 
 	ctx.fcache = fcache_new(4);
-	ctx.uploads = FS_UPLOAD_CREATE;
+	xconf.uploads = FS_UPLOAD_CREATE;
 	write_file("a", "a", 1);
 	write_file("b", "b", 1);
 	write_file("text", "one\ntwo\n", 8);
@@ -1400,8 +1403,8 @@ START_TEST(access_lists_refuse_with_error_2)
 	ck_assert_int_eq(acl_add(deny, "deny all", NULL), 0);
 	ck_assert_int_eq(acl_add(allow, "allow 127.0.0.0/8", NULL), 0);
 	write_file("f", "x", 1);
-	ctx.read_acl = allow;
-	ctx.write_acl = deny;
+	xconf.read_acl = allow;
+	xconf.write_acl = deny;
 	ck_assert_int_eq(request(TFTP_OP_WRQ, "up", "octet", NULL, 0, 0),
 	    XFER_FINISHED);
 	expect_error(0, TFTP_E_ACCESS);
@@ -1420,7 +1423,7 @@ START_TEST(permission_check_refuses_with_error_2_and_a_reason)
 {
 	char	 path[256];
 
-	ctx.perm_check = 1;
+	xconf.permission_check = 1;
 	write_file("private", "no", 2);
 	(void)snprintf(path, sizeof path, "%s/private", rootdir);
 	ck_assert_int_eq(chmod(path, 0640), 0);
@@ -1466,7 +1469,7 @@ START_TEST(remap_rewrites_and_denies)
 	    REMAP_REWRITE, 0, 0, 0, &cause), 0);
 	ck_assert_int_eq(remap_add(r, "secret", NULL, REMAP_OP_READ |
 	    REMAP_OP_WRITE, REMAP_DENY, 0, 0, 0, &cause), 0);
-	ctx.remap = r;
+	xconf.remap = r;
 	write_file("f", "xyz", 3);
 	write_file("secret", "no", 2);
 	/* "boot\\f" -> builtins: "boot/f" -> rule 1: "f". */
@@ -1525,7 +1528,7 @@ static const struct {
 
 START_TEST(refusal_reason_follows_point_and_code)
 {
-	ctx.uploads = refusal_map[_i].uploads;
+	xconf.uploads = refusal_map[_i].uploads;
 	ck_assert_int_eq(xfer_refusal(refusal_map[_i].at,
 	    refusal_map[_i].code, &ctx), refusal_map[_i].want);
 }
@@ -1563,7 +1566,7 @@ START_TEST(every_refusal_has_its_reason)
 	struct acl	*deny = acl_new();
 	char		 path[256], longname[FS_PATH_MAX + 2];
 
-	ctx.limits.max_upload_size = 1000;
+	xconf.limits.max_upload_size = 1000;
 	write_file("f", "xyz", 3);
 	write_file("priv", "no", 2);
 	(void)snprintf(path, sizeof path, "%s/priv", rootdir);
@@ -1599,22 +1602,22 @@ START_TEST(every_refusal_has_its_reason)
 	    STATS_R_TOO_LARGE);
 	refused_for(TFTP_OP_WRQ, "nodir/up", "octet", NULL, 0,
 	    TFTP_E_NOTFOUND, STATS_R_NOT_FOUND);
-	ctx.perm_check = 1;
+	xconf.permission_check = 1;
 	refused_for(TFTP_OP_RRQ, "priv", "octet", NULL, 0, TFTP_E_ACCESS,
 	    STATS_R_PERMISSION);
 	ck_assert_str_eq(xf.detail, "not world-readable");
-	ctx.perm_check = 0;
-	ctx.uploads = FS_UPLOAD_CREATE;
+	xconf.permission_check = 0;
+	xconf.uploads = FS_UPLOAD_CREATE;
 	refused_for(TFTP_OP_WRQ, "f", "octet", NULL, 0, TFTP_E_EXISTS,
 	    STATS_R_EXISTS);
-	ctx.uploads = FS_UPLOAD_OFF;
+	xconf.uploads = FS_UPLOAD_OFF;
 	refused_for(TFTP_OP_WRQ, "new", "octet", NULL, 0, TFTP_E_ACCESS,
 	    STATS_R_UPLOADS_OFF);
 	ck_assert_int_eq(acl_add(deny, "deny all", NULL), 0);
-	ctx.read_acl = deny;
+	xconf.read_acl = deny;
 	refused_for(TFTP_OP_RRQ, "f", "octet", NULL, 0, TFTP_E_ACCESS,
 	    STATS_R_ACL);
-	ctx.read_acl = NULL;
+	xconf.read_acl = NULL;
 	acl_free(deny);
 	ck_assert_uint_eq(stats.refused_traversal, 5);
 	ck_assert_uint_eq(stats.refused_other, 0);
@@ -1623,7 +1626,7 @@ END_TEST
 
 START_TEST(unique_root_escape_is_traversal)
 {
-	ctx.unique_root = 1;
+	xconf.unique_root = 1;
 	write_file("f", "xyz", 3);
 	refused_for(TFTP_OP_RRQ, "10.0.0.9/f", "octet", NULL, 0,
 	    TFTP_E_ACCESS, STATS_R_TRAVERSAL);
@@ -1640,7 +1643,7 @@ START_TEST(remapped_name_is_kept_for_the_log)
 	    REMAP_REWRITE, 0, 0, 0, &cause), 0);
 	ck_assert_int_eq(remap_add(r, "^up/(.*)$", "../\\1", REMAP_OP_READ,
 	    REMAP_REWRITE, 0, 0, 0, &cause), 0);
-	ctx.remap = r;
+	xconf.remap = r;
 	write_file("f", "xyz", 3);
 	ck_assert_int_eq(request(TFTP_OP_RRQ, "f", "octet", NULL, 0, 0),
 	    XFER_LIVE);
@@ -2048,8 +2051,8 @@ replay_on(enum fw_kind kind, const struct rp_setup *su, unsigned w,
 	rp.sends = calloc(nblocks + 1, 1);
 	rp.timeout = uboot ? 5000000 : kind == FW_EDK2 ? 4000000 : 1000000;
 	ctx.sink.commit = rp_commit;
-	ctx.rto_min_ms = 200;
-	ctx.retries = 6;
+	xconf.rto_min_ms = 200;
+	xconf.retries = 6;
 	(void)snprintf(wstr, sizeof wstr, "%u", w);
 	/* U-Boot asks for timeout=5; the others for none. */
 	r = request(TFTP_OP_RRQ, "fw", "octet", o, uboot ? 3 : 2, 0);
@@ -3347,7 +3350,7 @@ ad_ask(unsigned host, uint16_t port, uint16_t op, const char *file,
 	len = pkt_encode_req(buf, sizeof buf, op, file, mode, opts, nopts);
 	ck_assert_int_eq(pkt_decode(buf, len, &ad_req), PKT_OK);
 	admit_request(&ad_pol, &ad_req, (struct sockaddr *)&sin,
-	    ctx.limits.blksize_max, now, &ad);
+	    xconf.limits.blksize_max, now, &ad);
 	return ad.verdict;
 }
 
@@ -3550,7 +3553,7 @@ START_TEST(admission_checks_the_request_in_order)
 	const char			*why = NULL;
 
 	ck_assert_int_eq(acl_add(acl, "allow 127.0.0.1", &why), 0);
-	ctx.read_acl = acl;
+	xconf.read_acl = acl;
 	/* mode, then the access list, then the name, then options */
 	ck_assert_int_eq(ad_ask(2, 1000, TFTP_OP_RRQ, "../f", "mail", &bad, 1,
 	    0), ADMIT_REFUSE);
@@ -3576,7 +3579,7 @@ START_TEST(admission_checks_the_request_in_order)
 	ck_assert_uint_eq(stats.rrq, 1);
 	ck_assert_uint_eq(stats.refused_bad_option, 1);
 	ck_assert_uint_eq(ad_tab.active, 0);
-	ctx.read_acl = NULL;
+	xconf.read_acl = NULL;
 	acl_free(acl);
 }
 END_TEST
