@@ -215,9 +215,6 @@ int		 conf_remap_from_list(const struct conf_entry *,
 		    struct conf_value *, char **);
 void		 conf_remap_dump(const struct conf_entry *,
 		    const struct conf *, FILE *);
-/* Add rules kept as written (they compiled once) to rm. */
-void		 conf_remap_compile(struct remap *,
-		    const struct conf_remap_text *);
 void		 conf_remap_text_free(struct conf_remap_text *);
 
 /* conf-scan.c */

@@ -92,6 +92,11 @@ int		 remap_add(struct remap *, const char *match,
  */
 int		 remap_load_hpa(struct remap *, const char *text, size_t len,
 		    const char *label, char **cause);
+/*
+ * Move every rule of src, compiled already, behind the rules of dst, and
+ * free src.  dst keeps its own built-in switches.
+ */
+void		 remap_append(struct remap *dst, struct remap *src);
 size_t		 remap_count(const struct remap *);
 /*
  * Apply builtins then the rules in order to in (a NUL-terminated client

@@ -293,24 +293,3 @@ conf_remap_dump(const struct conf_entry *e, const struct conf *conf, FILE *f)
 	}
 	fprintf(f, ");\n");
 }
-
-/*
- * Compile rules kept as written into rm: they compiled once when the
- * file was read, so they cannot fail now.
- */
-void
-conf_remap_compile(struct remap *rm, const struct conf_remap_text *rt)
-{
-	const struct conf_remap_rule	*r;
-	char				*why;
-	size_t				 i;
-
-	for (i = 0; i < rt->n; i++) {
-		r = &rt->rules[i];
-		if (remap_add(rm, r->match, r->replace, r->ops,
-		    (enum remap_action)r->action, r->icase, r->last, r->global,
-		    &why) == -1)
-			fatalx("remap[%zu] compiled once, not twice: %s", i + 1,
-			    why);
-	}
-}

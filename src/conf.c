@@ -207,8 +207,8 @@ out:
 }
 
 /*
- * remap_file's rules, then the rules of remap (kept as written, so they
- * compile again), into a new remap that replaces conf->xfer.remap.  The file
+ * remap_file's rules, then the rules of remap (compiled when they were
+ * read, and moved), into a new remap that replaces conf->xfer.remap.  The file
  * is read at every load, so a reload takes its changes (as in.tftpd
  * rereads its map file on SIGHUP).
  */
@@ -235,8 +235,8 @@ conf_remap_file(struct conf *conf, char **cause)
 		return -1;
 	}
 	free(text);
-	conf_remap_compile(rm, &CONF_PRIV(conf)->remap);
-	remap_free(conf->xfer.remap);
+	if (conf->xfer.remap != NULL)
+		remap_append(rm, conf->xfer.remap);
 	conf->xfer.remap = rm;
 	return 0;
 }

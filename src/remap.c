@@ -95,6 +95,23 @@ remap_free(struct remap *rm)
 	free(rm);
 }
 
+void
+remap_append(struct remap *dst, struct remap *src)
+{
+	size_t	 i;
+
+	if (src->nrules > 0) {
+		dst->rules = xreallocarray(dst->rules,
+		    dst->nrules + src->nrules, sizeof *dst->rules);
+		for (i = 0; i < src->nrules; i++)
+			dst->rules[dst->nrules++] = src->rules[i];
+		dst->restarts |= src->restarts;
+		dst->hex |= src->hex;
+	}
+	free(src->rules);
+	free(src);
+}
+
 /*
  * backslash and lowercase are both byte-for-byte maps and neither
  * produces a byte the other changes, so one table applies both in order.

@@ -861,6 +861,23 @@ hpa_bad(const char *text, const char *want)
 	remap_free(rm);
 }
 
+/* remap_file's rules first, then remap's, moved compiled (conf.c). */
+START_TEST(test_append)
+{
+	struct remap	*rm, *more;
+
+	rm = hpa("r ^a$ b\n");
+	more = hpa("r ^b$ \\x/\\i\n");
+	remap_append(rm, more);
+	ck_assert_uint_eq(remap_count(rm), 2);
+	/* the second rule's \x still knows it needs the address in hex */
+	expect(rm, RD, "a", "192.0.2.1", "C0000201/192.0.2.1");
+	remap_append(rm, remap_new());
+	ck_assert_uint_eq(remap_count(rm), 2);
+	remap_free(rm);
+}
+END_TEST
+
 START_TEST(test_hpa_fields)
 {
 	struct remap	*rm;
@@ -1049,6 +1066,7 @@ remap_suite(void)
 	tcase_add_test(tc, test_hpa_deny_invert);
 	tcase_add_test(tc, test_hpa_client);
 	tcase_add_test(tc, test_hpa_loops);
+	tcase_add_test(tc, test_append);
 	tcase_add_loop_test(tc, test_hpa_bad, 0, NITEMS(hpa_bad_cases));
 	suite_add_tcase(s, tc);
 
