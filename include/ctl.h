@@ -16,6 +16,7 @@
 #define CTL_ARGS_MAX	8
 #define CTL_CLIENTS_MAX	64
 #define CTL_IDLE_S	10
+#define CTL_BACKLOG	16	/* control connections waiting for accept */
 
 enum ctl_result {
 	CTL_DONE,	/* reply complete: send it */

@@ -1,4 +1,7 @@
-/* Socket setup: the only module that binds. */
+/*
+ * Socket setup: the only module that binds UDP sockets (the control
+ * socket is ctl.c's, the metrics listener evhttp's).
+ */
 #ifndef OWL_SOCK_H
 #define OWL_SOCK_H
 
@@ -48,6 +51,9 @@ int	 sock_parse_addr(const char *text, struct sockaddr_storage *,
 /* Set the port of an AF_INET or AF_INET6 address. */
 void	 sock_set_port(struct sockaddr *, int port);
 /* "addr:port" / "[addr]:port" for messages. */
+/* Room for any address sock_ntop() writes: "[v6%scope]:port" and NUL. */
+#define SOCK_ADDRSTR_MAX	80
+
 const char *sock_ntop(const struct sockaddr *, char *buf, size_t len);
 
 #endif

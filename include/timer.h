@@ -8,6 +8,8 @@
 #ifndef OWL_TIMER_H
 #define OWL_TIMER_H
 
+#include <sys/time.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,5 +40,16 @@ struct timer_entry	*timer_pop_expired(struct timer_heap *, uint64_t now);
 uint64_t		 timer_next(const struct timer_heap *);
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t		 timer_now_us(void);
+
+/* ms as the struct timeval libevent's timers take. */
+static inline struct timeval
+timer_ms_tv(uint64_t ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return tv;
+}
 
 #endif

@@ -324,7 +324,7 @@ ctl_new(struct event_base *base, const char *path, uid_t uid, gid_t gid,
 	}
 	(void)umask(old);
 	if ((geteuid() == 0 && chown(path, uid, gid) == -1) ||
-	    chmod(path, mode) == -1 || listen(fd, 16) == -1) {
+	    chmod(path, mode) == -1 || listen(fd, CTL_BACKLOG) == -1) {
 		xasprintf(cause, "control socket %s: %s", path,
 		    strerror(errno));
 		(void)close(fd);

@@ -150,7 +150,7 @@ listenset_bind(const struct conf *conf, const struct listenset *old,
 		struct conf_listen	 l = conf->listen[a];
 		const struct conf_listen *had = listen_inherited(old, &l);
 		struct sockaddr		*sa = (struct sockaddr *)&l.addr;
-		char			 name[80];
+		char			 name[SOCK_ADDRSTR_MAX];
 		int			 fds[CONF_WORKERS_MAX];
 
 		if (had != NULL)

@@ -79,7 +79,7 @@ static void
 view_listen(const struct master *m, struct master_view *v)
 {
 	const struct sockaddr	*sa;
-	char			 name[80];
+	char			 name[SOCK_ADDRSTR_MAX];
 	size_t			 i;
 
 	v->nlisten = m->ls != NULL ? listenset_count(m->ls) : 0;

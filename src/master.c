@@ -32,6 +32,7 @@
 #include "master-int.h"
 #include "proc.h"
 #include "tally.h"
+#include "timer.h"
 #include "tmpclean.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -253,8 +254,7 @@ respawn_cb(evutil_socket_t fd, short ev, void *arg)
 	/* Back in the group only when a worker is about to read them. */
 	if (!listenset_slot_open(m->ls, sl->id) &&
 	    listenset_rebind_slot(m->ls, sl->id, m->conf->so_rcvbuf) == -1) {
-		tv.tv_sec = MASTER_RESPAWN_MAX_MS / 1000;
-		tv.tv_usec = 0;
+		tv = timer_ms_tv(MASTER_RESPAWN_MAX_MS);
 		(void)evtimer_add(sl->respawn_ev, &tv);
 		return;
 	}
@@ -296,8 +296,7 @@ respawn_later(struct master *m, struct wproc *p)
 		    m->next->ls != m->ls))
 			listenset_close_slot(m->ls, p->slot);
 	}
-	tv.tv_sec = delay / 1000;
-	tv.tv_usec = (suseconds_t)(delay % 1000) * 1000;
+	tv = timer_ms_tv(delay);
 	if (sl->respawn_ev == NULL)
 		sl->respawn_ev = evtimer_new(m->base, respawn_cb, sl);
 	if (sl->respawn_ev != NULL)

@@ -8,6 +8,9 @@
 #include "log.h"
 #include "rlimits.h"
 
+#define RLIMITS_NOFILE_SPARE	512	/* listen and control sockets, logs,
+					   the open-file cache's slack */
+
 /*
  * Each transfer may hold two descriptors (an upload: its directory and
  * its temporary file): make room for twice a worker's share of
@@ -19,7 +22,7 @@ rlimits_raise_nofile(const struct conf *conf, int verbose)
 {
 	struct rlimit	 rl, up;
 	rlim_t		 share = conf->worker_share;
-	rlim_t		 want = 2 * share + 512;
+	rlim_t		 want = 2 * share + RLIMITS_NOFILE_SPARE;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
 		log_warn("getrlimit RLIMIT_NOFILE");

@@ -46,6 +46,12 @@
 #include "xfer.h"
 #include "xfertab.h"
 
+#define WORKER_PORT_SEED_STRIDE	7919u	/* a prime: slots start their
+					   transfer-port search far apart */
+#define WORKER_CLIENTS_SPARE	1024	/* addresses tracked beyond two per
+					   transfer: refused ones count too */
+#define WORKER_LAST_WORDS_MS	1000	/* for the final counters to leave */
+
 static int	 setup_events(struct worker *, int);
 static void	 teardown(struct worker *);
 static int	 setup_multicast(struct worker *);
@@ -81,8 +87,7 @@ setup_events(struct worker *w, int gated)
 		return -1;
 	if ((w->timer_ev = evtimer_new(w->base, worker_timer_cb, w)) == NULL)
 		return -1;
-	tv.tv_sec = w->conf->stats_interval_ms / 1000;
-	tv.tv_usec = (w->conf->stats_interval_ms % 1000) * 1000;
+	tv = timer_ms_tv(w->conf->stats_interval_ms);
 	if ((w->stats_ev = event_new(w->base, -1, EV_PERSIST, worker_stats_cb,
 	    w)) == NULL || event_add(w->stats_ev, &tv) == -1)
 		return -1;
@@ -207,7 +212,7 @@ open_transfer_sockets(struct worker *w)
 			continue;
 		*fdp = sock_transfer(ss.ss_family, w->conf->so_rcvbuf,
 		    w->conf->so_sndbuf, w->conf->port_range.lo, w->conf->port_range.hi,
-		    (unsigned)w->slot * 7919u + (unsigned)getpid());
+		    (unsigned)w->slot * WORKER_PORT_SEED_STRIDE + (unsigned)getpid());
 		if (*fdp == -1)
 			return -1;
 	}
@@ -314,7 +319,7 @@ alloc_state(struct worker *w, size_t *cachedp)
 	    (w->io = io_new(&w->stats)) == NULL ||
 	    xfertab_init(&w->tab, share) == -1 ||
 	    timer_heap_init(&w->timers, share) == -1 ||
-	    (w->clients = clients_new(share * 2 + 1024, conf->request_rate,
+	    (w->clients = clients_new(share * 2 + WORKER_CLIENTS_SPARE, conf->request_rate,
 	    conf->request_burst)) == NULL ||
 	    (w->fcache = fcache_new(cached)) == NULL)
 		return -1;
@@ -396,7 +401,7 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	worker_send_stats(&w, 0);
 	if (w.chan_up) {
 		(void)chan_send(&w.chan, CHAN_T_DRAINED, NULL, 0, 0);
-		chan_flush_wait(&w.chan, 1000);
+		chan_flush_wait(&w.chan, WORKER_LAST_WORDS_MS);
 	}
 	rc = WORKER_EXIT_OK;
 out:

@@ -147,7 +147,7 @@ void
 report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
 	struct logev	 e;
-	char		 peer[64];
+	char		 peer[SOCK_ADDRSTR_MAX];
 	int		 quiet;
 
 	if (x->reported)

@@ -70,7 +70,7 @@ set_state(struct xfer *x, enum xfer_state s)
 {
 	assert((unsigned)s < XFER_S_MAX);
 	if (log_enabled(LOG_DEBUG)) {
-		char	 peer[64];
+		char	 peer[SOCK_ADDRSTR_MAX];
 
 		log_debug("xfer %s: %s -> %s", sock_ntop((struct sockaddr *)
 		    &x->peer, peer, sizeof peer), state_names[x->state],
