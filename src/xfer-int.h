@@ -12,8 +12,8 @@
  *                  batch's write queue, the last block and the dally;
  *   xfer-timer.c   round trips, timeouts and retransmissions;
  *   xfer-report.c  the outcome: counters, the summary line, the audit event.
- * The functions below were statics of xfer.c and keep their names (a
- * move, not a rewrite); none leaves the module.
+ * The functions below were statics of xfer.c; shared now, they carry
+ * the module's prefix (xfer_), and none leaves the module.
  */
 #ifndef OWL_XFER_INT_H
 #define OWL_XFER_INT_H
@@ -46,62 +46,62 @@ wire_block(const struct xfer *x, uint64_t k)
 }
 
 /* xfer.c: states and ends */
-void	 set_state(struct xfer *x, enum xfer_state s);
-enum xfer_result finish(struct xfer *x, enum xfer_end_result r);
+void	 xfer_set_state(struct xfer *x, enum xfer_state s);
+enum xfer_result xfer_finish(struct xfer *x, enum xfer_end_result r);
 /* Answer with ERROR and end with result r (TFTP_E_NOFD: "server busy"). */
-enum xfer_result fail(struct xfer_ctx *ctx, struct xfer *x, uint16_t code,
-	    const char *msg, enum xfer_end_result r);
+enum xfer_result xfer_fail(struct xfer_ctx *ctx, struct xfer *x,
+	    uint16_t code, const char *msg, enum xfer_end_result r);
 /* Refuse the request at a point, with the reason that follows. */
-enum xfer_result refuse(struct xfer_ctx *ctx, struct xfer *x,
+enum xfer_result xfer_refuse(struct xfer_ctx *ctx, struct xfer *x,
 	    enum xfer_at at, uint16_t code, const char *msg);
 /* A finished upload stays to re-ACK its last DATA, uncounted. */
-void	 dally_begin(struct xfer_ctx *ctx, struct xfer *x);
+void	 xfer_dally_begin(struct xfer_ctx *ctx, struct xfer *x);
 /* Close idle cached files after an open found no descriptor: retry? */
-int	 make_room(struct xfer_ctx *ctx);
+int	 xfer_make_room(struct xfer_ctx *ctx);
 
 /* xfer.c: answers */
-void	 send_oack(struct xfer_ctx *ctx, struct xfer *x);
-void	 send_ack(struct xfer_ctx *ctx, struct xfer *x, uint64_t k);
+void	 xfer_send_oack(struct xfer_ctx *ctx, struct xfer *x);
+void	 xfer_send_ack(struct xfer_ctx *ctx, struct xfer *x, uint64_t k);
 
 /* xfer-rrq.c: the read side */
-enum xfer_result open_read(struct xfer_ctx *ctx, struct xfer *x,
+enum xfer_result xfer_open_read(struct xfer_ctx *ctx, struct xfer *x,
 	    const struct admission *a, uint64_t now);
 /* Send blocks from..from+count-1 as one run; -1: the file failed. */
-int	 send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from,
+int	 xfer_send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from,
 	    size_t count);
 /* n DATA packets of blocks sent before left again. */
-void	 count_dup(struct xfer_ctx *ctx, struct xfer *x, uint64_t n);
+void	 xfer_count_dup(struct xfer_ctx *ctx, struct xfer *x, uint64_t n);
 /* Send the window that starts after the last ACKed block; the timer. */
-enum xfer_result send_window(struct xfer_ctx *ctx, struct xfer *x,
+enum xfer_result xfer_send_window(struct xfer_ctx *ctx, struct xfer *x,
 	    uint64_t now);
-enum xfer_result rrq_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w,
-	    uint64_t now);
-enum xfer_result mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w,
-	    uint64_t now);
+enum xfer_result xfer_rrq_ack(struct xfer_ctx *ctx, struct xfer *x,
+	    uint16_t w, uint64_t now);
+enum xfer_result xfer_mc_ack(struct xfer_ctx *ctx, struct xfer *x,
+	    uint16_t w, uint64_t now);
 /* x takes over from prev (leaving) as its session's master client. */
-void	 mc_promote(struct xfer_ctx *ctx, struct xfer *x,
+void	 xfer_mc_promote(struct xfer_ctx *ctx, struct xfer *x,
 	    const struct xfer *prev, uint64_t now);
 
 /* xfer-wrq.c: the write side */
-enum xfer_result open_upload(struct xfer_ctx *ctx, struct xfer *x,
+enum xfer_result xfer_open_upload(struct xfer_ctx *ctx, struct xfer *x,
 	    const struct admission *a);
-enum xfer_result wrq_data(struct xfer_ctx *ctx, struct xfer *x,
+enum xfer_result xfer_wrq_data(struct xfer_ctx *ctx, struct xfer *x,
 	    const struct pkt *p, uint64_t now);
 /* Forget x's queued blocks: it is ending. */
-void	 wq_drop(struct xfer_ctx *ctx, const struct xfer *x);
+void	 xfer_wq_drop(struct xfer_ctx *ctx, const struct xfer *x);
 
 /* xfer-timer.c: round trips and the timer */
-void	 arm(struct xfer_ctx *ctx, struct xfer *x, uint64_t now);
+void	 xfer_arm(struct xfer_ctx *ctx, struct xfer *x, uint64_t now);
 /* The client's timeout, else ours (always ours for multicast). */
-uint64_t base_rto(const struct xfer_ctx *ctx, const struct xfer *x);
+uint64_t xfer_base_rto(const struct xfer_ctx *ctx, const struct xfer *x);
 /* Something that expects an answer left just now, for the first time. */
-void	 mark_sent(struct xfer *x, uint64_t now);
+void	 xfer_mark_sent(struct xfer *x, uint64_t now);
 /* The timeout after progress: the client's, else from the round trip. */
-uint64_t adapted_rto(const struct xfer_ctx *ctx, const struct xfer *x);
+uint64_t xfer_adapted_rto(const struct xfer_ctx *ctx, const struct xfer *x);
 /* Progress: a round trip sample if any, and no more backoff. */
-void	 rtt_progress(struct xfer_ctx *ctx, struct xfer *x, uint64_t now);
+void	 xfer_rtt_progress(struct xfer_ctx *ctx, struct xfer *x, uint64_t now);
 
 /* xfer-report.c: count the outcome, log and audit it, once. */
-void	 report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now);
+void	 xfer_report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now);
 
 #endif /* OWL_XFER_INT_H */

@@ -144,7 +144,7 @@ nofd_log_ok(struct xfer_ctx *ctx, uint64_t now)
 
 /* Count the outcome and write the summary line and audit event, once. */
 void
-report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+xfer_report(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
 	struct logev	 e;
 	char		 peer[SOCK_ADDRSTR_MAX];

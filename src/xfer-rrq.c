@@ -65,7 +65,7 @@ block_len(const struct xfer *x, uint64_t k)
  * it.  -1 if the file cannot supply the blocks.
  */
 int
-send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from, size_t count)
+xfer_send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from, size_t count)
 {
 	struct iovec	 iov[IO_RUN_MAX];
 	size_t		 seg = PKT_HDR_LEN + x->opts.blksize, want = 0, i, len;
@@ -107,7 +107,7 @@ send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from, size_t count)
 
 /* n DATA packets of blocks sent before left again, whatever the cause. */
 void
-count_dup(struct xfer_ctx *ctx, struct xfer *x, uint64_t n)
+xfer_count_dup(struct xfer_ctx *ctx, struct xfer *x, uint64_t n)
 {
 	x->dup += n;
 	ctx->stats->data_dup += n;
@@ -139,17 +139,17 @@ send_blocks(struct xfer_ctx *ctx, struct xfer *x, uint64_t first,
 	for (k = first; k <= last; k += run) {
 		size_t	 n = last - k + 1 < run ? (size_t)(last - k + 1) : run;
 
-		if (send_run(ctx, x, k, n) == -1)
+		if (xfer_send_run(ctx, x, k, n) == -1)
 			return -1;
 	}
 	if (first <= x->sent) {
 		again = (last < x->sent ? last : x->sent) - first + 1;
-		count_dup(ctx, x, again);
+		xfer_count_dup(ctx, x, again);
 		x->echoes += again;
 		x->echo_top = last;
 	}
 	x->sent = last;
-	mark_sent(x, now);
+	xfer_mark_sent(x, now);
 	return 0;
 }
 
@@ -158,9 +158,9 @@ send_window_from(struct xfer_ctx *ctx, struct xfer *x, uint64_t first,
     uint64_t now)
 {
 	if (send_blocks(ctx, x, first, now) == -1)
-		return fail(ctx, x, TFTP_E_UNDEF, "read error",
+		return xfer_fail(ctx, x, TFTP_E_UNDEF, "read error",
 		    XFER_END_ERROR);
-	arm(ctx, x, now);
+	xfer_arm(ctx, x, now);
 	return XFER_LIVE;
 }
 
@@ -173,12 +173,12 @@ acked_to(struct xfer_ctx *ctx, struct xfer *x, uint64_t k, uint64_t now)
 	    x->size;
 	x->tries = 0;
 	x->progress_at = now;
-	rtt_progress(ctx, x, now);
+	xfer_rtt_progress(ctx, x, now);
 }
 
 /* RRQ: send the window that starts after the last ACKed block. */
 enum xfer_result
-send_window(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+xfer_send_window(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
 	return send_window_from(ctx, x, x->acked + 1, now);
 }
@@ -195,7 +195,7 @@ send_window(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
  * Apprentice).  Block numbers do not wrap: a session has at most 65535.
  */
 enum xfer_result
-mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
+xfer_mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 {
 	uint64_t	 k = w, first;
 
@@ -211,8 +211,8 @@ mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 	first = (k > x->sent ? k : x->sent) + 1;
 	acked_to(ctx, x, k, now);
 	if (k == x->nblocks)
-		return finish(x, XFER_END_OK);
-	set_state(x, XFER_S_SENDING);
+		return xfer_finish(x, XFER_END_OK);
+	xfer_set_state(x, XFER_S_SENDING);
 	return send_window_from(ctx, x, first, now);
 }
 
@@ -226,7 +226,7 @@ mc_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
  * costs its session less than half what it did.
  */
 void
-mc_promote(struct xfer_ctx *ctx, struct xfer *x, const struct xfer *prev,
+xfer_mc_promote(struct xfer_ctx *ctx, struct xfer *x, const struct xfer *prev,
     uint64_t now)
 {
 	x->mc_promoted = 1;
@@ -238,12 +238,12 @@ mc_promote(struct xfer_ctx *ctx, struct xfer *x, const struct xfer *prev,
 		x->srtt_us = prev->srtt_us;
 		x->rttvar_us = prev->rttvar_us;
 	}
-	x->rto_us = adapted_rto(ctx, x);
+	x->rto_us = xfer_adapted_rto(ctx, x);
 	ctx->stats->mcast_master_changes++;
-	send_oack(ctx, x);
-	set_state(x, XFER_S_OACK_SENT);
-	mark_sent(x, now);
-	arm(ctx, x, now);
+	xfer_send_oack(ctx, x);
+	xfer_set_state(x, XFER_S_OACK_SENT);
+	xfer_mark_sent(x, now);
+	xfer_arm(ctx, x, now);
 }
 
 /*
@@ -252,7 +252,7 @@ mc_promote(struct xfer_ctx *ctx, struct xfer *x, const struct xfer *prev,
  * (Mtftp4RrqHandleData) ACKs its last in-order block at once for every
  * block it did not expect, a duplicate too.  The client answers in the
  * order of the blocks that drew the answers, so until it ACKs a block
- * sent after the copies (rrq_ack() ends it there), as many ACKs inside
+ * sent after the copies (xfer_rrq_ack() ends it there), as many ACKs inside
  * the window as copies sent are taken as echoes: one fewer may come.
  * By count, not by time: a slow client (firmware under emulation, 0.35
  * ms per ACK) spreads its echoes over more than a round trip, and going
@@ -291,7 +291,7 @@ rrq_repeated_ack(struct xfer_ctx *ctx, struct xfer *x, uint64_t k,
 		return XFER_LIVE;
 	}
 	if (send_blocks(ctx, x, k + 1, now) == -1)
-		return fail(ctx, x, TFTP_E_UNDEF, "read error",
+		return xfer_fail(ctx, x, TFTP_E_UNDEF, "read error",
 		    XFER_END_ERROR);
 	x->rtt_ok = 0;		/* Karn */
 	return XFER_LIVE;
@@ -307,7 +307,7 @@ rrq_repeated_ack(struct xfer_ctx *ctx, struct xfer *x, uint64_t k,
  * blocks after it, on their way, are not sent twice.
  */
 enum xfer_result
-rrq_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
+xfer_rrq_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 {
 	enum xfer_result	 r;
 	uint64_t		 k;
@@ -324,7 +324,7 @@ rrq_ack(struct xfer_ctx *ctx, struct xfer *x, uint16_t w, uint64_t now)
 	back = k < x->sent && x->opts.windowsize > 1 && !took_echo(x);
 	acked_to(ctx, x, k, now);
 	if (x->acked == x->nblocks)
-		return finish(x, XFER_END_OK);
+		return xfer_finish(x, XFER_END_OK);
 	r = send_window_from(ctx, x, back ? k + 1 : x->sent + 1, now);
 	if (back)
 		x->rtt_ok = 0;		/* Karn */
@@ -348,7 +348,7 @@ open_for_read(struct xfer_ctx *ctx, struct xfer *x, const char *path,
 		    &x->size, &x->fce);
 	e = fs_open_read(ctx->rootfd, path, x->netascii, world, &x->fd,
 	    &x->size, NULL);
-	if (e == TFTP_E_NOFD && make_room(ctx))
+	if (e == TFTP_E_NOFD && xfer_make_room(ctx))
 		e = fs_open_read(ctx->rootfd, path, x->netascii, world, &x->fd,
 		    &x->size, NULL);
 	return e;
@@ -388,7 +388,7 @@ join_session(struct xfer_ctx *ctx, struct xfer *x)
  * word, when not.
  */
 enum xfer_result
-open_read(struct xfer_ctx *ctx, struct xfer *x, const struct admission *a,
+xfer_open_read(struct xfer_ctx *ctx, struct xfer *x, const struct admission *a,
     uint64_t now)
 {
 	enum tftp_err	 e = TFTP_E_NOTFOUND;
@@ -396,13 +396,13 @@ open_read(struct xfer_ctx *ctx, struct xfer *x, const struct admission *a,
 	if (a->client_path[0] != '\0')
 		e = open_for_read(ctx, x, a->client_path, now);
 	if (e != TFTP_E_NOTFOUND && e != TFTP_E_NONE)
-		return refuse(ctx, x, XFER_AT_OPEN, e, NULL);
+		return xfer_refuse(ctx, x, XFER_AT_OPEN, e, NULL);
 	if (x->fd == -1) {
 		if (a->no_fallback)
-			return refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS,
+			return xfer_refuse(ctx, x, XFER_AT_NAME, TFTP_E_ACCESS,
 			    "access denied");
 		if ((e = open_for_read(ctx, x, a->path, now)) != TFTP_E_NONE)
-			return refuse(ctx, x, XFER_AT_OPEN, e, NULL);
+			return xfer_refuse(ctx, x, XFER_AT_OPEN, e, NULL);
 	}
 	x->nblocks = x->size / x->opts.blksize + 1;
 	x->opts.tsize = x->size;

@@ -16,7 +16,7 @@
 #define XFER_MC_PROMOTE_TRIES	2	/* OACK resends to a new master client */
 
 void
-arm(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+xfer_arm(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
 	timer_set(ctx->timers, &x->timer, now + x->rto_us);
 }
@@ -34,7 +34,7 @@ client_rto(const struct xfer *x)
  * asking for 255 s could stall it for an hour): there ours governs.
  */
 uint64_t
-base_rto(const struct xfer_ctx *ctx, const struct xfer *x)
+xfer_base_rto(const struct xfer_ctx *ctx, const struct xfer *x)
 {
 	if (client_rto(x))
 		return x->opts.timeout_us;
@@ -43,7 +43,7 @@ base_rto(const struct xfer_ctx *ctx, const struct xfer *x)
 
 /* Something that expects an answer left just now, for the first time. */
 void
-mark_sent(struct xfer *x, uint64_t now)
+xfer_mark_sent(struct xfer *x, uint64_t now)
 {
 	x->sent_at_us = now;
 	x->rtt_ok = 1;
@@ -88,9 +88,9 @@ rtt_sample(struct xfer *x, uint64_t now)
  * a few round trips instead of whole seconds.
  */
 uint64_t
-adapted_rto(const struct xfer_ctx *ctx, const struct xfer *x)
+xfer_adapted_rto(const struct xfer_ctx *ctx, const struct xfer *x)
 {
-	uint64_t	 base = base_rto(ctx, x), lo, hi, rto;
+	uint64_t	 base = xfer_base_rto(ctx, x), lo, hi, rto;
 
 	if (x->srtt_us == 0 || client_rto(x))
 		return base;
@@ -109,10 +109,10 @@ adapted_rto(const struct xfer_ctx *ctx, const struct xfer *x)
  * backoff to the adapted timeout (why not keep the backoff: design.md).
  */
 void
-rtt_progress(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+xfer_rtt_progress(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
 	rtt_sample(x, now);
-	x->rto_us = adapted_rto(ctx, x);
+	x->rto_us = xfer_adapted_rto(ctx, x);
 }
 
 enum xfer_result
@@ -121,15 +121,15 @@ xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	uint64_t	 cap;
 
 	if (x->state == XFER_S_DALLY)
-		return finish(x, XFER_END_OK);
+		return xfer_finish(x, XFER_END_OK);
 	/*
 	 * Give up after retries timeouts, but never sooner than the client
 	 * would have had without adaptation: a fast-adapted timeout must
 	 * not turn a busy client's pause into a failed transfer.
 	 */
 	if (++x->tries > ctx->conf->retries && now - x->progress_at >=
-	    base_rto(ctx, x) * (ctx->conf->retries + 1))
-		return fail(ctx, x, TFTP_E_UNDEF, "timed out",
+	    xfer_base_rto(ctx, x) * (ctx->conf->retries + 1))
+		return xfer_fail(ctx, x, TFTP_E_UNDEF, "timed out",
 		    XFER_END_TIMEOUT);
 	/*
 	 * RFC 2090: a client made master must answer "in a timely manner"
@@ -138,29 +138,29 @@ xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	 */
 	if (x->state == XFER_S_OACK_SENT && x->mc_promoted &&
 	    x->tries > XFER_MC_PROMOTE_TRIES && now - x->progress_at >=
-	    base_rto(ctx, x) * (XFER_MC_PROMOTE_TRIES + 1))
-		return fail(ctx, x, TFTP_E_UNDEF, "no answer as master client",
+	    xfer_base_rto(ctx, x) * (XFER_MC_PROMOTE_TRIES + 1))
+		return xfer_fail(ctx, x, TFTP_E_UNDEF, "no answer as master client",
 		    XFER_END_TIMEOUT);
-	cap = base_rto(ctx, x) * XFER_RTO_BACKOFF_CAP;
+	cap = xfer_base_rto(ctx, x) * XFER_RTO_BACKOFF_CAP;
 	x->rto_us = x->rto_us * 2 > cap ? cap : x->rto_us * 2;
 	x->rtt_ok = 0;
 	x->repeat_at_us = now;	/* a repeated request right after: no more */
 
 	switch (x->state) {
 	case XFER_S_OACK_SENT:
-		send_oack(ctx, x);
+		xfer_send_oack(ctx, x);
 		x->retrans++;
 		ctx->stats->retrans++;
 		break;
 	case XFER_S_SENDING:
 		x->retrans += x->sent - x->acked;
 		ctx->stats->retrans += x->sent - x->acked;
-		if (send_window(ctx, x, now) != XFER_LIVE)
+		if (xfer_send_window(ctx, x, now) != XFER_LIVE)
 			return XFER_FINISHED;
 		x->rtt_ok = 0;	/* Karn: no sample from a resent window */
 		return XFER_LIVE;
 	case XFER_S_RECEIVING:
-		send_ack(ctx, x, x->expect - 1);
+		xfer_send_ack(ctx, x, x->expect - 1);
 		x->inwindow = 0;
 		x->retrans++;
 		ctx->stats->retrans++;
@@ -168,7 +168,7 @@ xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	default:
 		return XFER_LIVE;
 	}
-	arm(ctx, x, now);
+	xfer_arm(ctx, x, now);
 	return XFER_LIVE;
 }
 
@@ -181,7 +181,7 @@ xfer_repeat(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	/* A waiting multicast client lost its OACK: nothing else would
 	 * tell it the group. */
 	if (x->state == XFER_S_MC_WAIT) {
-		send_oack(ctx, x);
+		xfer_send_oack(ctx, x);
 		return;
 	}
 	/*
@@ -195,18 +195,18 @@ xfer_repeat(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		return;
 	switch (x->state) {
 	case XFER_S_OACK_SENT:
-		send_oack(ctx, x);
+		xfer_send_oack(ctx, x);
 		break;
 	case XFER_S_SENDING:
 		if (x->acked != 0 || x->oack || x->mc.session != NULL ||
-		    send_run(ctx, x, 1, 1) == -1)
+		    xfer_send_run(ctx, x, 1, 1) == -1)
 			return;
-		count_dup(ctx, x, 1);
+		xfer_count_dup(ctx, x, 1);
 		break;
 	case XFER_S_RECEIVING:
 		if (x->expect != 1 || x->oack)
 			return;
-		send_ack(ctx, x, 0);
+		xfer_send_ack(ctx, x, 0);
 		break;
 	default:
 		return;

@@ -45,7 +45,7 @@ wq_write(struct xfer_ctx *ctx, struct xfer *x)
 
 /* Forget x's queued blocks: it is ending. */
 void
-wq_drop(struct xfer_ctx *ctx, const struct xfer *x)
+xfer_wq_drop(struct xfer_ctx *ctx, const struct xfer *x)
 {
 	size_t	 i;
 
@@ -66,7 +66,7 @@ xfer_flush_writes(struct xfer_ctx *ctx, struct xfer **failed)
 		if (x == NULL)
 			continue;
 		if ((e = wq_write(ctx, x)) != TFTP_E_NONE &&
-		    fail(ctx, x, e, NULL, XFER_END_ERROR) == XFER_FINISHED)
+		    xfer_fail(ctx, x, e, NULL, XFER_END_ERROR) == XFER_FINISHED)
 			failed[nfailed++] = x;
 	}
 	ctx->wq.n = 0;
@@ -91,7 +91,7 @@ wrq_store(struct xfer_ctx *ctx, struct xfer *x, const uint8_t *data,
 		/* Not a refusal (data moved), but the same reason. */
 		x->refusal = xfer_refusal(XFER_AT_UPLOAD_SIZE, TFTP_E_DISKFULL,
 		    ctx);
-		return fail(ctx, x, TFTP_E_DISKFULL, "file too large",
+		return xfer_fail(ctx, x, TFTP_E_DISKFULL, "file too large",
 		    XFER_END_ERROR);
 	}
 	if (!x->netascii && ctx->wq.n < XFER_WQ_MAX) {
@@ -102,14 +102,14 @@ wrq_store(struct xfer_ctx *ctx, struct xfer *x, const uint8_t *data,
 		return XFER_LIVE;
 	}
 	if ((e = wq_write(ctx, x)) != TFTP_E_NONE)
-		return fail(ctx, x, e, NULL, XFER_END_ERROR);
+		return xfer_fail(ctx, x, e, NULL, XFER_END_ERROR);
 	if (x->netascii) {
 		len = netascii_decode(&x->nadec, data, len, conv);
 		data = conv;
 	}
 	e = fs_upload_write(&x->up, data, len);
 	if (e != TFTP_E_NONE)
-		return fail(ctx, x, e, NULL, XFER_END_ERROR);
+		return xfer_fail(ctx, x, e, NULL, XFER_END_ERROR);
 	return XFER_LIVE;
 }
 
@@ -122,27 +122,27 @@ wrq_last(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	enum tftp_err	 e;
 
 	if ((e = wq_write(ctx, x)) != TFTP_E_NONE)
-		return fail(ctx, x, e, NULL, XFER_END_ERROR);
+		return xfer_fail(ctx, x, e, NULL, XFER_END_ERROR);
 	if (x->netascii && (n = netascii_decode_finish(&x->nadec, tail)) > 0 &&
 	    (e = fs_upload_write(&x->up, tail, n)) != TFTP_E_NONE)
-		return fail(ctx, x, e, NULL, XFER_END_ERROR);
+		return xfer_fail(ctx, x, e, NULL, XFER_END_ERROR);
 	/* Commit before the final ACK: a client told "done" has a file. */
 	e = fs_upload_commit(&x->up, ctx->conf->upload_fsync,
 	    ctx->conf->uploads);
 	if (e != TFTP_E_NONE)
-		return fail(ctx, x, e, NULL, XFER_END_ERROR);
-	send_ack(ctx, x, x->expect - 1);
+		return xfer_fail(ctx, x, e, NULL, XFER_END_ERROR);
+	xfer_send_ack(ctx, x, x->expect - 1);
 	x->result = XFER_END_OK;
 	/* The upload is done: report it now, not when the dally ends. */
-	report(ctx, x, now);
-	set_state(x, XFER_S_DALLY);
-	dally_begin(ctx, x);
+	xfer_report(ctx, x, now);
+	xfer_set_state(x, XFER_S_DALLY);
+	xfer_dally_begin(ctx, x);
 	/*
 	 * Stay to ACK a repeated last DATA (our final ACK may be lost) for
 	 * as long as clients take to resend: their own timers, often 5 s,
 	 * not ours.
 	 */
-	dally = XFER_DALLY_FACTOR * base_rto(ctx, x);
+	dally = XFER_DALLY_FACTOR * xfer_base_rto(ctx, x);
 	if (dally < XFER_DALLY_MIN_US)
 		dally = XFER_DALLY_MIN_US;
 	timer_set(ctx->timers, &x->timer, now + dally);
@@ -150,7 +150,7 @@ wrq_last(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 }
 
 enum xfer_result
-wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
+xfer_wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
     uint64_t now)
 {
 	enum xfer_result	 r;
@@ -164,7 +164,7 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		if (x->expect > 1 &&
 		    p->u.data.block == wire_block(x, x->expect - 1)) {
 			/* Our ACK was lost: say it again. */
-			send_ack(ctx, x, x->expect - 1);
+			xfer_send_ack(ctx, x, x->expect - 1);
 			x->rtt_ok = 0;	/* Karn: which ACK is answered? */
 		} else if (!x->gap_acked || (ahead < 0x8000 &&
 		    now - x->gap_ack_at_us >= x->rto_us)) {
@@ -177,7 +177,7 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 			 * would.  Stale blocks of a window already restarted
 			 * ask nothing more.
 			 */
-			send_ack(ctx, x, x->expect - 1);
+			xfer_send_ack(ctx, x, x->expect - 1);
 			x->gap_acked = 1;
 			x->gap_ack_at_us = now;
 			x->inwindow = 0;
@@ -186,7 +186,7 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		return XFER_LIVE;
 	}
 	if (p->u.data.len > x->opts.blksize)
-		return fail(ctx, x, TFTP_E_BADOP, "block larger than blksize",
+		return xfer_fail(ctx, x, TFTP_E_BADOP, "block larger than blksize",
 		    XFER_END_ERROR);
 	if ((r = wrq_store(ctx, x, p->u.data.data, p->u.data.len)) !=
 	    XFER_LIVE)
@@ -197,22 +197,23 @@ wrq_data(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	x->gap_acked = 0;
 	x->tries = 0;
 	x->progress_at = now;
-	rtt_progress(ctx, x, now);
+	xfer_rtt_progress(ctx, x, now);
 	if (x->state == XFER_S_OACK_SENT)
-		set_state(x, XFER_S_RECEIVING);
+		xfer_set_state(x, XFER_S_RECEIVING);
 	if (p->u.data.len < x->opts.blksize)
 		return wrq_last(ctx, x, now);
 	if (++x->inwindow >= x->opts.windowsize) {
-		send_ack(ctx, x, x->expect - 1);
-		mark_sent(x, now);
+		xfer_send_ack(ctx, x, x->expect - 1);
+		xfer_mark_sent(x, now);
 		x->inwindow = 0;
 	}
-	arm(ctx, x, now);
+	xfer_arm(ctx, x, now);
 	return XFER_LIVE;
 }
 
 enum xfer_result
-open_upload(struct xfer_ctx *ctx, struct xfer *x, const struct admission *a)
+xfer_open_upload(struct xfer_ctx *ctx, struct xfer *x,
+    const struct admission *a)
 {
 	const struct xfer_conf	*set = ctx->conf;
 	enum tftp_err		 e;
@@ -220,11 +221,11 @@ open_upload(struct xfer_ctx *ctx, struct xfer *x, const struct admission *a)
 	x->opts.accepted &= ~OPT_F_MULTICAST;
 	e = fs_upload_begin(ctx->rootfd, a->path, set->uploads, set->umask,
 	    set->permission_check, &x->up);
-	if (e == TFTP_E_NOFD && make_room(ctx))
+	if (e == TFTP_E_NOFD && xfer_make_room(ctx))
 		e = fs_upload_begin(ctx->rootfd, a->path, set->uploads,
 		    set->umask, set->permission_check, &x->up);
 	if (e != TFTP_E_NONE)
-		return refuse(ctx, x, XFER_AT_UPLOAD, e, NULL);
+		return xfer_refuse(ctx, x, XFER_AT_UPLOAD, e, NULL);
 	netascii_dec_init(&x->nadec);
 	x->expect = 1;
 	return XFER_LIVE;

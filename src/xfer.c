@@ -66,7 +66,7 @@ xfer_state_str(enum xfer_state s)
 }
 
 void
-set_state(struct xfer *x, enum xfer_state s)
+xfer_set_state(struct xfer *x, enum xfer_state s)
 {
 	assert((unsigned)s < XFER_S_MAX);
 	if (log_enabled(LOG_DEBUG)) {
@@ -80,12 +80,12 @@ set_state(struct xfer *x, enum xfer_state s)
 }
 
 enum xfer_result
-finish(struct xfer *x, enum xfer_end_result r)
+xfer_finish(struct xfer *x, enum xfer_end_result r)
 {
 	x->result = r;
 	if (x->mc.session != NULL)
 		mcast_finished(&x->mc);
-	set_state(x, XFER_S_DONE);
+	xfer_set_state(x, XFER_S_DONE);
 	return XFER_FINISHED;
 }
 
@@ -154,7 +154,7 @@ uncount_client(struct xfer_ctx *ctx, struct xfer *x)
  * the pool is full (xfer_reclaimable()), oldest first.
  */
 void
-dally_begin(struct xfer_ctx *ctx, struct xfer *x)
+xfer_dally_begin(struct xfer_ctx *ctx, struct xfer *x)
 {
 	uncount_client(ctx, x);
 	TAILQ_INSERT_TAIL(&ctx->dally, x, dally_entry);
@@ -178,7 +178,7 @@ xfer_reclaimable(const struct xfer_ctx *ctx, uint64_t now)
  * busy": the client may well succeed a moment later.
  */
 enum xfer_result
-fail(struct xfer_ctx *ctx, struct xfer *x, uint16_t code, const char *msg,
+xfer_fail(struct xfer_ctx *ctx, struct xfer *x, uint16_t code, const char *msg,
     enum xfer_end_result r)
 {
 	if (code == TFTP_E_NOFD) {
@@ -194,7 +194,7 @@ fail(struct xfer_ctx *ctx, struct xfer *x, uint16_t code, const char *msg,
 	send_error_to(ctx, x, code, msg);
 	x->errcode = code;
 	x->errmsg = msg != NULL ? msg : pkt_err_str(code);
-	return finish(x, r);
+	return xfer_finish(x, r);
 }
 
 enum stats_refusal
@@ -245,15 +245,15 @@ xfer_refusal(enum xfer_at at, enum tftp_err code, const struct xfer_ctx *ctx)
 
 /* Refuse the request at a point, with the reason that follows. */
 enum xfer_result
-refuse(struct xfer_ctx *ctx, struct xfer *x, enum xfer_at at, uint16_t code,
-    const char *msg)
+xfer_refuse(struct xfer_ctx *ctx, struct xfer *x, enum xfer_at at,
+    uint16_t code, const char *msg)
 {
 	x->refusal = xfer_refusal(at, code, ctx);
-	return fail(ctx, x, code, msg, XFER_END_REFUSED);
+	return xfer_fail(ctx, x, code, msg, XFER_END_REFUSED);
 }
 
 void
-send_oack(struct xfer_ctx *ctx, struct xfer *x)
+xfer_send_oack(struct xfer_ctx *ctx, struct xfer *x)
 {
 	uint8_t			*buf;
 	size_t			 len, cap = 512;
@@ -271,7 +271,7 @@ send_oack(struct xfer_ctx *ctx, struct xfer *x)
 }
 
 void
-send_ack(struct xfer_ctx *ctx, struct xfer *x, uint64_t k)
+xfer_send_ack(struct xfer_ctx *ctx, struct xfer *x, uint64_t k)
 {
 	uint8_t	*buf;
 	size_t	 len;
@@ -287,7 +287,7 @@ send_ack(struct xfer_ctx *ctx, struct xfer *x, uint64_t k)
  * make room.  Whether trying again may help.
  */
 int
-make_room(struct xfer_ctx *ctx)
+xfer_make_room(struct xfer_ctx *ctx)
 {
 	return ctx->fcache != NULL &&
 	    fcache_shrink(ctx->fcache, FS_FDS_MAX) > 0;
@@ -345,33 +345,33 @@ first_send(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 {
 	count_options(ctx, &x->opts);
 	x->oack = x->opts.accepted != 0;
-	x->rto_us = base_rto(ctx, x);
+	x->rto_us = xfer_base_rto(ctx, x);
 	if (x->mc.session != NULL) {
 		ctx->stats->mcast_clients++;
 		if (x->mc.master)
 			ctx->stats->mcast_sessions++;
 	}
 	if (x->oack) {
-		send_oack(ctx, x);
+		xfer_send_oack(ctx, x);
 		if (x->mc.session != NULL && !x->mc.master) {
 			/* It listens to the group; an OACK gives it its turn. */
-			set_state(x, XFER_S_MC_WAIT);
+			xfer_set_state(x, XFER_S_MC_WAIT);
 			return XFER_LIVE;
 		}
-		set_state(x, XFER_S_OACK_SENT);
-		mark_sent(x, now);
-		arm(ctx, x, now);
+		xfer_set_state(x, XFER_S_OACK_SENT);
+		xfer_mark_sent(x, now);
+		xfer_arm(ctx, x, now);
 		return XFER_LIVE;
 	}
 	if (x->op == TFTP_OP_WRQ) {
-		send_ack(ctx, x, 0);
-		set_state(x, XFER_S_RECEIVING);
-		mark_sent(x, now);
-		arm(ctx, x, now);
+		xfer_send_ack(ctx, x, 0);
+		xfer_set_state(x, XFER_S_RECEIVING);
+		xfer_mark_sent(x, now);
+		xfer_arm(ctx, x, now);
 		return XFER_LIVE;
 	}
-	set_state(x, XFER_S_SENDING);
-	return send_window(ctx, x, now);
+	xfer_set_state(x, XFER_S_SENDING);
+	return xfer_send_window(ctx, x, now);
 }
 
 enum xfer_result
@@ -389,10 +389,10 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		else if (a->reason == STATS_R_REMAP_DENY)
 			ctx->stats->remap_denied++;
 		x->refusal = a->reason;
-		return fail(ctx, x, a->code, a->msg, XFER_END_REFUSED);
+		return xfer_fail(ctx, x, a->code, a->msg, XFER_END_REFUSED);
 	}
-	r = x->op == TFTP_OP_RRQ ? open_read(ctx, x, a, now) :
-	    open_upload(ctx, x, a);
+	r = x->op == TFTP_OP_RRQ ? xfer_open_read(ctx, x, a, now) :
+	    xfer_open_upload(ctx, x, a);
 	if (r == XFER_LIVE && (r = first_send(ctx, x, now)) == XFER_LIVE)
 		count_client(ctx, x, now);
 	return r;
@@ -427,7 +427,7 @@ xfer_turn_away(struct xfer_ctx *ctx, const struct io_dgram *d, int fd,
 		tmpl.result = XFER_END_REFUSED;
 	} else
 		tmpl.result = XFER_END_DROPPED;
-	report(ctx, &tmpl, now);
+	xfer_report(ctx, &tmpl, now);
 }
 
 enum xfer_result
@@ -439,13 +439,13 @@ xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		(void)strlcpy(x->peer_msg, p->u.error.msg != NULL ?
 		    p->u.error.msg : "", sizeof x->peer_msg);
 		if (x->state == XFER_S_DALLY)
-			return finish(x, XFER_END_OK);
-		return finish(x, XFER_END_PEER_ERROR);
+			return xfer_finish(x, XFER_END_OK);
+		return xfer_finish(x, XFER_END_PEER_ERROR);
 	}
 	switch (x->state) {
 	case XFER_S_OACK_SENT:
 		if (x->mc.session != NULL && p->op == TFTP_OP_ACK)
-			return mc_ack(ctx, x, p->u.ack.block, now);
+			return xfer_mc_ack(ctx, x, p->u.ack.block, now);
 		if (x->op == TFTP_OP_RRQ) {
 			if (p->op != TFTP_OP_ACK || p->u.ack.block != 0) {
 				ctx->stats->dup_ack++;
@@ -453,24 +453,24 @@ xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 			}
 			x->tries = 0;
 			x->progress_at = now;
-			rtt_progress(ctx, x, now);
-			set_state(x, XFER_S_SENDING);
-			return send_window(ctx, x, now);
+			xfer_rtt_progress(ctx, x, now);
+			xfer_set_state(x, XFER_S_SENDING);
+			return xfer_send_window(ctx, x, now);
 		}
 		if (p->op == TFTP_OP_DATA)
-			return wrq_data(ctx, x, p, now);
+			return xfer_wrq_data(ctx, x, p, now);
 		break;
 	case XFER_S_SENDING:
 		if (p->op == TFTP_OP_ACK && x->mc.session != NULL)
-			return mc_ack(ctx, x, p->u.ack.block, now);
+			return xfer_mc_ack(ctx, x, p->u.ack.block, now);
 		if (p->op == TFTP_OP_ACK)
-			return rrq_ack(ctx, x, p->u.ack.block, now);
+			return xfer_rrq_ack(ctx, x, p->u.ack.block, now);
 		break;
 	case XFER_S_MC_WAIT:
 		/* Any client may end by ACKing the last block (RFC 2090). */
 		if (p->op == TFTP_OP_ACK && p->u.ack.block == x->nblocks) {
 			x->bytes = x->size;
-			return finish(x, XFER_END_OK);
+			return xfer_finish(x, XFER_END_OK);
 		}
 		if (p->op == TFTP_OP_ACK) {
 			ctx->stats->dup_ack++;
@@ -479,13 +479,13 @@ xfer_input(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 		break;
 	case XFER_S_RECEIVING:
 		if (p->op == TFTP_OP_DATA)
-			return wrq_data(ctx, x, p, now);
+			return xfer_wrq_data(ctx, x, p, now);
 		break;
 	case XFER_S_DALLY:
 		/* The peer missed our final ACK and sent its last DATA again. */
 		if (p->op == TFTP_OP_DATA &&
 		    p->u.data.block == wire_block(x, x->expect - 1))
-			send_ack(ctx, x, x->expect - 1);
+			xfer_send_ack(ctx, x, x->expect - 1);
 		return XFER_LIVE;
 	default:
 		break;
@@ -499,7 +499,7 @@ xfer_supersede(struct xfer *x)
 {
 	/* No ERROR: it would reach the new transfer's client. */
 	x->errmsg = "superseded by a new request from the same port";
-	(void)finish(x, XFER_END_ABORTED);
+	(void)xfer_finish(x, XFER_END_ABORTED);
 }
 
 void
@@ -507,10 +507,10 @@ xfer_abort(struct xfer_ctx *ctx, struct xfer *x, uint16_t code,
     const char *msg)
 {
 	if (x->state == XFER_S_DALLY) {
-		(void)finish(x, XFER_END_OK);
+		(void)xfer_finish(x, XFER_END_OK);
 		return;
 	}
-	(void)fail(ctx, x, code, msg, XFER_END_ABORTED);
+	(void)xfer_fail(ctx, x, code, msg, XFER_END_ABORTED);
 }
 
 void
@@ -522,7 +522,7 @@ xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		x->dally_listed = 0;
 	}
 	timer_cancel(ctx->timers, &x->timer);
-	wq_drop(ctx, x);
+	xfer_wq_drop(ctx, x);
 	if (x->fce != NULL) {
 		fcache_release(ctx->fcache, x->fce);	/* the cache's fd */
 		x->fce = NULL;
@@ -530,13 +530,13 @@ xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 		(void)close(x->fd);
 	x->fd = -1;
 	fs_upload_abort(&x->up);
-	report(ctx, x, now);
+	xfer_report(ctx, x, now);
 	x->state = XFER_S_DONE;
 	if (x->mc.session != NULL) {
 		struct mcast_member	*next = mcast_leave(ctx->mcast, &x->mc);
 
 		if (next != NULL)
-			mc_promote(ctx, xfer_of_member(next), x, now);
+			xfer_mc_promote(ctx, xfer_of_member(next), x, now);
 	}
 }
 

@@ -23,7 +23,7 @@
 #include "logev.h"
 #include "logfile.h"
 
-/* What report() in xfer-report.c knows about a finished transfer. */
+/* What xfer_report() in xfer-report.c knows about a finished transfer. */
 struct fake_opt {
 	const char	*name;
 	const char	*text;		/* NULL: a number */
@@ -46,7 +46,7 @@ struct fake_xfer {
 	int			 quiet;
 };
 
-/* The transfer event as report() in xfer-report.c builds it. */
+/* The transfer event as xfer_report() in xfer-report.c builds it. */
 static void
 transfer(struct logev *e, const struct fake_xfer *x)
 {
