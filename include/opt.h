@@ -79,7 +79,4 @@ typedef void	 opt_each_fn(void *arg, const char *name, const char *text,
 		    uint64_t num);
 void		 opt_each(const struct opt_set *, opt_each_fn *, void *arg);
 
-/* Render the accepted options as "blksize=1468 windowsize=16 ..." for logs. */
-void		 opt_format(const struct opt_set *set, char *out, size_t cap);
-
 #endif

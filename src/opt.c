@@ -64,7 +64,7 @@ static uint64_t		 granted_windowsize(const struct opt_set *);
 static uint64_t		 granted_rollover(const struct opt_set *);
 static const char	*granted_multicast(const struct opt_set *);
 
-/* Order here is the order of the OACK and of opt_format(). */
+/* Order here is the order of the OACK and of opt_each() (the log line). */
 static const struct opt_entry opt_table[] = {
 	{ "blksize", OPT_F_BLKSIZE, parse_blksize, granted_blksize, NULL },
 	{ "tsize", OPT_F_TSIZE, parse_tsize, granted_tsize, NULL },
@@ -403,28 +403,5 @@ opt_each(const struct opt_set *set, opt_each_fn *fn, void *arg)
 		else
 			fn(arg, opt_table[i].name, NULL,
 			    opt_table[i].granted(set));
-	}
-}
-
-/* Truncated to cap like snprintf(3); always NUL-terminated if cap > 0. */
-void
-opt_format(const struct opt_set *set, char *out, size_t cap)
-{
-	char	 val[U64_STR_LEN];
-	size_t	 i, off = 0;
-	int	 n;
-
-	if (cap == 0)
-		return;
-	out[0] = '\0';
-	for (i = 0; i < OPT_NENTRIES; i++) {
-		if ((set->accepted & opt_table[i].flag) == 0)
-			continue;
-		n = snprintf(out + off, cap - off, "%s%s=%s",
-		    off == 0 ? "" : " ", opt_table[i].name,
-		    granted_str(&opt_table[i], set, val, sizeof val));
-		if (n < 0 || (size_t)n >= cap - off)
-			return;
-		off += (size_t)n;
 	}
 }

@@ -34,7 +34,6 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 #define STR_MAX		(2 + 2 * (PKT_OPT_MAX + 8))	/* strings used */
 #define OACK_ROOM	1024	/* more than any OACK we can build */
 #define OACK_LIMIT	512	/* an OACK must fit a default-size packet */
-#define FMT_ROOM	512
 
 /* The options opt.c understands, in OACK order. */
 static const struct {
@@ -84,7 +83,7 @@ static void	 check_set(const struct pkt *, const struct opt_limits *,
 		    const struct expect *, enum tftp_err, const char *,
 		    const struct opt_set *);
 static void	 check_oack(const struct opt_set *);
-static void	 check_format(const struct opt_set *);
+static void	 check_each(const struct opt_set *);
 static void	 one(const struct pkt *, const struct opt_limits *, uint64_t);
 
 #define CHECK(e)	check((e), #e, __LINE__)
@@ -349,28 +348,42 @@ check_oack(const struct opt_set *set)
 	CHECK(j == q.u.oack.nopts);
 }
 
-/* opt_format(): the full text, and truncation to every small cap. */
-static void
-check_format(const struct opt_set *set)
-{
-	char		 full[FMT_ROOM], *buf;
-	size_t		 cap, len;
+/* opt_each(): the accepted options, in OACK order, with granted values. */
+struct each_walk {
+	const struct opt_set	*set;
+	size_t			 next;	/* index in known[] to look from */
+	int			 bad;
+};
 
-	opt_format(set, full, sizeof(full));
-	len = strlen(full);
-	CHECK(len < sizeof(full));
-	CHECK((len == 0) == (set->accepted == 0));
-	for (cap = 1; cap <= len + 1; cap++) {
-		if ((buf = malloc(cap)) == NULL)
-			abort();
-		opt_format(set, buf, cap);
-		CHECK(strlen(buf) < cap);
-		CHECK(strncmp(buf, full, strlen(buf)) == 0);
-		if (cap == len + 1)
-			CHECK(strcmp(buf, full) == 0);
-		free(buf);
+static void
+each_one(void *arg, const char *name, const char *text, uint64_t num)
+{
+	struct each_walk	*w = arg;
+
+	while (w->next < NKNOWN &&
+	    (w->set->accepted & known[w->next].flag) == 0)
+		w->next++;
+	if (w->next == NKNOWN || strcmp(name, known[w->next].name) != 0) {
+		w->bad = 1;
+		return;
 	}
-	opt_format(set, NULL, 0);	/* cap 0 writes nothing */
+	if (known[w->next].flag == OPT_F_MULTICAST ?
+	    text == NULL || strcmp(text, w->set->multicast) != 0 :
+	    text != NULL || num != granted(w->set, w->next))
+		w->bad = 1;
+	w->next++;
+}
+
+static void
+check_each(const struct opt_set *set)
+{
+	struct each_walk	 w = { set, 0, 0 };
+
+	opt_each(set, each_one, &w);
+	CHECK(!w.bad);
+	while (w.next < NKNOWN && (set->accepted & known[w.next].flag) == 0)
+		w.next++;
+	CHECK(w.next == NKNOWN);	/* none left out */
 }
 
 static void
@@ -393,7 +406,7 @@ one(const struct pkt *req, const struct opt_limits *lim, uint64_t fsize)
 		(void)snprintf(set.multicast, sizeof(set.multicast), "%s",
 		    MCAST_VALUE);
 	check_oack(&set);
-	check_format(&set);
+	check_each(&set);
 }
 
 int
