@@ -48,8 +48,9 @@
 
 #define WORKER_PORT_SEED_STRIDE	7919u	/* a prime: slots start their
 					   transfer-port search far apart */
-#define WORKER_CLIENTS_SPARE	1024	/* addresses tracked beyond two per
-					   transfer: refused ones count too */
+#define WORKER_CLIENTS_SPARE	1024	/* addresses beyond two per transfer:
+					   room for idle buckets, so a full
+					   table means a flood (clients.h) */
 #define WORKER_LAST_WORDS_MS	1000	/* for the final counters to leave */
 
 static int	 setup_events(struct worker *, int);
