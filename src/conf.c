@@ -235,8 +235,7 @@ conf_remap_file(struct conf *conf, char **cause)
 		return -1;
 	}
 	free(text);
-	if (conf->xfer.remap != NULL)
-		remap_append(rm, conf->xfer.remap);
+	remap_append(rm, conf->xfer.remap);	/* never NULL after conf_new() */
 	conf->xfer.remap = rm;
 	return 0;
 }
