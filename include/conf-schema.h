@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "origin.h"
 
 struct acl;
 struct remap;
@@ -41,6 +42,7 @@ enum conf_type {
 	CONF_T_PORTRANGE,	/* LO:HI, "" = any; min/max: length */
 	CONF_T_MCRANGE,		/* IPv4 groups ADDR[-ADDR]; min/max: length */
 	CONF_T_MCRANGE6,	/* IPv6 groups ADDR[-ADDR], "" = none */
+	CONF_T_ORIGINS,		/* a list of groups: HTTP origins */
 };
 
 struct conf_choice {
@@ -130,6 +132,7 @@ struct conf_value {
 	struct conf_acl_text	 acl_text;
 	struct remap		*remap;
 	struct conf_remap_text	 remap_text;
+	struct origin_set	 origins;
 };
 
 /* Where a value came from: a file and line, or the command line. */
@@ -206,6 +209,16 @@ void		 conf_acl_dump(const struct conf_entry *,
 /* An empty list (everyone allowed). */
 struct acl	*conf_acl_new(void);
 void		 conf_acl_text_free(struct conf_acl_text *);
+
+/* conf-origin.c: the conf_types[] functions of CONF_T_ORIGINS */
+int		 conf_origins_from_text(const struct conf_entry *,
+		    const char *, const struct conf_where *,
+		    struct conf_value *, char **);
+int		 conf_origins_from_list(const struct conf_entry *,
+		    const config_setting_t *, const char *,
+		    struct conf_value *, char **);
+void		 conf_origins_dump(const struct conf_entry *,
+		    const struct conf *, FILE *);
 
 /* conf-remap.c: the conf_types[] functions of CONF_T_REMAP */
 int		 conf_remap_from_text(const struct conf_entry *, const char *,

@@ -119,6 +119,11 @@ struct conf {
 	int			 mcast_ttl;
 	char			*mcast_interface;	/* "" = request's */
 
+	/* the cache of HTTP origins' files (the origins: xfer.origins) */
+	char			*cache_dir;
+	int64_t			 cache_max_bytes;
+	int			 cache_ttl;	/* seconds */
+
 	/* logging */
 	int			 log_format;	/* 0 text, 1 json */
 	char			*audit_file;	/* "" = none */

@@ -13,6 +13,7 @@
 
 #include "fs.h"
 #include "opt.h"
+#include "origin.h"
 
 struct acl;
 struct remap;
@@ -46,6 +47,11 @@ struct xfer_conf {
 	struct acl		*read_acl;	/* empty: everyone may read */
 	struct acl		*write_acl;	/* empty: everyone may write */
 	struct remap		*remap;		/* rules + built-in switches */
+
+	/* HTTP origins: their paths are served from the master's cache */
+	struct origin_set	 origins;
+	unsigned		 origin_timeout_ms;	/* a request waits so
+							   long for a fetch */
 };
 
 #endif

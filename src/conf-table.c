@@ -229,6 +229,27 @@ const struct conf_entry conf_table[] = {
 	  .max = PATH_MAX - 1, .dflt = "", CONF_FIELD(log_file),
 	  .help = "log to this file, reopened on SIGUSR1 (empty: standard "
 	  "error with -F, syslog otherwise)" },
+	{ .name = "origins", .type = CONF_T_ORIGINS, .dflt = NULL,
+	  CONF_FIELD(xfer.origins),
+	  .help = "HTTP origins: a list of { prefix; url; dynamic; ttl; "
+	  "max_bytes; } groups; their paths are fetched and cached" },
+	{ .name = "cache_dir", .type = CONF_T_STRING, .min = 1,
+	  .max = PATH_MAX - 64, .dflt = "/var/cache/owltftpd",
+	  CONF_FIELD(cache_dir),
+	  .help = "where the files of origins are cached (created by the "
+	  "master)" },
+	{ .name = "cache_max_bytes", .type = CONF_T_INT, .min = 1,
+	  .max = INT64_MAX, .dflt = "1073741824", CONF_FIELD(cache_max_bytes),
+	  .help = "the cache's size; the least recently used files not in "
+	  "use go above it" },
+	{ .name = "cache_ttl", .type = CONF_T_INT, .min = 0, .max = 31536000,
+	  .dflt = "300", CONF_FIELD(cache_ttl),
+	  .help = "seconds a cached file is served before it is revalidated "
+	  "(an origin's ttl overrides it)" },
+	{ .name = "origin_timeout_ms", .type = CONF_T_INT, .min = 100,
+	  .max = 600000, .dflt = "10000", CONF_FIELD(xfer.origin_timeout_ms),
+	  .help = "how long a request waits for its file from an origin, "
+	  "and the longest silence of an origin" },
 	/* "multicast.X" is the member X of the group multicast = { }. */
 	{ .name = "multicast.enable", .type = CONF_T_BOOL, .min = 0, .max = 1,
 	  .dflt = "false", CONF_FIELD(mcast_enable),

@@ -76,6 +76,9 @@ const struct conf_type_info conf_types[] = {
 	[CONF_T_MCRANGE6] = { "a string",
 	    CONF_ACCEPT(CONFIG_TYPE_STRING), text_mcast_range6, NULL,
 	    dump_typed },
+	[CONF_T_ORIGINS] = { "a list of groups",
+	    CONF_ACCEPT(CONFIG_TYPE_LIST), conf_origins_from_text,
+	    conf_origins_from_list, conf_origins_dump },
 };
 
 static const struct conf_choice conf_bool_words[] = {
@@ -219,6 +222,9 @@ conf_store(struct conf *conf, const struct conf_entry *e,
 		*rt = v->remap_text;
 		memset(&v->remap_text, 0, sizeof v->remap_text);
 		return;	/* conf_sync() sets the built-in switches */
+	case CONF_T_ORIGINS:
+		memcpy(field, &v->origins, sizeof v->origins);
+		return;
 	default:
 		break;
 	}

@@ -32,6 +32,7 @@
 #include "suite_main.h"
 #include "acl.h"
 #include "conf.h"
+#include "origin.h"
 #include "fs.h"
 #include "remap.h"
 #include "xmalloc.h"
@@ -52,7 +53,8 @@ static const char *const keys[] = {
 	"remap_file", "pid_file", "control_socket", "control_owner",
 	"control_group", "control_mode", "drain_timeout", "stats_interval_ms",
 	"metrics_listen", "log_format", "audit_file", "log_level", "log_file",
-	"multicast",
+	"origins", "cache_dir", "cache_max_bytes", "cache_ttl",
+	"origin_timeout_ms", "multicast",
 };
 
 static const char default_dump[] =
@@ -101,6 +103,11 @@ static const char default_dump[] =
 	"audit_file = \"\";\n"
 	"log_level = \"info\";\n"
 	"log_file = \"\";\n"
+	"origins = ( );\n"
+	"cache_dir = \"/var/cache/owltftpd\";\n"
+	"cache_max_bytes = 1073741824;\n"
+	"cache_ttl = 300;\n"
+	"origin_timeout_ms = 10000;\n"
 	"multicast = {\n"
 	"\tenable = false;\n"
 	"\taddress_range = \"239.255.0.1-239.255.0.254\";\n"
@@ -2060,6 +2067,78 @@ START_TEST(test_options_from_schema)
 }
 END_TEST
 
+
+/* origins */
+
+START_TEST(test_origins_read)
+{
+	const struct origin_rule	*r;
+	const char			*rest;
+	char				*text;
+
+	read_ok("origins = (\n"
+	    "  { prefix = \"/\"; url = \"http://127.0.0.1:8080/tftp\"; },\n"
+	    "  { prefix = \"/pxelinux.cfg/\"; url = \"http://o/cfg/\";\n"
+	    "    dynamic = true; ttl = 0; }\n"
+	    ");\ncache_ttl = 5;\norigin_timeout_ms = 1500;");
+	ck_assert_uint_eq(conf->xfer.origins.n, 2);
+	ck_assert_str_eq(conf->xfer.origins.r[0].prefix, "");
+	ck_assert_str_eq(conf->xfer.origins.r[0].url,
+	    "http://127.0.0.1:8080/tftp/");
+	ck_assert_int_eq(conf->xfer.origins.r[0].ttl, ORIGIN_TTL_DEFAULT);
+	ck_assert_uint_eq(conf->xfer.origins.r[0].max_bytes, 0);
+	ck_assert_str_eq(conf->xfer.origins.r[1].prefix, "pxelinux.cfg");
+	ck_assert_int_eq(conf->xfer.origins.r[1].dynamic, 1);
+	ck_assert_uint_eq(conf->xfer.origins.r[1].max_bytes,
+	    ORIGIN_DYNAMIC_MAX_BYTES);
+	ck_assert_int_eq(conf->cache_ttl, 5);
+	ck_assert_uint_eq(conf->xfer.origin_timeout_ms, 1500);
+	/* The longest prefix, on whole components. */
+	r = origin_match(&conf->xfer.origins, "pxelinux.cfg/01-aa", &rest);
+	ck_assert_ptr_eq(r, &conf->xfer.origins.r[1]);
+	ck_assert_str_eq(rest, "01-aa");
+	r = origin_match(&conf->xfer.origins, "pxelinux.cfgx", &rest);
+	ck_assert_ptr_eq(r, &conf->xfer.origins.r[0]);
+	ck_assert_str_eq(rest, "pxelinux.cfgx");
+	text = dump(conf);
+	ck_assert_ptr_nonnull(strstr(text, "  { prefix = \"pxelinux.cfg\"; "
+	    "url = \"http://o/cfg/\"; dynamic = true; ttl = 0; "
+	    "max_bytes = 1048576; }\n"));
+	free(text);
+}
+END_TEST
+
+START_TEST(test_origins_refused)
+{
+	read_fails("origins = \"x\";",
+	    "<string>:1: origins: expected a list of groups, got a string");
+	read_fails("origins = (\n{ url = \"http://a/\"; } );",
+	    "<string>:2: origins[1]: prefix is missing");
+	read_fails("origins = ( { prefix = \"/\"; } );",
+	    "<string>:1: origins[1]: url is missing");
+	read_fails("origins = ( { prefix = \"a/../b\"; url = \"http://a/\"; "
+	    "} );", "<string>:1: origins[1]: prefix: \"a/../b\" has an "
+	    "empty, \".\" or \"..\" component");
+	read_fails("origins = ( { prefix = \"/\"; url = \"ftp://a/\"; } );",
+	    "<string>:1: origins[1]: url: \"ftp://a/\" is not an http:// "
+	    "URL");
+	read_fails("origins = ( { prefix = \"/\"; url = \"http://a/\"; }, "
+	    "{ prefix = \"\"; url = \"http://b/\"; } );",
+	    "<string>:1: origins[2]: prefix \"\" is already origins[1]'s");
+	read_fails("origins = ( { prefix = \"/\"; url = \"http://a/\"; "
+	    "ttl = -2; } );", "<string>:1: origins[1]: ttl: -2 is outside "
+	    "-1 (cache_ttl) to 31536000 s");
+	read_fails("origins = ( { prefix = \"/\"; url = \"http://a/\"; "
+	    "colour = 1; } );", "<string>:1: origins[1]: unknown member "
+	    "\"colour\" (expected prefix, url, dynamic, ttl or max_bytes)");
+	ck_assert_uint_eq(conf->xfer.origins.n, 0);
+	ck_assert_int_eq(origin_path_ok("a/b.c"), 0);
+	ck_assert_int_eq(origin_path_ok("a//b"), -1);
+	ck_assert_int_eq(origin_path_ok("a/../b"), -1);
+	ck_assert_int_eq(origin_path_ok(""), -1);
+}
+END_TEST
+
 /* the sample file */
 
 START_TEST(test_sample_parses)
@@ -2274,6 +2353,12 @@ conf_suite(void)
 	tc = tcase_create("the multicast group");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_multicast_group);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("origins are read, checked and matched");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_origins_read);
+	tcase_add_test(tc, test_origins_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("command-line options come from the schema");

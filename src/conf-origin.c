@@ -1,0 +1,200 @@
+/*
+ * The origins key: a list of { prefix; url; dynamic; ttl; max_bytes; }
+ * groups (origin.h), each checked as it is read so a bad one is refused
+ * at its group's line, and dumped back as written.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "conf-schema.h"
+#include "origin.h"
+
+static int	 conf_origin_group(const char *, const config_setting_t *,
+		    const struct conf_where *, struct origin_rule *, char **);
+static int	 conf_origin_member(const char *, const config_setting_t *,
+		    const struct conf_where *, struct origin_rule *, char **);
+
+int
+conf_origins_from_text(const struct conf_entry *e, const char *text,
+    const struct conf_where *w, struct conf_value *v, char **cause)
+{
+	(void)text;
+	(void)v;
+	*cause = conf_msg(w, e->name, w->file == NULL ? "can only be set in "
+	    "the configuration file" : "expected a list of groups, got a "
+	    "string");
+	return -1;
+}
+
+int
+conf_origins_from_list(const struct conf_entry *e, const config_setting_t *s,
+    const char *label, struct conf_value *v, char **cause)
+{
+	const config_setting_t	*g;
+	struct conf_where	 w;
+	char			 key[64];
+	int			 i, j, n, t;
+
+	memset(&v->origins, 0, sizeof v->origins);
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		g = config_setting_get_elem(s, (unsigned)i);
+		conf_where_setting(&w, g, label);
+		if (w.line == 0)
+			w.line = config_setting_source_line(s);
+		(void)snprintf(key, sizeof key, "%s[%d]", e->name, i + 1);
+		if ((t = config_setting_type(g)) != CONFIG_TYPE_GROUP) {
+			*cause = conf_msg(&w, key, "expected a group, got %s",
+			    conf_setting_type_name(t));
+			return -1;
+		}
+		if (i >= ORIGIN_MAX) {
+			*cause = conf_msg(&w, key, "more than %d origins",
+			    ORIGIN_MAX);
+			return -1;
+		}
+		if (conf_origin_group(key, g, &w, &v->origins.r[i],
+		    cause) == -1)
+			return -1;
+		for (j = 0; j < i; j++) {
+			if (strcmp(v->origins.r[j].prefix,
+			    v->origins.r[i].prefix) == 0) {
+				*cause = conf_msg(&w, key, "prefix \"%s\" is "
+				    "already origins[%d]'s",
+				    v->origins.r[i].prefix, j + 1);
+				return -1;
+			}
+		}
+		v->origins.n++;
+	}
+	return 0;
+}
+
+/* Read one group into r: prefix and url are required. */
+static int
+conf_origin_group(const char *key, const config_setting_t *g,
+    const struct conf_where *w, struct origin_rule *r, char **cause)
+{
+	int	 i, n, has_prefix = 0, has_url = 0, has_max = 0;
+
+	memset(r, 0, sizeof *r);
+	r->ttl = ORIGIN_TTL_DEFAULT;
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		const config_setting_t	*m = config_setting_get_elem(g,
+					    (unsigned)i);
+		const char		*name = config_setting_name(m);
+
+		if (conf_origin_member(key, m, w, r, cause) == -1)
+			return -1;
+		has_prefix |= strcmp(name, "prefix") == 0;
+		has_url |= strcmp(name, "url") == 0;
+		has_max |= strcmp(name, "max_bytes") == 0;
+	}
+	if (!has_prefix || !has_url) {
+		*cause = conf_msg(w, key, "%s is missing",
+		    has_prefix ? "url" : "prefix");
+		return -1;
+	}
+	if (r->dynamic && !has_max)
+		r->max_bytes = ORIGIN_DYNAMIC_MAX_BYTES;
+	return 0;
+}
+
+/* Is m of libconfig type want?  Else -1 and *cause. */
+static int
+member_type(const char *key, const config_setting_t *m, int want,
+    const char *expect, const struct conf_where *w, char **cause)
+{
+	int	 t = config_setting_type(m);
+
+	if (t == want || (want == CONFIG_TYPE_INT64 && t == CONFIG_TYPE_INT))
+		return 0;
+	*cause = conf_msg(w, key, "%s: expected %s, got %s",
+	    config_setting_name(m), expect, conf_setting_type_name(t));
+	return -1;
+}
+
+static int
+conf_origin_member(const char *key, const config_setting_t *m,
+    const struct conf_where *w, struct origin_rule *r, char **cause)
+{
+	const char	*name = config_setting_name(m), *why;
+	long long	 n;
+
+	if (strcmp(name, "prefix") == 0 || strcmp(name, "url") == 0) {
+		if (member_type(key, m, CONFIG_TYPE_STRING, "a string", w,
+		    cause) == -1)
+			return -1;
+		if ((name[0] == 'p' ? origin_prefix_norm(
+		    config_setting_get_string(m), r->prefix, sizeof r->prefix,
+		    &why) : origin_url_norm(config_setting_get_string(m),
+		    r->url, sizeof r->url, &why)) == -1) {
+			*cause = conf_msg(w, key, "%s: \"%s\" %s", name,
+			    config_setting_get_string(m), why);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(name, "dynamic") == 0) {
+		if (member_type(key, m, CONFIG_TYPE_BOOL,
+		    "a boolean (true or false)", w, cause) == -1)
+			return -1;
+		r->dynamic = config_setting_get_bool(m);
+		return 0;
+	}
+	if (strcmp(name, "ttl") == 0 || strcmp(name, "max_bytes") == 0) {
+		if (member_type(key, m, CONFIG_TYPE_INT64, "an integer", w,
+		    cause) == -1)
+			return -1;
+		n = config_setting_get_int64(m);
+		if (name[0] == 't' && (n < -1 || n > 31536000)) {
+			*cause = conf_msg(w, key, "ttl: %lld is outside -1 "
+			    "(cache_ttl) to 31536000 s", n);
+			return -1;
+		}
+		if (name[0] == 'm' && n < 0) {
+			*cause = conf_msg(w, key, "max_bytes: %lld is below "
+			    "0", n);
+			return -1;
+		}
+		if (name[0] == 't')
+			r->ttl = (int)n;
+		else
+			r->max_bytes = (uint64_t)n;
+		return 0;
+	}
+	*cause = conf_msg(w, key, "unknown member \"%s\" (expected prefix, "
+	    "url, dynamic, ttl or max_bytes)", name);
+	return -1;
+}
+
+/* One group a line, every member spelt out. */
+void
+conf_origins_dump(const struct conf_entry *e, const struct conf *conf,
+    FILE *f)
+{
+	const struct origin_set	*set = &conf->xfer.origins;
+	size_t			 i;
+
+	if (set->n == 0) {
+		fprintf(f, "%s = ( );\n", e->name);
+		return;
+	}
+	fprintf(f, "%s = (\n", e->name);
+	for (i = 0; i < set->n; i++) {
+		fprintf(f, "  { prefix = ");
+		conf_dump_quoted(f, set->r[i].prefix);
+		fprintf(f, "; url = ");
+		conf_dump_quoted(f, set->r[i].url);
+		fprintf(f, "; dynamic = %s; ttl = %d; max_bytes = %" PRIu64
+		    "; }%s\n", set->r[i].dynamic ? "true" : "false",
+		    set->r[i].ttl, set->r[i].max_bytes,
+		    i + 1 < set->n ? "," : "");
+	}
+	fprintf(f, ");\n");
+}
