@@ -16,7 +16,9 @@
 
 #include <sys/socket.h>
 
+#include "fs.h"
 #include "io.h"
+#include "origin.h"
 #include "stats.h"
 
 /*
@@ -25,7 +27,7 @@
  * always the same binary, so this guards against a stale worker that
  * outlived an upgrade, not against old peers.
  */
-#define CHAN_VERSION		6	/* 6: stats gained refused_KEYWORD */
+#define CHAN_VERSION		7	/* 7: ORIGIN, ORIGIN_DONE */
 
 enum chan_type {
 	/* master -> worker */
@@ -36,6 +38,7 @@ enum chan_type {
 	CHAN_T_XFERS_REQ,	/* list live transfers */
 	CHAN_T_REQUEST,		/* a request another worker handed over */
 	CHAN_T_SERVE,		/* the generation is committed: read requests */
+	CHAN_T_ORIGIN_DONE,	/* an origin's file is cached (or not) */
 	/* worker -> master */
 	CHAN_T_HELLO = 100,	/* ready: everything opened, privileges dropped */
 	CHAN_T_STATS,
@@ -43,6 +46,7 @@ enum chan_type {
 	CHAN_T_XFERS,
 	CHAN_T_HANDOFF,		/* a request for another worker */
 	CHAN_T_FAILED,		/* cannot serve: the reason, then exit */
+	CHAN_T_ORIGIN,		/* a read of a file from an origin */
 	CHAN_T_MAX
 };
 
@@ -116,6 +120,35 @@ struct chan_request {
 	struct sockaddr_storage	 peer;
 	struct io_local		 local;
 	uint8_t			 dgram[CHAN_REQUEST_MAX];
+};
+
+/*
+ * A read under an origin (origin.h): the worker asks the master for the
+ * file, the master answers ORIGIN_DONE once it is in the cache (at once
+ * on a hit) or cannot be.  The rule travels whole, so an answer never
+ * depends on which generation's configuration the master holds.
+ */
+#define CHAN_ORIGIN_MSG_MAX	128
+
+struct chan_origin {
+	uint64_t		 id;		/* the worker's, echoed back */
+	struct sockaddr_storage	 peer;		/* the client, echoed back */
+	struct origin_rule	 rule;
+	char			 rest[FS_PATH_MAX + 1];	/* below prefix */
+	char			 file[FS_PATH_MAX + 1];	/* as requested
+							   (normalized) */
+	char			 client[64];	/* the client's address */
+};
+
+struct chan_origin_done {
+	uint64_t		 id;
+	struct sockaddr_storage	 peer;
+	uint32_t		 code;		/* 0: cached; else a TFTP error */
+	uint32_t		 pad;
+	char			 path[FS_PATH_MAX + 128];	/* in
+							   cache_dir */
+	char			 msg[CHAN_ORIGIN_MSG_MAX];	/* the
+							   ERROR's text */
 };
 
 struct chan;

@@ -35,6 +35,13 @@ void		 fcache_free(struct fcache *);
  * stale like one whose content changed.
  */
 void		 fcache_set_world(struct fcache *, int world);
+/*
+ * Hold flock(LOCK_SH) on a file while transfers read it (from its open
+ * to the release of its last transfer), so that whoever must remove
+ * files (the master's origin cache) can tell one in use: it cannot take
+ * LOCK_EX.  Idle entries hold no lock.
+ */
+void		 fcache_set_lock(struct fcache *, int lock);
 /* The cap for an open files limit (soft) of nofile: its share, <= max. */
 size_t		 fcache_size(uint64_t nofile, size_t max);
 

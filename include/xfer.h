@@ -27,6 +27,8 @@
 
 #define XFER_STATES(X)							\
 	X(IDLE,		"idle")		/* in the pool */		\
+	X(FETCHING,	"fetching")	/* RRQ: waiting for an origin's	\
+					   file (xfer-origin.c) */	\
 	X(OACK_SENT,	"oack_sent")	/* waiting for ACK 0 / DATA 1 */	\
 	X(SENDING,	"sending")	/* RRQ: window out, waiting for ACK */	\
 	X(RECEIVING,	"receiving")	/* WRQ: waiting for DATA */	\
@@ -68,6 +70,8 @@ enum xfer_result {
 #define XFER_LOGNAME_MAX	256	/* file name kept for the log line */
 #define XFER_PEERMSG_MAX	64	/* a peer ERROR's text kept for the audit */
 
+struct chan_origin;
+struct chan_origin_done;
 struct chan_xfer_rec;
 struct clients;
 struct fcache;
@@ -120,6 +124,12 @@ struct xfer_ctx {
 	struct mcast		*mcast;		/* NULL: RFC 2090 off */
 	struct clients		*clients;	/* live transfers per address;
 						   NULL: not counted */
+	/* HTTP origins (conf->origins): the master caches their files */
+	int			 cachefd;	/* cache_dir; -1: none */
+	struct fcache		*ofcache;	/* its open files; NULL: none */
+	int			(*origin_ask)(void *, const struct chan_origin *);
+	void			*origin_arg;
+	uint64_t		 origin_seq;	/* the last ask's id */
 	/* xfer.c's own, set up by xfer_ctx_init() */
 	struct xfer_wq		 wq;		/* uploads' blocks to write */
 	TAILQ_HEAD(xfer_dally, xfer) dally;	/* uploads done, dallying:
@@ -146,6 +156,9 @@ struct xfer {
 	char			 name[XFER_LOGNAME_MAX];
 	int			 fd;		/* RRQ: file; -1 when none */
 	struct fcache_entry	*fce;		/* fd belongs to the cache */
+	struct fcache		*fc;		/* the cache fce is of */
+	uint64_t		 origin_id;	/* FETCHING: the ask's id */
+	int			 origin_dynamic;	/* per-client file */
 	struct fs_upload	 up;		/* WRQ */
 	struct netascii_dec	 nadec;
 
@@ -270,6 +283,13 @@ size_t		 xfer_flush_writes(struct xfer_ctx *, struct xfer **failed);
  * most once per rto_min_ms).
  */
 void		 xfer_repeat(struct xfer_ctx *, struct xfer *, uint64_t now);
+/*
+ * The master's answer to the origin ask of x (xfer-origin.c): start
+ * serving the cached file, or refuse with the master's error.  An answer
+ * to an ask x no longer waits for changes nothing (XFER_LIVE).
+ */
+enum xfer_result xfer_origin_done(struct xfer_ctx *, struct xfer *,
+		    const struct chan_origin_done *, uint64_t now);
 /* Stop it now (shutdown): ERROR to the peer, no partial upload kept. */
 void		 xfer_abort(struct xfer_ctx *, struct xfer *, uint16_t code,
 		    const char *msg);

@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <sys/file.h>
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -44,6 +46,7 @@ struct fcache {
 	uint64_t		  misses;
 	uint64_t		  evicted;
 	int			  world;	/* fs_open_read()'s world */
+	int			  lock;		/* flock(LOCK_SH) while in use */
 };
 
 static size_t
@@ -200,6 +203,20 @@ fcache_set_world(struct fcache *c, int world)
 	c->world = world != 0;
 }
 
+void
+fcache_set_lock(struct fcache *c, int lock)
+{
+	c->lock = lock != 0;
+}
+
+/* A file in use is share-locked, with lock set: see fcache_set_lock(). */
+static void
+use_lock(const struct fcache *c, int fd, int op)
+{
+	if (c->lock)
+		(void)flock(fd, op | LOCK_NB);
+}
+
 static int
 same_file(const struct fcache_entry *e, const struct stat *st)
 {
@@ -259,8 +276,10 @@ fcache_open(struct fcache *c, int rootfd, const char *name,
 	*entryp = NULL;
 	if ((e = lookup(c, name)) != NULL) {
 		/* Held (off the LRU list) while a recheck may shrink us. */
-		if (e->refs++ == 0)
+		if (e->refs++ == 0) {
 			lru_unlink(c, e);
+			use_lock(c, e->fd, LOCK_SH);
+		}
 		if (now_us - e->checked_at < FCACHE_TTL_US ||
 		    (stat_room(c, rootfd, name, &st) == 0 &&
 		    same_file(e, &st))) {
@@ -282,6 +301,7 @@ fcache_open(struct fcache *c, int rootfd, const char *name,
 		    &st);
 	if (err != TFTP_E_NONE)
 		return err;
+	use_lock(c, fd, LOCK_SH);
 	*fdp = fd;
 	*sizep = size;
 	if (strlen(name) > FS_PATH_MAX || (e = c->lru_head) == NULL)
@@ -312,6 +332,8 @@ fcache_release(struct fcache *c, struct fcache_entry *e)
 		return;
 	if (e->stale)
 		drop(c, e);
+	else
+		use_lock(c, e->fd, LOCK_UN);
 	lru_push(c, e);
 }
 

@@ -176,6 +176,26 @@ on_request(struct chan *c, const struct chan_hdr *h, const void *body,
 	worker_after_batch(w);
 }
 
+/* The master has an origin's file in the cache, or cannot have it. */
+static void
+on_origin_done(struct chan *c, const struct chan_hdr *h, const void *body,
+    void *arg)
+{
+	worker_origin_done(arg, body);
+}
+
+/* A transfer's ask for an origin's file (xfer_ctx.origin_ask). */
+int
+worker_origin_ask(void *arg, const struct chan_origin *m)
+{
+	struct worker	*w = arg;
+
+	if (!w->chan_up)
+		return -1;
+	return chan_send(&w->chan, CHAN_T_ORIGIN, m, sizeof *m, 0) == 0 ? 0 :
+	    -1;
+}
+
 /* Our generation is committed: start reading requests. */
 static void
 on_serve(struct chan *c, const struct chan_hdr *h, const void *body,
@@ -197,6 +217,8 @@ const struct chan_handler worker_handlers[] = {
 	{ CHAN_T_XFERS_REQ, sizeof(struct chan_xfers_req), on_xfers_req },
 	{ CHAN_T_REQUEST, sizeof(struct chan_request), on_request },
 	{ CHAN_T_SERVE, 0, on_serve },
+	{ CHAN_T_ORIGIN_DONE, sizeof(struct chan_origin_done),
+	  on_origin_done },
 	{ 0, 0, NULL }
 };
 

@@ -46,6 +46,8 @@ struct worker {
 	struct mcast		*mcast;		/* RFC 2090 sessions, or NULL */
 	int			 mcast_ifindex;	/* 0: the request's interface */
 	int			 rootfd;
+	int			 cachefd;	/* cache_dir; -1: no origins */
+	struct fcache		*ofcache;	/* its files kept open */
 	uint32_t		 generation;
 	struct chan		 chan;
 	int			 chan_up;
@@ -82,6 +84,7 @@ void	 worker_transfer_cb(evutil_socket_t, short, void *);
 int	 worker_listen_enable(struct worker *);
 void	 worker_start_drain(struct worker *, int);
 void	 worker_abort_all(struct worker *, const char *);
+void	 worker_origin_done(struct worker *, const struct chan_origin_done *);
 
 /* worker-ctl.c */
 extern const struct chan_handler worker_handlers[];
@@ -89,5 +92,6 @@ void	 worker_signal_cb(evutil_socket_t, short, void *);
 void	 worker_stats_cb(evutil_socket_t, short, void *);
 void	 worker_send_stats(struct worker *, int);
 void	 worker_master_gone(struct chan *, void *);
+int	 worker_origin_ask(void *, const struct chan_origin *);
 
 #endif

@@ -321,6 +321,21 @@ worker_handle_request(struct worker *w, const struct io_dgram *d,
 		end_xfer(w, x, now);
 }
 
+/* The master's answer to a transfer waiting for an origin's file. */
+void
+worker_origin_done(struct worker *w, const struct chan_origin_done *d)
+{
+	struct xfer	*x;
+	uint64_t	 now = timer_now_us();
+
+	x = xfertab_lookup(&w->tab, (const struct sockaddr *)&d->peer);
+	if (x == NULL)
+		return;		/* it ended meanwhile (the client gave up) */
+	if (xfer_origin_done(&w->ctx, x, d, now) == XFER_FINISHED)
+		end_xfer(w, x, now);
+	worker_after_batch(w);
+}
+
 /*
  * One batch from a socket.  Listen sockets take requests; transfer
  * sockets take the rest of every transfer, found by the peer's address

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,10 +135,13 @@ teardown(struct worker *w)
 		(void)close(w->xfd6);
 	if (w->rootfd != -1)
 		(void)close(w->rootfd);
+	if (w->cachefd != -1)
+		(void)close(w->cachefd);
 	xfertab_clear(&w->tab);
 	clients_free(w->clients);
 	mcast_free(w->mcast);
 	fcache_free(w->fcache);
+	fcache_free(w->ofcache);
 	timer_heap_clear(&w->timers);
 	xfer_ctx_clear(&w->ctx);
 	io_free(w->io);
@@ -252,7 +256,7 @@ worker_init(struct worker *w, const struct conf *conf, int slot,
 	w->conf = conf;
 	w->slot = slot;
 	w->generation = generation;
-	w->xfd4 = w->xfd6 = w->rootfd = -1;
+	w->xfd4 = w->xfd6 = w->rootfd = w->cachefd = -1;
 	w->write_fd = -1;
 	w->timer_at = TIMER_NONE;
 	w->nlisten = nlisten;
@@ -275,6 +279,14 @@ take_root(struct worker *w, int chanfd, int *rcp)
 	if ((w->rootfd = fs_root_open(conf->root)) == -1) {
 		startup_failed(chanfd, slot, "root: %s: %s", conf->root,
 		    strerror(errno));
+		*rcp = WORKER_EXIT_FATAL;
+		return -1;
+	}
+	/* Before a chroot: the master's cache is outside the root. */
+	if (conf->xfer.origins.n > 0 && (w->cachefd = open(conf->cache_dir,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		startup_failed(chanfd, slot, "cache_dir: %s: %s",
+		    conf->cache_dir, strerror(errno));
 		*rcp = WORKER_EXIT_FATAL;
 		return -1;
 	}
@@ -324,6 +336,9 @@ alloc_state(struct worker *w, size_t *cachedp)
 	    conf->request_burst)) == NULL ||
 	    (w->fcache = fcache_new(cached)) == NULL)
 		return -1;
+	if (conf->xfer.origins.n > 0 &&
+	    (w->ofcache = fcache_new(cached / 2 + 1)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -342,6 +357,14 @@ wire_ctx(struct worker *w)
 	fcache_set_world(w->fcache, conf->xfer.permission_check);
 	w->ctx.fcache = w->fcache;
 	w->ctx.clients = w->clients;
+	w->ctx.cachefd = w->cachefd;
+	if (w->ofcache != NULL) {
+		/* The master evicts only files no transfer holds. */
+		fcache_set_lock(w->ofcache, 1);
+		w->ctx.ofcache = w->ofcache;
+		w->ctx.origin_ask = worker_origin_ask;
+		w->ctx.origin_arg = w;
+	}
 	w->admit.xfer = &w->ctx;
 	w->admit.tab = &w->tab;
 	w->admit.max_per_client = conf->max_transfers_per_client;

@@ -59,6 +59,10 @@ void	 xfer_dally_begin(struct xfer_ctx *ctx, struct xfer *x);
 /* Close idle cached files after an open found no descriptor: retry? */
 int	 xfer_make_room(struct xfer_ctx *ctx);
 
+/* The first answer (OACK, ACK 0 or the first window) and the count of
+ * its client's transfers: the request is a transfer now. */
+enum xfer_result xfer_start(struct xfer_ctx *ctx, struct xfer *x, uint64_t now);
+
 /* xfer.c: answers */
 void	 xfer_send_oack(struct xfer_ctx *ctx, struct xfer *x);
 void	 xfer_send_ack(struct xfer_ctx *ctx, struct xfer *x, uint64_t k);
@@ -66,6 +70,8 @@ void	 xfer_send_ack(struct xfer_ctx *ctx, struct xfer *x, uint64_t k);
 /* xfer-rrq.c: the read side */
 enum xfer_result xfer_open_read(struct xfer_ctx *ctx, struct xfer *x,
 	    const struct admission *a, uint64_t now);
+/* The file is open: blocks, tsize, multicast session. */
+void	 xfer_read_opened(struct xfer_ctx *ctx, struct xfer *x);
 /* Send blocks from..from+count-1 as one run; -1: the file failed. */
 int	 xfer_send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from,
 	    size_t count);
@@ -89,6 +95,13 @@ enum xfer_result xfer_wrq_data(struct xfer_ctx *ctx, struct xfer *x,
 	    const struct pkt *p, uint64_t now);
 /* Forget x's queued blocks: it is ending. */
 void	 xfer_wq_drop(struct xfer_ctx *ctx, const struct xfer *x);
+
+/* xfer-origin.c: a read under an HTTP origin waits for the master */
+enum xfer_result xfer_origin_ask(struct xfer_ctx *ctx, struct xfer *x,
+	    const struct origin_rule *rule, const char *rest, const char *path,
+	    uint64_t now);
+/* The master gave no answer in time. */
+enum xfer_result xfer_origin_timeout(struct xfer_ctx *ctx, struct xfer *x);
 
 /* xfer-timer.c: round trips and the timer */
 void	 xfer_arm(struct xfer_ctx *ctx, struct xfer *x, uint64_t now);

@@ -343,9 +343,11 @@ open_for_read(struct xfer_ctx *ctx, struct xfer *x, const char *path,
 	int		 world = ctx->conf->permission_check;
 	enum tftp_err	 e;
 
-	if (ctx->fcache != NULL && !x->netascii)
+	if (ctx->fcache != NULL && !x->netascii) {
+		x->fc = ctx->fcache;
 		return fcache_open(ctx->fcache, ctx->rootfd, path, now, &x->fd,
 		    &x->size, &x->fce);
+	}
 	e = fs_open_read(ctx->rootfd, path, x->netascii, world, &x->fd,
 	    &x->size, NULL);
 	if (e == TFTP_E_NOFD && xfer_make_room(ctx))
@@ -391,8 +393,12 @@ enum xfer_result
 xfer_open_read(struct xfer_ctx *ctx, struct xfer *x, const struct admission *a,
     uint64_t now)
 {
-	enum tftp_err	 e = TFTP_E_NOTFOUND;
+	const struct origin_rule	*rule;
+	const char			*rest;
+	enum tftp_err			 e = TFTP_E_NOTFOUND;
 
+	if ((rule = origin_match(&ctx->conf->origins, a->path, &rest)) != NULL)
+		return xfer_origin_ask(ctx, x, rule, rest, a->path, now);
 	if (a->client_path[0] != '\0')
 		e = open_for_read(ctx, x, a->client_path, now);
 	if (e != TFTP_E_NOTFOUND && e != TFTP_E_NONE)
@@ -404,10 +410,17 @@ xfer_open_read(struct xfer_ctx *ctx, struct xfer *x, const struct admission *a,
 		if ((e = open_for_read(ctx, x, a->path, now)) != TFTP_E_NONE)
 			return xfer_refuse(ctx, x, XFER_AT_OPEN, e, NULL);
 	}
+	xfer_read_opened(ctx, x);
+	return XFER_LIVE;
+}
+
+/* The file is open: its blocks, its tsize, its multicast session. */
+void
+xfer_read_opened(struct xfer_ctx *ctx, struct xfer *x)
+{
 	x->nblocks = x->size / x->opts.blksize + 1;
 	x->opts.tsize = x->size;
 	if ((x->opts.accepted & OPT_F_MULTICAST) != 0 &&
 	    (ctx->mcast == NULL || x->netascii || join_session(ctx, x) == -1))
 		x->opts.accepted &= ~OPT_F_MULTICAST;
-	return XFER_LIVE;
 }

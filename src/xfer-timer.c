@@ -122,6 +122,8 @@ xfer_timeout(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 
 	if (x->state == XFER_S_DALLY)
 		return xfer_finish(x, XFER_END_OK);
+	if (x->state == XFER_S_FETCHING)
+		return xfer_origin_timeout(ctx, x);
 	/*
 	 * Give up after retries timeouts, but never sooner than the client
 	 * would have had without adaptation: a fast-adapted timeout must

@@ -321,6 +321,10 @@ begin(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	x->netascii = a->netascii;
 	x->opts = a->opts;
 	x->fd = -1;
+	x->fce = NULL;
+	x->fc = NULL;
+	x->origin_id = 0;
+	x->origin_dynamic = 0;
 	x->reported = 0;
 	x->nofd = 0;
 	x->refusal = STATS_R_NONE;
@@ -393,7 +397,21 @@ xfer_request(struct xfer_ctx *ctx, struct xfer *x, const struct pkt *p,
 	}
 	r = x->op == TFTP_OP_RRQ ? xfer_open_read(ctx, x, a, now) :
 	    xfer_open_upload(ctx, x, a);
-	if (r == XFER_LIVE && (r = first_send(ctx, x, now)) == XFER_LIVE)
+	if (r != XFER_LIVE)
+		return r;
+	if (x->state == XFER_S_FETCHING) {
+		count_client(ctx, x, now);	/* it waits as a transfer */
+		return r;
+	}
+	return xfer_start(ctx, x, now);
+}
+
+enum xfer_result
+xfer_start(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
+{
+	enum xfer_result	 r;
+
+	if ((r = first_send(ctx, x, now)) == XFER_LIVE && !x->client_counted)
 		count_client(ctx, x, now);
 	return r;
 }
@@ -524,8 +542,9 @@ xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	timer_cancel(ctx->timers, &x->timer);
 	xfer_wq_drop(ctx, x);
 	if (x->fce != NULL) {
-		fcache_release(ctx->fcache, x->fce);	/* the cache's fd */
+		fcache_release(x->fc, x->fce);	/* the cache's fd */
 		x->fce = NULL;
+		x->fc = NULL;
 	} else if (x->fd != -1)
 		(void)close(x->fd);
 	x->fd = -1;
