@@ -20,6 +20,7 @@
 #include "log.h"
 #include "logev.h"
 #include "master-int.h"
+#include "oserve.h"
 #include "preflight.h"
 #include "rlimits.h"
 #include "xmalloc.h"
@@ -129,6 +130,8 @@ next_commit(struct master *m)
 		conf_free(m->conf);
 		m->conf = n->conf;
 		log_set_level(m->conf->log_level);
+		if (m->oserve != NULL)
+			oserve_configure(m->oserve, m->conf);
 	}
 	m->generation = n->generation;
 	slots_free(m);
@@ -256,7 +259,8 @@ master_reload(struct master *m, master_done_fn done, void *arg,
 	}
 	if ((conf = conf_build(m->src, cause)) == NULL)
 		goto fail;
-	if (preflight_check(conf, PREFLIGHT_WORKERS, cause) == -1) {
+	if (preflight_check(conf, PREFLIGHT_WORKERS, cause) == -1 ||
+	    master_origins(m, conf, cause) == -1) {
 		conf_free(conf);
 		goto fail;
 	}

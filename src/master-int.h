@@ -120,9 +120,18 @@ struct master {
 	struct event		*kill_ev;
 	struct master_wait	*waits;
 	uint32_t		 next_req;
+	struct oserve		*oserve;	/* origins' cache; NULL: none
+						   configured yet */
 };
 
 /* master.c: worker processes and slots ---------------------------------- */
+
+/*
+ * Serve conf's origins: the cache opened (at startup, or by the first
+ * reload that configures origins), or checked against the running one.
+ * 0, or -1 and *cause.
+ */
+int	 master_origins(struct master *, const struct conf *, char **cause);
 
 /* Worker processes alive, of any generation. */
 size_t	 master_alive(const struct master *);

@@ -410,7 +410,8 @@ master_run(struct conf *conf, const struct conf_source *src, int foreground,
 
 	if (startup_check(&m, &cause) == -1 ||
 	    startup_bind(&m, &cause) == -1 ||
-	    startup_detach(&m, foreground, &cause) == -1)
+	    startup_detach(&m, foreground, &cause) == -1 ||
+	    master_origins(&m, m.conf, &cause) == -1)
 		return startup_failed(&m, cause);
 	startup_workers(&m);
 	if (m.procs != NULL)

@@ -29,7 +29,10 @@
 #include "conf.h"
 #include "listenset.h"
 #include "log.h"
+#include "compat.h"
 #include "master-int.h"
+#include "oserve.h"
+#include "pkt.h"
 #include "proc.h"
 #include "tally.h"
 #include "timer.h"
@@ -177,6 +180,70 @@ on_handoff(struct chan *c, const struct chan_hdr *h, const void *body,
 	    rq->slot);
 }
 
+/* An answer of the origin service for the worker of pid, if alive. */
+static void
+origin_reply(void *arg, pid_t pid, const struct chan_origin_done *d)
+{
+	struct master	*m = arg;
+	struct wproc	*p;
+
+	for (p = m->procs; p != NULL; p = p->next)
+		if (p->pid == pid && !p->chan.closed) {
+			(void)chan_send(&p->chan, CHAN_T_ORIGIN_DONE, d,
+			    sizeof *d, 0);
+			return;
+		}
+}
+
+/* A worker asks for a file under an origin. */
+static void
+on_origin(struct chan *c, const struct chan_hdr *h, const void *body,
+    void *arg)
+{
+	struct wproc			*p = arg;
+	const struct chan_origin	*m = body;
+	struct chan_origin		 copy;
+	struct chan_origin_done		 d;
+
+	(void)c;
+	(void)h;
+	if (p->m->oserve == NULL) {
+		memset(&d, 0, sizeof d);
+		d.id = m->id;
+		d.peer = m->peer;
+		d.code = TFTP_E_UNDEF;
+		(void)strlcpy(d.msg, "origin: not available", sizeof d.msg);
+		origin_reply(p->m, p->pid, &d);
+		return;
+	}
+	/* Strings from a worker are its own: terminate them here. */
+	copy = *m;
+	copy.rule.prefix[sizeof copy.rule.prefix - 1] = '\0';
+	copy.rule.url[sizeof copy.rule.url - 1] = '\0';
+	copy.rest[sizeof copy.rest - 1] = '\0';
+	copy.file[sizeof copy.file - 1] = '\0';
+	copy.client[sizeof copy.client - 1] = '\0';
+	oserve_ask(p->m->oserve, p->pid, &copy);
+}
+
+int
+master_origins(struct master *m, const struct conf *conf, char **cause)
+{
+	if (m->oserve != NULL) {
+		if (conf->xfer.origins.n == 0)
+			return 0;
+		return oserve_check(m->oserve, conf, cause);
+	}
+	if (conf->xfer.origins.n == 0)
+		return 0;
+	if ((m->oserve = oserve_new(m->base, conf, origin_reply, m,
+	    cause)) == NULL)
+		return -1;
+	log_info("origins: %zu, cached in %s", conf->xfer.origins.n,
+	    conf->cache_dir);
+	return 0;
+}
+
 static const struct chan_handler master_handlers[] = {
 	{ CHAN_T_HELLO, sizeof(struct chan_hello), on_hello },
 	{ CHAN_T_STATS, sizeof(struct chan_stats), on_stats },
@@ -184,6 +251,7 @@ static const struct chan_handler master_handlers[] = {
 	{ CHAN_T_XFERS, sizeof(struct chan_xfers), on_xfers },
 	{ CHAN_T_HANDOFF, sizeof(struct chan_request), on_handoff },
 	{ CHAN_T_FAILED, sizeof(struct chan_failed), on_failed },
+	{ CHAN_T_ORIGIN, sizeof(struct chan_origin), on_origin },
 	{ 0, 0, NULL }
 };
 
