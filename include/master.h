@@ -39,6 +39,9 @@ void	 master_reopen(struct master *);
 void	 master_view(const struct master *, struct master_view *v);
 void	 master_view_free(struct master_view *);
 
+/* The origin cache, for owlctl cache; NULL if none runs. */
+struct oserve	*master_oserve(struct master *);
+
 /* From now on the totals count from here (workers' own never reset). */
 void	 master_stats_reset(struct master *);
 

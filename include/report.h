@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "oserve.h"
 #include "stats.h"
 
 /* Column kinds: a number or a NUL-terminated text. */
@@ -107,6 +108,9 @@ struct master_view {
 	size_t			 nslots;
 	struct report_xfer	*xfers;		/* only in a transfers answer */
 	size_t			 nxfers;
+	int			 origins;	/* an origin cache runs */
+	struct oserve_counters	 origin;	/* its counters (the master's
+						   own, since the start) */
 };
 
 /* owlctl status. */

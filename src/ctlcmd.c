@@ -16,6 +16,7 @@
 #include "ctl.h"
 #include "ctlcmd.h"
 #include "master.h"
+#include "oserve.h"
 #include "report.h"
 #include "xmalloc.h"
 
@@ -233,6 +234,55 @@ cmd_version(struct ctl_conn *c, int argc, char **argv, void *arg)
 	return CTL_DONE;
 }
 
+struct cache_list {
+	struct ctl_conn	*c;
+	size_t		 i;
+};
+
+static void
+cache_file(const struct oserve_file *f, void *arg)
+{
+	struct cache_list	*l = arg;
+	size_t			 i = l->i++;
+
+	ctl_printf(l->c, "file.%zu.name=%s\nfile.%zu.bytes=%" PRIu64 "\n"
+	    "file.%zu.age_s=%" PRIu64 "\nfile.%zu.state=%s\n"
+	    "file.%zu.url=%s\n", i, f->name, i, f->size, i, f->age_s, i,
+	    f->fresh ? "fresh" : "stale", i, f->url);
+}
+
+static void
+cache_count(const struct oserve_file *f, void *arg)
+{
+	(void)f;
+	(*(size_t *)arg)++;
+}
+
+/* owlctl cache list | purge NAME: the origins' cached files. */
+static enum ctl_result
+cmd_cache(struct ctl_conn *c, int argc, char **argv, void *arg)
+{
+	struct oserve		*o = master_oserve(arg);
+	struct cache_list	 l = { c, 0 };
+	size_t			 n = 0;
+
+	if (o == NULL) {
+		ctl_error(c, "no origins are configured");
+		return CTL_DONE;
+	}
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		oserve_each(o, cache_count, &n);
+		ctl_printf(c, "files=%zu\n", n);
+		oserve_each(o, cache_file, &l);
+	} else if (argc == 2 && strcmp(argv[0], "purge") == 0) {
+		/* The name as a client asks for it, or its leading slash. */
+		ctl_printf(c, "purged=%zu\n", oserve_purge(o,
+		    argv[1][0] == '/' ? argv[1] + 1 : argv[1]));
+	} else
+		ctl_error(c, "usage: cache list | cache purge PATH");
+	return CTL_DONE;
+}
+
 static enum ctl_result
 cmd_help(struct ctl_conn *c, int argc, char **argv, void *arg)
 {
@@ -241,6 +291,8 @@ cmd_help(struct ctl_conn *c, int argc, char **argv, void *arg)
 }
 
 const struct ctl_cmd ctlcmd_table[] = {
+	{ "cache", 1, 2, "list | purge PATH", "the files of origins in the "
+	  "cache; remove one", cmd_cache },
 	{ "help", 0, 0, "", "list the commands", cmd_help },
 	{ "reload", 0, 0, "", "re-read the configuration and replace the "
 	    "workers without dropping transfers", cmd_reload },

@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "listenset.h"
 #include "master-int.h"
+#include "oserve.h"
 #include "report.h"
 #include "sock.h"
 #include "tally.h"
@@ -119,6 +120,16 @@ master_view(const struct master *m, struct master_view *v)
 	v->server.generation = m->generation;
 	v->server.workers_alive = (int64_t)v->nworkers;
 	v->server.transfers_active = (int64_t)active;
+	if (m->oserve != NULL) {
+		v->origins = 1;
+		oserve_counters(m->oserve, &v->origin);
+	}
+}
+
+struct oserve *
+master_oserve(struct master *m)
+{
+	return m->oserve;
 }
 
 void

@@ -134,6 +134,12 @@ report_stats_kv(const struct master_view *v, FILE *fp)
 	for (i = 0; i < N_SERVER_FIELDS; i++)
 		(void)fprintf(fp, "%s=%" PRId64 "\n", server_fields[i].kv,
 		    server_value(&v->server, i));
+	if (v->origins) {
+#define REPORT_X_ORIGIN_KV(name, help)					\
+		(void)fprintf(fp, #name "=%" PRIu64 "\n", v->origin.name);
+		OSERVE_COUNTERS(REPORT_X_ORIGIN_KV)
+#undef REPORT_X_ORIGIN_KV
+	}
 	stats_render(&v->total, "total", fp);
 	for (i = 0; i < v->nworkers; i++) {
 		worker_kv(&v->workers[i], i, REPORT_IN_STATS, fp);
@@ -151,6 +157,16 @@ report_stats_json(const struct master_view *v, FILE *fp)
 	for (i = 0; i < N_SERVER_FIELDS; i++)
 		(void)fprintf(fp, "\"%s\":%" PRId64 ",", server_fields[i].json,
 		    server_value(&v->server, i));
+	if (v->origins) {
+		(void)fprintf(fp, "\"origin\":{");
+#define REPORT_X_ORIGIN_JSON(name, help)				\
+		(void)fprintf(fp, "%s\"" #name "\":%" PRIu64,			\
+		    strcmp(#name, "origin_fetches") == 0 ? "" : ",",	\
+		    v->origin.name);
+		OSERVE_COUNTERS(REPORT_X_ORIGIN_JSON)
+#undef REPORT_X_ORIGIN_JSON
+		(void)fprintf(fp, "},");
+	}
 	(void)fprintf(fp, "\"total\":");
 	stats_render_json(&v->total, fp);
 	(void)fprintf(fp, ",\"workers\":[");
@@ -160,6 +176,25 @@ report_stats_json(const struct master_view *v, FILE *fp)
 		(void)fputc('}', fp);
 	}
 	(void)fprintf(fp, "]}\n");
+}
+
+/* The origin cache's: counters, but for its two gauges. */
+static void
+origin_prometheus(const struct oserve_counters *n, FILE *fp)
+{
+	const char	*suffix;
+	int		 gauge;
+
+#define REPORT_X_ORIGIN_PROM(name, help)				\
+	gauge = strcmp(#name, "cache_bytes") == 0 ||			\
+	    strcmp(#name, "cache_files") == 0;				\
+	suffix = gauge ? "" : "_total";					\
+	(void)fprintf(fp, "# HELP owltftpd_" #name "%s " help "\n"	\
+	    "# TYPE owltftpd_" #name "%s %s\nowltftpd_" #name "%s %"	\
+	    PRIu64 "\n", suffix, suffix, gauge ? "gauge" : "counter",	\
+	    suffix, n->name);
+	OSERVE_COUNTERS(REPORT_X_ORIGIN_PROM)
+#undef REPORT_X_ORIGIN_PROM
 }
 
 /*
@@ -186,6 +221,8 @@ report_prometheus(const struct master_view *v, FILE *fp)
 		    server_fields[i].prom, server_fields[i].prom,
 		    server_value(&v->server, i));
 	stats_render_prometheus("owltftpd", &total, &none, 1, fp);
+	if (v->origins)
+		origin_prometheus(&v->origin, fp);
 	sets = calloc(n + 1, sizeof *sets);
 	labels = calloc(n + 1, sizeof *labels);
 	text = calloc(n + 1, sizeof *text);

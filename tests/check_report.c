@@ -369,6 +369,56 @@ START_TEST(docs_name_every_worker_column)
 }
 END_TEST
 
+
+/* ------------------------------------------------------ origin cache */
+
+START_TEST(origin_counters_in_every_format)
+{
+	char	*out;
+
+	view.origins = 1;
+	view.origin.origin_fetches = 3;
+	view.origin.cache_hits = 97;
+	view.origin.cache_bytes = 4096;
+	CAPTURE(out, report_stats_kv(&view, fp));
+	ck_assert_ptr_nonnull(strstr(out, "\ntransfers.active=1\n"
+	    "origin_fetches=3\norigin_bytes=0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\ncache_hits=97\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\ncache_files=0\ntotal.rrq=12\n"));
+	free(out);
+	CAPTURE(out, report_stats_json(&view, fp));
+	ck_assert_ptr_nonnull(strstr(out, "\"transfers_active\":1,\"origin\":"
+	    "{\"origin_fetches\":3,\"origin_bytes\":0,"));
+	ck_assert_ptr_nonnull(strstr(out, "\"cache_files\":0},\"total\":{"));
+	free(out);
+	CAPTURE(out, (void)report_prometheus(&view, fp));
+	ck_assert_ptr_nonnull(strstr(out, "# TYPE owltftpd_origin_fetches_total "
+	    "counter\nowltftpd_origin_fetches_total 3\n"));
+	ck_assert_ptr_nonnull(strstr(out, "# TYPE owltftpd_cache_bytes gauge\n"
+	    "owltftpd_cache_bytes 4096\n"));
+	ck_assert_ptr_nonnull(strstr(out, "owltftpd_cache_hits_total 97\n"));
+	free(out);
+	/* Without origins, none of it. */
+	view.origins = 0;
+	CAPTURE(out, (void)report_prometheus(&view, fp));
+	ck_assert_ptr_null(strstr(out, "owltftpd_cache_hits"));
+	free(out);
+}
+END_TEST
+
+START_TEST(docs_name_every_origin_counter)
+{
+	char	*doc = slurp_stats_md();
+
+#define CHECK_X_ORIGIN(name, help)					\
+	ck_assert_msg(strstr(doc, "`" #name "`") != NULL,		\
+	    "docs/stats.md does not name %s", #name);
+	OSERVE_COUNTERS(CHECK_X_ORIGIN)
+#undef CHECK_X_ORIGIN
+	free(doc);
+}
+END_TEST
+
 static Suite *
 report_suite(void)
 {
@@ -395,8 +445,14 @@ report_suite(void)
 	tcase_add_test(tc, prometheus_is_exact);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("the origin cache's counters");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, origin_counters_in_every_format);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("docs name every gauge and worker column");
 	tcase_add_test(tc, docs_list_every_gauge_in_every_format);
+	tcase_add_test(tc, docs_name_every_origin_counter);
 	tcase_add_test(tc, docs_name_every_worker_column);
 	suite_add_tcase(s, tc);
 	return s;
