@@ -79,7 +79,7 @@ static int
 conf_origin_group(const char *key, const config_setting_t *g,
     const struct conf_where *w, struct origin_rule *r, char **cause)
 {
-	int	 i, n, has_prefix = 0, has_url = 0, has_max = 0;
+	int	 i, n, has_prefix = 0, has_url = 0, has_max = 0, has_ttl = 0;
 
 	memset(r, 0, sizeof *r);
 	r->ttl = ORIGIN_TTL_DEFAULT;
@@ -94,14 +94,18 @@ conf_origin_group(const char *key, const config_setting_t *g,
 		has_prefix |= strcmp(name, "prefix") == 0;
 		has_url |= strcmp(name, "url") == 0;
 		has_max |= strcmp(name, "max_bytes") == 0;
+		has_ttl |= strcmp(name, "ttl") == 0;
 	}
 	if (!has_prefix || !has_url) {
 		*cause = conf_msg(w, key, "%s is missing",
 		    has_prefix ? "url" : "prefix");
 		return -1;
 	}
+	/* A per-client answer: fetched every time, small, unless told. */
 	if (r->dynamic && !has_max)
 		r->max_bytes = ORIGIN_DYNAMIC_MAX_BYTES;
+	if (r->dynamic && !has_ttl)
+		r->ttl = 0;
 	return 0;
 }
 

@@ -2091,6 +2091,9 @@ START_TEST(test_origins_read)
 	ck_assert_int_eq(conf->xfer.origins.r[1].dynamic, 1);
 	ck_assert_uint_eq(conf->xfer.origins.r[1].max_bytes,
 	    ORIGIN_DYNAMIC_MAX_BYTES);
+	read_ok("origins = ( { prefix = \"d\"; url = \"http://o/\"; "
+	    "dynamic = true; } );");
+	ck_assert_int_eq(conf->xfer.origins.r[0].ttl, 0);
 	ck_assert_int_eq(conf->cache_ttl, 5);
 	ck_assert_uint_eq(conf->xfer.origin_timeout_ms, 1500);
 	/* The longest prefix, on whole components. */
