@@ -2091,9 +2091,6 @@ START_TEST(test_origins_read)
 	ck_assert_int_eq(conf->xfer.origins.r[1].dynamic, 1);
 	ck_assert_uint_eq(conf->xfer.origins.r[1].max_bytes,
 	    ORIGIN_DYNAMIC_MAX_BYTES);
-	read_ok("origins = ( { prefix = \"d\"; url = \"http://o/\"; "
-	    "dynamic = true; } );");
-	ck_assert_int_eq(conf->xfer.origins.r[0].ttl, 0);
 	ck_assert_int_eq(conf->cache_ttl, 5);
 	ck_assert_uint_eq(conf->xfer.origin_timeout_ms, 1500);
 	/* The longest prefix, on whole components. */
@@ -2108,6 +2105,10 @@ START_TEST(test_origins_read)
 	    "url = \"http://o/cfg/\"; dynamic = true; ttl = 0; "
 	    "max_bytes = 1048576; }\n"));
 	free(text);
+	/* Per client: fetched every time unless a ttl says otherwise. */
+	read_ok("origins = ( { prefix = \"d\"; url = \"http://o/\"; "
+	    "dynamic = true; } );");
+	ck_assert_int_eq(conf->xfer.origins.r[0].ttl, 0);
 }
 END_TEST
 
