@@ -59,7 +59,7 @@ int		 origin_url_norm(const char *in, char *out, size_t outlen,
 
 /*
  * Is rest (a path below a prefix) one the cache can store: no empty,
- * "." or ".." component?  0 yes, -1 no.
+ * "." or ".." component, no control character?  0 yes, -1 no.
  */
 int		 origin_path_ok(const char *rest);
 

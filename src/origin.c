@@ -89,6 +89,12 @@ origin_url_norm(const char *in, char *out, size_t outlen, const char **why)
 int
 origin_path_ok(const char *rest)
 {
+	const unsigned char	*p;
+
+	/* The cache's meta files hold names one a line. */
+	for (p = (const unsigned char *)rest; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return -1;
 	return components_ok(rest, strlen(rest));
 }
 

@@ -2140,6 +2140,7 @@ START_TEST(test_origins_refused)
 	ck_assert_int_eq(origin_path_ok("a//b"), -1);
 	ck_assert_int_eq(origin_path_ok("a/../b"), -1);
 	ck_assert_int_eq(origin_path_ok(""), -1);
+	ck_assert_int_eq(origin_path_ok("a\nurl\tx"), -1);
 }
 END_TEST
 
