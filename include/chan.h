@@ -143,8 +143,9 @@ struct chan_origin {
 struct chan_origin_done {
 	uint64_t		 id;
 	struct sockaddr_storage	 peer;
-	uint32_t		 code;		/* 0: cached; else a TFTP error */
-	uint32_t		 pad;
+	uint32_t		 ok;		/* 1: cached, at path */
+	uint32_t		 code;		/* else: the TFTP error (0 is
+						   one: "not defined") */
 	char			 path[FS_PATH_MAX + 128];	/* in
 							   cache_dir */
 	char			 msg[CHAN_ORIGIN_MSG_MAX];	/* the

@@ -32,6 +32,8 @@ struct ocache_entry {
 						   again; never evicted */
 	int			 ttl;		/* oserve.c: seconds fresh;
 						   -1 unknown (cache_ttl) */
+	time_t			 retry_at;	/* oserve.c: no revalidation
+						   before (one failed) */
 	/* ocache.c's */
 	struct ocache_entry	*hnext;
 	TAILQ_ENTRY(ocache_entry) lru;		/* head: least recent */

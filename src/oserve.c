@@ -40,6 +40,8 @@
 #define OSERVE_KEY_MAX		(FS_PATH_MAX + 96)
 #define OSERVE_URL_MAX		(ORIGIN_URL_MAX + 3 * FS_PATH_MAX + 1)
 #define OSERVE_ORIGINS_SEEN	64	/* origins whose health is kept */
+#define OSERVE_RETRY_AFTER_S	1	/* a failed revalidation: the next
+					   one not sooner */
 
 struct oflight;
 
@@ -149,6 +151,7 @@ make_key(const struct chan_origin *m, char *out, size_t len)
 	return n > 0 && (size_t)n < len && origin_path_ok(out) == 0 ? 0 : -1;
 }
 
+/* An answer: the file at key (key not NULL), or ERROR code with msg. */
 static void
 answer(struct oserve *o, pid_t pid, uint64_t id,
     const struct sockaddr_storage *peer, uint16_t code, const char *key,
@@ -159,9 +162,11 @@ answer(struct oserve *o, pid_t pid, uint64_t id,
 	memset(&d, 0, sizeof d);
 	d.id = id;
 	d.peer = *peer;
-	d.code = code;
-	if (code == 0)
+	if (key != NULL) {
+		d.ok = 1;
 		(void)snprintf(d.path, sizeof d.path, "data/%s", key);
+	} else
+		d.code = code;
 	if (msg != NULL)
 		(void)strlcpy(d.msg, msg, sizeof d.msg);
 	o->reply(o->reply_arg, pid, &d);
@@ -307,14 +312,21 @@ flight_done(const struct ofetch_result *r, void *arg)
 	} else {
 		code = error_for(r, msg, sizeof msg);
 		o->n.origin_errors++;
-		log_warnx("origin: GET %s: %s (%s) after %llu ms", f->url,
-		    ofetch_err_str(r->err), msg[0] != '\0' ? msg :
-		    pkt_err_str(code), (unsigned long long)ms);
-		if (r->err != OFETCH_E_HTTP)
+		/* A missing file is the origin's answer, not its failure;
+		 * a failing origin is said once, by health(). */
+		if (r->err == OFETCH_E_HTTP)
+			log_info("origin: GET %s: HTTP %d after %llu ms", f->url,
+			    r->status, (unsigned long long)ms);
+		else {
+			log_debug("origin: GET %s: %s after %llu ms", f->url,
+			    ofetch_err_str(r->err), (unsigned long long)ms);
 			health(o, f->origin, 0, ofetch_err_str(r->err));
-		if (f->entry != NULL && !f->dynamic)
+		}
+		if (f->entry != NULL && !f->dynamic) {
+			f->entry->retry_at = time(NULL) +
+			    OSERVE_RETRY_AFTER_S;
 			answer_all(f, 0, f->key, NULL);	/* stale */
-		else
+		} else
 			answer_all(f, code, NULL, msg[0] != '\0' ? msg : NULL);
 	}
 	flight_free(o, f);
@@ -475,7 +487,7 @@ oserve_ask(struct oserve *o, pid_t pid, const struct chan_origin *m)
 		o->n.cache_hits++;
 		if (!fresh) {
 			o->n.origin_stale_served++;
-			if (f == NULL)
+			if (f == NULL && time(NULL) >= e->retry_at)
 				(void)flight_start(o, m, key, url, ttl, e, msg,
 				    sizeof msg);
 		}

@@ -111,7 +111,7 @@ xfer_origin_done(struct xfer_ctx *ctx, struct xfer *x,
 	if (x->state != XFER_S_FETCHING || x->origin_id != d->id)
 		return XFER_LIVE;	/* an answer to an earlier ask */
 	timer_cancel(ctx->timers, &x->timer);
-	if (d->code != 0) {
+	if (!d->ok) {
 		/* The text outlives the message: the log line reads it. */
 		(void)strlcpy(msg, d->msg, sizeof msg);
 		return xfer_refuse(ctx, x, XFER_AT_OPEN, (uint16_t)d->code,

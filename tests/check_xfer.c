@@ -25,6 +25,7 @@
 #include "suite_main.h"
 #include "acl.h"
 #include "admit.h"
+#include "chan.h"
 #include "clients.h"
 #include "fcache.h"
 #include "fs.h"
@@ -3584,6 +3585,160 @@ START_TEST(admission_checks_the_request_in_order)
 }
 END_TEST
 
+
+/* ------------------------------------------------ origins (xfer-origin.c) */
+
+static struct chan_origin	 asked;
+static int			 nasked;
+
+static int
+fake_ask(void *arg, const struct chan_origin *m)
+{
+	(void)arg;
+	asked = *m;
+	nasked++;
+	return 0;
+}
+
+/* Paths under "o" come from an origin; the cache is the root here. */
+static void
+or_setup(void)
+{
+	char	 path[300];
+
+	setup();
+	xconf.origins.n = 1;
+	(void)strcpy(xconf.origins.r[0].prefix, "o");
+	(void)strcpy(xconf.origins.r[0].url, "http://origin.test/tftp/");
+	xconf.origin_timeout_ms = 500;
+	ctx.cachefd = ctx.rootfd;
+	ctx.origin_ask = fake_ask;
+	nasked = 0;
+	memset(&asked, 0, sizeof asked);
+	(void)snprintf(path, sizeof path, "%s/data", rootdir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+}
+
+static enum xfer_result
+origin_answer(uint64_t id, uint16_t code, const char *path, uint64_t now)
+{
+	struct chan_origin_done	 d;
+
+	memset(&d, 0, sizeof d);
+	d.id = id;
+	d.peer = xf.peer;
+	d.ok = path != NULL;
+	d.code = code;
+	if (path != NULL)
+		(void)strcpy(d.path, path);
+	return xfer_origin_done(&ctx, &xf, &d, now);
+}
+
+START_TEST(origin_read_waits_then_serves_the_cached_file)
+{
+	struct pkt_opt	 o[] = { { "blksize", "512" }, { "tsize", "0" } };
+	struct pkt	 p;
+
+	write_file("data/k", pattern, 700);
+	ck_assert_int_eq(request(TFTP_OP_RRQ, "o/boot/vmlinuz", "octet", o, 2,
+	    0), XFER_LIVE);
+	/* Nothing to the client yet: the master is asked, once. */
+	ck_assert_uint_eq(ncap, 0);
+	ck_assert_int_eq(xf.state, XFER_S_FETCHING);
+	ck_assert_int_eq(nasked, 1);
+	ck_assert_str_eq(asked.rest, "boot/vmlinuz");
+	ck_assert_str_eq(asked.file, "o/boot/vmlinuz");
+	ck_assert_str_eq(asked.client, "127.0.0.1");
+	ck_assert_str_eq(asked.rule.url, "http://origin.test/tftp/");
+	/* The client asks again meanwhile: still nothing. */
+	xfer_repeat(&ctx, &xf, 300 * MS);
+	ck_assert_uint_eq(ncap, 0);
+	/* An answer to another ask changes nothing. */
+	ck_assert_int_eq(origin_answer(asked.id + 1, 0, "data/k", 310 * MS),
+	    XFER_LIVE);
+	ck_assert_uint_eq(ncap, 0);
+	/* The file is cached: the OACK carries its size. */
+	ck_assert_int_eq(origin_answer(asked.id, 0, "data/k", 320 * MS),
+	    XFER_LIVE);
+	ck_assert_uint_eq(ncap, 1);
+	p = got(0);
+	ck_assert_uint_eq(p.op, TFTP_OP_OACK);
+	ck_assert_uint_eq(xf.opts.tsize, 700);
+	ck_assert_int_eq(ack(0, 330 * MS), XFER_LIVE);
+	expect_data(1, 1, 512);
+	ck_assert_int_eq(ack(1, 340 * MS), XFER_LIVE);
+	expect_data(2, 2, 188);
+	ck_assert_int_eq(ack(2, 350 * MS), XFER_FINISHED);
+}
+END_TEST
+
+START_TEST(origin_error_reaches_the_client)
+{
+	ck_assert_int_eq(request(TFTP_OP_RRQ, "o/missing", "octet", NULL, 0,
+	    0), XFER_LIVE);
+	ck_assert_int_eq(origin_answer(asked.id, TFTP_E_NOTFOUND, NULL, MS),
+	    XFER_FINISHED);
+	expect_error(0, TFTP_E_NOTFOUND);
+	ck_assert_int_eq(xf.result, XFER_END_REFUSED);
+}
+END_TEST
+
+START_TEST(origin_error_text_is_the_masters)
+{
+	struct chan_origin_done	 d;
+	struct pkt		 p;
+
+	ck_assert_int_eq(request(TFTP_OP_RRQ, "o/slow", "octet", NULL, 0,
+	    0), XFER_LIVE);
+	memset(&d, 0, sizeof d);
+	d.id = asked.id;
+	d.peer = xf.peer;
+	d.code = TFTP_E_UNDEF;
+	(void)strcpy(d.msg, "origin: timed out");
+	ck_assert_int_eq(xfer_origin_done(&ctx, &xf, &d, MS), XFER_FINISHED);
+	p = got(0);
+	ck_assert_uint_eq(p.op, TFTP_OP_ERROR);
+	ck_assert_uint_eq(p.u.error.code, 0);
+	ck_assert_str_eq(p.u.error.msg, "origin: timed out");
+}
+END_TEST
+
+START_TEST(origin_silence_of_the_master_is_bounded)
+{
+	struct pkt	 p;
+
+	ck_assert_int_eq(request(TFTP_OP_RRQ, "o/x", "octet", NULL, 0, 0),
+	    XFER_LIVE);
+	/* Not before origin_timeout_ms and the master's grace. */
+	ck_assert_int_eq(tick(2000 * MS), XFER_LIVE);
+	ck_assert_uint_eq(ncap, 0);
+	ck_assert_int_eq(tick(2600 * MS), XFER_FINISHED);
+	p = got(0);
+	ck_assert_uint_eq(p.op, TFTP_OP_ERROR);
+	ck_assert_uint_eq(p.u.error.code, 0);
+	ck_assert_str_eq(p.u.error.msg, "origin: no answer from the master");
+}
+END_TEST
+
+START_TEST(origin_only_under_its_prefix)
+{
+	write_file("local", pattern, 10);
+	ck_assert_int_eq(request(TFTP_OP_RRQ, "local", "octet", NULL, 0, 0),
+	    XFER_LIVE);
+	ck_assert_int_eq(nasked, 0);
+	expect_data(0, 1, 10);
+}
+END_TEST
+
+START_TEST(origin_name_the_cache_cannot_hold_is_refused)
+{
+	ck_assert_int_eq(request(TFTP_OP_RRQ, "o/a/../b", "octet", NULL, 0,
+	    0), XFER_FINISHED);
+	ck_assert_int_eq(nasked, 0);
+	expect_error(0, TFTP_E_ACCESS);
+}
+END_TEST
+
 static Suite *
 xfer_suite(void)
 {
@@ -3595,6 +3750,7 @@ xfer_suite(void)
 	TCase	*req = tcase_create("requests are refused cleanly");
 	TCase	*mc = tcase_create("multicast (RFC 2090)");
 	TCase	*adm = tcase_create("admission refuses in order");
+	TCase	*org = tcase_create("reads under an origin wait for the master");
 
 	tcase_add_checked_fixture(rrq, setup, teardown);
 	tcase_add_test(rrq, rrq_without_options_sends_data_1);
@@ -3712,6 +3868,15 @@ xfer_suite(void)
 	    admission_supersedes_an_idle_transfer_from_the_same_port);
 	tcase_add_test(adm, admission_checks_the_request_in_order);
 	suite_add_tcase(s, adm);
+
+	tcase_add_checked_fixture(org, or_setup, teardown);
+	tcase_add_test(org, origin_read_waits_then_serves_the_cached_file);
+	tcase_add_test(org, origin_error_reaches_the_client);
+	tcase_add_test(org, origin_error_text_is_the_masters);
+	tcase_add_test(org, origin_silence_of_the_master_is_bounded);
+	tcase_add_test(org, origin_only_under_its_prefix);
+	tcase_add_test(org, origin_name_the_cache_cannot_hold_is_refused);
+	suite_add_tcase(s, org);
 	return s;
 }
 
