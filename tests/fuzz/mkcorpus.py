@@ -240,6 +240,16 @@ def main():
                  b"remap_strip_nonprint = true;\nremap_lowercase = true;\n",
         "remap-bad": b'remap = ( { match = "("; }, { replace = "x"; },'
                      b' { match = "a"; replace = "\\\\9"; op = "up"; } );\n',
+        "origins": b'origins = (\n'
+                   b'  { prefix = "/"; url = "http://127.0.0.1:8080/tftp"; },\n'
+                   b'  { prefix = "pxelinux.cfg/"; url = "http://[::1]/cfg/";'
+                   b' dynamic = true; ttl = 5; max_bytes = 65536; }\n);\n'
+                   b'cache_dir = "/var/cache/owltftpd";\n'
+                   b'cache_max_bytes = 1073741824;\ncache_ttl = 300;\n'
+                   b'origin_timeout_ms = 1500;\n',
+        "origins-bad": b'origins = ( { prefix = "a/../b"; url = "ftp://x"; },'
+                       b' { url = "http://"; ttl = -5; colour = 1; },'
+                       b' "x", { prefix = "/"; url = "https://h/"; } );\n',
     }.items():
         write("fuzz_conf", name, text)
     return 0
