@@ -173,6 +173,21 @@ write_buffer(struct ofetch *f, struct evbuffer *b)
 	return 0;
 }
 
+/*
+ * Bytes received on the connection and not yet read as this answer:
+ * past a complete body, more than Content-Length.  Seen here, as the
+ * last of the body is read: evhttp drops them before it completes a
+ * request whose connection closes.
+ */
+static size_t
+unread(struct ofetch *f)
+{
+	struct bufferevent	*bev = evhttp_connection_get_bufferevent(f->conn);
+
+	return bev != NULL ? evbuffer_get_length(bufferevent_get_input(bev)) :
+	    0;
+}
+
 static void
 on_chunk(struct evhttp_request *req, void *arg)
 {
@@ -189,6 +204,9 @@ on_chunk(struct evhttp_request *req, void *arg)
 	else if (write_buffer(f, b) == -1)
 		decide(f, errno == ENOSPC || errno == EDQUOT ?
 		    OFETCH_E_DISK_FULL : OFETCH_E_WRITE);
+	else if (f->clen >= 0 && (uint64_t)f->clen == f->res.bytes &&
+	    unread(f) > 0)
+		decide(f, OFETCH_E_LONG);
 	if (!f->decided)
 		return;
 	/* Allowed from here (http.h); the completion is not called. */
@@ -226,7 +244,6 @@ static void
 on_complete(struct evhttp_request *req, void *arg)
 {
 	struct ofetch		*f = arg;
-	struct bufferevent	*bev;
 
 	f->req = NULL;
 	if (req == NULL || evhttp_request_get_response_code(req) == 0) {
@@ -239,9 +256,7 @@ on_complete(struct evhttp_request *req, void *arg)
 	    write_buffer(f, evhttp_request_get_input_buffer(req)) == -1)
 		decide(f, errno == ENOSPC || errno == EDQUOT ?
 		    OFETCH_E_DISK_FULL : OFETCH_E_WRITE);
-	bev = evhttp_connection_get_bufferevent(f->conn);
-	if (f->res.status == 200 && bev != NULL &&
-	    evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+	if (f->res.status == 200 && unread(f) > 0)
 		decide(f, OFETCH_E_LONG);
 	else if (f->res.status == 200 && f->clen >= 0 &&
 	    (uint64_t)f->clen != f->res.bytes)
