@@ -281,10 +281,17 @@ cache_data_bytes() {
 	    awk '{ n += $1 } END { print n + 0 }'
 }
 
+_no_entry() {
+	[ -z "$(cache_data_files "$1" "$2")" ] &&
+	    [ -z "$(find "$1/tmp" -type f 2>/dev/null)" ]
+}
+
 # no_cache_entry CACHE_DIR NAME: assert nothing of NAME is under data/
-# and nothing is left in tmp/.
+# and nothing is left in tmp/ (waiting up to 3 s for an aborted
+# download's temp file to go).
 no_cache_entry() {
 	local f t
+	wait_for 3 _no_entry "$1" "$2"
 	f=$(cache_data_files "$1" "$2")
 	t=$(find "$1/tmp" -type f 2>/dev/null)
 	if [ -n "$f" ] || [ -n "$t" ]; then
