@@ -38,8 +38,10 @@ FAULT_OUT=$T/originfault.out
 EXTRA_PIDS=
 
 # need_nginx: skip the whole script (77) if nginx is not installed.  It
-# is looked for on PATH and in /usr/sbin (not on a non-root PATH).
+# is looked for on PATH and in /usr/sbin (not on a non-root PATH).  curl
+# is needed too (start_nginx asks nginx whether it is up).
 need_nginx() {
+	need_cmd curl
 	if [ -z "$NGINX_BIN" ]; then
 		NGINX_BIN=$(command -v nginx 2>/dev/null)
 		[ -n "$NGINX_BIN" ] || NGINX_BIN=/usr/sbin/nginx
@@ -115,13 +117,13 @@ _nginx_up() {
 # NGINX_PORT and NGINX_PID.  The access log is kept across restarts (a
 # restart on the same PORT keeps the origin's URL, hence the cache keys).
 start_nginx() {
-	local docroot=$1 want=${2:-} try
+	local docroot=$1 want=${2:-} _
 	need_nginx
 	[ -n "$NGINX_PID" ] && stop_nginx
 	mkdir -p "$NGINX_DIR" || die "cannot create $NGINX_DIR"
 	chmod 755 "$NGINX_DIR" "$docroot"
 	: >> "$NGINX_ACCESS"
-	for try in 1 2 3 4 5 6 7 8; do
+	for _ in 1 2 3 4 5 6 7 8; do
 		NGINX_PORT=${want:-$((20000 + RANDOM % 40000))}
 		_nginx_conf "$docroot" "$NGINX_PORT"
 		: > "$NGINX_ERROR"
@@ -246,8 +248,8 @@ print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1" 2>/dev/null || echo "?"
 
 # closed_port: a loopback TCP port nothing listens on (connect refused).
 closed_port() {
-	local p try
-	for try in 1 2 3 4 5 6 7 8 9 10; do
+	local p _
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		p=$((20000 + RANDOM % 40000))
 		if _port_closed "$p"; then
 			echo "$p"

@@ -83,7 +83,8 @@ origin_conf() {
 # fetch_ok NAME HOW: download NAME with client HOW (hpa, curl, bb, raw)
 # and assert it equals $WWW/tftp/NAME.
 fetch_ok() {
-	local name=$1 how=$2 out=$OUT/$(echo "$1" | tr / _).$2 rc
+	local name=$1 how=$2 out rc
+	out=$OUT/${1//\//_}.$2
 	rm -f "$out"
 	case $how in
 	hpa)	hpa_get "$name" "$out" ;;
@@ -240,7 +241,7 @@ check "dynamic origin: fetched for every request (ttl 0)"
 dyn_get 127.0.0.1 pxelinux.cfg/01-aa &&
     { [ "$DYN" = "client=127.0.0.1 file=pxelinux.cfg/01-aa" ] &&
 	ok "'$DYN'" || fail "got '$DYN'"; }
-gets_are /dyn/01-aa $([ -n "$SRC2" ] && echo 3 || echo 2)
+gets_are /dyn/01-aa "$([ -n "$SRC2" ] && echo 3 || echo 2)"
 check "dynamic origin, curl: another name; root's pxelinux.cfg/01-cc is not used"
 out=$(tmo curl -sS "tftp://127.0.0.1:$PORT/pxelinux.cfg/01-cc")
 [ "$out" = "client=127.0.0.1 file=pxelinux.cfg/01-cc" ] && ok "'$out'" ||
