@@ -36,6 +36,8 @@ FAULT_PORT=
 FAULT_OUT=$T/originfault.out
 # Other processes a test started (extra owltftpd nodes): stopped at exit.
 EXTRA_PIDS=
+# Filesystems a test mounted (a small tmpfs cache_dir): unmounted at exit.
+ORIGIN_MOUNTS=
 
 # need_nginx: skip the whole script (77) if nginx is not installed.  It
 # is looked for on PATH and in /usr/sbin (not on a non-root PATH).  curl
@@ -317,6 +319,10 @@ origin_cleanup() {
 	EXTRA_PIDS=
 	stop_faultorigin
 	stop_nginx
+	for p in $ORIGIN_MOUNTS; do
+		umount -l "$p" 2>/dev/null
+	done
+	ORIGIN_MOUNTS=
 }
 
 # lib.sh's cleanup, kept as _lib_cleanup; ours runs first, then it (with

@@ -18,6 +18,10 @@
 # (a guard against a hang, not a speed check); origin stopped after a
 # file was cached -> that file still served, a miss refused ("origin:
 # unreachable") within the bound.
+# A full disk: cache_dir on a 1 MiB tmpfs; a 2 MiB file -> ERROR 0
+# "cache: disk full", nothing left in data/ or tmp/, the cached files
+# still served and a file that fits is then fetched (the space was
+# freed).  Skipped, with a note, where a tmpfs cannot be mounted.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
 . "$TESTS_SRCDIR/originlib.sh"
@@ -33,6 +37,8 @@ mkfile "$FILES/sf.bin" 300000		# single flight
 mkfile "$FILES/small.bin" 900		# dynamic, within max_bytes
 mkfile "$FILES/big.bin" 5000		# dynamic, over max_bytes
 mkfile "$FILES/other.bin" 1000		# a miss once the origin is down
+mkfile "$FILES/huge.bin" 2097152	# over the 1 MiB tmpfs cache_dir
+mkfile "$FILES/fits.bin" 400000		# fits once huge.bin's space is freed
 start_faultorigin "$FILES"
 F=http://127.0.0.1:$FAULT_PORT
 CLOSED=$(closed_port) || die "no closed loopback port found"
@@ -179,6 +185,32 @@ if alive; then
 	served ok/keep.bin "$FILES/keep.bin"
 else
 	fail "the server is gone"
+fi
+stop_server
+
+# ---------------------------------------------------------------- disk full
+start_faultorigin "$FILES" "$FAULT_PORT"
+mkdir "$T/small" || exit 99
+if mount -t tmpfs -o size=1m,mode=755 tmpfs "$T/small" 2> "$T/mount.err"
+then
+	ORIGIN_MOUNTS=$T/small
+	CACHE=$T/small/cache
+	fault_conf 10000
+	start_server
+	check "cache_dir on a 1 MiB tmpfs: keep.bin (200000 bytes) cached and served"
+	served ok/keep.bin "$FILES/keep.bin"
+	check "a 2 MiB file does not fit -> ERROR 0 cache: disk full"
+	refused ok/huge.bin 'ERROR 0 cache: disk full'
+	df -k "$T/small" | tail -n 1 | sed 's/^/    df: /'
+	check "after the full disk: keep.bin still served, a 400000-byte file fits"
+	served ok/keep.bin "$FILES/keep.bin"
+	served ok/fits.bin "$FILES/fits.bin"
+	stop_server
+	# shellcheck disable=SC2034 # originlib.sh's cleanup reads it
+	umount "$T/small" && ORIGIN_MOUNTS=
+else
+	echo "note: cannot mount a tmpfs, the disk-full checks are skipped:" \
+	    "$(cat "$T/mount.err")" >&2
 fi
 
 finish
