@@ -8,8 +8,8 @@ start_faultorigin).
 
 It listens on 127.0.0.1 (port 0 = any free port) and prints
 "listening on 127.0.0.1:PORT" on stdout once it accepts connections.
-What it does depends on the path (GET and HEAD; every response carries
-"Connection: close" and the connection is closed after it):
+What it does depends on the path (GET and HEAD; every response but /long-keepalive's carries
+"Connection: close"; the connection is closed after it):
 
     /ok/NAME          NAME's bytes from DIR, Content-Length, ETag (a hash
                       of the content), Last-Modified (its mtime); 304 when
@@ -24,6 +24,8 @@ What it does depends on the path (GET and HEAD; every response carries
     /short            Content-Length 1000, sends 500 bytes, closes
     /long             Content-Length 500, sends 1000 bytes in one write,
                       closes
+    /long-keepalive   the same without "Connection: close" (the surplus
+                      is still on the connection when the body is done)
     /redirect-loop    302 to itself
     /redirect/N[/NAME]
                       302 to /redirect/N-1/NAME ... /redirect/1/NAME
@@ -113,10 +115,12 @@ class Conn:
     def send(self, data):
         self.sock.sendall(data)
 
-    def head(self, code, headers=(), length=None):
+    def head(self, code, headers=(), length=None, close=True):
         out = ["HTTP/1.1 %d %s" % (code, STATUS_TEXT.get(code, "Status")),
                "Date: " + email.utils.formatdate(usegmt=True),
-               "Server: originfault", "Connection: close"]
+               "Server: originfault"]
+        if close:
+            out.append("Connection: close")
         if length is not None:
             out.append("Content-Length: %d" % length)
         out += ["%s: %s" % kv for kv in headers]
@@ -197,8 +201,8 @@ def handle(c):
     elif p == "/short":
         c.head(200, [("ETag", '"short"')], 1000)
         c.send(b"s" * 500)
-    elif p == "/long":
-        c.head(200, [("ETag", '"long"')], 500)
+    elif p in ("/long", "/long-keepalive"):
+        c.head(200, [("ETag", '"long"')], 500, close=p == "/long")
         if c.method != "HEAD":
             c.send(b"l" * 1000)
     elif p == "/redirect-loop":

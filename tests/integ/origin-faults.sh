@@ -7,7 +7,8 @@
 #   violation"; 500, 503 -> ERROR 0 "origin: HTTP 5xx"; a redirect loop
 #   -> ERROR 0 "origin: too many redirects" (5 hops are followed, 6 are
 #   too many); a body shorter / longer than Content-Length -> ERROR 0
-#   "origin: body shorter|longer than Content-Length"; a closed port ->
+#   "origin: body shorter|longer than Content-Length" (longer: with the
+#   connection closed after it, and kept open); a closed port ->
 #   ERROR 0 "origin: unreachable"; a dynamic origin's body over its
 #   max_bytes (Content-Length 5000 > 1000; 64 MiB > 1 MiB) -> ERROR 0
 #   "origin: file too large", one within it is served;
@@ -128,8 +129,10 @@ check "a redirect chain of 6 hops -> ERROR 0 origin: too many redirects"
 refused redirect/6/r.bin 'ERROR 0 origin: too many redirects'
 check "a body shorter than Content-Length -> ERROR 0"
 refused short 'ERROR 0 origin: body shorter than Content-Length'
-check "a body longer than Content-Length -> ERROR 0"
+check "a body longer than Content-Length, then the origin closes -> ERROR 0"
 refused long 'ERROR 0 origin: body longer than Content-Length'
+check "a body longer than Content-Length, the connection kept open -> ERROR 0"
+refused long-keepalive 'ERROR 0 origin: body longer than Content-Length'
 check "connection refused (a closed port) -> ERROR 0 origin: unreachable"
 refused down/x.bin 'ERROR 0 origin: unreachable'
 check "dynamic, within max_bytes (900 <= 1000): served"
