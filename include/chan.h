@@ -27,7 +27,8 @@
  * always the same binary, so this guards against a stale worker that
  * outlived an upgrade, not against old peers.
  */
-#define CHAN_VERSION		7	/* 7: ORIGIN, ORIGIN_DONE */
+#define CHAN_VERSION		8	/* 7: ORIGIN, ORIGIN_DONE; 8: origin ca_file,
+				   tls_verify */
 
 enum chan_type {
 	/* master -> worker */

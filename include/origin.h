@@ -18,6 +18,7 @@
 #define ORIGIN_TTL_DEFAULT	(-1)	/* an origin's ttl: cache_ttl's */
 #define ORIGIN_DYNAMIC_MAX_BYTES (1024 * 1024)	/* a dynamic origin's
 						   default body limit */
+#define ORIGIN_CA_FILE_MAX	1024	/* a ca_file's path, NUL included */
 
 struct origin_rule {
 	char		 prefix[ORIGIN_PREFIX_MAX];	/* relative, no slash
@@ -27,6 +28,11 @@ struct origin_rule {
 	int		 dynamic;	/* per client: X-TFTP-Client sent */
 	int		 ttl;		/* seconds fresh; ORIGIN_TTL_DEFAULT */
 	uint64_t	 max_bytes;	/* largest body; 0: cache_max_bytes */
+	char		 ca_file[ORIGIN_CA_FILE_MAX];	/* https: the CAs
+							   trusted (PEM); "":
+							   the system's */
+	int		 tls_verify;	/* https: check the certificate and
+					   the host name (default) */
 };
 
 struct origin_set {
@@ -52,7 +58,8 @@ int		 origin_prefix_norm(const char *in, char *out, size_t outlen,
 
 /*
  * Check url ("http://host[:port]/path", https:// if built with
- * OpenSSL) and store it with a trailing slash; -1 and *why if not.
+ * OpenSSL: HAVE_TLS) and store it with a trailing slash; -1 and *why
+ * if not.
  */
 int		 origin_url_norm(const char *in, char *out, size_t outlen,
 		    const char **why);

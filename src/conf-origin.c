@@ -1,16 +1,20 @@
 /*
- * The origins key: a list of { prefix; url; dynamic; ttl; max_bytes; }
- * groups (origin.h), each checked as it is read so a bad one is refused
- * at its group's line, and dumped back as written.
+ * The origins key: a list of { prefix; url; dynamic; ttl; max_bytes;
+ * ca_file; tls_verify; } groups (origin.h), each checked as it is read
+ * so a bad one is refused at its group's line, and dumped back as
+ * written.
  */
 #include "config.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "conf.h"
 #include "conf-schema.h"
+#include "log.h"
 #include "origin.h"
 
 static int	 conf_origin_group(const char *, const config_setting_t *,
@@ -79,10 +83,12 @@ static int
 conf_origin_group(const char *key, const config_setting_t *g,
     const struct conf_where *w, struct origin_rule *r, char **cause)
 {
+	char	*msg;
 	int	 i, n, has_prefix = 0, has_url = 0, has_max = 0, has_ttl = 0;
 
 	memset(r, 0, sizeof *r);
 	r->ttl = ORIGIN_TTL_DEFAULT;
+	r->tls_verify = 1;
 	n = config_setting_length(g);
 	for (i = 0; i < n; i++) {
 		const config_setting_t	*m = config_setting_get_elem(g,
@@ -106,6 +112,13 @@ conf_origin_group(const char *key, const config_setting_t *g,
 		r->max_bytes = ORIGIN_DYNAMIC_MAX_BYTES;
 	if (r->dynamic && !has_ttl)
 		r->ttl = 0;
+	if (!r->tls_verify) {
+		/* Allowed for a test origin, but never silently. */
+		msg = conf_msg(w, key, "tls_verify = false: the certificate "
+		    "of %s and its host name are not checked", r->url);
+		log_warnx("%s", msg);
+		free(msg);
+	}
 	return 0;
 }
 
@@ -123,57 +136,97 @@ member_type(const char *key, const config_setting_t *m, int want,
 	return -1;
 }
 
+/* ca_file: a path the master opens, whatever its working directory. */
+static int
+ca_file_norm(const char *in, char *out, size_t outlen, const char **why)
+{
+	if (*in != '\0' && *in != '/') {
+		*why = "is not an absolute path";
+		return -1;
+	}
+	if (strlcpy(out, in, outlen) >= outlen) {
+		*why = "is too long";
+		return -1;
+	}
+	return 0;
+}
+
+/* prefix, url and ca_file: strings, each normalized or refused. */
+static int
+member_string(const char *key, const config_setting_t *m,
+    const struct conf_where *w, struct origin_rule *r, char **cause)
+{
+	const char	*name = config_setting_name(m), *why, *in;
+	int		 rc;
+
+	if (member_type(key, m, CONFIG_TYPE_STRING, "a string", w,
+	    cause) == -1)
+		return -1;
+	in = config_setting_get_string(m);
+	if (strcmp(name, "prefix") == 0)
+		rc = origin_prefix_norm(in, r->prefix, sizeof r->prefix, &why);
+	else if (strcmp(name, "url") == 0)
+		rc = origin_url_norm(in, r->url, sizeof r->url, &why);
+	else
+		rc = ca_file_norm(in, r->ca_file, sizeof r->ca_file, &why);
+	if (rc == -1) {
+		*cause = conf_msg(w, key, "%s: \"%s\" %s", name, in, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* ttl and max_bytes: integers within their ranges. */
+static int
+member_int(const char *key, const config_setting_t *m,
+    const struct conf_where *w, struct origin_rule *r, char **cause)
+{
+	const char	*name = config_setting_name(m);
+	long long	 n;
+
+	if (member_type(key, m, CONFIG_TYPE_INT64, "an integer", w,
+	    cause) == -1)
+		return -1;
+	n = config_setting_get_int64(m);
+	if (name[0] == 't' && (n < -1 || n > 31536000)) {
+		*cause = conf_msg(w, key, "ttl: %lld is outside -1 "
+		    "(cache_ttl) to 31536000 s", n);
+		return -1;
+	}
+	if (name[0] == 'm' && n < 0) {
+		*cause = conf_msg(w, key, "max_bytes: %lld is below 0", n);
+		return -1;
+	}
+	if (name[0] == 't')
+		r->ttl = (int)n;
+	else
+		r->max_bytes = (uint64_t)n;
+	return 0;
+}
+
 static int
 conf_origin_member(const char *key, const config_setting_t *m,
     const struct conf_where *w, struct origin_rule *r, char **cause)
 {
-	const char	*name = config_setting_name(m), *why;
-	long long	 n;
+	const char	*name = config_setting_name(m);
 
-	if (strcmp(name, "prefix") == 0 || strcmp(name, "url") == 0) {
-		if (member_type(key, m, CONFIG_TYPE_STRING, "a string", w,
-		    cause) == -1)
-			return -1;
-		if ((name[0] == 'p' ? origin_prefix_norm(
-		    config_setting_get_string(m), r->prefix, sizeof r->prefix,
-		    &why) : origin_url_norm(config_setting_get_string(m),
-		    r->url, sizeof r->url, &why)) == -1) {
-			*cause = conf_msg(w, key, "%s: \"%s\" %s", name,
-			    config_setting_get_string(m), why);
-			return -1;
-		}
-		return 0;
-	}
-	if (strcmp(name, "dynamic") == 0) {
+	if (strcmp(name, "prefix") == 0 || strcmp(name, "url") == 0 ||
+	    strcmp(name, "ca_file") == 0)
+		return member_string(key, m, w, r, cause);
+	if (strcmp(name, "ttl") == 0 || strcmp(name, "max_bytes") == 0)
+		return member_int(key, m, w, r, cause);
+	if (strcmp(name, "dynamic") == 0 || strcmp(name, "tls_verify") == 0) {
 		if (member_type(key, m, CONFIG_TYPE_BOOL,
 		    "a boolean (true or false)", w, cause) == -1)
 			return -1;
-		r->dynamic = config_setting_get_bool(m);
-		return 0;
-	}
-	if (strcmp(name, "ttl") == 0 || strcmp(name, "max_bytes") == 0) {
-		if (member_type(key, m, CONFIG_TYPE_INT64, "an integer", w,
-		    cause) == -1)
-			return -1;
-		n = config_setting_get_int64(m);
-		if (name[0] == 't' && (n < -1 || n > 31536000)) {
-			*cause = conf_msg(w, key, "ttl: %lld is outside -1 "
-			    "(cache_ttl) to 31536000 s", n);
-			return -1;
-		}
-		if (name[0] == 'm' && n < 0) {
-			*cause = conf_msg(w, key, "max_bytes: %lld is below "
-			    "0", n);
-			return -1;
-		}
-		if (name[0] == 't')
-			r->ttl = (int)n;
+		if (name[0] == 'd')
+			r->dynamic = config_setting_get_bool(m);
 		else
-			r->max_bytes = (uint64_t)n;
+			r->tls_verify = config_setting_get_bool(m);
 		return 0;
 	}
 	*cause = conf_msg(w, key, "unknown member \"%s\" (expected prefix, "
-	    "url, dynamic, ttl or max_bytes)", name);
+	    "url, dynamic, ttl, max_bytes, ca_file or tls_verify)", name);
 	return -1;
 }
 
@@ -196,8 +249,11 @@ conf_origins_dump(const struct conf_entry *e, const struct conf *conf,
 		fprintf(f, "; url = ");
 		conf_dump_quoted(f, set->r[i].url);
 		fprintf(f, "; dynamic = %s; ttl = %d; max_bytes = %" PRIu64
-		    "; }%s\n", set->r[i].dynamic ? "true" : "false",
-		    set->r[i].ttl, set->r[i].max_bytes,
+		    "; ca_file = ", set->r[i].dynamic ? "true" : "false",
+		    set->r[i].ttl, set->r[i].max_bytes);
+		conf_dump_quoted(f, set->r[i].ca_file);
+		fprintf(f, "; tls_verify = %s; }%s\n",
+		    set->r[i].tls_verify ? "true" : "false",
 		    i + 1 < set->n ? "," : "");
 	}
 	fprintf(f, ");\n");

@@ -61,6 +61,14 @@ origin_url_norm(const char *in, char *out, size_t outlen, const char **why)
 
 	if (strncmp(in, "http://", 7) == 0)
 		host = in + 7;
+#ifdef HAVE_TLS
+	else if (strncmp(in, "https://", 8) == 0)
+		host = in + 8;
+	else {
+		*why = "is not an http:// or https:// URL";
+		return -1;
+	}
+#else
 	else if (strncmp(in, "https://", 8) == 0) {
 		*why = "https origins are not supported by this build "
 		    "(use http://, or a local TLS-terminating proxy)";
@@ -69,6 +77,7 @@ origin_url_norm(const char *in, char *out, size_t outlen, const char **why)
 		*why = "is not an http:// URL";
 		return -1;
 	}
+#endif
 	if (*host == '\0' || *host == '/' || *host == ':') {
 		*why = "has no host";
 		return -1;

@@ -2100,10 +2100,12 @@ START_TEST(test_origins_read)
 	r = origin_match(&conf->xfer.origins, "pxelinux.cfgx", &rest);
 	ck_assert_ptr_eq(r, &conf->xfer.origins.r[0]);
 	ck_assert_str_eq(rest, "pxelinux.cfgx");
+	ck_assert_str_eq(conf->xfer.origins.r[1].ca_file, "");
+	ck_assert_int_eq(conf->xfer.origins.r[1].tls_verify, 1);
 	text = dump(conf);
 	ck_assert_ptr_nonnull(strstr(text, "  { prefix = \"pxelinux.cfg\"; "
 	    "url = \"http://o/cfg/\"; dynamic = true; ttl = 0; "
-	    "max_bytes = 1048576; }\n"));
+	    "max_bytes = 1048576; ca_file = \"\"; tls_verify = true; }\n"));
 	free(text);
 	/* Per client: fetched every time unless a ttl says otherwise. */
 	read_ok("origins = ( { prefix = \"d\"; url = \"http://o/\"; "
@@ -2111,6 +2113,39 @@ START_TEST(test_origins_read)
 	ck_assert_int_eq(conf->xfer.origins.r[0].ttl, 0);
 }
 END_TEST
+
+#ifdef HAVE_TLS
+START_TEST(test_origins_https)
+{
+	char	*text;
+
+	read_ok("origins = (\n"
+	    "  { prefix = \"/\"; url = \"https://boot.example/tftp\";\n"
+	    "    ca_file = \"/etc/owltftpd/ca.pem\"; },\n"
+	    "  { prefix = \"lab\"; url = \"https://127.0.0.1:8443/\";\n"
+	    "    tls_verify = false; }\n"
+	    ");");
+	ck_assert_uint_eq(conf->xfer.origins.n, 2);
+	ck_assert_str_eq(conf->xfer.origins.r[0].url,
+	    "https://boot.example/tftp/");
+	ck_assert_str_eq(conf->xfer.origins.r[0].ca_file,
+	    "/etc/owltftpd/ca.pem");
+	ck_assert_int_eq(conf->xfer.origins.r[0].tls_verify, 1);
+	ck_assert_str_eq(conf->xfer.origins.r[1].ca_file, "");
+	ck_assert_int_eq(conf->xfer.origins.r[1].tls_verify, 0);
+	text = dump(conf);
+	ck_assert_ptr_nonnull(strstr(text, "  { prefix = \"\"; "
+	    "url = \"https://boot.example/tftp/\"; dynamic = false; "
+	    "ttl = -1; max_bytes = 0; ca_file = \"/etc/owltftpd/ca.pem\"; "
+	    "tls_verify = true; },\n"));
+	ck_assert_ptr_nonnull(strstr(text, "  { prefix = \"lab\"; "
+	    "url = \"https://127.0.0.1:8443/\"; dynamic = false; "
+	    "ttl = -1; max_bytes = 0; ca_file = \"\"; "
+	    "tls_verify = false; }\n"));
+	free(text);
+}
+END_TEST
+#endif
 
 START_TEST(test_origins_refused)
 {
@@ -2123,9 +2158,30 @@ START_TEST(test_origins_refused)
 	read_fails("origins = ( { prefix = \"a/../b\"; url = \"http://a/\"; "
 	    "} );", "<string>:1: origins[1]: prefix: \"a/../b\" has an "
 	    "empty, \".\" or \"..\" component");
+#ifdef HAVE_TLS
+	read_fails("origins = ( { prefix = \"/\"; url = \"ftp://a/\"; } );",
+	    "<string>:1: origins[1]: url: \"ftp://a/\" is not an http:// or "
+	    "https:// URL");
+	read_fails("origins = ( { prefix = \"/\"; url = \"https:///x\"; } );",
+	    "<string>:1: origins[1]: url: \"https:///x\" has no host");
+#else
 	read_fails("origins = ( { prefix = \"/\"; url = \"ftp://a/\"; } );",
 	    "<string>:1: origins[1]: url: \"ftp://a/\" is not an http:// "
 	    "URL");
+	read_fails("origins = ( { prefix = \"/\"; url = \"https://a/\"; } );",
+	    "<string>:1: origins[1]: url: \"https://a/\" https origins are "
+	    "not supported by this build (use http://, or a local "
+	    "TLS-terminating proxy)");
+#endif
+	read_fails("origins = ( { prefix = \"/\"; url = \"http://a/\";\n"
+	    "ca_file = \"ca.pem\"; } );", "<string>:1: origins[1]: ca_file: "
+	    "\"ca.pem\" is not an absolute path");
+	read_fails("origins = ( { prefix = \"/\"; url = \"http://a/\"; "
+	    "ca_file = 1; } );", "<string>:1: origins[1]: ca_file: expected "
+	    "a string, got an integer");
+	read_fails("origins = ( { prefix = \"/\"; url = \"http://a/\"; "
+	    "tls_verify = \"no\"; } );", "<string>:1: origins[1]: "
+	    "tls_verify: expected a boolean (true or false), got a string");
 	read_fails("origins = ( { prefix = \"/\"; url = \"http://a/\"; }, "
 	    "{ prefix = \"\"; url = \"http://b/\"; } );",
 	    "<string>:1: origins[2]: prefix \"\" is already origins[1]'s");
@@ -2134,7 +2190,8 @@ START_TEST(test_origins_refused)
 	    "-1 (cache_ttl) to 31536000 s");
 	read_fails("origins = ( { prefix = \"/\"; url = \"http://a/\"; "
 	    "colour = 1; } );", "<string>:1: origins[1]: unknown member "
-	    "\"colour\" (expected prefix, url, dynamic, ttl or max_bytes)");
+	    "\"colour\" (expected prefix, url, dynamic, ttl, max_bytes, "
+	    "ca_file or tls_verify)");
 	ck_assert_uint_eq(conf->xfer.origins.n, 0);
 	ck_assert_int_eq(origin_path_ok("a/b.c"), 0);
 	ck_assert_int_eq(origin_path_ok("a//b"), -1);
@@ -2364,6 +2421,9 @@ conf_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_origins_read);
 	tcase_add_test(tc, test_origins_refused);
+#ifdef HAVE_TLS
+	tcase_add_test(tc, test_origins_https);
+#endif
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("command-line options come from the schema");
