@@ -1,8 +1,10 @@
 /*
  * One HTTP GET of an origin's file, never blocking the loop it runs in
- * (libevent's evhttp client): the body streamed into a file descriptor,
- * redirects followed, limits on size and silence enforced, and every way
- * an origin can fail told apart, so that the cache stores only a whole,
+ * (libevent's evhttp client; https:// over libevent_openssl when built
+ * with HAVE_TLS, the certificate and host name checked unless told
+ * not to): the body streamed into a file descriptor, redirects
+ * followed, limits on size and silence enforced, and every way an
+ * origin can fail told apart, so that the cache stores only a whole,
  * checked body and a client learns why it got none.
  */
 #ifndef OWL_OFETCH_H
@@ -29,10 +31,13 @@ enum ofetch_err {
 	OFETCH_E_DISK_FULL,	/* writing fd: ENOSPC or EDQUOT */
 	OFETCH_E_WRITE,		/* writing fd: another error */
 	OFETCH_E_BAD_URL,	/* a URL (or a Location) we cannot follow */
+	OFETCH_E_TLS,		/* https: handshake or certificate: why */
 };
 
+#define OFETCH_WHY_MAX		84	/* "origin: TLS: " + why < 100 */
+
 struct ofetch_req {
-	const char	*url;		/* http://host[:port]/path */
+	const char	*url;		/* http[s]://host[:port]/path */
 	const char	*etag;		/* If-None-Match; NULL or "": none */
 	const char	*last_modified;	/* If-Modified-Since; NULL: none */
 	const char	*client;	/* X-TFTP-Client; NULL: not sent */
@@ -40,6 +45,10 @@ struct ofetch_req {
 	uint64_t	 max_bytes;	/* 0: no limit */
 	unsigned	 timeout_ms;	/* the longest silence */
 	int		 fd;		/* the body goes here, from offset 0 */
+	const char	*ca_file;	/* https: PEM CAs; NULL or "": the
+					   system's default paths */
+	int		 tls_insecure;	/* https: no certificate or host name
+					   check (tls_verify = false) */
 };
 
 struct ofetch_result {
@@ -48,6 +57,8 @@ struct ofetch_result {
 	uint64_t	 bytes;		/* of the body written */
 	char		 etag[OFETCH_VALIDATOR_MAX];
 	char		 last_modified[OFETCH_VALIDATOR_MAX];
+	char		 why[OFETCH_WHY_MAX];	/* OFETCH_E_TLS: the
+						   reason; else "" */
 };
 
 struct ofetch;

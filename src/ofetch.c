@@ -3,11 +3,16 @@
  * client.  The body is written to the caller's descriptor as it arrives
  * (a kernel image need not fit in memory); the completion is deferred
  * to a fresh turn of the loop, where the connection is freed (never
- * inside evhttp's own callbacks) and a redirect is followed.
+ * inside evhttp's own callbacks) and a redirect is followed.  https://
+ * runs over a libevent_openssl bufferevent; its SSL_CTX is kept per
+ * (ca_file, verify) for the life of the process.
  */
 #include "config.h"
 
+#include <sys/stat.h>
 #include <sys/uio.h>
+
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -22,12 +27,21 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#ifdef HAVE_TLS
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <event2/bufferevent_ssl.h>
+#endif
+
 #include "compat.h"
 #include "ofetch.h"
 #include "xmalloc.h"
 
 #define OFETCH_URL_MAX		4096
 #define OFETCH_IOV		16	/* body segments written at once */
+#define OFETCH_TLS_CTX_MAX	32	/* (ca_file, verify) contexts kept */
 
 struct ofetch {
 	struct event_base		*base;
@@ -38,6 +52,9 @@ struct ofetch {
 	struct event			*fin_ev;
 	char				 url[OFETCH_URL_MAX];
 	char				*etag, *last_modified, *client, *file;
+	char				*ca_file;	/* "": the system's */
+	int				 tls_insecure;
+	int				 tls;	/* this connection's */
 	uint64_t			 max_bytes;
 	unsigned			 timeout_ms;
 	int				 fd;
@@ -71,6 +88,7 @@ ofetch_err_str(enum ofetch_err e)
 	case OFETCH_E_DISK_FULL:	return "disk full";
 	case OFETCH_E_WRITE:		return "cannot write the cache";
 	case OFETCH_E_BAD_URL:		return "bad URL";
+	case OFETCH_E_TLS:		return "TLS error";
 	}
 	return "?";
 }
@@ -107,6 +125,216 @@ keep_header(struct evkeyvalq *h, const char *name, char *out, size_t len)
 	out[0] = '\0';
 	if (v != NULL && strlen(v) < len)
 		(void)strlcpy(out, v, len);
+}
+
+#ifdef HAVE_TLS
+/*
+ * One SSL_CTX per (ca_file, verify): loading a CA bundle costs far more
+ * than a handshake, so a context lives as long as the process.  A
+ * ca_file replaced on disk (a CA rotated) is seen by its stat and
+ * loaded again; an SSL still using the old context holds a reference.
+ */
+struct tls_ctx {
+	SSL_CTX		*ctx;
+	char		*ca_file;
+	int		 insecure;
+	struct stat	 st;		/* ca_file's, as loaded */
+	uint64_t	 used;		/* the least recent is replaced */
+};
+
+static struct tls_ctx	 tls_ctxs[OFETCH_TLS_CTX_MAX];
+static uint64_t		 tls_tick;
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static const char *
+ssl_reason(unsigned long e, const char *dflt)
+{
+	const char	*r = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	return r != NULL ? r : dflt;
+}
+
+/* Keep the first reason a chain was refused: the handshake hides it. */
+static int
+verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	SSL		*ssl;
+	struct ofetch	*f;
+
+	if (ok)
+		return ok;
+	ssl = X509_STORE_CTX_get_ex_data(xs,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	if (ssl != NULL && (f = SSL_get_app_data(ssl)) != NULL &&
+	    f->res.why[0] == '\0')
+		(void)snprintf(f->res.why, sizeof f->res.why,
+		    "certificate verify failed (%s)",
+		    X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(xs)));
+	return ok;
+}
+
+static SSL_CTX *
+tls_ctx_new(const char *ca_file, int insecure, char *why, size_t len)
+{
+	SSL_CTX	*ctx;
+	int	 ok;
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		(void)snprintf(why, len, "%s",
+		    ssl_reason(ERR_get_error(), "no SSL context"));
+		return NULL;
+	}
+	(void)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (insecure) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+		return ctx;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_cb);
+	if (*ca_file != '\0')
+		ok = SSL_CTX_load_verify_locations(ctx, ca_file, NULL);
+	else
+		ok = SSL_CTX_set_default_verify_paths(ctx);
+	if (ok != 1) {
+		(void)snprintf(why, len, "cannot load %s: %s",
+		    *ca_file != '\0' ? "ca_file" : "the system's CAs",
+		    ssl_reason(ERR_peek_last_error(), "no certificate"));
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* The context of (ca_file, insecure), made the first time. */
+static SSL_CTX *
+tls_ctx_get(const char *ca_file, int insecure, char *why, size_t len)
+{
+	struct tls_ctx	*t, *slot = NULL;
+	struct stat	 st;
+	SSL_CTX		*ctx;
+	size_t		 i;
+
+	memset(&st, 0, sizeof st);
+	if (*ca_file != '\0' && stat(ca_file, &st) == -1) {
+		(void)snprintf(why, len, "cannot read ca_file: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	for (i = 0; i < OFETCH_TLS_CTX_MAX; i++) {
+		t = &tls_ctxs[i];
+		if (t->ctx != NULL && t->insecure == insecure &&
+		    strcmp(t->ca_file, ca_file) == 0) {
+			if (same_file(&t->st, &st)) {
+				t->used = ++tls_tick;
+				return t->ctx;
+			}
+			slot = t;	/* changed on disk: load it again */
+			break;
+		}
+		if (slot == NULL || (slot->ctx != NULL &&
+		    (t->ctx == NULL || t->used < slot->used)))
+			slot = t;
+	}
+	if ((ctx = tls_ctx_new(ca_file, insecure, why, len)) == NULL)
+		return NULL;
+	SSL_CTX_free(slot->ctx);
+	free(slot->ca_file);
+	slot->ctx = ctx;
+	slot->ca_file = xstrdup(ca_file);
+	slot->insecure = insecure;
+	slot->st = st;
+	slot->used = ++tls_tick;
+	return ctx;
+}
+
+/* A bufferevent that connects, then shakes hands as host's client. */
+static struct bufferevent *
+tls_bev(struct ofetch *f, const char *host)
+{
+	struct in6_addr		 a;
+	struct bufferevent	*bev;
+	SSL_CTX			*ctx;
+	SSL			*ssl;
+	int			 ip, rc = 1;
+
+	if ((ctx = tls_ctx_get(f->ca_file, f->tls_insecure, f->res.why,
+	    sizeof f->res.why)) == NULL)
+		return NULL;
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		(void)strlcpy(f->res.why, "no SSL", sizeof f->res.why);
+		return NULL;
+	}
+	SSL_set_app_data(ssl, f);
+	ip = inet_pton(AF_INET, host, &a) == 1 ||
+	    inet_pton(AF_INET6, host, &a) == 1;
+	/* SNI names a host, never an address (RFC 6066). */
+	if (!ip)
+		rc = SSL_set_tlsext_host_name(ssl, host);
+	/* The certificate must name the host, or hold its address. */
+	if (rc == 1 && !f->tls_insecure)
+		rc = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+		    host) : SSL_set1_host(ssl, host);
+	if (rc != 1) {
+		(void)strlcpy(f->res.why, "cannot check the host name",
+		    sizeof f->res.why);
+		SSL_free(ssl);
+		return NULL;
+	}
+	/* It frees ssl, even when it fails. */
+	if ((bev = bufferevent_openssl_socket_new(f->base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)) == NULL) {
+		(void)strlcpy(f->res.why, "no SSL bufferevent",
+		    sizeof f->res.why);
+		return NULL;
+	}
+	/* Many servers close without close_notify; a body's length is
+	 * checked against Content-Length as over plain HTTP. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+#endif
+
+/*
+ * Did this connection fail in TLS?  Then res.why says why: the verify
+ * callback's reason, or OpenSSL's, not a system call's (a refused or
+ * reset connection is "unreachable", as over plain HTTP).
+ */
+static int
+tls_failed(struct ofetch *f)
+{
+#ifdef HAVE_TLS
+	struct bufferevent	*bev;
+	unsigned long		 e, pick = 0;
+
+	if (!f->tls || f->conn == NULL)
+		return 0;
+	bev = evhttp_connection_get_bufferevent(f->conn);
+	/* Newest first: the last kept is the first cause. */
+	while (bev != NULL && (e = bufferevent_get_openssl_error(bev)) != 0)
+		if (ERR_GET_LIB(e) != 0 && ERR_GET_LIB(e) != ERR_LIB_SYS)
+			pick = e;
+	if (f->res.why[0] != '\0')
+		return 1;
+	if (pick == 0)
+		return 0;
+	(void)snprintf(f->res.why, sizeof f->res.why, "%s",
+	    ssl_reason(pick, "handshake failed"));
+	return 1;
+#else
+	(void)f;
+	return 0;
+#endif
 }
 
 /* The answer's head: what it is, and whether its body is wanted. */
@@ -228,8 +456,11 @@ on_error(enum evhttp_request_error e, void *arg)
 		decide(f, OFETCH_E_TOO_LARGE);
 		break;
 	default:
-		/* Closed: before the head, the origin is not answering;
-		 * within a body of announced length, it was cut short. */
+		/* Closed: by TLS; before the head, the origin is not
+		 * answering; within a body of announced length, it was cut
+		 * short. */
+		if (tls_failed(f))
+			decide(f, OFETCH_E_TLS);
 		decide(f, f->res.status == 200 && f->clen >= 0 ?
 		    OFETCH_E_SHORT : OFETCH_E_UNREACHABLE);
 		break;
@@ -247,6 +478,8 @@ on_complete(struct evhttp_request *req, void *arg)
 
 	f->req = NULL;
 	if (req == NULL || evhttp_request_get_response_code(req) == 0) {
+		if (tls_failed(f))
+			decide(f, OFETCH_E_TLS);
 		decide(f, OFETCH_E_UNREACHABLE);
 		finish_soon(f);
 		return;
@@ -281,10 +514,13 @@ follow(struct ofetch *f)
 	char	 next[OFETCH_URL_MAX];
 	char	*p;
 
-	if (strncmp(f->location, "http://", 7) == 0)
+	if (strncmp(f->location, "http://", 7) == 0 ||
+	    strncmp(f->location, "https://", 8) == 0)
 		(void)strlcpy(next, f->location, sizeof next);
 	else if (f->location[0] == '/' && f->location[1] != '/') {
-		if ((p = strchr(f->url + 7, '/')) != NULL)
+		/* Same scheme, host and port. */
+		if ((p = strstr(f->url, "://")) != NULL &&
+		    (p = strchr(p + 3, '/')) != NULL)
 			*p = '\0';
 		if ((size_t)snprintf(next, sizeof next, "%s%s", f->url,
 		    f->location) >= sizeof next)
@@ -295,7 +531,7 @@ follow(struct ofetch *f)
 	f->location[0] = '\0';
 	f->res.bytes = 0;
 	f->res.status = 0;
-	f->res.etag[0] = f->res.last_modified[0] = '\0';
+	f->res.etag[0] = f->res.last_modified[0] = f->res.why[0] = '\0';
 	if (ftruncate(f->fd, 0) == -1)
 		return -1;
 	return request(f);
@@ -319,53 +555,94 @@ fin_cb(evutil_socket_t fd, short ev, void *arg)
 	ofetch_cancel(f);
 }
 
-/* Connect and send the GET of f->url. -1: the URL cannot be used. */
+/* What a URL names: where to connect, and what to ask for. */
+struct target {
+	char	 host[256];		/* bare: "::1", not "[::1]" */
+	char	 hosthdr[300];		/* the Host header */
+	char	 path[OFETCH_URL_MAX];	/* with its query */
+	int	 port;
+	int	 tls;
+};
+
+/* Split url into t; -1 if it is not one this build can fetch. */
 static int
-request(struct ofetch *f)
+url_split(const char *url, struct target *t)
 {
 	struct evhttp_uri	*u;
-	struct evkeyvalq	*h;
-	struct timeval		 tv;
-	const char		*host, *path, *query;
-	char			 hostbuf[256], hosthdr[300], target[OFETCH_URL_MAX];
-	int			 port;
+	const char		*scheme, *host, *path, *query;
 
-	if ((u = evhttp_uri_parse(f->url)) == NULL ||
-	    evhttp_uri_get_scheme(u) == NULL ||
-	    strcmp(evhttp_uri_get_scheme(u), "http") != 0 ||
-	    (host = evhttp_uri_get_host(u)) == NULL || *host == '\0' ||
-	    strlen(host) >= sizeof hostbuf) {
-		if (u != NULL)
-			evhttp_uri_free(u);
+	if ((u = evhttp_uri_parse(url)) == NULL)
+		return -1;
+	scheme = evhttp_uri_get_scheme(u);
+	host = evhttp_uri_get_host(u);
+	t->tls = scheme != NULL && strcmp(scheme, "https") == 0;
+	if (scheme == NULL || (strcmp(scheme, "http") != 0 && !t->tls) ||
+	    host == NULL || *host == '\0' ||
+	    strlcpy(t->host, host, sizeof t->host) >= sizeof t->host) {
+		evhttp_uri_free(u);
 		return -1;
 	}
-	(void)strlcpy(hostbuf, host, sizeof hostbuf);
-	port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : 80;
+	t->port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) :
+	    t->tls ? 443 : 80;
 	path = evhttp_uri_get_path(u);
 	query = evhttp_uri_get_query(u);
-	(void)snprintf(target, sizeof target, "%s%s%s",
+	(void)snprintf(t->path, sizeof t->path, "%s%s%s",
 	    path != NULL && *path != '\0' ? path : "/",
 	    query != NULL ? "?" : "", query != NULL ? query : "");
-	(void)snprintf(hosthdr, sizeof hosthdr, "%s:%d", hostbuf, port);
+	(void)snprintf(t->hosthdr, sizeof t->hosthdr, "%s:%d", t->host,
+	    t->port);
 	evhttp_uri_free(u);
 	/* evhttp takes "[::1]" literally: the address goes bare. */
-	if (hostbuf[0] == '[') {
-		memmove(hostbuf, hostbuf + 1, strlen(hostbuf));
-		hostbuf[strcspn(hostbuf, "]")] = '\0';
+	if (t->host[0] == '[') {
+		memmove(t->host, t->host + 1, strlen(t->host));
+		t->host[strcspn(t->host, "]")] = '\0';
 	}
-	if ((f->conn = evhttp_connection_base_new(f->base, f->dns, hostbuf,
-	    (uint16_t)port)) == NULL)
+#ifndef HAVE_TLS
+	if (t->tls)
+		return -1;
+#endif
+	return 0;
+}
+
+/* The connection to t: over TLS for https. -1: decided why not. */
+static int
+connect_to(struct ofetch *f, const struct target *t)
+{
+	struct bufferevent	*bev = NULL;
+	struct timeval		 tv;
+
+	f->tls = t->tls;
+#ifdef HAVE_TLS
+	if (t->tls && (bev = tls_bev(f, t->host)) == NULL) {
+		decide(f, OFETCH_E_TLS);
+		return -1;
+	}
+#endif
+	if ((f->conn = evhttp_connection_base_bufferevent_new(f->base, f->dns,
+	    bev, t->host, (uint16_t)t->port)) == NULL)
 		return -1;
 	tv.tv_sec = f->timeout_ms / 1000;
 	tv.tv_usec = (f->timeout_ms % 1000) * 1000;
 	evhttp_connection_set_timeout_tv(f->conn, &tv);
+	return 0;
+}
+
+/* Connect and send the GET of f->url. -1: the URL cannot be used. */
+static int
+request(struct ofetch *f)
+{
+	struct evkeyvalq	*h;
+	struct target		 t;
+
+	if (url_split(f->url, &t) == -1 || connect_to(f, &t) == -1)
+		return -1;
 	if ((f->req = evhttp_request_new(on_complete, f)) == NULL)
 		return -1;
 	evhttp_request_set_header_cb(f->req, on_header);
 	evhttp_request_set_chunked_cb(f->req, on_chunk);
 	evhttp_request_set_error_cb(f->req, on_error);
 	h = evhttp_request_get_output_headers(f->req);
-	evhttp_add_header(h, "Host", hosthdr);
+	evhttp_add_header(h, "Host", t.hosthdr);
 	evhttp_add_header(h, "User-Agent", PACKAGE_NAME "/" PACKAGE_VERSION);
 	if (f->etag != NULL)
 		evhttp_add_header(h, "If-None-Match", f->etag);
@@ -376,7 +653,7 @@ request(struct ofetch *f)
 	if (f->file != NULL)
 		evhttp_add_header(h, "X-TFTP-File", f->file);
 	if (evhttp_make_request(f->conn, f->req, EVHTTP_REQ_GET,
-	    target) == -1) {
+	    t.path) == -1) {
 		f->req = NULL;	/* freed by evhttp */
 		return -1;
 	}
@@ -405,6 +682,10 @@ ofetch_start(struct event_base *base, struct evdns_base *dns,
 	f->last_modified = dup_or_null(r->last_modified);
 	f->client = dup_or_null(r->client);
 	f->file = dup_or_null(r->file);
+	f->tls_insecure = r->tls_insecure != 0;
+	/* An insecure context loads no CAs: one for every ca_file. */
+	f->ca_file = xstrdup(r->ca_file != NULL && !f->tls_insecure ?
+	    r->ca_file : "");
 	f->done = done;
 	f->arg = arg;
 	f->clen = -1;
@@ -435,5 +716,6 @@ ofetch_cancel(struct ofetch *f)
 	free(f->last_modified);
 	free(f->client);
 	free(f->file);
+	free(f->ca_file);
 	free(f);
 }

@@ -191,6 +191,10 @@ error_for(const struct ofetch_result *r, char *msg, size_t len)
 	case OFETCH_E_WRITE:
 		(void)strlcpy(msg, "cache: cannot store the file", len);
 		return TFTP_E_UNDEF;
+	case OFETCH_E_TLS:
+		(void)snprintf(msg, len, "origin: TLS: %s", r->why[0] != '\0' ?
+		    r->why : "handshake failed");
+		return TFTP_E_UNDEF;
 	default:
 		(void)snprintf(msg, len, "origin: %s", ofetch_err_str(r->err));
 		return TFTP_E_UNDEF;
@@ -432,6 +436,11 @@ flight_start(struct oserve *o, const struct chan_origin *m, const char *key,
 		rq.max_bytes = o->max_bytes;
 	rq.timeout_ms = o->timeout_ms;
 	rq.fd = f->fd;
+	/* The rule came from a worker: an unterminated ca_file is none
+	 * (the system's CAs, still checked). */
+	if (memchr(m->rule.ca_file, '\0', sizeof m->rule.ca_file) != NULL)
+		rq.ca_file = m->rule.ca_file;
+	rq.tls_insecure = !m->rule.tls_verify;
 	tv = ms_tv((uint64_t)o->timeout_ms * OSERVE_FLIGHT_TIMEOUTS);
 	if ((f->deadline_ev = evtimer_new(o->base, flight_deadline_cb,
 	    f)) == NULL || evtimer_add(f->deadline_ev, &tv) == -1 ||
