@@ -29,6 +29,14 @@ if ! "$NGINX_BIN" -V 2>&1 | grep -q -- --with-http_ssl_module; then
 	exit 77
 fi
 
+# A server built --without-tls refuses https:// when it reads it.
+write_conf 'origins = ( { prefix = "/"; url = "https://127.0.0.1/"; } )'
+if "$OWLTFTPD" -t -c "$CONF" 2>&1 | grep -q 'not supported by this build'
+then
+	echo "SKIP: $TEST_NAME: owltftpd was built without TLS" >&2
+	exit 77
+fi
+
 PKI=$T/pki
 WWW=$T/www
 NG=$T/nginx
