@@ -1,7 +1,8 @@
 #!/bin/bash
 # origin-tls.sh -- HTTPS origins (issue 15) against nginx on loopback,
 # with a throwaway CA made here by the openssl CLI and a server
-# certificate for 127.0.0.1 (subjectAltName IP:127.0.0.1):
+# certificate for 127.0.0.1 and localhost (subjectAltName IP:127.0.0.1,
+# DNS:localhost):
 #   - tls_verify = false is logged at start, naming its origin;
 #   - no ca_file (the system's CAs, which do not know ours): ERROR 0
 #     "origin: TLS: certificate verify failed (...)", and nothing cached;
@@ -12,6 +13,8 @@
 #   - https:// to a plain HTTP port, and a ca_file that is not there:
 #     ERROR 0 "origin: TLS: <reason>"; to a closed port: "origin:
 #     unreachable", as over plain HTTP;
+#   - a host name (localhost) is checked against the certificate's
+#     DNS:localhost and sent as SNI;
 #   - an http:// origin that redirects to https:// is followed, checked
 #     against the rule's ca_file, and served.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -59,7 +62,7 @@ make_pki() {
 	printf '%s\n' 'basicConstraints = critical, CA:FALSE' \
 	    'keyUsage = critical, digitalSignature, keyEncipherment' \
 	    'extendedKeyUsage = serverAuth' \
-	    'subjectAltName = IP:127.0.0.1' > "$PKI/server.ext"
+	    'subjectAltName = IP:127.0.0.1, DNS:localhost' > "$PKI/server.ext"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
 	    -nodes -keyout "$PKI/ca.key" -out "$PKI/ca.pem" -days 2 \
 	    -subj "/CN=owltftpd $TEST_NAME CA" \
@@ -76,12 +79,15 @@ make_pki() {
 # ---------------------------------------------------------------- nginx
 
 # nginx_conf HTTPS_PORT HTTP_PORT: TLS on 127.0.0.1 and 127.0.0.2 (the
-# certificate names only the first), the files under /v/, /s/, /i/ and
-# /m/ (one URL a origin: the cache is keyed by URL); plain HTTP on
-# 127.0.0.1 redirects every request to the same path over TLS.
+# certificate holds only the first) and ::1, the files under /v/, /s/,
+# /i/, /m/ and /d/ (one URL an origin: the cache is keyed by URL);
+# plain HTTP on 127.0.0.1 redirects every request to the same path over
+# TLS.  The access log has "METHOD URI STATUS sni=SNI".
 nginx_conf() {
-	local user=
+	local user="" v6=""
 	[ "$(id -u)" -eq 0 ] && user='user nobody nogroup;'
+	# localhost may resolve to ::1 first (/etc/hosts): listen there too.
+	[ -n "$HAVE_V6" ] && v6="listen [::1]:$1 ssl;"
 	cat > "$NG/nginx.conf" <<EOF
 # written by $TEST_NAME
 $user
@@ -98,16 +104,19 @@ http {
 	fastcgi_temp_path $NG/fastcgi;
 	uwsgi_temp_path $NG/uwsgi;
 	scgi_temp_path $NG/scgi;
-	access_log $NG/access.log;
+	log_format sni '\$request_method \$uri \$status sni=\$ssl_server_name';
+	access_log $NG/access.log sni;
 	server {
 		listen 127.0.0.1:$1 ssl;
 		listen 127.0.0.2:$1 ssl;
+		$v6
 		ssl_certificate $PKI/server.pem;
 		ssl_certificate_key $PKI/server.key;
 		location /v/ { alias $WWW/; }
 		location /s/ { alias $WWW/; }
 		location /i/ { alias $WWW/; }
 		location /m/ { alias $WWW/; }
+		location /d/ { alias $WWW/; }
 		location = /__ping { return 200 "pong\n"; }
 	}
 	server {
@@ -123,6 +132,10 @@ nginx_up() {
 	[ "$(curl -s --max-time 2 --cacert "$PKI/ca.pem" \
 	    "https://127.0.0.1:$NGINX_PORT/__ping" 2>/dev/null)" = pong ]
 }
+
+HAVE_V6=
+python3 -c 'import socket
+socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null && HAVE_V6=1
 
 # start_nginx: on two free ports (others tried if taken); sets
 # NGINX_PORT (TLS), NGINX_HTTP_PORT and NGINX_PID.
@@ -194,7 +207,9 @@ write_conf "cache_dir = \"$CACHE\"" 'origin_timeout_ms = 5000' \
 	{ prefix = \"p\"; url = \"https://127.0.0.1:$NGINX_HTTP_PORT/p/\";
 	  ca_file = \"$PKI/ca.pem\"; },
 	{ prefix = \"n\"; url = \"$U/n/\"; ca_file = \"$T/none.pem\"; },
-	{ prefix = \"c\"; url = \"https://127.0.0.1:$CLOSED_PORT/c/\"; }
+	{ prefix = \"c\"; url = \"https://127.0.0.1:$CLOSED_PORT/c/\"; },
+	{ prefix = \"d\"; url = \"https://localhost:$NGINX_PORT/d/\";
+	  ca_file = \"$PKI/ca.pem\"; }
 )"
 start_server
 
@@ -273,11 +288,18 @@ tmo curl -sS -o "$OUT/i.bin" "tftp://127.0.0.1:$PORT/i/big.bin" ||
     fail "curl exited $?"
 same "$WWW/big.bin" "$OUT/i.bin"
 
+check "a host name: checked against DNS:localhost, sent as SNI"
+tmo curl -sS -o "$OUT/d.bin" "tftp://127.0.0.1:$PORT/d/big.bin" ||
+    fail "curl exited $?"
+same "$WWW/big.bin" "$OUT/d.bin"
+grep -aq "^GET /d/big.bin 200 sni=localhost$" "$NG/access.log" ||
+    fail "nginx logged no SNI localhost: $(grep -a /d/ "$NG/access.log")"
+
 check "an http:// origin redirecting to https:// is followed and checked"
 tmo curl -sS -o "$OUT/r.bin" "tftp://127.0.0.1:$PORT/r/big.bin" ||
     fail "curl exited $?"
 same "$WWW/big.bin" "$OUT/r.bin"
-grep -aq "GET /v/big.bin HTTP/1.1\" 302" "$NG/access.log" ||
+grep -aq "^GET /v/big.bin 302 " "$NG/access.log" ||
     fail "nginx logged no redirect: $(tail -n 3 "$NG/access.log")"
 
 finish
