@@ -36,6 +36,7 @@
 #endif
 
 #include "compat.h"
+#include "log.h"
 #include "ofetch.h"
 #include "xmalloc.h"
 
@@ -247,6 +248,8 @@ tls_ctx_get(const char *ca_file, int insecure, char *why, size_t len)
 	}
 	if ((ctx = tls_ctx_new(ca_file, insecure, why, len)) == NULL)
 		return NULL;
+	log_debug("origin: TLS context made (ca_file \"%s\", %s)", ca_file,
+	    insecure ? "no verification" : "verified");
 	SSL_CTX_free(slot->ctx);
 	free(slot->ca_file);
 	slot->ctx = ctx;

@@ -16,7 +16,9 @@
 #   - a host name (localhost) is checked against the certificate's
 #     DNS:localhost and sent as SNI;
 #   - an http:// origin that redirects to https:// is followed, checked
-#     against the rule's ca_file, and served.
+#     against the rule's ca_file, and served;
+#   - the origins sharing a ca_file share one SSL_CTX, made again once
+#     the file changes.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
 
@@ -301,5 +303,20 @@ tmo curl -sS -o "$OUT/r.bin" "tftp://127.0.0.1:$PORT/r/big.bin" ||
 same "$WWW/big.bin" "$OUT/r.bin"
 grep -aq "^GET /v/big.bin 302 " "$NG/access.log" ||
     fail "nginx logged no redirect: $(tail -n 3 "$NG/access.log")"
+
+check "one SSL_CTX per (ca_file, verify), made again when ca_file changes"
+made() {
+	grep -acF "TLS context made (ca_file \"$PKI/ca.pem\", verified)" "$LOG"
+}
+n=$(made)
+[ "$n" -eq 1 ] || fail "made $n times for the fetches of 5 origins"
+mkfile "$WWW/small.bin" 1000
+chmod 644 "$WWW/small.bin"
+touch -d '+1 second' "$PKI/ca.pem"
+tmo curl -sS -o "$OUT/small.bin" "tftp://127.0.0.1:$PORT/v/small.bin" ||
+    fail "curl exited $?"
+same "$WWW/small.bin" "$OUT/small.bin"
+n=$(made)
+[ "$n" -eq 2 ] || fail "made $n times in all after ca_file changed (want 2)"
 
 finish
