@@ -231,8 +231,9 @@ const struct conf_entry conf_table[] = {
 	  "error with -F, syslog otherwise)" },
 	{ .name = "origins", .type = CONF_T_ORIGINS, .dflt = NULL,
 	  CONF_FIELD(xfer.origins),
-	  .help = "HTTP origins: a list of { prefix; url; dynamic; ttl; "
-	  "max_bytes; } groups; their paths are fetched and cached" },
+	  .help = "HTTP(S) origins: a list of { prefix; url; dynamic; ttl; "
+	  "max_bytes; ca_file; tls_verify; } groups; their paths are "
+	  "fetched and cached" },
 	{ .name = "cache_dir", .type = CONF_T_STRING, .min = 1,
 	  .max = PATH_MAX - 64, .dflt = "/var/cache/owltftpd",
 	  CONF_FIELD(cache_dir),

@@ -220,6 +220,7 @@ on_origin(struct chan *c, const struct chan_hdr *h, const void *body,
 	copy = *m;
 	copy.rule.prefix[sizeof copy.rule.prefix - 1] = '\0';
 	copy.rule.url[sizeof copy.rule.url - 1] = '\0';
+	copy.rule.ca_file[sizeof copy.rule.ca_file - 1] = '\0';
 	copy.rest[sizeof copy.rest - 1] = '\0';
 	copy.file[sizeof copy.file - 1] = '\0';
 	copy.client[sizeof copy.client - 1] = '\0';

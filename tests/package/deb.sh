@@ -38,7 +38,8 @@ need=
 for p in dpkg-dev:dpkg-buildpackage debhelper:dh lintian:lintian \
     debootstrap:debootstrap curl:curl pkgconf:pkg-config \
     libevent-dev:/usr/include/event2/event.h \
-    libconfig-dev:/usr/include/libconfig.h check:/usr/include/check.h; do
+    libconfig-dev:/usr/include/libconfig.h check:/usr/include/check.h \
+    libssl-dev:/usr/include/openssl/ssl.h; do
 	pkg=${p%%:*} what=${p#*:}
 	case $what in
 	/*) [ -e "$what" ] ;;
