@@ -4,8 +4,7 @@
  * (a kernel image need not fit in memory); the completion is deferred
  * to a fresh turn of the loop, where the connection is freed (never
  * inside evhttp's own callbacks) and a redirect is followed.  https://
- * runs over a libevent_openssl bufferevent; its SSL_CTX is kept per
- * (ca_file, verify) for the life of the process.
+ * runs over otls.c's bufferevents.
  */
 #include "config.h"
 
@@ -27,22 +26,14 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#ifdef HAVE_TLS
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
-#include <event2/bufferevent_ssl.h>
-#endif
-
 #include "compat.h"
 #include "log.h"
 #include "ofetch.h"
+#include "otls.h"
 #include "xmalloc.h"
 
 #define OFETCH_URL_MAX		4096
 #define OFETCH_IOV		16	/* body segments written at once */
-#define OFETCH_TLS_CTX_MAX	32	/* (ca_file, verify) contexts kept */
 
 struct ofetch {
 	struct event_base		*base;
@@ -128,216 +119,17 @@ keep_header(struct evkeyvalq *h, const char *name, char *out, size_t len)
 		(void)strlcpy(out, v, len);
 }
 
-#ifdef HAVE_TLS
 /*
- * One SSL_CTX per (ca_file, verify): loading a CA bundle costs far more
- * than a handshake, so a context lives as long as the process.  A
- * ca_file replaced on disk (a CA rotated) is seen by its stat and
- * loaded again; an SSL still using the old context holds a reference.
- */
-struct tls_ctx {
-	SSL_CTX		*ctx;
-	char		*ca_file;
-	int		 insecure;
-	struct stat	 st;		/* ca_file's, as loaded */
-	uint64_t	 used;		/* the least recent is replaced */
-};
-
-static struct tls_ctx	 tls_ctxs[OFETCH_TLS_CTX_MAX];
-static uint64_t		 tls_tick;
-
-static int
-same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-static const char *
-ssl_reason(unsigned long e, const char *dflt)
-{
-	const char	*r = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-	return r != NULL ? r : dflt;
-}
-
-/* Keep the first reason a chain was refused: the handshake hides it. */
-static int
-verify_cb(int ok, X509_STORE_CTX *xs)
-{
-	SSL		*ssl;
-	struct ofetch	*f;
-
-	if (ok)
-		return ok;
-	ssl = X509_STORE_CTX_get_ex_data(xs,
-	    SSL_get_ex_data_X509_STORE_CTX_idx());
-	if (ssl != NULL && (f = SSL_get_app_data(ssl)) != NULL &&
-	    f->res.why[0] == '\0')
-		(void)snprintf(f->res.why, sizeof f->res.why,
-		    "certificate verify failed (%s)",
-		    X509_verify_cert_error_string(
-		    X509_STORE_CTX_get_error(xs)));
-	return ok;
-}
-
-static SSL_CTX *
-tls_ctx_new(const char *ca_file, int insecure, char *why, size_t len)
-{
-	SSL_CTX	*ctx;
-	int	 ok;
-
-	ERR_clear_error();
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
-		(void)snprintf(why, len, "%s",
-		    ssl_reason(ERR_get_error(), "no SSL context"));
-		return NULL;
-	}
-	(void)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	if (insecure) {
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-		return ctx;
-	}
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_cb);
-	if (*ca_file != '\0')
-		ok = SSL_CTX_load_verify_locations(ctx, ca_file, NULL);
-	else
-		ok = SSL_CTX_set_default_verify_paths(ctx);
-	if (ok != 1) {
-		(void)snprintf(why, len, "cannot load %s: %s",
-		    *ca_file != '\0' ? "ca_file" : "the system's CAs",
-		    ssl_reason(ERR_peek_last_error(), "no certificate"));
-		ERR_clear_error();
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
-/* The context of (ca_file, insecure), made the first time. */
-static SSL_CTX *
-tls_ctx_get(const char *ca_file, int insecure, char *why, size_t len)
-{
-	struct tls_ctx	*t, *slot = NULL;
-	struct stat	 st;
-	SSL_CTX		*ctx;
-	size_t		 i;
-
-	memset(&st, 0, sizeof st);
-	if (*ca_file != '\0' && stat(ca_file, &st) == -1) {
-		(void)snprintf(why, len, "cannot read ca_file: %s",
-		    strerror(errno));
-		return NULL;
-	}
-	for (i = 0; i < OFETCH_TLS_CTX_MAX; i++) {
-		t = &tls_ctxs[i];
-		if (t->ctx != NULL && t->insecure == insecure &&
-		    strcmp(t->ca_file, ca_file) == 0) {
-			if (same_file(&t->st, &st)) {
-				t->used = ++tls_tick;
-				return t->ctx;
-			}
-			slot = t;	/* changed on disk: load it again */
-			break;
-		}
-		if (slot == NULL || (slot->ctx != NULL &&
-		    (t->ctx == NULL || t->used < slot->used)))
-			slot = t;
-	}
-	if ((ctx = tls_ctx_new(ca_file, insecure, why, len)) == NULL)
-		return NULL;
-	log_debug("origin: TLS context made (ca_file \"%s\", %s)", ca_file,
-	    insecure ? "no verification" : "verified");
-	SSL_CTX_free(slot->ctx);
-	free(slot->ca_file);
-	slot->ctx = ctx;
-	slot->ca_file = xstrdup(ca_file);
-	slot->insecure = insecure;
-	slot->st = st;
-	slot->used = ++tls_tick;
-	return ctx;
-}
-
-/* A bufferevent that connects, then shakes hands as host's client. */
-static struct bufferevent *
-tls_bev(struct ofetch *f, const char *host)
-{
-	struct in6_addr		 a;
-	struct bufferevent	*bev;
-	SSL_CTX			*ctx;
-	SSL			*ssl;
-	int			 ip, rc = 1;
-
-	if ((ctx = tls_ctx_get(f->ca_file, f->tls_insecure, f->res.why,
-	    sizeof f->res.why)) == NULL)
-		return NULL;
-	if ((ssl = SSL_new(ctx)) == NULL) {
-		(void)strlcpy(f->res.why, "no SSL", sizeof f->res.why);
-		return NULL;
-	}
-	SSL_set_app_data(ssl, f);
-	ip = inet_pton(AF_INET, host, &a) == 1 ||
-	    inet_pton(AF_INET6, host, &a) == 1;
-	/* SNI names a host, never an address (RFC 6066). */
-	if (!ip)
-		rc = SSL_set_tlsext_host_name(ssl, host);
-	/* The certificate must name the host, or hold its address. */
-	if (rc == 1 && !f->tls_insecure)
-		rc = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
-		    host) : SSL_set1_host(ssl, host);
-	if (rc != 1) {
-		(void)strlcpy(f->res.why, "cannot check the host name",
-		    sizeof f->res.why);
-		SSL_free(ssl);
-		return NULL;
-	}
-	/* It frees ssl, even when it fails. */
-	if ((bev = bufferevent_openssl_socket_new(f->base, -1, ssl,
-	    BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)) == NULL) {
-		(void)strlcpy(f->res.why, "no SSL bufferevent",
-		    sizeof f->res.why);
-		return NULL;
-	}
-	/* Many servers close without close_notify; a body's length is
-	 * checked against Content-Length as over plain HTTP. */
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
-}
-#endif
-
-/*
- * Did this connection fail in TLS?  Then res.why says why: the verify
- * callback's reason, or OpenSSL's, not a system call's (a refused or
- * reset connection is "unreachable", as over plain HTTP).
+ * Did this connection fail in TLS?  Then res.why says why (otls.h); a
+ * refused or reset connection is "unreachable", as over plain HTTP.
  */
 static int
 tls_failed(struct ofetch *f)
 {
-#ifdef HAVE_TLS
-	struct bufferevent	*bev;
-	unsigned long		 e, pick = 0;
-
 	if (!f->tls || f->conn == NULL)
 		return 0;
-	bev = evhttp_connection_get_bufferevent(f->conn);
-	/* Newest first: the last kept is the first cause. */
-	while (bev != NULL && (e = bufferevent_get_openssl_error(bev)) != 0)
-		if (ERR_GET_LIB(e) != 0 && ERR_GET_LIB(e) != ERR_LIB_SYS)
-			pick = e;
-	if (f->res.why[0] != '\0')
-		return 1;
-	if (pick == 0)
-		return 0;
-	(void)snprintf(f->res.why, sizeof f->res.why, "%s",
-	    ssl_reason(pick, "handshake failed"));
-	return 1;
-#else
-	(void)f;
-	return 0;
-#endif
+	return otls_failed(evhttp_connection_get_bufferevent(f->conn),
+	    f->res.why, sizeof f->res.why);
 }
 
 /* The answer's head: what it is, and whether its body is wanted. */
@@ -600,10 +392,8 @@ url_split(const char *url, struct target *t)
 		memmove(t->host, t->host + 1, strlen(t->host));
 		t->host[strcspn(t->host, "]")] = '\0';
 	}
-#ifndef HAVE_TLS
-	if (t->tls)
+	if (t->tls && !otls_available())
 		return -1;
-#endif
 	return 0;
 }
 
@@ -615,12 +405,11 @@ connect_to(struct ofetch *f, const struct target *t)
 	struct timeval		 tv;
 
 	f->tls = t->tls;
-#ifdef HAVE_TLS
-	if (t->tls && (bev = tls_bev(f, t->host)) == NULL) {
+	if (t->tls && (bev = otls_bev(f->base, t->host, f->ca_file,
+	    f->tls_insecure, f->res.why, sizeof f->res.why)) == NULL) {
 		decide(f, OFETCH_E_TLS);
 		return -1;
 	}
-#endif
 	if ((f->conn = evhttp_connection_base_bufferevent_new(f->base, f->dns,
 	    bev, t->host, (uint16_t)t->port)) == NULL)
 		return -1;
