@@ -114,27 +114,25 @@ _nginx_up() {
 	    2>/dev/null)" = pong ]
 }
 
-# start_nginx DOCROOT [PORT]: nginx serving DOCROOT on 127.0.0.1:PORT
-# (default: a random free one, another tried if it is taken); sets
-# NGINX_PORT and NGINX_PID.  The access log is kept across restarts (a
-# restart on the same PORT keeps the origin's URL, hence the cache keys).
-start_nginx() {
-	local docroot=$1 want=${2:-} _
+# nginx_launch CONF_FN UP_FN [PORT]: start nginx with the nginx.conf
+# that "CONF_FN PORT" writes into $NGINX_DIR, on PORT or on a random one
+# (others tried while the port is taken), until "UP_FN" says it answers;
+# sets NGINX_PORT and NGINX_PID, or dies with nginx's last words.
+nginx_launch() {
+	local conf_fn=$1 up_fn=$2 want=${3:-} _
 	need_nginx
 	[ -n "$NGINX_PID" ] && stop_nginx
 	mkdir -p "$NGINX_DIR" || die "cannot create $NGINX_DIR"
-	chmod 755 "$NGINX_DIR" "$docroot"
+	chmod 755 "$NGINX_DIR"
 	: >> "$NGINX_ACCESS"
 	for _ in 1 2 3 4 5 6 7 8; do
 		NGINX_PORT=${want:-$((20000 + RANDOM % 40000))}
-		_nginx_conf "$docroot" "$NGINX_PORT"
+		"$conf_fn" "$NGINX_PORT"
 		: > "$NGINX_ERROR"
 		"$NGINX_BIN" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" \
 		    -e "$NGINX_ERROR" < /dev/null > "$NGINX_DIR/stdout" 2>&1 &
 		NGINX_PID=$!
-		if wait_for 10 _nginx_up && ! exited "$NGINX_PID"; then
-			echo "nginx pid $NGINX_PID on 127.0.0.1:$NGINX_PORT" \
-			    "(docroot $docroot, access log $NGINX_ACCESS)"
+		if wait_for 10 "$up_fn" && ! exited "$NGINX_PID"; then
 			return 0
 		fi
 		wait_for 5 exited "$NGINX_PID" ||
@@ -148,6 +146,22 @@ start_nginx() {
 	done
 	die "nginx did not start: $(tail -n 5 "$NGINX_ERROR" \
 	    "$NGINX_DIR/stdout" 2>/dev/null)"
+}
+
+# start_nginx DOCROOT [PORT]: nginx serving DOCROOT on 127.0.0.1:PORT
+# (default: a random free one, another tried if it is taken); sets
+# NGINX_PORT and NGINX_PID.  The access log is kept across restarts (a
+# restart on the same PORT keeps the origin's URL, hence the cache keys).
+start_nginx() {
+	NGINX_DOCROOT=$1
+	chmod 755 "$NGINX_DOCROOT"
+	nginx_launch _nginx_docroot_conf _nginx_up "${2:-}"
+	echo "nginx pid $NGINX_PID on 127.0.0.1:$NGINX_PORT" \
+	    "(docroot $NGINX_DOCROOT, access log $NGINX_ACCESS)"
+}
+
+_nginx_docroot_conf() {
+	_nginx_conf "$NGINX_DOCROOT" "$1"
 }
 
 # stop_nginx: stop our nginx (SIGTERM to its master: fast shutdown), wait

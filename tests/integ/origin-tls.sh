@@ -22,13 +22,10 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${TESTS_SRCDIR:-$(dirname "$0")/..}/lib.sh"
 
+. "$TESTS_SRCDIR/originlib.sh"
+
 need_cmd curl python3 openssl
-NGINX_BIN=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
-if [ ! -x "$NGINX_BIN" ]; then
-	echo "SKIP: $TEST_NAME needs nginx (Debian: nginx-light), not" \
-	    "installed" >&2
-	exit 77
-fi
+need_nginx
 if ! "$NGINX_BIN" -V 2>&1 | grep -q -- --with-http_ssl_module; then
 	echo "SKIP: $TEST_NAME needs nginx with the ssl module" >&2
 	exit 77
@@ -44,9 +41,8 @@ fi
 
 PKI=$T/pki
 WWW=$T/www
-NG=$T/nginx
+NG=$NGINX_DIR
 CACHE=$T/cache
-NGINX_PID=
 mkdir -p "$PKI" "$WWW" "$NG" && chmod 755 "$WWW" "$NG" || exit 99
 mkfile "$WWW/big.bin" 2097152
 chmod 644 "$WWW/big.bin"
@@ -97,7 +93,7 @@ daemon off;
 master_process on;
 worker_processes 1;
 pid $NG/nginx.pid;
-error_log $NG/error.log info;
+error_log $NGINX_ERROR info;
 events { worker_connections 64; }
 http {
 	default_type application/octet-stream;
@@ -107,7 +103,7 @@ http {
 	uwsgi_temp_path $NG/uwsgi;
 	scgi_temp_path $NG/scgi;
 	log_format sni '\$request_method \$uri \$status sni=\$ssl_server_name';
-	access_log $NG/access.log sni;
+	access_log $NGINX_ACCESS sni;
 	server {
 		listen 127.0.0.1:$1 ssl;
 		listen 127.0.0.2:$1 ssl;
@@ -139,49 +135,21 @@ HAVE_V6=
 python3 -c 'import socket
 socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null && HAVE_V6=1
 
+# tls_nginx_conf PORT: TLS on PORT, plain HTTP (redirecting) on PORT + 1.
+tls_nginx_conf() {
+	NGINX_HTTP_PORT=$(($1 + 1))
+	nginx_conf "$1" "$NGINX_HTTP_PORT"
+}
+
 # start_nginx: on two free ports (others tried if taken); sets
 # NGINX_PORT (TLS), NGINX_HTTP_PORT and NGINX_PID.
 start_nginx() {
-	local _
-	for _ in 1 2 3 4 5 6 7 8; do
-		NGINX_PORT=$((20000 + RANDOM % 40000))
-		NGINX_HTTP_PORT=$((NGINX_PORT + 1))
-		nginx_conf "$NGINX_PORT" "$NGINX_HTTP_PORT"
-		: > "$NG/error.log"
-		"$NGINX_BIN" -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log" \
-		    < /dev/null > "$NG/stdout" 2>&1 &
-		NGINX_PID=$!
-		if wait_for 10 nginx_up && ! exited "$NGINX_PID"; then
-			echo "nginx pid $NGINX_PID: https on $NGINX_PORT," \
-			    "http on $NGINX_HTTP_PORT"
-			return 0
-		fi
-		wait_for 5 exited "$NGINX_PID" ||
-		    kill -s KILL "$NGINX_PID" 2>/dev/null
-		wait "$NGINX_PID" 2>/dev/null
-		NGINX_PID=
-		grep -q 'Address already in use' "$NG/error.log" || break
-	done
-	die "nginx did not start: $(tail -n 5 "$NG/error.log" "$NG/stdout" \
-	    2>/dev/null)"
+	nginx_launch tls_nginx_conf nginx_up
+	echo "nginx pid $NGINX_PID: https on $NGINX_PORT," \
+	    "http on $NGINX_HTTP_PORT"
 }
 
-stop_nginx() {
-	[ -n "$NGINX_PID" ] || return 0
-	kill -s TERM "$NGINX_PID" 2>/dev/null
-	wait_for 10 exited "$NGINX_PID" || kill -s KILL "$NGINX_PID" 2>/dev/null
-	wait "$NGINX_PID" 2>/dev/null
-	NGINX_PID=
-}
 
-# lib.sh's cleanup, with nginx stopped first and the status kept.
-tls_cleanup() {
-	local rc=$?
-	stop_nginx
-	(exit "$rc")
-	cleanup
-}
-trap tls_cleanup EXIT
 
 # ---------------------------------------------------------------- setup
 
