@@ -195,6 +195,16 @@ int		 conf_listen_add(const struct conf_entry *,
 int		 conf_list_strings(const struct conf_entry *,
 		    const config_setting_t *, const char *,
 		    struct conf_value *, conf_text_fn *each, char **cause);
+/*
+ * One group of a list (conf_list_groups()): key is "NAME[N]", w its
+ * line, i its index from 0.
+ */
+typedef int	 conf_group_fn(const char *key, const config_setting_t *g,
+		    const struct conf_where *w, int i, struct conf_value *v,
+		    char **cause);
+int		 conf_list_groups(const struct conf_entry *,
+		    const config_setting_t *, const char *,
+		    struct conf_value *, conf_group_fn *each, char **cause);
 /* A libconfig string literal. */
 void		 conf_dump_quoted(FILE *, const char *);
 

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "origin.h"
 
+static conf_group_fn	 conf_origin_add;
 static int	 conf_origin_group(const char *, const config_setting_t *,
 		    const struct conf_where *, struct origin_rule *, char **);
 static int	 conf_origin_member(const char *, const config_setting_t *,
@@ -38,43 +39,32 @@ int
 conf_origins_from_list(const struct conf_entry *e, const config_setting_t *s,
     const char *label, struct conf_value *v, char **cause)
 {
-	const config_setting_t	*g;
-	struct conf_where	 w;
-	char			 key[64];
-	int			 i, j, n, t;
-
 	memset(&v->origins, 0, sizeof v->origins);
-	n = config_setting_length(s);
-	for (i = 0; i < n; i++) {
-		g = config_setting_get_elem(s, (unsigned)i);
-		conf_where_setting(&w, g, label);
-		if (w.line == 0)
-			w.line = config_setting_source_line(s);
-		(void)snprintf(key, sizeof key, "%s[%d]", e->name, i + 1);
-		if ((t = config_setting_type(g)) != CONFIG_TYPE_GROUP) {
-			*cause = conf_msg(&w, key, "expected a group, got %s",
-			    conf_setting_type_name(t));
-			return -1;
-		}
-		if (i >= ORIGIN_MAX) {
-			*cause = conf_msg(&w, key, "more than %d origins",
-			    ORIGIN_MAX);
-			return -1;
-		}
-		if (conf_origin_group(key, g, &w, &v->origins.r[i],
-		    cause) == -1)
-			return -1;
-		for (j = 0; j < i; j++) {
-			if (strcmp(v->origins.r[j].prefix,
-			    v->origins.r[i].prefix) == 0) {
-				*cause = conf_msg(&w, key, "prefix \"%s\" is "
-				    "already origins[%d]'s",
-				    v->origins.r[i].prefix, j + 1);
-				return -1;
-			}
-		}
-		v->origins.n++;
+	return conf_list_groups(e, s, label, v, conf_origin_add, cause);
+}
+
+/* One group, checked against those before it. */
+static int
+conf_origin_add(const char *key, const config_setting_t *g,
+    const struct conf_where *w, int i, struct conf_value *v, char **cause)
+{
+	int	 j;
+
+	if (i >= ORIGIN_MAX) {
+		*cause = conf_msg(w, key, "more than %d origins", ORIGIN_MAX);
+		return -1;
 	}
+	if (conf_origin_group(key, g, w, &v->origins.r[i], cause) == -1)
+		return -1;
+	for (j = 0; j < i; j++) {
+		if (strcmp(v->origins.r[j].prefix,
+		    v->origins.r[i].prefix) == 0) {
+			*cause = conf_msg(w, key, "prefix \"%s\" is already "
+			    "origins[%d]'s", v->origins.r[i].prefix, j + 1);
+			return -1;
+		}
+	}
+	v->origins.n++;
 	return 0;
 }
 

@@ -27,6 +27,7 @@ static int	 conf_remap_group(const char *, const config_setting_t *,
 		    const struct conf_where *, struct conf_remap_rule *,
 		    char **);
 static void	 conf_remap_rule_free(struct conf_remap_rule *);
+static conf_group_fn	 conf_remap_add;
 
 static const struct conf_choice conf_remap_ops[] = {
 	{ "read", REMAP_OP_READ },
@@ -92,41 +93,33 @@ int
 conf_remap_from_list(const struct conf_entry *e, const config_setting_t *s,
     const char *label, struct conf_value *v, char **cause)
 {
+	v->remap = remap_new();
+	return conf_list_groups(e, s, label, v, conf_remap_add, cause);
+}
+
+/* One group: read, compiled, kept as written. */
+static int
+conf_remap_add(const char *key, const config_setting_t *g,
+    const struct conf_where *w, int i, struct conf_value *v, char **cause)
+{
 	struct conf_remap_text	*rt = &v->remap_text;
 	struct conf_remap_rule	 r;
-	const config_setting_t	*g;
-	struct conf_where	 w;
-	char			 key[64], *why;
-	int			 i, n, t;
+	char			*why;
 
-	v->remap = remap_new();
-	n = config_setting_length(s);
-	for (i = 0; i < n; i++) {
-		g = config_setting_get_elem(s, (unsigned)i);
-		conf_where_setting(&w, g, label);
-		if (w.line == 0)
-			w.line = config_setting_source_line(s);
-		(void)snprintf(key, sizeof key, "%s[%d]", e->name, i + 1);
-		if ((t = config_setting_type(g)) != CONFIG_TYPE_GROUP) {
-			*cause = conf_msg(&w, key, "expected a group, got %s",
-			    conf_setting_type_name(t));
-			return -1;
-		}
-		if (conf_remap_group(key, g, &w, &r, cause) == -1)
-			return -1;
-		if (remap_add(v->remap, r.match, r.replace, r.ops,
-		    (enum remap_action)r.action, r.icase, r.last, r.global,
-		    &why) == -1) {
-			*cause = conf_msg(&w, key, "%s", why != NULL ? why :
-			    "bad rule");
-			free(why);
-			conf_remap_rule_free(&r);
-			return -1;
-		}
-		rt->rules = xreallocarray(rt->rules, rt->n + 1,
-		    sizeof *rt->rules);
-		rt->rules[rt->n++] = r;
+	(void)i;
+	if (conf_remap_group(key, g, w, &r, cause) == -1)
+		return -1;
+	if (remap_add(v->remap, r.match, r.replace, r.ops,
+	    (enum remap_action)r.action, r.icase, r.last, r.global,
+	    &why) == -1) {
+		*cause = conf_msg(w, key, "%s", why != NULL ? why :
+		    "bad rule");
+		free(why);
+		conf_remap_rule_free(&r);
+		return -1;
 	}
+	rt->rules = xreallocarray(rt->rules, rt->n + 1, sizeof *rt->rules);
+	rt->rules[rt->n++] = r;
 	return 0;
 }
 

@@ -383,6 +383,39 @@ conf_list_strings(const struct conf_entry *e, const config_setting_t *s,
 	return 0;
 }
 
+/*
+ * Give each group of the list s to each(), named "NAME[N]" (N from 1)
+ * and placed at the group's line for messages; an element that is not a
+ * group is refused.
+ */
+int
+conf_list_groups(const struct conf_entry *e, const config_setting_t *s,
+    const char *label, struct conf_value *v, conf_group_fn *each,
+    char **cause)
+{
+	const config_setting_t	*g;
+	struct conf_where	 w;
+	char			 key[64];
+	int			 i, n, t;
+
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		g = config_setting_get_elem(s, (unsigned)i);
+		conf_where_setting(&w, g, label);
+		if (w.line == 0)
+			w.line = config_setting_source_line(s);
+		(void)snprintf(key, sizeof key, "%s[%d]", e->name, i + 1);
+		if ((t = config_setting_type(g)) != CONFIG_TYPE_GROUP) {
+			*cause = conf_msg(&w, key, "expected a group, got %s",
+			    conf_setting_type_name(t));
+			return -1;
+		}
+		if (each(key, g, &w, i, v, cause) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* The length bounds of a value written as a string. */
 static int
 conf_text_length(const struct conf_entry *e, const char *text,
