@@ -319,6 +319,14 @@ no_cache_entry() {
 	ok "$CUR: no cache entry for $2, tmp/ empty"
 }
 
+# conf_accepted: the written configuration passes owltftpd -t (a check).
+conf_accepted() {
+	local out
+	check "the daemon accepts the origin configuration (owltftpd -t)"
+	out=$("$OWLTFTPD" -t -c "${1:-$CONF}" 2>&1) && ok "$out" ||
+	    fail "owltftpd -t rejects it: $out"
+}
+
 # ---------------------------------------------------------------- cleanup
 
 origin_cleanup() {

@@ -96,9 +96,7 @@ served() {
 }
 
 fault_conf 10000
-check "the daemon accepts the origin configuration (owltftpd -t)"
-out=$("$OWLTFTPD" -t -c "$CONF" 2>&1) && ok "$out" ||
-    fail "owltftpd -t rejects it: $out"
+conf_accepted
 start_server
 
 check "a file the origin has: served (the fault server itself works)"

@@ -52,11 +52,7 @@ for a in $ADDRS; do
 	    "origins = ( { prefix = \"/\"; url = \"$U/slow/tftp/\"; } )" \
 	    "cache_dir = \"${NODE_CACHE[i]}\"" 'cache_ttl = 300' \
 	    'origin_timeout_ms = 60000'
-	if [ $i -eq 1 ]; then
-		check "the daemon accepts the origin configuration (owltftpd -t)"
-		out=$("$OWLTFTPD" -t -c "$CONF" 2>&1) && ok "$out" ||
-		    fail "owltftpd -t rejects it: $out"
-	fi
+	[ $i -eq 1 ] && conf_accepted
 	start_server
 	NODE_ADDR[i]=$a
 	NODE_PORT[i]=$PORT

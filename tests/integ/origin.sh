@@ -124,9 +124,7 @@ gets_are() {
 }
 
 origin_conf 300
-check "the daemon accepts the origin configuration (owltftpd -t)"
-out=$("$OWLTFTPD" -t -c "$CONF" 2>&1) && ok "$out" ||
-    fail "owltftpd -t rejects it: $out"
+conf_accepted
 start_server
 
 # ---------------------------------------------------------------- (a)
