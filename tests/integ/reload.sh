@@ -126,6 +126,16 @@ _live_big_is() {
 	[ "$(live_big)" -ge "$1" ]
 }
 
+# live_file NAME: how many downloads of NAME owlctl transfers lists.
+live_file() {
+	CTL_TIMEOUT=3 ctl -r transfers 2>> "$T/ctl.err" |
+	    grep -c "^transfer\.[0-9]*\.file=$(re_escape "$1")\$"
+}
+
+_live_is() {
+	[ "$(live_file "$2")" -ge "$1" ]
+}
+
 # load N DIR LABEL: start N curl downloads of big.bin (blksize 512) into
 # $OUT/LABEL-i; their pids go to LOADPIDS.
 load() {
@@ -281,16 +291,30 @@ load $NHUP "$ROOT2" h
 wait_for 10 _live_big_is $NHUP &&
     ok "$(live_big) big.bin downloads in flight" ||
     fail "only $(live_big) of $NHUP in flight"
+# And one paced download (137 blocks, 100 ms apart: 14 s), still running
+# when the new generation serves however fast the machine moves big.bin
+# (a sanitizer build's new workers have taken longer to start than the
+# 24 downloads took to finish).
+slow_get new-only.bin "$OUT/hup-slow" 100 > "$T/hup-slow.out" 2>&1 &
+SLOWPID=$!
+wait_for 5 _live_is 1 new-only.bin || fail "the paced download did not start"
 BEFORE=$(snap)
 write_conf "root = \"$ROOT3\"" 'blksize_max = 1400'
 kill -s HUP "$MASTER"
 _gen_is() { [ "$(ctl_val generation status)" = "$1" ]; }
 check "SIGHUP: status says generation=3"
 wait_for 5 _gen_is 3 && ok || fail "generation=$(ctl_val generation status)"
-inflight=$(live_big)
+inflight=$(( $(live_big) + $(live_file new-only.bin) ))
 AFTER=$(snap)
 [ "$inflight" -gt 0 ] && echo "    $inflight still in flight after SIGHUP" ||
     fail "no download in flight after SIGHUP (reload came too late)"
+check "SIGHUP: the paced download started before it completes, whole"
+if wait "$SLOWPID" && cmp -s "$OUT/hup-slow" "$ROOT2/new-only.bin"; then
+	got 70000
+	ok
+else
+	fail "$(tail -n 2 "$T/hup-slow.out")"
+fi
 check "(c) totals after SIGHUP not below those before"
 not_less "$BEFORE" "$AFTER" && ok "rrq bytes_out: $BEFORE -> $AFTER" ||
     fail "rrq bytes_out went from '$BEFORE' to '$AFTER'"
