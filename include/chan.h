@@ -27,8 +27,8 @@
  * always the same binary, so this guards against a stale worker that
  * outlived an upgrade, not against old peers.
  */
-#define CHAN_VERSION		8	/* 7: ORIGIN, ORIGIN_DONE; 8: origin ca_file,
-				   tls_verify */
+#define CHAN_VERSION		9	/* 7: ORIGIN, ORIGIN_DONE; 8: origin ca_file,
+				   tls_verify; 9: stats gained balanced */
 
 enum chan_type {
 	/* master -> worker */
@@ -108,7 +108,8 @@ struct chan_xfers {
 
 /*
  * A request received by one worker and served by another (RFC 2090: the
- * worker that owns the file's multicast session).  The same struct goes
+ * worker that owns the file's multicast session; or a less busy worker,
+ * balance).  The same struct goes
  * worker -> master (HANDOFF) and master -> worker (REQUEST).
  */
 #define CHAN_REQUEST_MAX	1024	/* larger requests are served locally */
@@ -117,7 +118,8 @@ struct chan_request {
 	uint32_t		 slot;		/* the worker it is for */
 	uint32_t		 len;		/* of dgram[] */
 	uint32_t		 peerlen;
-	uint32_t		 pad;
+	uint32_t		 balanced;	/* passed by balance: counted
+						   as coming to slot */
 	struct sockaddr_storage	 peer;
 	struct io_local		 local;
 	uint8_t			 dgram[CHAN_REQUEST_MAX];

@@ -90,6 +90,8 @@ struct conf {
 	unsigned		 request_burst;
 	struct conf_port_range	 port_range;
 	int			 single_port;
+	int			 balance;	/* new reads to the least busy
+						   worker (loadboard.h) */
 
 	/* sockets */
 	int			 so_rcvbuf;

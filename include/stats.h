@@ -82,7 +82,8 @@
 	X(mcast_clients,	"clients that joined a multicast session") \
 	X(mcast_blocks,		"DATA packets sent to a multicast group") \
 	X(mcast_master_changes,	"times another client was made master client") \
-	X(mcast_handoffs,	"multicast requests passed to the worker that owns their file")
+	X(mcast_handoffs,	"multicast requests passed to the worker that owns their file") \
+	X(balanced,		"read requests passed to a less busy worker")
 
 /*
  * Why a request was refused: the keyword of the log line, the audit

@@ -18,7 +18,11 @@
  * says HELLO once it is ready, or FAILED with the reason; a gated worker
  * reads no request until the master answers SERVE.
  */
-int	 worker_main(const struct conf *, int slot, const int *listenfds,
-	    size_t nlisten, int chanfd, uint32_t generation, int gated);
+struct loadboard;
+
+/* board: the generation's shared loads (loadboard.h), or NULL. */
+int	 worker_main(const struct conf *, struct loadboard *board, int slot,
+	    const int *listenfds, size_t nlisten, int chanfd,
+	    uint32_t generation, int gated);
 
 #endif

@@ -153,6 +153,10 @@ const struct conf_entry conf_table[] = {
 	  .dflt = "false", CONF_FIELD(single_port),
 	  .help = "serve transfers from the listen socket itself (for NAT "
 	  "and containers that forward only the listen port)" },
+	{ .name = "balance", .type = CONF_T_BOOL, .min = 0, .max = 1,
+	  .dflt = "true", CONF_FIELD(balance),
+	  .help = "pass a new read request to a less busy worker when the "
+	  "kernel picked a busier one" },
 	{ .name = "so_rcvbuf", .type = CONF_T_INT, .min = 0,
 	  .max = 1073741824, .dflt = "4194304", CONF_FIELD(so_rcvbuf),
 	  .help = "socket receive buffer in bytes (0: kernel default)" },

@@ -19,6 +19,7 @@
 #include "listenset.h"
 #include "log.h"
 #include "logev.h"
+#include "loadboard.h"
 #include "master-int.h"
 #include "oserve.h"
 #include "preflight.h"
@@ -65,6 +66,7 @@ next_free(struct master *m)
 
 	if (n->timeout_ev != NULL)
 		event_free(n->timeout_ev);
+	loadboard_free(n->board);	/* our mapping: workers keep theirs */
 	free(n);
 	m->next = NULL;
 }
@@ -134,6 +136,9 @@ next_commit(struct master *m)
 			oserve_configure(m->oserve, m->conf);
 	}
 	m->generation = n->generation;
+	loadboard_free(m->board);
+	m->board = n->board;
+	n->board = NULL;
 	slots_free(m);
 	slots_new(m, (size_t)m->conf->workers);
 	for (p = m->procs; p != NULL; p = p->next)
@@ -197,9 +202,12 @@ next_start(struct master *m, struct conf *conf, struct listenset *ls,
 		xasprintf(cause, "cannot start a timer");
 		return -1;
 	}
+	/* Without one (no memory), the kernel's pick stands. */
+	n->board = loadboard_new((unsigned)c->workers);
 	m->next = n;
 	for (i = 0; i < c->workers; i++)
-		if (wproc_spawn(m, ls, c, i, n->generation, 1) == -1) {
+		if (wproc_spawn(m, ls, c, n->board, i, n->generation, 1) ==
+		    -1) {
 			/* The caller keeps conf and ls and frees them. */
 			next_end_workers(m);
 			next_free(m);

@@ -84,6 +84,7 @@ struct master_wait {
  */
 struct master_next {
 	struct conf		*conf;		/* NULL: the start, m->conf */
+	struct loadboard	*board;		/* its workers' loads */
 	struct listenset	*ls;
 	int			 same;		/* ls is the running set */
 	uint32_t		 generation;
@@ -122,6 +123,7 @@ struct master {
 	uint32_t		 next_req;
 	struct oserve		*oserve;	/* origins' cache; NULL: none
 						   configured yet */
+	struct loadboard	*board;		/* the generation's loads */
 };
 
 /* master.c: worker processes and slots ---------------------------------- */
@@ -141,7 +143,10 @@ size_t	 master_alive(const struct master *);
  * it to m->procs; gated, it waits for SERVE.  -1 if it cannot fork.
  */
 int	 wproc_spawn(struct master *, struct listenset *ls,
-	    const struct conf *conf, int slot, uint32_t generation, int gated);
+	    const struct conf *conf, struct loadboard *board, int slot,
+	    uint32_t generation, int gated);
+/* The load board of generation's workers; NULL if none. */
+struct loadboard *master_board(struct master *, uint32_t generation);
 
 /* Send p a message without a body, or QUIT (closing its sockets or not). */
 void	 wproc_tell(struct wproc *p, int type, int close_listen);

@@ -30,6 +30,7 @@
 #include "listenset.h"
 #include "log.h"
 #include "compat.h"
+#include "loadboard.h"
 #include "master-int.h"
 #include "oserve.h"
 #include "pkt.h"
@@ -173,6 +174,9 @@ on_handoff(struct chan *c, const struct chan_hdr *h, const void *body,
 	if (q != NULL && chan_send(&q->chan, CHAN_T_REQUEST, rq, sizeof *rq,
 	    1) == 0)
 		return;
+	/* Not delivered where it was counted as coming. */
+	if (rq->balanced)
+		loadboard_arrived(master_board(m, p->generation), rq->slot);
 	if (q != p && !p->retiring && chan_send(&p->chan, CHAN_T_REQUEST, rq,
 	    sizeof *rq, 1) == 0)
 		return;
@@ -266,6 +270,7 @@ on_worker_eof(struct chan *c, void *arg)
 struct worker_args {
 	const struct conf	*conf;
 	const struct listenset	*ls;
+	struct loadboard	*board;
 	int			 slot;
 	uint32_t		 generation;
 	int			 gated;
@@ -276,15 +281,25 @@ run_worker(void *arg, int chanfd)
 {
 	const struct worker_args	*a = arg;
 
-	return worker_main(a->conf, a->slot, listenset_slot_fds(a->ls,
-	    a->slot), listenset_count(a->ls), chanfd, a->generation, a->gated);
+	return worker_main(a->conf, a->board, a->slot,
+	    listenset_slot_fds(a->ls, a->slot), listenset_count(a->ls), chanfd,
+	    a->generation, a->gated);
+}
+
+struct loadboard *
+master_board(struct master *m, uint32_t generation)
+{
+	if (m->next != NULL && m->next->generation == generation)
+		return m->next->board;
+	return generation == m->generation ? m->board : NULL;
 }
 
 int
 wproc_spawn(struct master *m, struct listenset *ls, const struct conf *conf,
-    int slot, uint32_t generation, int gated)
+    struct loadboard *board, int slot, uint32_t generation, int gated)
 {
-	struct worker_args	 args = { conf, ls, slot, generation, gated };
+	struct worker_args	 args = { conf, ls, board, slot, generation,
+				    gated };
 	struct wproc		*p;
 	int			 chanfd;
 	pid_t			 pid;
@@ -327,7 +342,8 @@ respawn_cb(evutil_socket_t fd, short ev, void *arg)
 		(void)evtimer_add(sl->respawn_ev, &tv);
 		return;
 	}
-	(void)wproc_spawn(m, m->ls, m->conf, sl->id, m->generation, 0);
+	(void)wproc_spawn(m, m->ls, m->conf, m->board, sl->id, m->generation,
+	    0);
 }
 
 /*
@@ -384,6 +400,9 @@ proc_exited(struct master *m, struct wproc *p, int status)
 	/* Its last words (final counters, a failure) may still be queued. */
 	if (p->chan.fd != -1)
 		chan_drain(&p->chan);
+	/* No more requests handed to its slot until the next one joins. */
+	if (current)
+		loadboard_leave(m->board, (unsigned)p->slot);
 	tally_retire(&m->tally, p->slot, &p->last.stats);
 	proc_ended(p->slot, p->pid, p->generation, status, !current ||
 	    m->stopping);

@@ -18,6 +18,7 @@
 #include "chan.h"
 #include "fcache.h"
 #include "io.h"
+#include "loadboard.h"
 #include "log.h"
 #include "pkt.h"
 #include "timer.h"
@@ -158,6 +159,9 @@ on_request(struct chan *c, const struct chan_hdr *h, const void *body,
 	struct io_dgram			 d;
 	struct pkt			 p;
 
+	/* Counted as coming here when it was passed (balance): here now. */
+	if (rq->balanced && rq->slot == (uint32_t)w->slot)
+		loadboard_arrived(w->board, (unsigned)w->slot);
 	if (w->draining || rq->len > sizeof buf ||
 	    rq->peerlen > sizeof d.peer)
 		return;

@@ -30,6 +30,9 @@
 #define WORKER_MTU_CACHE	16		/* interfaces remembered */
 #define WORKER_FCACHE_FILES	256		/* hot files kept open */
 #define WORKER_MTU_TTL_US	(10 * 1000000ULL)	/* then asked again */
+#define WORKER_STICKY		256		/* passed clients remembered */
+#define WORKER_STICKY_US	(10 * 1000000ULL)	/* a client's repeats
+						   follow its first request */
 
 struct worker {
 	const struct conf	*conf;
@@ -51,6 +54,13 @@ struct worker {
 	uint32_t		 generation;
 	struct chan		 chan;
 	int			 chan_up;
+	struct loadboard	*board;		/* balance: NULL if off */
+	struct sticky {				/* where recent clients were
+						   passed (balance) */
+		struct sockaddr_storage	 peer;
+		uint64_t		 at;
+		unsigned		 slot;
+	}			 sticky[WORKER_STICKY];
 	int			 draining;
 	int			 exiting;	/* leave the loop: no more work */
 

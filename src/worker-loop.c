@@ -23,6 +23,7 @@
 #include "admit.h"
 #include "chan.h"
 #include "io.h"
+#include "loadboard.h"
 #include "log.h"
 #include "mcast.h"
 #include "pkt.h"
@@ -48,6 +49,7 @@ static void		 write_cb(evutil_socket_t, short, void *);
 static int		 transfer_fd(const struct worker *, int);
 static unsigned		 blksize_limit(struct worker *,
 			    const struct io_local *, int, uint64_t);
+static int		 asks_multicast(const struct pkt *);
 static int		 hand_off(struct worker *, const struct io_dgram *,
 			    const struct pkt *);
 static void		 dgram_batch(struct worker *, int, int);
@@ -144,6 +146,10 @@ void
 worker_after_batch(struct worker *w)
 {
 	uint64_t	 next;
+
+	/* What the other workers see of us when they balance. */
+	loadboard_set_active(w->board, (unsigned)w->slot,
+	    (uint32_t)w->tab.active);
 
 	if (io_flush(w->io) == -1) {
 		int	 fd = io_blocked_fd(w->io);
@@ -247,20 +253,27 @@ blksize_limit(struct worker *w, const struct io_local *local, int fd,
  * answers from its own transfer socket, where the client's ACKs then go.
  * Not with single_port: the client's ACKs would come back here.
  */
+/* Does the request ask for RFC 2090 multicast? */
+static int
+asks_multicast(const struct pkt *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->u.req.nopts; i++)
+		if (strcasecmp(p->u.req.opts[i].name, "multicast") == 0)
+			return 1;
+	return 0;
+}
+
 static int
 hand_off(struct worker *w, const struct io_dgram *d, const struct pkt *p)
 {
 	struct chan_request	 rq;
 	unsigned		 owner;
-	size_t			 i;
 
 	if (w->mcast == NULL || w->conf->single_port || w->conf->workers < 2 ||
-	    !w->chan_up || p->op != TFTP_OP_RRQ || d->len > sizeof rq.dgram)
-		return 0;
-	for (i = 0; i < p->u.req.nopts; i++)
-		if (strcasecmp(p->u.req.opts[i].name, "multicast") == 0)
-			break;
-	if (i == p->u.req.nopts)
+	    !w->chan_up || p->op != TFTP_OP_RRQ || d->len > sizeof rq.dgram ||
+	    !asks_multicast(p))
 		return 0;
 	owner = mcast_owner(p->u.req.file, p->u.req.filelen,
 	    (unsigned)w->conf->workers);
@@ -282,6 +295,73 @@ hand_off(struct worker *w, const struct io_dgram *d, const struct pkt *p)
 	if (chan_send(&w->chan, CHAN_T_HANDOFF, &rq, sizeof rq, 1) != 0)
 		return 0;
 	w->stats.mcast_handoffs++;
+	return 1;
+}
+
+/* The sticky entry of peer: where its last passed request went. */
+static struct sticky *
+sticky_of(struct worker *w, const struct io_dgram *d)
+{
+	uint64_t	 h = 1469598103934665603ULL;	/* FNV-1a */
+	const uint8_t	*b = (const uint8_t *)&d->peer;
+	socklen_t	 i;
+
+	for (i = 0; i < d->peerlen; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return &w->sticky[h % WORKER_STICKY];
+}
+
+/*
+ * Issue 14: the kernel's SO_REUSEPORT pick is a fair random draw per
+ * client, so a few clients often land on one worker while another
+ * idles.  A new read request that found this worker busier than another
+ * that is up goes to the least busy (loadboard.h), through the master as
+ * a multicast hand-off does; it answers from its own transfer socket.
+ * A client's repeats within WORKER_STICKY_US follow its first request,
+ * so it never gets two transfers from two workers.
+ */
+static int
+balance(struct worker *w, const struct io_dgram *d, const struct pkt *p,
+    uint64_t now)
+{
+	struct chan_request	 rq;
+	struct sticky		*st;
+	unsigned		 to;
+
+	if (w->board == NULL || !w->chan_up || w->draining ||
+	    p->op != TFTP_OP_RRQ || d->len > sizeof rq.dgram ||
+	    asks_multicast(p) ||
+	    xfertab_lookup(&w->tab, (const struct sockaddr *)&d->peer) != NULL)
+		return 0;
+	st = sticky_of(w, d);
+	if (st->at != 0 && now - st->at < WORKER_STICKY_US &&
+	    memcmp(&st->peer, &d->peer, d->peerlen) == 0) {
+		to = st->slot;
+		loadboard_incoming(w->board, to);
+	} else
+		to = loadboard_pick(w->board, (unsigned)w->slot,
+		    (uint32_t)w->tab.active);
+	if (to == (unsigned)w->slot)
+		return 0;
+	memset(&rq, 0, sizeof rq);
+	rq.slot = to;
+	rq.balanced = 1;
+	rq.len = (uint32_t)d->len;
+	rq.peerlen = d->peerlen;
+	rq.peer = d->peer;
+	rq.local = d->local;
+	memcpy(rq.dgram, d->buf, d->len);
+	if (chan_send(&w->chan, CHAN_T_HANDOFF, &rq, sizeof rq, 1) != 0) {
+		loadboard_arrived(w->board, to);	/* serve it here */
+		return 0;
+	}
+	memset(&st->peer, 0, sizeof st->peer);
+	memcpy(&st->peer, &d->peer, d->peerlen);
+	st->at = now;
+	st->slot = to;
+	w->stats.balanced++;
 	return 1;
 }
 
@@ -319,6 +399,9 @@ worker_handle_request(struct worker *w, const struct io_dgram *d,
 	    xfer_request(&w->ctx, x, p, &a, &d->local, fd, now) ==
 	    XFER_FINISHED)
 		end_xfer(w, x, now);
+	/* At once, not at the batch's end: others balance on it now. */
+	loadboard_set_active(w->board, (unsigned)w->slot,
+	    (uint32_t)w->tab.active);
 }
 
 /* The master's answer to a transfer waiting for an origin's file. */
@@ -363,7 +446,8 @@ dgram_batch(struct worker *w, int fd, int is_listen)
 		}
 		request = p.op == TFTP_OP_RRQ || p.op == TFTP_OP_WRQ;
 		if (is_listen && request) {
-			if (!hand_off(w, &d[i], &p))
+			if (!hand_off(w, &d[i], &p) &&
+			    !balance(w, &d[i], &p, now))
 				worker_handle_request(w, &d[i], &p, fd, now);
 			continue;
 		}

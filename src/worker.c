@@ -35,6 +35,7 @@
 #include "fcache.h"
 #include "fs.h"
 #include "io.h"
+#include "loadboard.h"
 #include "log.h"
 #include "mcast.h"
 #include "pkt.h"
@@ -371,8 +372,9 @@ wire_ctx(struct worker *w)
 }
 
 int
-worker_main(const struct conf *conf, int slot, const int *listenfds,
-    size_t nlisten, int chanfd, uint32_t generation, int gated)
+worker_main(const struct conf *conf, struct loadboard *board, int slot,
+    const int *listenfds, size_t nlisten, int chanfd, uint32_t generation,
+    int gated)
 {
 	struct worker	 w;
 	struct chan_hello hello;
@@ -383,6 +385,10 @@ worker_main(const struct conf *conf, int slot, const int *listenfds,
 	log_set_role("worker[%d]", slot);
 	audit_set_worker(slot);
 	worker_init(&w, conf, slot, listenfds, nlisten, generation);
+	if (conf->balance && !conf->single_port && conf->workers > 1) {
+		w.board = board;
+		loadboard_join(board, (unsigned)slot);
+	}
 
 	(void)signal(SIGPIPE, SIG_IGN);
 	/* Past RLIMIT_FSIZE a write must fail (EFBIG: ERROR 3 to the

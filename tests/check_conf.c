@@ -48,7 +48,7 @@ static const char *const keys[] = {
 	"max_upload_size", "blksize_max", "windowsize_max", "timeout_ms",
 	"rto_min_ms", "retries", "max_transfers", "max_transfers_per_client",
 	"request_rate", "request_burst", "unique_root", "port_range",
-	"single_port", "so_rcvbuf", "so_sndbuf", "read_acl", "write_acl",
+	"single_port", "balance", "so_rcvbuf", "so_sndbuf", "read_acl", "write_acl",
 	"remap", "remap_strip_nonprint", "remap_backslash", "remap_lowercase",
 	"remap_file", "pid_file", "control_socket", "control_owner",
 	"control_group", "control_mode", "drain_timeout", "stats_interval_ms",
@@ -82,6 +82,7 @@ static const char default_dump[] =
 	"unique_root = \"off\";\n"
 	"port_range = \"\";\n"
 	"single_port = false;\n"
+	"balance = true;\n"
 	"so_rcvbuf = 4194304;\n"
 	"so_sndbuf = 4194304;\n"
 	"read_acl = [ ];\n"
