@@ -171,14 +171,16 @@ on_handoff(struct chan *c, const struct chan_hdr *h, const void *body,
 		if (q->generation == m->generation && q->slot ==
 		    (int)rq->slot && q->hello && !q->retiring)
 			break;
+	/* A passed request (balance) is queued behind whatever the worker
+	 * has waiting: dropped, its client would wait for its own timer. */
 	if (q != NULL && chan_send(&q->chan, CHAN_T_REQUEST, rq, sizeof *rq,
-	    1) == 0)
+	    !rq->balanced) == 0)
 		return;
 	/* Not delivered where it was counted as coming. */
 	if (rq->balanced)
 		loadboard_arrived(master_board(m, p->generation), rq->slot);
 	if (q != p && !p->retiring && chan_send(&p->chan, CHAN_T_REQUEST, rq,
-	    sizeof *rq, 1) == 0)
+	    sizeof *rq, !rq->balanced) == 0)
 		return;
 	log_debug("request for worker[%u] dropped: no worker can take it",
 	    rq->slot);

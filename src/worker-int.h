@@ -30,7 +30,8 @@
 #define WORKER_MTU_CACHE	16		/* interfaces remembered */
 #define WORKER_FCACHE_FILES	256		/* hot files kept open */
 #define WORKER_MTU_TTL_US	(10 * 1000000ULL)	/* then asked again */
-#define WORKER_STICKY		256		/* passed clients remembered */
+#define WORKER_STICKY		4096		/* passed clients remembered */
+#define WORKER_STICKY_PROBES	8		/* entries a client may take */
 #define WORKER_STICKY_US	(10 * 1000000ULL)	/* a client's repeats
 						   follow its first request */
 
@@ -60,7 +61,7 @@ struct worker {
 		struct sockaddr_storage	 peer;
 		uint64_t		 at;
 		unsigned		 slot;
-	}			 sticky[WORKER_STICKY];
+	}			*sticky;	/* WORKER_STICKY of them */
 	int			 draining;
 	int			 exiting;	/* leave the loop: no more work */
 

@@ -298,19 +298,49 @@ hand_off(struct worker *w, const struct io_dgram *d, const struct pkt *p)
 	return 1;
 }
 
-/* The sticky entry of peer: where its last passed request went. */
+/*
+ * How long a passed client's repeats follow it: while it may still be
+ * waiting for its first answer (an origin's fetch included).
+ */
+static uint64_t
+sticky_us(const struct worker *w)
+{
+	return WORKER_STICKY_US + (w->conf->xfer.origins.n > 0 ?
+	    (uint64_t)w->conf->xfer.origin_timeout_ms * 1000 : 0);
+}
+
+/*
+ * Where a passed client's entry is, or a free one for it (*found 0);
+ * NULL if every entry it may take holds another live client: then it is
+ * not passed, since an entry is never taken from a client its repeats
+ * must follow.
+ */
 static struct sticky *
-sticky_of(struct worker *w, const struct io_dgram *d)
+sticky_of(struct worker *w, const struct io_dgram *d, uint64_t now,
+    int *found)
 {
 	uint64_t	 h = 1469598103934665603ULL;	/* FNV-1a */
 	const uint8_t	*b = (const uint8_t *)&d->peer;
+	struct sticky	*st, *free_st = NULL;
 	socklen_t	 i;
+	unsigned	 k;
 
 	for (i = 0; i < d->peerlen; i++) {
 		h ^= b[i];
 		h *= 1099511628211ULL;
 	}
-	return &w->sticky[h % WORKER_STICKY];
+	*found = 0;
+	for (k = 0; k < WORKER_STICKY_PROBES; k++) {
+		st = &w->sticky[(h + k) % WORKER_STICKY];
+		if (st->at != 0 && now - st->at < sticky_us(w)) {
+			if (memcmp(&st->peer, &d->peer, d->peerlen) == 0) {
+				*found = 1;
+				return st;
+			}
+		} else if (free_st == NULL)
+			free_st = st;
+	}
+	return free_st;
 }
 
 /*
@@ -319,8 +349,9 @@ sticky_of(struct worker *w, const struct io_dgram *d)
  * idles.  A new read request that found this worker busier than another
  * that is up goes to the least busy (loadboard.h), through the master as
  * a multicast hand-off does; it answers from its own transfer socket.
- * A client's repeats within WORKER_STICKY_US follow its first request,
- * so it never gets two transfers from two workers.
+ * A client's repeats follow its first request while it may still be
+ * waiting for an answer (sticky_us()), so it never gets two transfers
+ * from two workers.
  */
 static int
 balance(struct worker *w, const struct io_dgram *d, const struct pkt *p,
@@ -329,15 +360,16 @@ balance(struct worker *w, const struct io_dgram *d, const struct pkt *p,
 	struct chan_request	 rq;
 	struct sticky		*st;
 	unsigned		 to;
+	int			 found;
 
 	if (w->board == NULL || !w->chan_up || w->draining ||
 	    p->op != TFTP_OP_RRQ || d->len > sizeof rq.dgram ||
 	    asks_multicast(p) ||
 	    xfertab_lookup(&w->tab, (const struct sockaddr *)&d->peer) != NULL)
 		return 0;
-	st = sticky_of(w, d);
-	if (st->at != 0 && now - st->at < WORKER_STICKY_US &&
-	    memcmp(&st->peer, &d->peer, d->peerlen) == 0) {
+	if ((st = sticky_of(w, d, now, &found)) == NULL)
+		return 0;
+	if (found) {
 		to = st->slot;
 		loadboard_incoming(w->board, to);
 	} else

@@ -143,6 +143,7 @@ teardown(struct worker *w)
 	mcast_free(w->mcast);
 	fcache_free(w->fcache);
 	fcache_free(w->ofcache);
+	free(w->sticky);
 	timer_heap_clear(&w->timers);
 	xfer_ctx_clear(&w->ctx);
 	io_free(w->io);
@@ -339,6 +340,9 @@ alloc_state(struct worker *w, size_t *cachedp)
 		return -1;
 	if (conf->xfer.origins.n > 0 &&
 	    (w->ofcache = fcache_new(cached / 2 + 1)) == NULL)
+		return -1;
+	if (w->board != NULL && (w->sticky = calloc(WORKER_STICKY,
+	    sizeof *w->sticky)) == NULL)
 		return -1;
 	return 0;
 }
