@@ -347,8 +347,12 @@ KIB=1024
 level 5 atftp:get:$((512 * KIB)) atftp16:get:$MIB hpa:get:$MIB \
     curl:get:$((96 * KIB)) atftp:put:$MIB atftp16:put:$MIB \
     hpa:put:$((24 * KIB)) curl:put:$((96 * KIB))
+# atftp's upload at 20 %: 48 KiB, as its download.  At 128 KiB it gave
+# up once in CI (six of its own timeouts in a row, "tftp: aborting"): a
+# chance its 256 blocks ran into, not a server fault (the server log had
+# the transfer still waiting for DATA).
 level 20 atftp:get:$((48 * KIB)) atftp16:get:$MIB hpa:get:$((128 * KIB)) \
-    curl:get:$((8 * KIB)) atftp:put:$((128 * KIB)) atftp16:put:$MIB \
+    curl:get:$((8 * KIB)) atftp:put:$((48 * KIB)) atftp16:put:$MIB \
     hpa:put:$((12 * KIB)) curl:put:$((8 * KIB))
 
 # ---------------------------------------------------------------- dally
