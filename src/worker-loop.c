@@ -386,8 +386,13 @@ balance(struct worker *w, const struct io_dgram *d, const struct pkt *p,
 	rq.local = d->local;
 	memcpy(rq.dgram, d->buf, d->len);
 	if (chan_send(&w->chan, CHAN_T_HANDOFF, &rq, sizeof rq, 1) != 0) {
-		loadboard_arrived(w->board, to);	/* serve it here */
-		return 0;
+		loadboard_arrived(w->board, to);
+		/*
+		 * A new client is served here.  A passed one's repeat is
+		 * dropped: its transfer is on the other worker, and one
+		 * started here would be a second; its next repeat may pass.
+		 */
+		return found;
 	}
 	memset(&st->peer, 0, sizeof st->peer);
 	memcpy(&st->peer, &d->peer, d->peerlen);
