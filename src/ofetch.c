@@ -8,13 +8,7 @@
  */
 #include "config.h"
 
-#include <sys/stat.h>
-#include <sys/uio.h>
-
-#include <arpa/inet.h>
-
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +21,6 @@
 #include <event2/keyvalq_struct.h>
 
 #include "compat.h"
-#include "log.h"
 #include "ofetch.h"
 #include "otls.h"
 #include "xmalloc.h"
