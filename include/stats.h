@@ -74,6 +74,9 @@
 	X(fcache_hits,		"reads served from the open-file cache")	\
 	X(fcache_misses,	"reads that had to open the file")	\
 	X(fcache_evicted,	"cached files closed early to free a descriptor") \
+	X(file_reads,		"reads of a download's blocks from its file") \
+	X(readahead_fills,	"of those, reads that filled a read-ahead buffer") \
+	X(readahead_refused,	"small reads made directly: read-ahead budget spent") \
 	X(opt_blksize,		"requests granted blksize")		\
 	X(opt_windowsize,	"requests granted windowsize")		\
 	X(opt_tsize,		"requests granted tsize")		\

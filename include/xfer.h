@@ -22,6 +22,7 @@
 #include "mcast.h"
 #include "netascii.h"
 #include "opt.h"
+#include "readahead.h"
 #include "timer.h"
 #include "xfer-conf.h"
 
@@ -135,6 +136,7 @@ struct xfer_ctx {
 	TAILQ_HEAD(xfer_dally, xfer) dally;	/* uploads done, dallying:
 						   oldest first */
 	struct xfer_logs	*logs;		/* limits on floods of lines */
+	struct readahead_pool	 ra;		/* small downloads' read-ahead */
 };
 
 struct xfer {
@@ -157,6 +159,7 @@ struct xfer {
 	int			 fd;		/* RRQ: file; -1 when none */
 	struct fcache_entry	*fce;		/* fd belongs to the cache */
 	struct fcache		*fc;		/* the cache fce is of */
+	struct readahead	 ra;		/* RRQ: blocks read ahead of fd */
 	uint64_t		 origin_id;	/* FETCHING: the ask's id */
 	int			 origin_dynamic;	/* per-client file */
 	struct fs_upload	 up;		/* WRQ */

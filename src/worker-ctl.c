@@ -70,6 +70,8 @@ worker_send_stats(struct worker *w, int droppable)
 	w->stats.fcache_hits = fcache_hits(w->fcache);
 	w->stats.fcache_misses = fcache_misses(w->fcache);
 	w->stats.fcache_evicted = fcache_evicted(w->fcache);
+	w->stats.readahead_fills = w->ctx.ra.fills;
+	w->stats.readahead_refused = w->ctx.ra.refused;
 	cs.stats = w->stats;
 	cs.active = w->tab.active;
 	cs.draining = (uint32_t)w->draining;

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "admit.h"
 #include "fcache.h"
@@ -59,9 +60,44 @@ block_len(const struct xfer *x, uint64_t k)
 }
 
 /*
+ * Fill iov (count blocks from the one at iov's file offset, want bytes)
+ * from the file.  A few blocks come out of the transfer's read-ahead
+ * (readahead.h), a long run is read straight into place: its one
+ * preadv() already serves many blocks.
+ */
+static int
+read_blocks(struct xfer_ctx *ctx, struct xfer *x, const struct iovec *iov,
+    size_t count, uint64_t off, size_t want)
+{
+	const uint8_t	*src;
+	uint64_t	 fills = ctx->ra.fills;
+	ssize_t		 n;
+	size_t		 i;
+	int		 r = 0;
+
+	if (want <= READAHEAD_BYTES / 2)
+		r = readahead_get(&ctx->ra, &x->ra, x->fd, x->size, off, want,
+		    &src);
+	ctx->stats->file_reads += ctx->ra.fills - fills;
+	if (r == 1) {
+		for (i = 0; i < count; i++) {
+			memcpy(iov[i].iov_base, src, iov[i].iov_len);
+			src += iov[i].iov_len;
+		}
+		return 0;
+	}
+	if (r == -1)
+		return -1;
+	do
+		n = preadv(x->fd, iov, (int)count, (off_t)off);
+	while (n == -1 && errno == EINTR);
+	ctx->stats->file_reads++;
+	return n == (ssize_t)want ? 0 : -1;
+}
+
+/*
  * RRQ: blocks from..from+count-1 as one run of equal segments
- * [hdr|block][hdr|block]..., filled by a single preadv() straight into
- * the send buffer; the sink sends it as one UDP GSO datagram or splits
+ * [hdr|block][hdr|block]..., filled from the file (read_blocks()); the sink sends it as one UDP GSO datagram or splits
  * it.  -1 if the file cannot supply the blocks.
  */
 int
@@ -69,7 +105,6 @@ xfer_send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from, size_t count)
 {
 	struct iovec	 iov[IO_RUN_MAX];
 	size_t		 seg = PKT_HDR_LEN + x->opts.blksize, want = 0, i, len;
-	ssize_t		 n;
 	uint8_t		*buf;
 
 	if ((buf = ctx->sink.stage(ctx->sink.arg, count * seg)) == NULL)
@@ -81,14 +116,9 @@ xfer_send_run(struct xfer_ctx *ctx, struct xfer *x, uint64_t from, size_t count)
 		iov[i].iov_len = block_len(x, from + i);
 		want += iov[i].iov_len;
 	}
-	if (want > 0) {
-		do
-			n = preadv(x->fd, iov, (int)count, (off_t)((from - 1) *
-			    x->opts.blksize));
-		while (n == -1 && errno == EINTR);
-		if (n != (ssize_t)want)
-			return -1;	/* read error, or the file shrank */
-	}
+	if (want > 0 && read_blocks(ctx, x, iov, count,
+	    (from - 1) * x->opts.blksize, want) == -1)
+		return -1;	/* read error, or the file shrank */
 	len = (count - 1) * seg + PKT_HDR_LEN + iov[count - 1].iov_len;
 	if (x->mc.session != NULL) {
 		const struct sockaddr	*group;

@@ -49,12 +49,14 @@ xfer_ctx_init(struct xfer_ctx *ctx)
 	TAILQ_INIT(&ctx->dally);
 	if ((ctx->logs = calloc(1, sizeof *ctx->logs)) == NULL)
 		return -1;
+	readahead_pool_init(&ctx->ra, READAHEAD_BUDGET);
 	return 0;
 }
 
 void
 xfer_ctx_clear(struct xfer_ctx *ctx)
 {
+	readahead_pool_clear(&ctx->ra);
 	free(ctx->logs);
 	ctx->logs = NULL;
 }
@@ -541,6 +543,7 @@ xfer_end(struct xfer_ctx *ctx, struct xfer *x, uint64_t now)
 	}
 	timer_cancel(ctx->timers, &x->timer);
 	xfer_wq_drop(ctx, x);
+	readahead_release(&ctx->ra, &x->ra);
 	if (x->fce != NULL) {
 		fcache_release(x->fc, x->fce);	/* the cache's fd */
 		x->fce = NULL;

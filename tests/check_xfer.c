@@ -411,6 +411,89 @@ START_TEST(rrq_empty_file_is_one_empty_block)
 }
 END_TEST
 
+/*
+ * Stop-and-wait reads 32 KiB ahead (readahead.h): every block still
+ * carries the file's bytes, blocks that straddle a buffer's end included,
+ * and 48 blocks take 3 reads, not 48.
+ */
+START_TEST(stop_and_wait_reads_ahead_and_sends_the_right_bytes)
+{
+	struct pkt_opt	 o[] = { { "blksize", "1468" } };
+	uint16_t	 k;
+	uint64_t	 now = 0;
+
+	fill_pattern();
+	write_file("f", pattern, sizeof pattern);
+	(void)request(TFTP_OP_RRQ, "f", "octet", o, 1, now);
+	ck_assert_int_eq(ack(0, ++now), XFER_LIVE);
+	for (k = 1; k <= 48; k++) {
+		struct pkt	 p = got(ncap - 1);
+		size_t		 off = (size_t)(k - 1) * 1468;
+		size_t		 len = k < 48 ? 1468 : sizeof pattern - off;
+
+		expect_data(ncap - 1, k, len);
+		ck_assert_mem_eq(p.u.data.data, pattern + off, len);
+		if (k == 30) {
+			/* A resend after the buffer moved on: the same bytes. */
+			now += 5000000;
+			ck_assert_int_eq(tick(now), XFER_LIVE);
+			expect_data(ncap - 1, 30, 1468);
+			ck_assert_mem_eq(got(ncap - 1).u.data.data,
+			    pattern + off, 1468);
+		}
+		ck_assert_int_eq(ack(k, ++now), k < 48 ? XFER_LIVE :
+		    XFER_FINISHED);
+	}
+	ck_assert_int_eq(xf.result, XFER_END_OK);
+	ck_assert_uint_eq(ctx.ra.fills, 3);
+	ck_assert_uint_eq(stats.file_reads, 3);
+	ck_assert_uint_eq(stats.data_out, 49);	/* 48 and the resend */
+	/* The buffer goes back to the pool with the transfer. */
+	ck_assert_uint_eq(ctx.ra.lent, 1);
+	xfer_end(&ctx, &xf, now);
+	ck_assert_uint_eq(ctx.ra.lent, 0);
+}
+END_TEST
+
+/* A file cut short under a transfer: the next read fails it, as before. */
+START_TEST(stop_and_wait_file_shrunk_fails_at_the_next_read)
+{
+	struct pkt_opt	 o[] = { { "blksize", "1468" } };
+	char		 path[300];
+	uint16_t	 k;
+	enum xfer_result r = XFER_LIVE;
+
+	fill_pattern();
+	write_file("f", pattern, sizeof pattern);
+	(void)request(TFTP_OP_RRQ, "f", "octet", o, 1, 0);
+	(void)ack(0, 1);
+	(void)snprintf(path, sizeof path, "%s/f", rootdir);
+	ck_assert_int_eq(truncate(path, 20000), 0);
+	/* Blocks 1-22 were read before the cut; block 23 needs a read. */
+	for (k = 1; k <= 23 && r == XFER_LIVE; k++)
+		r = ack(k, 1 + k);
+	ck_assert_int_eq(r, XFER_FINISHED);
+	ck_assert_uint_eq(k, 23);
+	ck_assert_int_eq(xf.result, XFER_END_ERROR);
+	expect_error(ncap - 1, TFTP_E_UNDEF);
+}
+END_TEST
+
+/* A window of more than 16 KiB reads straight into place. */
+START_TEST(large_windows_read_without_read_ahead)
+{
+	struct pkt_opt	 o[] = { { "blksize", "1468" }, { "windowsize", "16" } };
+
+	fill_pattern();
+	write_file("f", pattern, sizeof pattern);
+	(void)request(TFTP_OP_RRQ, "f", "octet", o, 2, 0);
+	ck_assert_int_eq(ack(0, 1), XFER_LIVE);
+	ck_assert_uint_eq(ctx.ra.fills, 0);
+	ck_assert_uint_eq(stats.file_reads, 1);
+	ck_assert_mem_eq(got(ncap - 1).u.data.data, pattern + 15 * 1468, 1468);
+}
+END_TEST
+
 START_TEST(duplicate_ack_never_resends)
 {
 	fill_pattern();
@@ -3784,6 +3867,9 @@ xfer_suite(void)
 	tcase_add_test(win, window_ack_repeated_at_once_is_a_copy);
 	tcase_add_test(win, block_numbers_roll_over_to_0);
 	tcase_add_test(win, block_numbers_roll_over_to_1);
+	tcase_add_test(win, stop_and_wait_reads_ahead_and_sends_the_right_bytes);
+	tcase_add_test(win, stop_and_wait_file_shrunk_fails_at_the_next_read);
+	tcase_add_test(win, large_windows_read_without_read_ahead);
 	suite_add_tcase(s, win);
 
 	tcase_add_checked_fixture(fw, setup, teardown);

@@ -72,6 +72,28 @@ bad=$(grep -a 'xfer end' "$LOG" | grep -av 'result=ok' |
     grep -av 'result=peer_error')
 [ -z "$bad" ] && ok || fail "unexpected results: $bad"
 
+# Stop-and-wait reads ahead (readahead.h): far fewer file reads than
+# DATA blocks.  tftp-hpa's 512-byte blocks: 6145 of them for m3.bin.
+check "stop-and-wait: one file read serves many blocks (read-ahead)"
+reads0=$(ctl_val total.file_reads stats)
+data0=$(ctl_val total.data_out stats)
+fills0=$(ctl_val total.readahead_fills stats)
+rm -f "$OUT/m3.hpa"
+hpa_get m3.bin "$OUT/m3.hpa" > "$T/client.out" 2>&1 ||
+    fail "tftp exited with $?: $(tail -n 3 "$T/client.out")"
+same "$ROOT/m3.bin" "$OUT/m3.hpa"
+_sent_m3() {
+	[ $(($(ctl_val total.data_out stats) - data0)) -ge 6145 ] &&
+	    [ "$(ctl_val total.readahead_fills stats)" != "$fills0" ]
+}
+wait_for 10 _sent_m3 || fail "stats never showed the 6145 blocks"
+reads=$(($(ctl_val total.file_reads stats) - reads0))
+fills=$(($(ctl_val total.readahead_fills stats) - fills0))
+# 3 MiB in 32 KiB reads: 96 (a few more if a buffer straddles).
+[ "$reads" -ge 96 ] && [ "$reads" -le 110 ] && [ "$fills" = "$reads" ] &&
+    ok "$reads reads, $fills of them read-ahead, for 6145 blocks" ||
+    fail "want 96-110 read-ahead reads for 6145 blocks: $reads reads, $fills fills"
+
 check "server still running"
 alive && ok || fail "server died"
 
