@@ -7,7 +7,19 @@
 #                    [--no-strace] [--no-hold] [--no-install]
 #                    [--files "f1m f32m s64k"] [--hold-clients N]
 #                    [--reflector-workers N]   (default 2, as owltftpd's workers)
+#                    [--stopwait] [--no-syscalls]
 #
+# --stopwait is issue 14's A/B: the windowsize-1 cells (1 MiB, blksize
+# 1468, 16 and 128 clients) and one windowed guard cell (128 clients,
+# windowsize 16), 5 repetitions of 3 s, against owltftpd with 2 workers
+# and with 1, each with the recvmmsg/sendmmsg and the io_uring backend
+# (owltftpd-uring*; skipped if the binary was built without liburing),
+# dnsmasq, atftpd and the reflector; then a pass under `perf stat` that
+# counts each server's system calls per DATA block, with owltftpd's own
+# per-block counters from `owlctl stats` beside them.
+#
+# Server names: owltftpd[-uring][-Nworker] run owltftpd with that backend
+# and N workers (default mmsg and 2).
 # Every cell of the matrix is run against every server in turn (the order
 # rotates from one repetition to the next), --reps times; the summary gives
 # medians and ratios.  Each server runs in its own CPU cgroup so that forked
@@ -31,6 +43,10 @@ servers="owltftpd tftpd-hpa atftpd dnsmasq reflector"
 do_strace=1
 do_hold=1
 do_install=1
+stopwait=0
+do_syscalls=1
+reps_given=0
+servers_given=0
 hold_clients=10000
 refl_workers=2
 only_files="f1m f32m s64k"
@@ -38,25 +54,33 @@ only_files="f1m f32m s64k"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
-	--reps) reps=$2; shift ;;
+	--reps) reps=$2; reps_given=1; shift ;;
 	--duration) duration=$2; shift ;;
 	--out) out=$2; shift ;;
 	--owltftpd) owltftpd=$2; shift ;;
 	--owlbench) owlbench=$2; shift ;;
-	--servers) servers=$2; shift ;;
+	--servers) servers=$2; servers_given=1; shift ;;
 	--no-strace) do_strace=0 ;;
 	--no-hold) do_hold=0 ;;
 	--hold-clients) hold_clients=$2; shift ;;
 	--no-install) do_install=0 ;;
 	--files) only_files=$2; shift ;;
 	--reflector-workers) refl_workers=$2; shift ;;
-	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+	--stopwait) stopwait=1 ;;
+	--no-syscalls) do_syscalls=0 ;;
+	-h|--help) sed -n '2,32p' "$0"; exit 0 ;;
 	*) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 
-[ -n "$duration" ] || { [ $quick = 1 ] && duration=1.5 || duration=1.5; }
+if [ $stopwait = 1 ]; then
+	[ $reps_given = 1 ] || reps=5
+	[ -n "$duration" ] || duration=3
+	[ $servers_given = 1 ] || servers="owltftpd owltftpd-1worker owltftpd-uring \
+owltftpd-uring-1worker dnsmasq atftpd reflector"
+fi
+[ -n "$duration" ] || duration=1.5
 [ -n "$out" ] || out=$here/results/$(date +%Y-%m-%d-%H%M)
 mkdir -p "$out" || exit 1
 out=$(cd "$out" && pwd)
@@ -106,11 +130,12 @@ if [ -z "$owlbench" ]; then
 	    "$here"/main.c "$here"/reflector.c || die "cannot build owlbench"
 fi
 if [ -z "$owltftpd" ]; then
-	for p in "$top/src/owltftpd" /tmp/b5/src/owltftpd; do
+	for p in "$top/src/owltftpd" "$top/build/src/owltftpd"; do
 		[ -x "$p" ] && { owltftpd=$p; break; }
 	done
 fi
-case " $servers " in *" owltftpd "*) [ -x "$owltftpd" ] || die "no owltftpd binary (--owltftpd PATH)";; esac
+case " $servers " in *" owltftpd"*) [ -x "$owltftpd" ] || die "no owltftpd binary (--owltftpd PATH)";; esac
+owlctl=$(dirname "$owltftpd")/owlctl
 case " $servers " in *" atftpd "*) [ -n "$atftpd_bin" ] || { say "atftpd unavailable: skipped"; servers=${servers/atftpd/}; };; esac
 
 # ---- cgroups: v1 cpuacct or v2 -----------------------------------------------
@@ -155,13 +180,20 @@ start_server() {
 	cg=$(cgroup_of "$name")
 	mkdir -p "$cg"
 	case $name in
-	owltftpd)
+	owltftpd|owltftpd-*)
+		local nworkers=2 backend=
+		[[ $name =~ -([0-9]+)worker ]] && nworkers=${BASH_REMATCH[1]}
+		[[ $name == *-uring* ]] && backend='io_backend = "uring";'
 		port=$(free_port)
-		cat >"$work/owltftpd.conf" <<-EOF
+		cat >"$work/$name.conf" <<-EOF
 		root = "$root";
 		listen = ["127.0.0.1"];
 		port = $port;
-		workers = 2;
+		workers = $nworkers;
+		$backend
+		control_socket = "$work/$name.sock";
+		pid_file = "$work/$name.pid";
+		stats_interval_ms = 200;
 		user = "root";
 		log_level = "warning";
 		blksize_max = 65464;
@@ -170,8 +202,8 @@ start_server() {
 		upload_fsync = false;
 		max_transfers = 16384;
 		EOF
-		sh -c "echo \$\$ > $cg/cgroup.procs && exec $owltftpd -F -c $work/owltftpd.conf" \
-			2>>"$out/owltftpd.log" &
+		sh -c "echo \$\$ > $cg/cgroup.procs && exec $owltftpd -F -c $work/$name.conf" \
+			2>>"$out/$name.log" &
 		;;
 	tftpd-hpa)
 		port=$(free_port)
@@ -202,8 +234,17 @@ start_server() {
 	PORT[$name]=$port
 	ADDR[$name]=$addr
 	sleep 0.3
+	# owltftpd's workers say at start whether their backend works.
+	case $name in owltftpd*) sleep 0.7 ;; esac
 	if ! kill -0 ${PID[$name]} 2>/dev/null; then
 		say "server $name did not start (see $out/$name.log)"
+		return 1
+	fi
+	# A backend the kernel or the build refused would be measured under
+	# the wrong name: leave it out.
+	if grep -q 'io_uring unavailable' "$out/$name.log" 2>/dev/null; then
+		say "server $name: $(grep -m1 'io_uring unavailable' "$out/$name.log"); left out"
+		stop_server "$name"
 		return 1
 	fi
 	say "started $name pid ${PID[$name]} on $addr:$port (cgroup $cg)"
@@ -238,7 +279,11 @@ trap 'exit 130' INT TERM
 # A cell: op file clients blksize windowsize
 
 cells=()
-if [ $quick = 1 ]; then
+if [ $stopwait = 1 ]; then
+	cells+=("RRQ f1m 16 1468 1" "RRQ f1m 128 1468 1" "RRQ f1m 128 1468 16")
+	do_hold=0
+	do_strace=0
+elif [ $quick = 1 ]; then
 	cells+=("RRQ f1m 1 1468 1" "RRQ f1m 128 1468 1" "RRQ f1m 128 1468 16"
 		"RRQ f1m 512 1468 1" "RRQ f1m 16 8192 16" "RRQ s64k 128 1468 1"
 		"RRQ f32m 16 1468 16" "WRQ f1m 16 1468 16")
@@ -367,6 +412,57 @@ if [ $do_strace = 1 ] && [ $quick = 0 ]; then
 			echo "{\"server\":\"$s\",\"strace\":1,\"strace_file\":\"$(basename "$st")\",\"windowsize_req\":$w,${line#\{}" >>"$out/strace.jsonl"
 			say "strace $s w=$w: $(tail -1 "$st")"
 			kill -0 "${PID[$s]}" 2>/dev/null || { say "!! $s died under strace"; start_server "$s"; }
+		done
+	done
+fi
+
+# ---- syscalls per DATA block under perf stat (--stopwait) -------------------
+# perf counts the system calls each server's processes enter (a tracepoint
+# counter: a few per cent slower, so these runs are not speed figures), for
+# a fixed number of transfers; owltftpd's own counters (owlctl stats) say
+# which calls they were.
+
+perf_events=
+if [ $stopwait = 1 ] && [ $do_syscalls = 1 ]; then
+	command -v perf >/dev/null || { say "perf missing: no syscall pass"; do_syscalls=0; }
+fi
+if [ $stopwait = 1 ] && [ $do_syscalls = 1 ]; then
+	have=$(perf list 'syscalls:sys_enter_*' 2>/dev/null | awk '{ print $1 }')
+	perf_events=raw_syscalls:sys_enter
+	for sc in epoll_wait epoll_pwait recvmmsg sendmmsg recvfrom sendto recvmsg \
+	    sendmsg read pread64 preadv poll ppoll select pselect6 io_uring_enter; do
+		grep -qx "syscalls:sys_enter_$sc" <<<"$have" &&
+			perf_events="$perf_events,syscalls:sys_enter_$sc"
+	done
+	say "== syscalls per DATA block (perf stat; not a speed measurement) =="
+	owl_keys="data_out recvmmsg_calls sendmmsg_calls file_reads uring_enters"
+	owl_stats() {	# NAME: "key=value ..." of owlctl stats totals
+		local k v out
+		out=$("$owlctl" -s "$work/$1.sock" -r stats 2>/dev/null)
+		for k in $owl_keys; do
+			v=$(printf '%s\n' "$out" | sed -n "s/^total\.$k=//p" | head -1)
+			printf '"%s":%s,' "$k" "${v:-null}"
+		done
+	}
+	for s in $servers; do
+		for cell in "RRQ f1m 16 1468 1" "RRQ f1m 128 1468 1"; do
+			read -r op f c b w <<<"$cell"
+			pids=$(tr '\n' ',' <"$(cgroup_of "$s")/cgroup.procs" | sed 's/,$//')
+			before=; after=
+			case $s in owltftpd*) before=$(owl_stats "$s") ;; esac
+			perf stat -x, -e "$perf_events" -p "$pids" -o "$out/perf-$s-c$c.txt" 2>>"$log" &
+			ppid=$!
+			sleep 0.5
+			line=$("$owlbench" -s "${ADDR[$s]}" -p "${PORT[$s]}" -r "$root" -f "$f" -c "$c" -b "$b" \
+				-w "$w" -n $((c * 4)) --max-time 120 -q --label "$s" 2>>"$log" | tail -1)
+			kill -INT $ppid 2>/dev/null; wait $ppid 2>/dev/null
+			case $s in owltftpd*) sleep 0.5; after=$(owl_stats "$s") ;; esac
+			counts=$(awk -F, '$1 ~ /^[0-9]+$/ { n = split($3, a, ":"); printf "\"%s\":%s,", a[n], $1 }' \
+				"$out/perf-$s-c$c.txt")
+			echo "{\"server\":\"$s\",\"file\":\"$f\",\"perf\":{${counts%,}},\"owl_before\":{${before%,}},\"owl_after\":{${after%,}},${line#\{}" \
+				>>"$out/syscalls.jsonl"
+			say "perf $s c=$c: $(grep -m1 raw_syscalls "$out/perf-$s-c$c.txt" | cut -d, -f1) syscalls"
+			kill -0 "${PID[$s]}" 2>/dev/null || { say "!! $s died under perf"; start_server "$s"; }
 		done
 	done
 fi

@@ -67,7 +67,15 @@ def main(d):
             order.append(k)
         cells[k].setdefault(r["server"], []).append(r)
 
-    servers = [s for s in SERVERS if any(s in v for v in cells.values())]
+    seen = {s for v in cells.values() for s in v}
+    # owltftpd's variants (owltftpd-uring, owltftpd-1worker...) after it
+    servers = [s for s in SERVERS if s in seen]
+    variants = sorted(s for s in seen if s not in SERVERS)
+    if "owltftpd" in servers:
+        i = servers.index("owltftpd") + 1
+        servers[i:i] = variants
+    else:
+        servers += variants
     summary = {"machine": machine, "cells": []}
     for k in order:
         op, f, c, b, w = k
@@ -139,6 +147,8 @@ def main(d):
             "top": [f"{n} {name}" for n, name in top[:6]],
         })
     summary["hold"] = hold
+    summary["syscalls"] = syscall_rows(load(os.path.join(d, "syscalls.jsonl")))
+    summary["stopwait"] = stopwait_rows(summary["cells"])
 
     with open(os.path.join(d, "summary.json"), "w") as fp:
         json.dump(summary, fp, indent=1)
@@ -193,11 +203,13 @@ def main(d):
                    if own else "–")
         md.append("| " + " | ".join(row) + " |")
     md.append("")
-    md.append("### Requests the clients had to retransmit (512 clients start at once; "
-              "median per run, max over runs)\n")
-    md.append("| cell | " + " | ".join(servers) + " |")
-    md.append("|" + "---|" * (1 + len(servers)))
-    for e in summary["cells"]:
+    many = [e for e in summary["cells"] if e["clients"] == 512]
+    if many:
+        md.append("### Requests the clients had to retransmit (512 clients start at once; "
+                  "median per run, max over runs)\n")
+        md.append("| cell | " + " | ".join(servers) + " |")
+        md.append("|" + "---|" * (1 + len(servers)))
+    for e in many:
         if e["clients"] != 512:
             continue
         row = [f"{e['op']} {FILES.get(e['file'], e['file'])} b{e['blksize']} w{e['windowsize']}"]
@@ -216,6 +228,29 @@ def main(d):
                       f"{t['ok']} | {fmt(t['calls'])} | {fmt(t['data_blocks'])} | "
                       f"{fmt(t['per_block'], 2)} | {', '.join(t['top'][:4])} |")
         md.append("")
+    if summary["stopwait"]:
+        md.append("### Stop-and-wait A/B (issue 14): each owltftpd against dnsmasq\n")
+        md.append("Ratios of medians from the tables above. `2nd worker`: CPU-s/GB with 2 "
+                  "workers over the same backend with 1 (target ≤ 1.10). Targets: "
+                  "throughput ≥ 1.20× dnsmasq, CPU-s/GB ≤ 0.85× dnsmasq.\n")
+        md.append("| clients | server | MB/s | × dnsmasq | CPU-s/GB | × dnsmasq | 2nd worker |")
+        md.append("|---|---|---|---|---|---|---|")
+        for r in summary["stopwait"]:
+            md.append(f"| {r['clients']} | {r['server']} | {fmt(r['mbps'])} | {fmt(r['thr_ratio'], 2)} | "
+                      f"{fmt(r['cpu'], 2)} | {fmt(r['cpu_ratio'], 2)} | {fmt(r['second_worker'], 2)} |")
+        md.append("")
+    if summary["syscalls"]:
+        md.append("### System calls per DATA block (perf stat on the server's processes; "
+                  "1 MiB, blksize 1468, windowsize 1, 4 transfers per client; not a speed run)\n")
+        md.append("`owl`: owltftpd's own counters per DATA block (owlctl stats): recvmmsg, "
+                  "sendmmsg, file reads, io_uring_enter.\n")
+        md.append("| server | clients | transfers ok | DATA blocks | syscalls | per block | top | owl: recv / send / read / uring |")
+        md.append("|---|---|---|---|---|---|---|---|")
+        for t in summary["syscalls"]:
+            md.append(f"| {t['server']} | {t['clients']} | {t['ok']} | {fmt(t['blocks'])} | "
+                      f"{fmt(t['calls'])} | {fmt(t['per_block'], 2)} | {', '.join(t['top'])} | "
+                      f"{t['owl'] or '–'} |")
+        md.append("")
     if hold:
         md.append("### Concurrent transfers held (1 MiB, windowsize 1, 20 s)\n")
         md.append("| server | clients | ok | failed | cut at deadline | request retransmits | MB/s |")
@@ -228,6 +263,58 @@ def main(d):
         fp.write("\n".join(md) + "\n")
     print("\n".join(md))
     charts(d, summary, servers)
+
+
+def syscall_rows(rows):
+    out = []
+    for r in rows:
+        perf = r.get("perf", {})
+        blk = r.get("blksize") or 1468
+        blocks = r.get("ok", 0) * (FILE_BYTES.get(r.get("file"), 1048576) // blk + 1)
+        calls = perf.get("sys_enter")
+        top = sorted(((v, k.replace("sys_enter_", "")) for k, v in perf.items()
+                      if k != "sys_enter"), reverse=True)
+        owl = ""
+        b, a = r.get("owl_before") or {}, r.get("owl_after") or {}
+        if a.get("data_out") is not None and b.get("data_out") is not None:
+            n = a["data_out"] - b["data_out"]
+            def per(k):
+                if a.get(k) is None or b.get(k) is None or not n:
+                    return "–"
+                return f"{(a[k] - b[k]) / n:.3f}"
+            owl = " / ".join(per(k) for k in ("recvmmsg_calls", "sendmmsg_calls",
+                                              "file_reads", "uring_enters"))
+        out.append({"server": r["server"], "clients": r.get("clients"), "ok": r.get("ok"),
+                    "blocks": blocks, "calls": calls,
+                    "per_block": calls / blocks if calls and blocks else None,
+                    "top": [f"{k} {v / blocks:.2f}" for v, k in top[:4] if v and blocks],
+                    "owl": owl})
+    return out
+
+
+def stopwait_rows(cells):
+    out = []
+    for e in cells:
+        if e["op"] != "RRQ" or e["windowsize"] != 1 or e["file"] != "f1m":
+            continue
+        sv = e["servers"]
+        dns = sv.get("dnsmasq", {})
+        for s in sorted(sv):
+            if not s.startswith("owltftpd"):
+                continue
+            v = sv[s]
+            one = None
+            if not s.endswith("-1worker"):
+                one = sv.get(s + "-1worker", {}).get("cpu_per_gb")
+            out.append({
+                "clients": e["clients"], "server": s, "mbps": v.get("mbps"),
+                "cpu": v.get("cpu_per_gb"),
+                "thr_ratio": v["mbps"] / dns["mbps"] if v.get("mbps") and dns.get("mbps") else None,
+                "cpu_ratio": (v["cpu_per_gb"] / dns["cpu_per_gb"]
+                              if v.get("cpu_per_gb") and dns.get("cpu_per_gb") else None),
+                "second_worker": v["cpu_per_gb"] / one if one and v.get("cpu_per_gb") else None,
+            })
+    return out
 
 
 def charts(d, summary, servers):
