@@ -457,6 +457,18 @@ atftp_put() {
 	tmo atftp "$@" -p -l "$l" -r "$r" 127.0.0.1 "$PORT"
 }
 
+# atftp_window NAME W B: a check that atftp downloads root/NAME with
+# windowsize W and blksize B intact.
+atftp_window() {
+	local out=$OUT/$1-w$2-b$3
+	check "atftp windowsize $2 blksize $3: $1"
+	rm -f "$out"
+	atftp_get "$1" "$out" --option "windowsize $2" --option "blksize $3" \
+	    > "$T/client.out" 2>&1 ||
+	    fail "atftp exited with $?: $(tail -n 3 "$T/client.out")"
+	same "$ROOT/$1" "$out"
+}
+
 # curl_get REMOTE LOCAL [CURL OPTIONS...]
 curl_get() {
 	local r=$1 l=$2
