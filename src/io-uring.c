@@ -42,6 +42,8 @@
 #define RING_NAMELEN	((socklen_t)sizeof(struct sockaddr_storage))
 #define RING_BUFSZ	(sizeof(struct io_uring_recvmsg_out) + \
 			    RING_NAMELEN + IO_CMSG_SPACE + IO_RECV_BUFSZ)
+/* Buffers start 64-byte aligned: the header, name and cmsgs need it. */
+#define RING_STRIDE	((RING_BUFSZ + 63) & ~(size_t)63)
 #define RING_CANCEL_MS	2000		/* a cancellation is never slower */
 
 /* user_data: what completed (high half) and for which watch (low). */
@@ -65,7 +67,7 @@ struct io_ring {
 	int			 efd;
 	struct io_uring_buf_ring *br;
 	size_t			 brsize;
-	uint8_t			*bufs;		/* RING_NBUF * RING_BUFSZ */
+	uint8_t			*bufs;		/* RING_NBUF * RING_STRIDE */
 	struct msghdr		 tmpl;		/* the receives' layout */
 	struct watch		 watch[IO_RING_WATCH_MAX];
 	int			 rearm;		/* a receive stopped */
@@ -183,7 +185,8 @@ setup_buffers(struct io_ring *r)
 		r->br = NULL;
 		return e;
 	}
-	if ((r->bufs = malloc((size_t)RING_NBUF * RING_BUFSZ)) == NULL)
+	if ((r->bufs = aligned_alloc(64, (size_t)RING_NBUF * RING_STRIDE)) ==
+	    NULL)
 		return -ENOMEM;
 	for (i = 0; i < RING_NBUF; i++)
 		all[i] = (uint16_t)i;
@@ -371,7 +374,7 @@ give_back(struct io_ring *r, const uint16_t *bid, int n)
 
 	for (k = 0; k < n; k++)
 		io_uring_buf_ring_add(r->br, r->bufs + (size_t)bid[k] *
-		    RING_BUFSZ, RING_BUFSZ, bid[k], mask, k);
+		    RING_STRIDE, RING_BUFSZ, bid[k], mask, k);
 	io_uring_buf_ring_advance(r->br, n);
 }
 
@@ -382,8 +385,9 @@ fill(struct io_ring *r, int k, uint16_t bid, int res)
 	struct io_dgram			*d = &r->dg[k];
 	struct io_uring_recvmsg_out	*o;
 	struct msghdr			 mh;
-	uint8_t				*buf = r->bufs + (size_t)bid * RING_BUFSZ;
+	uint8_t				*buf;
 
+	buf = r->bufs + (size_t)bid * RING_STRIDE;
 	r->bid[k] = bid;
 	memset(d, 0, sizeof *d);
 	if ((o = io_uring_recvmsg_validate(buf, res, &r->tmpl)) == NULL) {
