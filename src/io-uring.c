@@ -71,6 +71,7 @@ struct io_ring {
 	struct msghdr		 tmpl;		/* the receives' layout */
 	struct watch		 watch[IO_RING_WATCH_MAX];
 	int			 rearm;		/* a receive stopped */
+	int			 reaping;	/* dg[] and bid[] are in use */
 	int			 files;		/* tx has a file table */
 
 	/* one socket's datagrams, handed to the caller */
@@ -121,11 +122,19 @@ io_ring_new(struct stats *stats, char *why, size_t whylen)
 static int
 setup(struct io_ring *r, char *why, size_t whylen)
 {
-	const char	*what;
-	int		 e;
+	struct io_uring_params	 p;
+	const char		*what;
+	int			 e;
 
+	/*
+	 * A completion queue that holds a completion for every buffer:
+	 * where one overflows, the kernel ends the multishot receive.
+	 */
+	memset(&p, 0, sizeof p);
+	p.flags = IORING_SETUP_CQSIZE;
+	p.cq_entries = 2 * RING_NBUF;
 	what = "io_uring_queue_init";
-	if ((e = io_uring_queue_init(RING_RX_ENTRIES, &r->rx, 0)) < 0)
+	if ((e = io_uring_queue_init_params(RING_RX_ENTRIES, &r->rx, &p)) < 0)
 		goto fail;
 	r->rx_up = 1;
 	if ((e = io_uring_queue_init(RING_TX_ENTRIES, &r->tx, 0)) < 0)
@@ -185,9 +194,17 @@ setup_buffers(struct io_ring *r)
 		r->br = NULL;
 		return e;
 	}
-	if ((r->bufs = aligned_alloc(64, (size_t)RING_NBUF * RING_STRIDE)) ==
-	    NULL)
-		return -ENOMEM;
+	/*
+	 * Mapped, not malloc()ed: pages only where datagrams land, and
+	 * memory valgrind knows to be defined (the kernel's writes through
+	 * the ring are invisible to it).
+	 */
+	r->bufs = mmap(NULL, (size_t)RING_NBUF * RING_STRIDE,
+	    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r->bufs == MAP_FAILED) {
+		r->bufs = NULL;
+		return -errno;
+	}
 	for (i = 0; i < RING_NBUF; i++)
 		all[i] = (uint16_t)i;
 	give_back(r, all, RING_NBUF);
@@ -247,7 +264,8 @@ io_ring_free(struct io_ring *r)
 		io_uring_queue_exit(&r->rx);	/* cancels the receives */
 	if (r->br != NULL)
 		(void)munmap(r->br, r->brsize);
-	free(r->bufs);
+	if (r->bufs != NULL)
+		(void)munmap(r->bufs, (size_t)RING_NBUF * RING_STRIDE);
 	if (r->efd != -1)
 		(void)close(r->efd);
 	free(r);
@@ -424,6 +442,10 @@ io_ring_reap(struct io_ring *r, io_ring_recv_fn *fn, void *arg,
 	size_t			 seen = 0, i;
 	int			 n = 0, fd = -1;
 
+	/* Called back from fn: the outer reap owns dg[]; it goes on. */
+	if (r->reaping)
+		return 1;
+	r->reaping = 1;
 	while (seen < budget && io_uring_peek_cqe(&r->rx, &cqe) == 0) {
 		uint64_t	 ud = cqe->user_data;
 		uint32_t	 flags = cqe->flags;
@@ -463,6 +485,7 @@ io_ring_reap(struct io_ring *r, io_ring_recv_fn *fn, void *arg,
 	}
 	if (n > 0)
 		deliver(r, fd, n, fn, arg);
+	r->reaping = 0;
 	if (r->rearm) {
 		r->rearm = 0;
 		for (i = 0; i < IO_RING_WATCH_MAX; i++)
