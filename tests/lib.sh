@@ -11,6 +11,8 @@
 #
 # Environment: OWLTFTPD (the built daemon), TESTS_SRCDIR (tests/ in the
 # source tree).  KEEP=1 keeps the work directory for a post-mortem.
+# IO_BACKEND=uring runs every server write_conf configures with that
+# io_backend (IO_BACKEND=uring make check: the suite on the ring).
 # Exit status: 0 pass, 1 fail, 77 skip (a client is missing), 99 hard error.
 
 set -u
@@ -190,7 +192,8 @@ write_conf() {
 		for d in "root = \"$ROOT\"" 'listen = [ "127.0.0.1" ]' \
 		    'port = 0' 'workers = 2' 'user = "root"' \
 		    'log_level = "debug"' "pid_file = \"$T/owltftpd.pid\"" \
-		    "control_socket = \"$T/control.sock\""; do
+		    "control_socket = \"$T/control.sock\"" \
+		    ${IO_BACKEND:+"io_backend = \"$IO_BACKEND\""}; do
 			k=$(conf_key "$d")
 			skip=
 			for a in "$@"; do
