@@ -49,7 +49,7 @@ if grep -aq 'io_uring unavailable' "$LOG"; then
 	    "$OUT/small.bin"
 	[ "$FAILS" -eq 0 ] || die "the fallback does not serve"
 	stop_server
-	echo "SKIP: $TEST_NAME: the kernel refuses io_uring: ${line#*unavailable }" >&2
+	echo "SKIP: $TEST_NAME: no io_uring here: ${line#*unavailable }" >&2
 	exit 77
 fi
 _ring_lines_are() {
