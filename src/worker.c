@@ -80,17 +80,20 @@ setup_events(struct worker *w, int gated)
 	struct timeval		 tv;
 	size_t			 i;
 
-	if (w->ring != NULL && setup_ring_events(w) == -1)
-		return -1;
+	if (w->ring != NULL) {
+		if (setup_ring_events(w) == -1)
+			return -1;
+	} else {
+		if (w->xfd4 != -1 && ((w->xev4 = event_new(w->base, w->xfd4,
+		    EV_READ | EV_PERSIST, worker_transfer_cb, w)) == NULL ||
+		    event_add(w->xev4, NULL) == -1))
+			return -1;
+		if (w->xfd6 != -1 && ((w->xev6 = event_new(w->base, w->xfd6,
+		    EV_READ | EV_PERSIST, worker_transfer_cb, w)) == NULL ||
+		    event_add(w->xev6, NULL) == -1))
+			return -1;
+	}
 	if (!gated && worker_listen_enable(w) == -1)
-		return -1;
-	if (w->ring == NULL && w->xfd4 != -1 && ((w->xev4 = event_new(w->base, w->xfd4,
-	    EV_READ | EV_PERSIST, worker_transfer_cb, w)) == NULL ||
-	    event_add(w->xev4, NULL) == -1))
-		return -1;
-	if (w->ring == NULL && w->xfd6 != -1 && ((w->xev6 = event_new(w->base, w->xfd6,
-	    EV_READ | EV_PERSIST, worker_transfer_cb, w)) == NULL ||
-	    event_add(w->xev6, NULL) == -1))
 		return -1;
 	if ((w->timer_ev = evtimer_new(w->base, worker_timer_cb, w)) == NULL)
 		return -1;
