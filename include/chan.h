@@ -27,9 +27,10 @@
  * always the same binary, so this guards against a stale worker that
  * outlived an upgrade, not against old peers.
  */
-#define CHAN_VERSION		10	/* 7: ORIGIN, ORIGIN_DONE; 8: origin ca_file,
+#define CHAN_VERSION		11	/* 7: ORIGIN, ORIGIN_DONE; 8: origin ca_file,
 				   tls_verify; 9: stats gained balanced;
-				   10: file_reads, readahead_* */
+				   10: file_reads, readahead_*;
+				   11: uring_enters, uring_cqes */
 
 enum chan_type {
 	/* master -> worker */

@@ -22,6 +22,10 @@
 #define CONF_LISTEN_MAX		16
 #define CONF_WORKERS_MAX	64
 
+/* io_backend: how workers move datagrams (io.h, io-uring.h). */
+#define CONF_IO_MMSG		0	/* recvmmsg()/sendmmsg() */
+#define CONF_IO_URING		1	/* io_uring, where the kernel allows */
+
 /*
  * Typed values: each is parsed once, when it is set, and keeps the text
  * as written for messages and conf_dump().
@@ -90,6 +94,7 @@ struct conf {
 	unsigned		 request_burst;
 	struct conf_port_range	 port_range;
 	int			 single_port;
+	int			 io_backend;	/* CONF_IO_MMSG, CONF_IO_URING */
 	int			 balance;	/* new reads to the least busy
 						   worker (loadboard.h) */
 

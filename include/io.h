@@ -3,7 +3,8 @@
  * Receives drain up to IO_BATCH_MAX datagrams per call; sends are staged
  * in a preallocated arena and leave in one sendmmsg() per flush, each with
  * IP_PKTINFO/IPV6_PKTINFO so the reply's source is the address the
- * request was sent to.
+ * request was sent to.  With io_backend = "uring" an io_ring
+ * (io-uring.h) carries both directions; staging stays here.
  */
 #ifndef OWL_IO_H
 #define OWL_IO_H
@@ -46,9 +47,12 @@ struct io_dgram {
 };
 
 struct io;
+struct io_ring;
 
 struct io	*io_new(struct stats *);
 void		 io_free(struct io *);
+/* From now on flushes submit to ring (borrowed; NULL: sendmmsg again). */
+void		 io_set_ring(struct io *, struct io_ring *);
 
 /*
  * Told of every datagram the kernel refused to send (not EAGAIN, which

@@ -71,6 +71,8 @@
 	X(gso_sends,		"UDP GSO sends, each a run of DATA packets") \
 	X(gso_segments,		"DATA packets sent inside GSO sends")	\
 	X(gso_fallback,		"GSO sends the kernel refused (then plain sends)") \
+	X(uring_enters,		"io_uring_enter() calls")		\
+	X(uring_cqes,		"io_uring completions reaped")		\
 	X(fcache_hits,		"reads served from the open-file cache")	\
 	X(fcache_misses,	"reads that had to open the file")	\
 	X(fcache_evicted,	"cached files closed early to free a descriptor") \

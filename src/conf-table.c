@@ -49,6 +49,12 @@ static const struct conf_choice conf_log_levels[] = {
 	{ NULL, 0 }
 };
 
+static const struct conf_choice conf_io_backends[] = {
+	{ "mmsg", CONF_IO_MMSG },
+	{ "uring", CONF_IO_URING },
+	{ NULL, 0 }
+};
+
 /* Used when listen is never set. */
 const char *const conf_listen_defaults[] = { "0.0.0.0", "::" };
 const size_t conf_nlisten_defaults =
@@ -157,6 +163,10 @@ const struct conf_entry conf_table[] = {
 	  .dflt = "true", CONF_FIELD(balance),
 	  .help = "pass a new read request to a less busy worker when the "
 	  "kernel picked a busier one" },
+	{ .name = "io_backend", .type = CONF_T_CHOICE, .dflt = "mmsg",
+	  .choices = conf_io_backends, CONF_FIELD(io_backend),
+	  .help = "mmsg: recvmmsg and sendmmsg, or uring: io_uring (Linux "
+	  "6.0; where refused or not built in, mmsg with a warning)" },
 	{ .name = "so_rcvbuf", .type = CONF_T_INT, .min = 0,
 	  .max = 1073741824, .dflt = "4194304", CONF_FIELD(so_rcvbuf),
 	  .help = "socket receive buffer in bytes (0: kernel default)" },

@@ -1,7 +1,9 @@
 /*
  * Batched datagram I/O.  Everything is allocated in io_new(); the hot
  * path only fills preallocated arrays.  Sends are staged and leave with
- * one sendmmsg() per run of datagrams for the same socket.
+ * one sendmmsg() per run of datagrams for the same socket, or, with a
+ * ring attached (io_set_ring()), all of them in one io_uring_enter().
+ * Either way the errors are handled here, once.
  */
 #include "config.h"
 
@@ -17,15 +19,16 @@
 #include <string.h>
 
 #include "io.h"
+#include "io-int.h"
+#include "io-uring.h"
 #include "log.h"
 #include "sock.h"
 
-#define IO_CMSG_SPACE	(CMSG_SPACE(sizeof(struct in6_pktinfo)) + \
-			    CMSG_SPACE(sizeof(uint16_t)))
 #define IO_NOGSO_MAX	16	/* interfaces remembered as too small */
 
 struct io {
 	struct stats		*stats;
+	struct io_ring		*ring;		/* sends go there; NULL: mmsg */
 
 	/* receive */
 	uint8_t			*rbuf;		/* IO_BATCH_MAX * IO_RECV_BUFSZ */
@@ -61,6 +64,7 @@ struct io {
 	/* A GSO run refused, sent one datagram per segment. */
 	struct mmsghdr		 xmsg[IO_RUN_MAX];
 	struct iovec		 xiov[IO_RUN_MAX];
+	int			 xfd[IO_RUN_MAX];
 
 	/*
 	 * Interfaces where a GSO send failed with EMSGSIZE (its segments
@@ -102,6 +106,12 @@ io_set_refused(struct io *io, io_refused_fn *fn, void *arg)
 }
 
 void
+io_set_ring(struct io *io, struct io_ring *ring)
+{
+	io->ring = ring;
+}
+
+void
 io_free(struct io *io)
 {
 	if (io == NULL)
@@ -111,8 +121,8 @@ io_free(struct io *io)
 	free(io);
 }
 
-static void
-parse_local(struct msghdr *mh, struct io_local *local)
+void
+io_parse_local(struct msghdr *mh, struct io_local *local)
 {
 	struct cmsghdr	*c;
 
@@ -172,7 +182,7 @@ io_recv_batch(struct io *io, int fd, struct io_dgram **out)
 		d->truncated = (mh->msg_flags & MSG_TRUNC) != 0 ||
 		    d->len >= IO_RECV_BUFSZ;
 		d->peerlen = mh->msg_namelen;
-		parse_local(mh, &d->local);
+		io_parse_local(mh, &d->local);
 	}
 	*out = io->dg;
 	return n;
@@ -400,6 +410,25 @@ control_without_gso(struct msghdr *mh)
 }
 
 /*
+ * Send n datagrams, the way sendmmsg() does: the count sent from the
+ * first, or -1 and errno if the first failed.  Through sendmmsg() all go
+ * to fds[0]; through the ring each to its own.
+ */
+static int
+send_some(struct io *io, struct mmsghdr *m, const int *fds, size_t n)
+{
+	int	 r;
+
+	if (io->ring != NULL)
+		return io_ring_send(io->ring, m, fds, n);
+	do
+		r = sendmmsg(fds[0], m, (unsigned)n, 0);
+	while (r == -1 && errno == EINTR);
+	io->stats->sendmmsg_calls++;
+	return r;
+}
+
+/*
  * The kernel refused GSO run i: send it one datagram per segment, which
  * it fragments if they exceed the MTU (what other servers' plain sends
  * get).  0 when every segment left or was refused; -1 on EAGAIN, with
@@ -429,12 +458,10 @@ send_split(struct io *io, size_t i)
 		xh->msg_control = clen > 0 ? mh->msg_control : NULL;
 		xh->msg_controllen = clen;
 		xh->msg_flags = 0;
+		io->xfd[n] = fd;
 	}
 	for (j = 0; j < n; ) {
-		do
-			r = sendmmsg(fd, &io->xmsg[j], (unsigned)(n - j), 0);
-		while (r == -1 && errno == EINTR);
-		io->stats->sendmmsg_calls++;
+		r = send_some(io, &io->xmsg[j], &io->xfd[j], n - j);
 		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			io->siov[i].iov_base = io->xiov[j].iov_base;
 			io->siov[i].iov_len -= j * seg;
@@ -459,13 +486,14 @@ io_flush(struct io *io)
 		size_t	 run = 1;
 		int	 fd = io->sfd[io->first], n;
 
-		while (io->first + run < io->nsend &&
-		    io->sfd[io->first + run] == fd)
-			run++;
-		do
-			n = sendmmsg(fd, &io->smsg[io->first], (unsigned)run, 0);
-		while (n == -1 && errno == EINTR);
-		io->stats->sendmmsg_calls++;
+		if (io->ring != NULL)
+			run = io->nsend - io->first;	/* each names its fd */
+		else
+			while (io->first + run < io->nsend &&
+			    io->sfd[io->first + run] == fd)
+				run++;
+		n = send_some(io, &io->smsg[io->first], &io->sfd[io->first],
+		    run);
 		if (n == -1) {
 			int	 err = errno;
 

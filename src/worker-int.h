@@ -21,6 +21,7 @@
 #include "chan.h"
 #include "conf.h"
 #include "io.h"
+#include "io-uring.h"
 #include "pkt.h"
 #include "stats.h"
 #include "timer.h"
@@ -34,6 +35,8 @@
 #define WORKER_STICKY_PROBES	8		/* entries a client may take */
 #define WORKER_STICKY_US	(10 * 1000000ULL)	/* a client's repeats
 						   follow its first request */
+#define WORKER_RING_BUDGET	(4 * IO_BATCH_MAX)	/* datagrams per
+						   wakeup, as 4 sockets' */
 
 struct worker {
 	const struct conf	*conf;
@@ -69,7 +72,10 @@ struct worker {
 	struct event		*listen_ev[CONF_LISTEN_MAX];
 	size_t			 nlisten;
 	int			 xfd4, xfd6;	/* transfer sockets */
-	struct event		*xev4, *xev6;
+	struct event		*xev4, *xev6;	/* NULL under a ring */
+	struct io_ring		*ring;		/* io_backend = "uring" */
+	struct event		*ring_ev;	/* its eventfd: every socket */
+	int			 ring_et;	/* edge-triggered: no read() */
 
 	struct event		*timer_ev;
 	uint64_t		 timer_at;	/* TIMER_NONE if idle */
@@ -92,6 +98,7 @@ void	 worker_handle_request(struct worker *, const struct io_dgram *,
 	    const struct pkt *, int, uint64_t);
 void	 worker_timer_cb(evutil_socket_t, short, void *);
 void	 worker_transfer_cb(evutil_socket_t, short, void *);
+void	 worker_ring_cb(evutil_socket_t, short, void *);
 int	 worker_listen_enable(struct worker *);
 void	 worker_start_drain(struct worker *, int);
 void	 worker_abort_all(struct worker *, const char *);

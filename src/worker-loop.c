@@ -1,8 +1,10 @@
 /*
  * A worker's loop: each readable socket is drained one recvmmsg() batch
- * per callback (so a busy socket cannot starve the others), each
- * datagram goes to admission or to its transfer, and whatever the batch
- * produced leaves in one flush at its end, when the timer is re-armed.
+ * per callback (so a busy socket cannot starve the others), or, under
+ * io_uring, the ring's completions are reaped up to a budget, socket by
+ * socket; each datagram goes to admission or to its transfer, and
+ * whatever the batch produced leaves in one flush at its end, when the
+ * timer is re-armed.
  * Draining (stop taking requests, leave when the transfers are done)
  * and aborting every transfer are here too.  Startup is worker.c's, the
  * master's channel and the signals worker-ctl.c's.
@@ -52,7 +54,11 @@ static unsigned		 blksize_limit(struct worker *,
 static int		 asks_multicast(const struct pkt *);
 static int		 hand_off(struct worker *, const struct io_dgram *,
 			    const struct pkt *);
+static void		 dgram_process(struct worker *, int, int,
+			    struct io_dgram *, int);
 static void		 dgram_batch(struct worker *, int, int);
+static int		 is_listen_fd(const struct worker *, int);
+static void		 ring_dgrams(void *, int, struct io_dgram *, int);
 static void		 listen_cb(evutil_socket_t, short, void *);
 static void		 drain_timeout_cb(evutil_socket_t, short, void *);
 
@@ -457,23 +463,21 @@ worker_origin_done(struct worker *w, const struct chan_origin_done *d)
 }
 
 /*
- * One batch from a socket.  Listen sockets take requests; transfer
+ * n datagrams from a socket.  Listen sockets take requests; transfer
  * sockets take the rest of every transfer, found by the peer's address
- * and port.  With single_port the listen socket does both.
+ * and port.  With single_port the listen socket does both.  The uploads'
+ * blocks are written before returning: d's buffers go back to the
+ * kernel then.
  */
 static void
-dgram_batch(struct worker *w, int fd, int is_listen)
+dgram_process(struct worker *w, int fd, int is_listen, struct io_dgram *d,
+    int n)
 {
-	struct io_dgram	*d;
 	struct xfer	*x, *failed[XFER_WQ_MAX];
 	struct pkt	 p;
 	uint64_t	 now;
-	int		 i, n, request;
+	int		 i, request;
 
-	if ((n = io_recv_batch(w->io, fd, &d)) == -1) {
-		log_warn("recvmmsg");
-		return;
-	}
 	now = timer_now_us();
 	for (i = 0; i < n; i++) {
 		if (d[i].truncated ||
@@ -508,6 +512,61 @@ dgram_batch(struct worker *w, int fd, int is_listen)
 	n = (int)xfer_flush_writes(&w->ctx, failed);
 	for (i = 0; i < n; i++)
 		end_xfer(w, failed[i], now);
+}
+
+/* One recvmmsg() batch from a socket, handled, and the flush. */
+static void
+dgram_batch(struct worker *w, int fd, int is_listen)
+{
+	struct io_dgram	*d;
+	int		 n;
+
+	if ((n = io_recv_batch(w->io, fd, &d)) == -1) {
+		log_warn("recvmmsg");
+		return;
+	}
+	dgram_process(w, fd, is_listen, d, n);
+	worker_after_batch(w);
+}
+
+static int
+is_listen_fd(const struct worker *w, int fd)
+{
+	size_t	 i;
+
+	for (i = 0; i < w->nlisten; i++)
+		if (w->listenfd[i] == fd)
+			return 1;
+	return 0;
+}
+
+/* One socket's datagrams from the ring (io_ring_recv_fn). */
+static void
+ring_dgrams(void *arg, int fd, struct io_dgram *d, int n)
+{
+	struct worker	*w = arg;
+
+	dgram_process(w, fd, is_listen_fd(w, fd), d, n);
+}
+
+/*
+ * The ring's eventfd: datagrams are waiting on some socket.  It is
+ * edge-triggered where libevent can (epoll): every completion the
+ * kernel posts signals the eventfd, which is a new edge even while its
+ * count is not zero, so the count is never read.  Past the budget the
+ * event is made active again, so timers and the channel get a turn and
+ * no completion waits for another signal.
+ */
+void
+worker_ring_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+	uint64_t	 count;
+
+	if (!w->ring_et)
+		(void)read(fd, &count, sizeof count);
+	if (io_ring_reap(w->ring, ring_dgrams, w, WORKER_RING_BUDGET) == 1)
+		event_active(w->ring_ev, EV_READ, 1);
 	worker_after_batch(w);
 }
 
@@ -548,8 +607,18 @@ worker_start_drain(struct worker *w, int serve_queued)
 	if (w->draining)
 		return;
 	for (i = 0; i < w->nlisten; i++) {
-		if (serve_queued && w->listen_ev[i] != NULL)
-			listen_cb(w->listenfd[i], EV_READ, w);
+		int	 read_here = w->listen_ev[i] != NULL;
+
+		/*
+		 * A close() would leave the ring's receive on the socket
+		 * (it holds the file), taking requests the next generation
+		 * should get: cancel it first, serving what it took.
+		 */
+		if (w->ring != NULL)
+			read_here = io_ring_unwatch(w->ring, w->listenfd[i],
+			    ring_dgrams, w) == 1;
+		if (serve_queued && read_here)
+			dgram_batch(w, w->listenfd[i], 1);
 		if (w->listen_ev[i] != NULL)
 			event_free(w->listen_ev[i]);
 		w->listen_ev[i] = NULL;
@@ -589,6 +658,11 @@ worker_listen_enable(struct worker *w)
 	size_t	 i;
 
 	for (i = 0; i < w->nlisten; i++) {
+		if (w->ring != NULL) {
+			if (io_ring_watch(w->ring, w->listenfd[i]) == -1)
+				return -1;
+			continue;
+		}
 		if (w->listen_ev[i] != NULL)
 			continue;
 		w->listen_ev[i] = event_new(w->base, w->listenfd[i],

@@ -56,6 +56,8 @@
 #define WORKER_LAST_WORDS_MS	1000	/* for the final counters to leave */
 
 static int	 setup_events(struct worker *, int);
+static int	 setup_ring_events(struct worker *);
+static void	 start_ring(struct worker *);
 static void	 teardown(struct worker *);
 static int	 setup_multicast(struct worker *);
 static int	 open_transfer_sockets(struct worker *);
@@ -78,15 +80,20 @@ setup_events(struct worker *w, int gated)
 	struct timeval		 tv;
 	size_t			 i;
 
+	if (w->ring != NULL) {
+		if (setup_ring_events(w) == -1)
+			return -1;
+	} else {
+		if (w->xfd4 != -1 && ((w->xev4 = event_new(w->base, w->xfd4,
+		    EV_READ | EV_PERSIST, worker_transfer_cb, w)) == NULL ||
+		    event_add(w->xev4, NULL) == -1))
+			return -1;
+		if (w->xfd6 != -1 && ((w->xev6 = event_new(w->base, w->xfd6,
+		    EV_READ | EV_PERSIST, worker_transfer_cb, w)) == NULL ||
+		    event_add(w->xev6, NULL) == -1))
+			return -1;
+	}
 	if (!gated && worker_listen_enable(w) == -1)
-		return -1;
-	if (w->xfd4 != -1 && ((w->xev4 = event_new(w->base, w->xfd4,
-	    EV_READ | EV_PERSIST, worker_transfer_cb, w)) == NULL ||
-	    event_add(w->xev4, NULL) == -1))
-		return -1;
-	if (w->xfd6 != -1 && ((w->xev6 = event_new(w->base, w->xfd6,
-	    EV_READ | EV_PERSIST, worker_transfer_cb, w)) == NULL ||
-	    event_add(w->xev6, NULL) == -1))
 		return -1;
 	if ((w->timer_ev = evtimer_new(w->base, worker_timer_cb, w)) == NULL)
 		return -1;
@@ -103,11 +110,56 @@ setup_events(struct worker *w, int gated)
 	return 0;
 }
 
+/*
+ * Under io_uring the ring's eventfd is the one read event for every
+ * datagram socket; the transfer sockets are read from the start.
+ */
+static int
+setup_ring_events(struct worker *w)
+{
+	short	 ev = EV_READ | EV_PERSIST;
+
+	w->ring_et = (event_base_get_features(w->base) & EV_FEATURE_ET) != 0;
+	if (w->ring_et)
+		ev |= EV_ET;
+	if ((w->ring_ev = event_new(w->base, io_ring_eventfd(w->ring), ev,
+	    worker_ring_cb, w)) == NULL || event_add(w->ring_ev, NULL) == -1)
+		return -1;
+	if ((w->xfd4 != -1 && io_ring_watch(w->ring, w->xfd4) == -1) ||
+	    (w->xfd6 != -1 && io_ring_watch(w->ring, w->xfd6) == -1))
+		return -1;
+	return 0;
+}
+
+/*
+ * io_backend = "uring": a ring for the sockets, or, where the kernel (or
+ * the build) refuses one, a line that says so and recvmmsg/sendmmsg.
+ */
+static void
+start_ring(struct worker *w)
+{
+	char	 why[160];
+
+	if ((w->ring = io_ring_new(&w->stats, why, sizeof why)) == NULL) {
+		log_warnx("io_uring unavailable (%s): using "
+		    "recvmmsg/sendmmsg", why);
+		return;
+	}
+	io_set_ring(w->io, w->ring);
+	log_debug("io_uring: multishot recvmsg, linked sendmsg");
+}
+
 static void
 teardown(struct worker *w)
 {
 	size_t	 i;
 
+	/* The ring's receives hold the sockets: they end first. */
+	if (w->ring_ev != NULL)
+		event_free(w->ring_ev);
+	if (w->io != NULL)
+		io_set_ring(w->io, NULL);
+	io_ring_free(w->ring);
 	for (i = 0; i < w->nlisten; i++) {
 		if (w->listen_ev[i] != NULL)
 			event_free(w->listen_ev[i]);
@@ -338,6 +390,8 @@ alloc_state(struct worker *w, size_t *cachedp)
 	    conf->request_burst)) == NULL ||
 	    (w->fcache = fcache_new(cached)) == NULL)
 		return -1;
+	if (conf->io_backend == CONF_IO_URING)
+		start_ring(w);
 	if (conf->xfer.origins.n > 0 &&
 	    (w->ofcache = fcache_new(cached / 2 + 1)) == NULL)
 		return -1;

@@ -19,7 +19,7 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential autoconf automake pkg-config libevent-dev
     libconfig-dev check tftp-hpa tftpd-hpa atftp curl busybox python3
     valgrind strace iproute2 procps util-linux clang libclang-rt-14-dev
-    nginx-light libssl-dev openssl"
+    nginx-light libssl-dev openssl liburing-dev"
 FW_PKGS="qemu-system-x86 ovmf ipxe ipxe-qemu pxelinux syslinux-common
     u-boot-qemu dnsmasq-base systemd-boot-efi binutils iptables cpio
     tcpdump"

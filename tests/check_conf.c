@@ -48,7 +48,7 @@ static const char *const keys[] = {
 	"max_upload_size", "blksize_max", "windowsize_max", "timeout_ms",
 	"rto_min_ms", "retries", "max_transfers", "max_transfers_per_client",
 	"request_rate", "request_burst", "unique_root", "port_range",
-	"single_port", "balance", "so_rcvbuf", "so_sndbuf", "read_acl", "write_acl",
+	"single_port", "balance", "io_backend", "so_rcvbuf", "so_sndbuf", "read_acl", "write_acl",
 	"remap", "remap_strip_nonprint", "remap_backslash", "remap_lowercase",
 	"remap_file", "pid_file", "control_socket", "control_owner",
 	"control_group", "control_mode", "drain_timeout", "stats_interval_ms",
@@ -83,6 +83,7 @@ static const char default_dump[] =
 	"port_range = \"\";\n"
 	"single_port = false;\n"
 	"balance = true;\n"
+	"io_backend = \"mmsg\";\n"
 	"so_rcvbuf = 4194304;\n"
 	"so_sndbuf = 4194304;\n"
 	"read_acl = [ ];\n"
@@ -588,6 +589,7 @@ GETTER_AT(retries, xfer.retries)
 GETTER(max_transfers)
 GETTER(so_rcvbuf)
 GETTER(so_sndbuf)
+GETTER(io_backend)
 
 static const struct {
 	const char	*text;
@@ -619,6 +621,8 @@ static const struct {
 	{ "so_rcvbuf = 1073741824;", get_so_rcvbuf, 1073741824 },
 	{ "so_sndbuf = 0;", get_so_sndbuf, 0 },
 	{ "so_sndbuf = 1073741824;", get_so_sndbuf, 1073741824 },
+	{ "io_backend = \"mmsg\";", get_io_backend, CONF_IO_MMSG },
+	{ "io_backend = \"uring\";", get_io_backend, CONF_IO_URING },
 };
 
 START_TEST(test_edge_value)
@@ -678,6 +682,9 @@ static const struct {
 	    "log_level: \"verbose\" is not one of error, warning, notice, "
 	    "info, debug" },
 	{ "log_level = 7;", "log_level: expected a string, got an integer" },
+	{ "io_backend = \"epoll\";",
+	    "io_backend: \"epoll\" is not one of mmsg, uring" },
+	{ "io_backend = 1;", "io_backend: expected a string, got an integer" },
 	{ "umask = 022;",
 	    "umask: expected a string of octal digits, got an integer" },
 	{ "umask = \"\";", "umask: \"\" is not an octal number" },

@@ -11,6 +11,8 @@
 #
 # Environment: OWLTFTPD (the built daemon), TESTS_SRCDIR (tests/ in the
 # source tree).  KEEP=1 keeps the work directory for a post-mortem.
+# IO_BACKEND=uring runs every server write_conf configures with that
+# io_backend (IO_BACKEND=uring make check: the suite on the ring).
 # Exit status: 0 pass, 1 fail, 77 skip (a client is missing), 99 hard error.
 
 set -u
@@ -190,7 +192,8 @@ write_conf() {
 		for d in "root = \"$ROOT\"" 'listen = [ "127.0.0.1" ]' \
 		    'port = 0' 'workers = 2' 'user = "root"' \
 		    'log_level = "debug"' "pid_file = \"$T/owltftpd.pid\"" \
-		    "control_socket = \"$T/control.sock\""; do
+		    "control_socket = \"$T/control.sock\"" \
+		    ${IO_BACKEND:+"io_backend = \"$IO_BACKEND\""}; do
 			k=$(conf_key "$d")
 			skip=
 			for a in "$@"; do
@@ -455,6 +458,18 @@ atftp_put() {
 	local l=$1 r=$2
 	shift 2
 	tmo atftp "$@" -p -l "$l" -r "$r" 127.0.0.1 "$PORT"
+}
+
+# atftp_window NAME W B: a check that atftp downloads root/NAME with
+# windowsize W and blksize B intact.
+atftp_window() {
+	local out=$OUT/$1-w$2-b$3
+	check "atftp windowsize $2 blksize $3: $1"
+	rm -f "$out"
+	atftp_get "$1" "$out" --option "windowsize $2" --option "blksize $3" \
+	    > "$T/client.out" 2>&1 ||
+	    fail "atftp exited with $?: $(tail -n 3 "$T/client.out")"
+	same "$ROOT/$1" "$out"
 }
 
 # curl_get REMOTE LOCAL [CURL OPTIONS...]

@@ -21,12 +21,7 @@ start_server
 
 for f in m1.bin m3.bin; do
 	for w in 1 4 16 64; do
-		check "atftp windowsize $w blksize 1468: $f"
-		rm -f "$OUT/$f-$w"
-		atftp_get "$f" "$OUT/$f-$w" --option "windowsize $w" \
-		    --option "blksize 1468" > "$T/client.out" 2>&1 ||
-		    fail "atftp exited with $?: $(tail -n 3 "$T/client.out")"
-		same "$ROOT/$f" "$OUT/$f-$w"
+		atftp_window "$f" "$w" 1468
 	done
 done
 
