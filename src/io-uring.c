@@ -129,9 +129,12 @@ setup(struct io_ring *r, char *why, size_t whylen)
 	/*
 	 * A completion queue that holds a completion for every buffer:
 	 * where one overflows, the kernel ends the multishot receive.
+	 * COOP_TASKRUN: a datagram's completion does not interrupt a
+	 * running worker (an IPI per datagram), it waits for its next
+	 * system call; a sleeping worker is still woken.
 	 */
 	memset(&p, 0, sizeof p);
-	p.flags = IORING_SETUP_CQSIZE;
+	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;
 	p.cq_entries = 2 * RING_NBUF;
 	what = "io_uring_queue_init";
 	if ((e = io_uring_queue_init_params(RING_RX_ENTRIES, &r->rx, &p)) < 0)
