@@ -7,13 +7,14 @@
 #                    [--no-strace] [--no-hold] [--no-install]
 #                    [--files "f1m f32m s64k"] [--hold-clients N]
 #                    [--reflector-workers N]   (default 2, as owltftpd's workers)
-#                    [--stopwait] [--no-syscalls]
+#                    [--stopwait] [--no-syscalls] [--owltftpd-uring PATH]
 #
 # --stopwait is issue 14's A/B: the windowsize-1 cells (1 MiB, blksize
 # 1468, 16 and 128 clients) and one windowed guard cell (128 clients,
 # windowsize 16), 5 repetitions of 3 s, against owltftpd with 2 workers
 # and with 1, each with the recvmmsg/sendmmsg and the io_uring backend
-# (owltftpd-uring*; skipped if the binary was built without liburing),
+# (owltftpd-uring*: a binary of the branch uring, --owltftpd-uring PATH;
+# left out when the binary has no such backend or the kernel refuses it),
 # dnsmasq, atftpd and the reflector; then a pass under `perf stat` that
 # counts each server's system calls per DATA block, with owltftpd's own
 # per-block counters from `owlctl stats` beside them.
@@ -38,6 +39,7 @@ reps=3
 duration=
 out=
 owltftpd=
+owltftpd_uring=
 owlbench=
 servers="owltftpd tftpd-hpa atftpd dnsmasq reflector"
 do_strace=1
@@ -58,6 +60,7 @@ while [ $# -gt 0 ]; do
 	--duration) duration=$2; shift ;;
 	--out) out=$2; shift ;;
 	--owltftpd) owltftpd=$2; shift ;;
+	--owltftpd-uring) owltftpd_uring=$2; shift ;;
 	--owlbench) owlbench=$2; shift ;;
 	--servers) servers=$2; servers_given=1; shift ;;
 	--no-strace) do_strace=0 ;;
@@ -136,6 +139,7 @@ if [ -z "$owltftpd" ]; then
 fi
 case " $servers " in *" owltftpd"*) [ -x "$owltftpd" ] || die "no owltftpd binary (--owltftpd PATH)";; esac
 owlctl=$(dirname "$owltftpd")/owlctl
+[ -n "$owltftpd_uring" ] || owltftpd_uring=$owltftpd
 case " $servers " in *" atftpd "*) [ -n "$atftpd_bin" ] || { say "atftpd unavailable: skipped"; servers=${servers/atftpd/}; };; esac
 
 # ---- cgroups: v1 cpuacct or v2 -----------------------------------------------
@@ -181,9 +185,9 @@ start_server() {
 	mkdir -p "$cg"
 	case $name in
 	owltftpd|owltftpd-*)
-		local nworkers=2 backend=
+		local nworkers=2 backend= bin=$owltftpd
 		[[ $name =~ -([0-9]+)worker ]] && nworkers=${BASH_REMATCH[1]}
-		[[ $name == *-uring* ]] && backend='io_backend = "uring";'
+		[[ $name == *-uring* ]] && { backend='io_backend = "uring";'; bin=$owltftpd_uring; }
 		port=$(free_port)
 		cat >"$work/$name.conf" <<-EOF
 		root = "$root";
@@ -202,7 +206,7 @@ start_server() {
 		upload_fsync = false;
 		max_transfers = 16384;
 		EOF
-		sh -c "echo \$\$ > $cg/cgroup.procs && exec $owltftpd -F -c $work/$name.conf" \
+		sh -c "echo \$\$ > $cg/cgroup.procs && exec $bin -F -c $work/$name.conf" \
 			2>>"$out/$name.log" &
 		;;
 	tftpd-hpa)
@@ -237,7 +241,12 @@ start_server() {
 	# owltftpd's workers say at start whether their backend works.
 	case $name in owltftpd*) sleep 0.7 ;; esac
 	if ! kill -0 ${PID[$name]} 2>/dev/null; then
-		say "server $name did not start (see $out/$name.log)"
+		if grep -q 'io_backend: unknown key' "$out/$name.log" 2>/dev/null; then
+			say "server $name: this owltftpd has no io_uring backend" \
+			    "(build the branch uring and pass --owltftpd-uring PATH); left out"
+		else
+			say "server $name did not start (see $out/$name.log)"
+		fi
 		return 1
 	fi
 	# A backend the kernel or the build refused would be measured under
@@ -338,11 +347,14 @@ supports() {	# server op
 	echo "os: $(. /etc/os-release && echo "$PRETTY_NAME")"
 	echo "cgroup: $cgver"
 	echo "owltftpd: $owltftpd ($(cd "$top" && git rev-parse --short HEAD 2>/dev/null))"
+	[ "$owltftpd_uring" = "$owltftpd" ] ||
+		echo "owltftpd-uring*: $owltftpd_uring ($(cd "$(dirname "$owltftpd_uring")" &&
+		    git rev-parse --short HEAD 2>/dev/null))"
 	echo "tftpd-hpa: $(dpkg-query -W -f '${Version}' tftpd-hpa 2>/dev/null)"
 	echo "atftpd: $(basename "$(ls /var/tmp/owlbench-atftpd/atftpd_*.deb 2>/dev/null | head -1)" .deb)"
 	echo "dnsmasq: $(dpkg-query -W -f '${Version}' dnsmasq-base 2>/dev/null)"
 	echo "matrix: ${#cells[@]} cells x $reps reps, ${duration}s per run, servers: $servers"
-	echo "reflector: $refl_workers process(es); owltftpd: 2 workers"
+	echo "reflector: $refl_workers process(es); owltftpd: 2 workers (-Nworker: N)"
 } >"$out/machine.txt"
 cat "$out/machine.txt" | tee -a "$log"
 
