@@ -4,10 +4,11 @@
  * preadv() per block was half of the worker's system calls.  Such a
  * transfer reads READAHEAD_BYTES at once into a buffer it borrows from
  * its worker's pool and copies its blocks out of it.  The pool has a byte
- * budget, so ten thousand held transfers cost no more than the budget:
- * past it a transfer reads straight into the send buffer, as large
- * windows always do.  No logging; allocation only when a buffer is first
- * lent.
+ * budget (128 transfers' worth), so ten thousand held transfers cost no
+ * more than that: past it a transfer reads straight into the send
+ * buffer, as large windows always do.  Buffers stay with the worker for
+ * the next transfers once made.  No logging; allocation only when a
+ * buffer is first lent.
  */
 #ifndef OWL_READAHEAD_H
 #define OWL_READAHEAD_H
@@ -16,7 +17,7 @@
 #include <stdint.h>
 
 #define READAHEAD_BYTES		(32u << 10)	/* one buffer */
-#define READAHEAD_BUDGET	(16u << 20)	/* all of a worker's buffers */
+#define READAHEAD_BUDGET	(4u << 20)	/* all of a worker's buffers */
 #define READAHEAD_MAX		(READAHEAD_BUDGET / READAHEAD_BYTES)
 
 /* A transfer's borrowed buffer: bytes [off, off + len) of its file. */
